@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   runs the platform with demo data
+#   make test   runs the whole test suite
+# With DATABASE_URL / REDIS_URL unset, both start an embedded PostgreSQL and Redis in .tripline/.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
+
+.PHONY: demo test lint format services-start services-stop services-status clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(WITH_SERVICES) $(BIN)/python manage.py demo
+
+test: $(VENV)/.installed
+	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+services-start: $(VENV)/.installed
+	$(BIN)/python -m core.embedded_services start
+
+services-stop: $(VENV)/.installed
+	$(BIN)/python -m core.embedded_services stop
+
+services-status: $(VENV)/.installed
+	$(BIN)/python -m core.embedded_services status
+
+clean: services-stop
+	rm -rf .tripline

@@ -1,0 +1,123 @@
+"""The one error format of the API: ``{"error": {"code", "message", "fields"}}``.
+
+Every 4xx and 5xx, from DRF, from domain services, or from Django itself (unknown URL, crash),
+leaves in this shape.
+"""
+
+import logging
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import Conflict, NotFound
+
+logger = logging.getLogger("tripline.api")
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `validation_error`, `not_found`.")
+    message = serializers.CharField(help_text="What went wrong and what to do next, for a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages; nested fields are joined with dots (`rows.3.quantity`).",
+    )
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+
+
+def _flatten(detail: object, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"a.b.0.c": ["message", ...]}``."""
+    if isinstance(detail, Mapping):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, Mapping | list) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _validation_message(fields: Mapping[str, list[str]]) -> str:
+    if list(fields) == ["non_field_errors"]:
+        return fields["non_field_errors"][0]
+    names = ", ".join(sorted(fields)[:10])
+    more = "" if len(fields) <= 10 else f" and {len(fields) - 10} more"
+    return f"Invalid input in {len(fields)} field(s): {names}{more}. See `fields` for details."
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, NotFound | Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(str(exc))
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # An unexpected crash: logged with its traceback, answered in the one format.
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side; it was logged. Try again later."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        response.data = error_body("validation_error", _validation_message(fields), fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(exc, "default_code", "error")
+        if isinstance(detail, Mapping | list):
+            fields = _flatten(detail)
+            response.data = error_body(code, _validation_message(fields), fields)
+        else:
+            response.data = error_body(getattr(detail, "code", None) or code, str(detail))
+    return response
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 404 for paths no view answers."""
+    return _json_error(404, "not_found", f"No endpoint at {request.path}. The API is described at /api/docs/.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _json_error(500, "server_error", "Something went wrong on our side; it was logged. Try again later.")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(400, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(403, "permission_denied", "You may not do this.")

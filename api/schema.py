@@ -1,0 +1,40 @@
+"""OpenAPI generation: every operation documents the error format for the codes it can answer."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from api.errors import ErrorResponseSerializer
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input; `fields` names each problem.",
+    "401": "No API key or session, or the key is malformed, unknown, revoked or expired.",
+    "403": "Your role or partner kind may not do this.",
+    "404": "No such object in this tenant (or not visible to you), or no such tenant for you.",
+    "415": "Unsupported content type; send `application/json`.",
+    "500": "Unexpected error; it was logged.",
+}
+
+
+class TriplineAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        codes = ["400", "401", "403", "404", "500"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
+        for code in codes:
+            if code not in responses:
+                response = self._get_response_for_code(ErrorResponseSerializer, code, direction=direction)
+                response["description"] = _ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return responses
+
+    def get_override_parameters(self) -> list:
+        parameters = list(super().get_override_parameters())
+        if "{tenant_slug}" in self.path:
+            parameters.append(
+                OpenApiParameter(
+                    "tenant_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The tenant's slug."
+                )
+            )
+        return parameters

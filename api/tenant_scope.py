@@ -1,0 +1,46 @@
+"""The one tenant-scoped base of every ``/api/v1/tenants/{tenant_slug}/...`` view.
+
+It resolves the tenant and the principal once, answers 404 for a tenant that is not the
+caller's (the same answer as for one that does not exist), and denies every method the view
+does not grant to the caller's role or partner kind (Sentry's ``OrganizationEndpoint``).
+"""
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rest_framework import exceptions, generics
+from rest_framework.request import Request
+
+from core.exceptions import NotFound
+from tenants import selectors
+from tenants.models import ApiKey, Tenant
+from tenants.principals import Principal
+
+
+class TenantScopedView(generics.GenericAPIView):
+    """Subclasses declare ``access = {"GET": ANY_STAFF, "POST": ADMINS, ...}``; the rest is denied."""
+
+    access: ClassVar[Mapping[str, frozenset[str]]] = {}
+    tenant: Tenant
+    principal: Principal
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)  # authentication (401) comes first
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        try:
+            self.principal = selectors.principal_resolve(
+                tenant_slug=str(kwargs["tenant_slug"]), user=request.user, api_key=api_key
+            )
+        except NotFound:
+            raise exceptions.NotFound("Not found.") from None
+        self.tenant = self.principal.tenant
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        if self.principal.access not in self.access.get(method, frozenset()):
+            raise exceptions.PermissionDenied(
+                f"As {self.principal.access} you may not {request.method} {request.path}."
+            )
+
+    @classmethod
+    def allowed(cls, method: str, access: str) -> bool:
+        """Whether ``access`` (a role or partner kind) may use ``method``; the tests read this."""
+        return access in cls.access.get(method, frozenset())

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from api.tenants import views as tenant_views
+
+urlpatterns = [
+    path("tenants/", tenant_views.TenantListView.as_view(), name="tenants"),
+    path("tenants/<slug:tenant_slug>/", include("api.tenants.urls")),
+]

@@ -1,0 +1,97 @@
+"""``manage.py demo``: migrate, seed the demo tenant, then run web server, worker and beat
+together until Ctrl-C stops all of them."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from core import embedded_services
+from core.demo.seed import demo_tenant_seed
+from workers.app import worker_queues
+
+
+class Command(BaseCommand):
+    help = "Run Tripline with demo data: web server, Celery worker and beat, until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Migrate and seed, print, and exit.")
+
+    def handle(self, *args: object, host: str, port: int, no_serve: bool, **options: object) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("1/3 Migrating the database"))
+        call_command("migrate", interactive=False, verbosity=1)
+        self.stdout.write(self.style.MIGRATE_HEADING("2/3 Seeding the demo tenant"))
+        credentials = demo_tenant_seed()
+        base = f"http://{host}:{port}"
+        slug = credentials.tenant.slug
+        lines = [
+            "",
+            f"Tripline demo: tenant '{slug}' ({credentials.tenant.name})",
+            f"  Admin site      {base}/admin/",
+            f"                  user '{credentials.admin_username}', password '{credentials.admin_password}'",
+            f"  Browsable API   {base}/api/v1/tenants/{slug}/me/  (log in at {base}/api-auth/login/)",
+            f"  OpenAPI         {base}/api/schema/   Swagger UI {base}/api/docs/   Redoc {base}/api/redoc/",
+            f"  Readiness       {base}/readyz",
+            "",
+            "API keys (shown once; a new run issues new ones):",
+            f"  {'admin (staff)':<34} {credentials.admin_key}",
+            *(f"  {f'{name} ({kind})':<34} {key}" for kind, name, key in credentials.partner_keys),
+            "",
+            f"Try:  curl -H 'Authorization: Bearer {credentials.partner_keys[0][2]}' {base}/api/v1/tenants/{slug}/me/",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+        if no_serve:
+            return
+        self.stdout.write(self.style.MIGRATE_HEADING("3/3 Running web server, worker and beat (Ctrl-C stops all)"))
+        self._serve(host, port)
+
+    def _serve(self, host: str, port: int) -> None:
+        env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
+        state = embedded_services.state_dir()
+        state.mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        celery = str(Path(python).with_name("celery"))
+        commands = {
+            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [celery, "-A", "workers", "worker", "-Q", worker_queues(), "-c", "2", "-l", "INFO"],
+            "beat": [celery, "-A", "workers", "beat", "-l", "INFO", "-s", str(state / "celerybeat-schedule")],
+        }
+        children = {
+            name: subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
+            for name, command in commands.items()
+        }
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while True:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with {child.returncode}; stopping the others.")
+                        raise KeyboardInterrupt
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("Stopping web server, worker and beat ...")
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            for child in children.values():
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            self.stdout.write("Stopped.")

@@ -1,0 +1,59 @@
+"""The demo tenant: an admin, one partner of each kind, fresh keys each run."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from tenants import services
+from tenants.models import ApiKey, PartnerKind, Role, Tenant
+
+DEMO_TENANT_SLUG = "acme"
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_PARTNERS = [
+    (PartnerKind.SUPPLIER, "Northwind Components", "supply@northwind.example"),
+    (PartnerKind.DISTRIBUTOR, "Metro Distribution", "ops@metro-distribution.example"),
+    (PartnerKind.ERP, "Acme SAP Integration", "erp-team@acme.example"),
+]
+DEMO_KEY_NAME = "demo"
+
+
+@dataclass
+class DemoCredentials:
+    tenant: Tenant
+    admin_username: str
+    admin_password: str
+    partner_keys: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, key)
+    admin_key: str = ""
+
+
+@transaction.atomic
+def demo_tenant_seed() -> DemoCredentials:
+    """Create the demo tenant once; on every run give the admin a new password and every demo
+    principal a new key (the old demo keys are revoked), since secrets cannot be shown again."""
+    tenant = Tenant.objects.filter(slug=DEMO_TENANT_SLUG).first()
+    if tenant is None:
+        tenant = services.tenant_create(slug=DEMO_TENANT_SLUG, name="Acme Outdoor Co.")
+
+    password = secrets.token_urlsafe(12)
+    user_model = get_user_model()
+    admin, _ = user_model.objects.get_or_create(username=DEMO_ADMIN_USERNAME, defaults={"email": "admin@acme.example"})
+    admin.is_staff = True
+    admin.is_superuser = True  # the demo admin also runs the Django admin site
+    admin.set_password(password)
+    admin.save()
+    services.membership_set(tenant=tenant, user=admin, role=Role.ADMIN)
+
+    for key in ApiKey.objects.filter(tenant=tenant, name=DEMO_KEY_NAME, revoked_at__isnull=True):
+        services.api_key_revoke(key=key, actor="demo")
+
+    credentials = DemoCredentials(tenant=tenant, admin_username=admin.username, admin_password=password)
+    for kind, name, email in DEMO_PARTNERS:
+        partner = tenant.partners.filter(name=name).first() or services.partner_create(
+            tenant=tenant, kind=kind, name=name, contact_email=email, actor="demo"
+        )
+        _, full_key = services.api_key_create(tenant=tenant, partner=partner, name=DEMO_KEY_NAME, actor="demo")
+        credentials.partner_keys.append((kind, name, full_key))
+    _, credentials.admin_key = services.api_key_create(tenant=tenant, user=admin, name=DEMO_KEY_NAME, actor="demo")
+    return credentials

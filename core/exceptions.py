@@ -1,0 +1,9 @@
+"""Domain exceptions the API layer turns into its error format."""
+
+
+class NotFound(Exception):
+    """The object does not exist in this tenant, or the caller may not see it: the same answer."""
+
+
+class Conflict(Exception):
+    """The request is valid but clashes with the current state (409)."""

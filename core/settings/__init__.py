@@ -1,0 +1,1 @@
+"""Settings modules: ``main`` (from the environment) and ``test`` (the suite)."""

@@ -1,0 +1,15 @@
+"""Test settings: faster, never different in what they test."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from core.settings.main import *
+
+# Hashing a password for every fixture user is the slowest thing in the suite otherwise.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# Tests run their own local receivers on 127.0.0.1.
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+SECURE_SSL_REDIRECT = False
+LOGGING["loggers"]["tripline"]["level"] = "WARNING"

@@ -1,0 +1,94 @@
+"""Reads of tenancy data. Every lookup by id takes the tenant: a foreign id is simply not found."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.exceptions import NotFound
+from tenants import api_key_secrets
+from tenants.models import ApiKey, Membership, Partner, Tenant
+from tenants.principals import Principal
+
+
+class InvalidApiKey(Exception):
+    """The key cannot be used; the message says why and what to do."""
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey:
+    """The active key that ``raw_key`` spells; InvalidApiKey otherwise."""
+    parsed = api_key_secrets.parse_key(raw_key)
+    if parsed is None:
+        raise InvalidApiKey("Malformed API key: expected 'tl_<prefix>_<secret>' as issued by Tripline.")
+    key = ApiKey.objects.select_related("tenant", "partner", "user").filter(prefix=parsed.prefix).first()
+    if key is None or not api_key_secrets.secret_matches(parsed.secret, key.secret_hash):
+        raise InvalidApiKey("Unknown API key. Check that it was copied whole, or ask the tenant's admin for a new one.")
+    # Past this point the caller holds the secret, so saying why it fails tells them nothing new.
+    if key.status == "revoked":
+        raise InvalidApiKey("This API key was revoked. Ask the tenant's admin for a new one.")
+    if key.status == "expired":
+        raise InvalidApiKey("This API key has expired. Ask the tenant's admin for a new one.")
+    if (key.partner is not None and not key.partner.is_active) or (key.user is not None and not key.user.is_active):
+        raise InvalidApiKey("The holder of this API key is deactivated in this tenant.")
+    return key
+
+
+def principal_resolve(*, tenant_slug: str, user: AbstractBaseUser | None, api_key: ApiKey | None) -> Principal:
+    """The caller's identity in the tenant named by ``tenant_slug``; NotFound if it is not theirs."""
+    if api_key is not None:
+        if api_key.tenant.slug != tenant_slug:
+            raise NotFound
+        if api_key.partner is not None:
+            return Principal(tenant=api_key.tenant, partner=api_key.partner, api_key=api_key)
+        membership = Membership.objects.filter(tenant=api_key.tenant, user=api_key.user).first()
+        if membership is None:
+            raise NotFound
+        return Principal(tenant=api_key.tenant, user=api_key.user, role=membership.role, api_key=api_key)
+    if user is None or not user.is_authenticated:
+        raise NotFound
+    membership = Membership.objects.select_related("tenant").filter(tenant__slug=tenant_slug, user=user).first()
+    if membership is None:
+        raise NotFound
+    return Principal(tenant=membership.tenant, user=user, role=membership.role)
+
+
+def tenants_visible(*, user: AbstractBaseUser | None, api_key: ApiKey | None) -> QuerySet[Tenant]:
+    if api_key is not None:
+        return Tenant.objects.filter(pk=api_key.tenant_id)
+    if user is None or not user.is_authenticated:
+        return Tenant.objects.none()
+    return Tenant.objects.filter(memberships__user=user).order_by("slug")
+
+
+def partner_list(*, tenant: Tenant) -> QuerySet[Partner]:
+    return Partner.objects.filter(tenant=tenant).order_by("created_at", "id")
+
+
+def partner_get(*, tenant: Tenant, partner_id: object) -> Partner:
+    partner = Partner.objects.filter(tenant=tenant, pk=partner_id).first()
+    if partner is None:
+        raise NotFound
+    return partner
+
+
+def api_key_list(
+    *, tenant: Tenant, partner: Partner | None = None, user: AbstractBaseUser | None = None
+) -> QuerySet[ApiKey]:
+    keys = ApiKey.objects.filter(tenant=tenant)
+    if partner is not None:
+        keys = keys.filter(partner=partner)
+    if user is not None:
+        keys = keys.filter(user=user)
+    return keys.order_by("created_at", "id")
+
+
+def api_key_get(
+    *, tenant: Tenant, key_id: object, partner: Partner | None = None, user: AbstractBaseUser | None = None
+) -> ApiKey:
+    key = api_key_list(tenant=tenant, partner=partner, user=user).filter(pk=key_id).first()
+    if key is None:
+        raise NotFound
+    return key
+
+
+def api_key_needs_touch(*, key: ApiKey, resolution_seconds: float) -> bool:
+    return key.last_used_at is None or (timezone.now() - key.last_used_at).total_seconds() >= resolution_seconds

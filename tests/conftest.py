@@ -1,0 +1,87 @@
+"""Fixtures shared by the whole suite.
+
+Every test that touches tenancy gets two tenants: ``tenant`` (the caller's) and ``other_tenant``
+(deliberately unrelated, with its own staff, partners and keys) for the negative cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from tenants import services
+from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Caller:
+    """A principal of a tenant, with a client that authenticates as it."""
+
+    client: APIClient
+    key: ApiKey | None = None
+    raw_key: str | None = None
+    user: object | None = None
+    partner: Partner | None = None
+
+
+def make_user(username: str | None = None):
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password="pw")
+
+
+def key_client(raw_key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return client
+
+
+@dataclass
+class TenantWorld:
+    """A tenant with one staff member of each role and one partner of each kind, all with keys."""
+
+    tenant: Tenant
+    admin: Caller
+    planner: Caller
+    analyst: Caller
+    supplier: Caller
+    distributor: Caller
+    erp: Caller
+
+    def caller(self, access: str) -> Caller:
+        return getattr(self, access)
+
+
+def build_world(slug: str) -> TenantWorld:
+    tenant = services.tenant_create(slug=slug, name=f"Tenant {slug}")
+    callers: dict[str, Caller] = {}
+    for role in Role:
+        user = make_user(f"{slug}-{role.value}")
+        services.membership_set(tenant=tenant, user=user, role=role)
+        key, raw = services.api_key_create(tenant=tenant, user=user, name=f"{role.value} script")
+        callers[role.value] = Caller(client=key_client(raw), key=key, raw_key=raw, user=user)
+    for kind in PartnerKind:
+        partner = services.partner_create(tenant=tenant, kind=kind, name=f"{slug} {kind.label}")
+        key, raw = services.api_key_create(tenant=tenant, partner=partner, name="integration")
+        callers[kind.value] = Caller(client=key_client(raw), key=key, raw_key=raw, partner=partner)
+    return TenantWorld(tenant=tenant, **callers)
+
+
+@pytest.fixture
+def world(db) -> TenantWorld:
+    return build_world("acme")
+
+
+@pytest.fixture
+def other_world(db) -> TenantWorld:
+    return build_world("globex")
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()

@@ -1,0 +1,60 @@
+"""The Celery app. JSON only, bounded task time, late acks for idempotent work, named queues."""
+
+import os
+
+from celery import Celery
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
+
+app = Celery("tripline")
+
+# One place that says which work goes to which queue; workers can be scaled per queue.
+QUEUES = {
+    "default": "small, quick tasks",
+    "diagnostics": "pings and health checks",
+    "evaluation": "the warning engine's sweeps and incremental passes",
+    "ingestion": "post-processing of bulk pushes",
+    "webhooks": "outbound webhook deliveries",
+}
+TASK_ROUTES = {
+    "tripline.diagnostics.*": {"queue": "diagnostics"},
+    "tripline.evaluation.*": {"queue": "evaluation"},
+    "tripline.ingestion.*": {"queue": "ingestion"},
+    "tripline.webhooks.*": {"queue": "webhooks"},
+}
+
+app.config_from_object(
+    {
+        "broker_url": settings.CELERY_BROKER_URL,
+        "result_backend": settings.CELERY_RESULT_BACKEND,
+        "accept_content": ["json"],
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "timezone": "UTC",
+        "enable_utc": True,
+        # State lives in PostgreSQL; a task result is stored only where a caller reads it.
+        "task_ignore_result": True,
+        "result_expires": 3600,
+        "task_default_queue": "default",
+        "task_routes": TASK_ROUTES,
+        "task_soft_time_limit": settings.CELERY_LONGEST_TASK_SECONDS - 60,
+        "task_time_limit": settings.CELERY_LONGEST_TASK_SECONDS,
+        # A task whose worker dies is handed out again only after the visibility timeout: keep
+        # it above the longest task, or a slow task would run twice at once.
+        "broker_transport_options": {"visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2},
+        "result_backend_transport_options": {"visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2},
+        "task_acks_late": False,  # opted into per task, only where the task is idempotent
+        "task_reject_on_worker_lost": False,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule": {},
+    }
+)
+app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+
+
+def worker_queues() -> str:
+    """All queues, for ``celery worker -Q``."""
+    return ",".join(QUEUES)

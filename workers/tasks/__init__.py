@@ -1,0 +1,3 @@
+"""Task modules; each task is a thin wrapper around a domain service."""
+
+from workers.tasks import diagnostics  # noqa: F401 - registers the tasks
