@@ -34,6 +34,8 @@ class TenantScopedView(generics.GenericAPIView):
         except NotFound:
             raise exceptions.NotFound("Not found.") from None
         self.tenant = self.principal.tenant
+        if not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
         method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
         if self.principal.access not in self.access.get(method, frozenset()):
             raise exceptions.PermissionDenied(

@@ -1,0 +1,48 @@
+"""The caller's tenants and who the caller is in one of them."""
+
+
+def test_staff_session_lists_its_tenants_with_roles(world, other_world, client) -> None:
+    from tenants import services
+
+    services.membership_set(tenant=other_world.tenant, user=world.planner.user, role="analyst")
+    client.force_login(world.planner.user)
+    assert client.get("/api/v1/tenants/").json() == [
+        {"slug": "acme", "name": "Tenant acme", "access": "planner"},
+        {"slug": "globex", "name": "Tenant globex", "access": "analyst"},
+    ]
+    # and in each it has the role of that tenant
+    assert client.get("/api/v1/tenants/globex/me/").json()["role"] == "analyst"
+    assert client.get("/api/v1/tenants/acme/me/").json()["role"] == "planner"
+
+
+def test_me_for_each_kind_of_caller(world) -> None:
+    url = f"/api/v1/tenants/{world.tenant.slug}/me/"
+    for role in ("admin", "planner", "analyst"):
+        me = world.caller(role).client.get(url).json()
+        assert (me["kind"], me["role"], me["partner"]) == ("staff", role, None)
+        assert me["api_key"]["prefix"] == world.caller(role).key.prefix
+    for kind in ("supplier", "distributor", "erp"):
+        me = world.caller(kind).client.get(url).json()
+        assert (me["kind"], me["role"], me["user"]) == ("partner", None, None)
+        assert me["partner"] == {
+            "id": str(world.caller(kind).partner.pk),
+            "name": world.caller(kind).partner.name,
+            "kind": kind,
+        }
+        assert me["tenant"]["slug"] == world.tenant.slug
+
+
+def test_anonymous_gets_401_on_tenant_list(anonymous_client) -> None:
+    response = anonymous_client.get("/api/v1/tenants/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_deactivated_partner_is_locked_out(world) -> None:
+    partner = world.distributor.partner
+    world.admin.client.patch(
+        f"/api/v1/tenants/{world.tenant.slug}/partners/{partner.pk}/", {"is_active": False}, format="json"
+    )
+    response = world.distributor.client.get(f"/api/v1/tenants/{world.tenant.slug}/me/")
+    assert response.status_code == 401
+    assert "deactivated" in response.json()["error"]["message"]
