@@ -235,12 +235,20 @@ def main(argv: list[str]) -> int:
         started = start_missing(environ)
         try:
             child = subprocess.Popen(rest, env=environ)  # noqa: S603 - the caller's own command
+            # A stop request for us is one for the child: pass it on, then wait for the child to
+            # finish before the services it uses go away.
+            signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
             while True:
                 try:
                     return child.wait()
                 except KeyboardInterrupt:
-                    # Ctrl-C reached the child too (same process group): let it shut down first.
-                    continue
+                    # Ctrl-C in a terminal reaches the child too; pass it on only if it did not.
+                    try:
+                        return child.wait(timeout=3)
+                    except subprocess.TimeoutExpired:
+                        child.send_signal(signal.SIGINT)
+                    except KeyboardInterrupt:
+                        continue
         finally:
             stop(started)
     print(usage, file=sys.stderr)

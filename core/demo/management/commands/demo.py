@@ -49,9 +49,11 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
+        self.stdout.flush()  # the keys must show at once, also when stdout is a pipe
         if no_serve:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("3/3 Running web server, worker and beat (Ctrl-C stops all)"))
+        self.stdout.flush()
         self._serve(host, port)
 
     def _serve(self, host: str, port: int) -> None:
@@ -84,6 +86,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
             self.stdout.write("Stopping web server, worker and beat ...")
             for child in children.values():
                 if child.poll() is None:

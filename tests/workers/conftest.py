@@ -1,0 +1,75 @@
+"""A real Celery worker process, for tests that need a task to run the way production runs it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+from celery.exceptions import TimeoutError as ResultTimeout
+from django.conf import settings
+from django.db import connection
+
+from workers.app import worker_queues
+from workers.tasks.diagnostics import ping
+
+READY_TIMEOUT_SECONDS = 60
+
+
+def worker_database_url() -> str:
+    """``settings.DATABASE_URL``, naming the database pytest-django created instead of the dev one.
+
+    Rewriting the URL keeps what it says about reaching the server (a unix socket directory in
+    ``?host=`` for the embedded PostgreSQL, a password, sslmode) exactly as the settings have it.
+    """
+    url = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(url._replace(path="/" + quote(connection.settings_dict["NAME"])))
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """``celery -A workers worker`` on every queue, reading and writing the test database.
+
+    Session-scoped: starting a worker costs seconds. It sees only committed rows, so tests that
+    hand it data use ``transactional_db``.
+    """
+    env = dict(os.environ, DATABASE_URL=worker_database_url(), REDIS_URL=settings.REDIS_URL, DEBUG="1")
+    # pytest-django exported the test settings module; the worker must pick its settings itself,
+    # as `celery -A workers` does in production.
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    celery = Path(sys.executable).with_name("celery")
+    command = [celery, "-A", "workers", "worker", "-Q", worker_queues(), "-c", "1", "-P", "solo"]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(worker, log_path)
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> None:
+    # One ping, awaited in short slices: the worker answers it once it consumes its queues, and a
+    # worker that crashes on start fails the fixture at once with its log instead of a timeout.
+    result = ping.delay("ready?")
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while True:
+        if worker.poll() is not None:
+            pytest.fail(f"The Celery worker exited with {worker.returncode}:\n{log_path.read_text()}")
+        try:
+            result.get(timeout=1)
+            return
+        except ResultTimeout:
+            if time.monotonic() > deadline:
+                log = log_path.read_text()
+                pytest.fail(f"The Celery worker did not answer within {READY_TIMEOUT_SECONDS}s:\n{log}")
