@@ -8,3 +8,12 @@ class CreatedCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class IdCursorPagination(CursorPagination):
+    """For the large bigint-keyed tables (positions, lots, movements): the primary key orders."""
+
+    ordering = ("id",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000

@@ -5,4 +5,5 @@ from api.tenants import views as tenant_views
 urlpatterns = [
     path("tenants/", tenant_views.TenantListView.as_view(), name="tenants"),
     path("tenants/<slug:tenant_slug>/", include("api.tenants.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.inventory.urls")),
 ]

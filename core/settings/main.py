@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "tenants",
+    "core.inventory",
     "core.demo",
 ]
 
