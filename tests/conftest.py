@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.inventory import master_services
+from core.inventory.models import Category, DailyFact, Lot, Movement, MovementKind, Position, Sku, Warehouse
 from tenants import services
 from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
 
@@ -43,7 +48,11 @@ def key_client(raw_key: str) -> APIClient:
 
 @dataclass
 class TenantWorld:
-    """A tenant with one staff member of each role and one partner of each kind, all with keys."""
+    """A tenant with one staff member of each role and one partner of each kind, all with keys,
+    and a little inventory: one category, warehouse and SKU, and a stocked position of the two.
+
+    Both worlds use the same codes, so a filter by code that leaks across tenants shows up.
+    """
 
     tenant: Tenant
     admin: Caller
@@ -52,6 +61,10 @@ class TenantWorld:
     supplier: Caller
     distributor: Caller
     erp: Caller
+    category: Category
+    warehouse: Warehouse
+    sku: Sku
+    position: Position
 
     def caller(self, access: str) -> Caller:
         return getattr(self, access)
@@ -69,7 +82,39 @@ def build_world(slug: str) -> TenantWorld:
         partner = services.partner_create(tenant=tenant, kind=kind, name=f"{slug} {kind.label}")
         key, raw = services.api_key_create(tenant=tenant, partner=partner, name="integration")
         callers[kind.value] = Caller(client=key_client(raw), key=key, raw_key=raw, partner=partner)
-    return TenantWorld(tenant=tenant, **callers)
+    return TenantWorld(tenant=tenant, **callers, **build_inventory(tenant))
+
+
+def build_inventory(tenant: Tenant) -> dict:
+    category = master_services.category_create(tenant=tenant, code="snacks", name="Snacks", profile="fmcg")
+    warehouse = master_services.warehouse_create(
+        tenant=tenant, code="WH-1", name="Main DC", region="north", kind="distribution_centre"
+    )
+    sku = master_services.sku_create(
+        tenant=tenant,
+        code="SKU-1",
+        name="Crisps",
+        category=category,
+        unit_cost=Decimal("1.2000"),
+        list_price=Decimal("2.5000"),
+    )
+    # Written with the ORM until ingestion exists; the ledger line can never be changed afterwards.
+    position = Position.objects.create(tenant=tenant, sku=sku, warehouse=warehouse, on_hand=10, reserved=2)
+    today = timezone.localdate()
+    Lot.objects.create(
+        tenant=tenant, position=position, lot_code="L-1", quantity=10, received_on=today - timedelta(days=3)
+    )
+    Movement.objects.create(
+        tenant=tenant,
+        position=position,
+        kind=MovementKind.RECEIPT,
+        quantity=10,
+        occurred_at=timezone.now() - timedelta(days=3),
+        source="fixture",
+        external_ref="world-receipt-1",
+    )
+    DailyFact.objects.create(tenant=tenant, position=position, day=today - timedelta(days=3), units_received=10)
+    return {"category": category, "warehouse": warehouse, "sku": sku, "position": position}
 
 
 @pytest.fixture

@@ -208,9 +208,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or a "kind"; each set of choices gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "PartnerKindEnum": "tenants.models.PartnerKind",
         "RoleEnum": "tenants.models.Role",
+        "ApiKeyStatusEnum": ["active", "expired", "revoked"],
+        "WarehouseKindEnum": "core.inventory.models.WarehouseKind",
+        "IndustryProfileEnum": "core.inventory.models.IndustryProfile",
+        "VelocityClassEnum": "core.inventory.models.VelocityClass",
+        "SkuStatusEnum": "core.inventory.models.SkuStatus",
+        "MovementKindEnum": "core.inventory.models.MovementKind",
+        "AnomalyReasonEnum": "core.inventory.models.AnomalyReason",
+        "AnomalyStatusEnum": "core.inventory.models.AnomalyStatus",
     },
 }
 
@@ -220,6 +229,19 @@ API_KEY_DEFAULT_TTL_DAYS = env_int("API_KEY_DEFAULT_TTL_DAYS", 365)
 # last_used_at is written at most this often per key, so a busy key does not write on every call.
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=env_int("API_KEY_LAST_USED_RESOLUTION_S", 60))
 READYZ_TIMEOUT_SECONDS = 2.0
+
+# Bulk ingestion: rows and bytes per request (bulk endpoints read their body as a stream, so
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE keeps guarding every other endpoint), key retention.
+INGEST_MAX_ROWS = env_int("INGEST_MAX_ROWS", 200_000)
+INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 128 * 1024 * 1024)
+IDEMPOTENCY_KEY_TTL_HOURS = max(24, env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))
+# A claimed key whose request has not finished after this long is taken to have died.
+IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 600)
+
+# Data cleaning: a sale line above median + k x MAD of the position's daily sales is a spike.
+ANOMALY_SPIKE_K = float(os.environ.get("ANOMALY_SPIKE_K", "5"))
+ANOMALY_BASELINE_DAYS = env_int("ANOMALY_BASELINE_DAYS", 28)
+ANOMALY_MIN_BASELINE_DAYS = env_int("ANOMALY_MIN_BASELINE_DAYS", 7)
 
 # --- Celery -----------------------------------------------------------------------------------
 

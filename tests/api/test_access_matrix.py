@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,6 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from api.tenant_scope import TenantScopedView
+from core.inventory import master_services
+from core.inventory.ingestion import movement_rows_parse, movements_ingest
+from core.inventory.models import Anomaly
 from tenants.models import ApiKey
 
 if TYPE_CHECKING:
@@ -77,9 +81,52 @@ def _key_id(world: TenantWorld, route: str) -> object:
     return world.supplier.key.id if "partners/" in route else world.admin.key.id
 
 
+def _anomaly_id(world: TenantWorld, route: str) -> object:
+    """A flagged sale (zero price) on a SKU of its own, pushed through ingestion once per world."""
+    if not hasattr(world, "anomaly_id"):
+        sku = master_services.sku_create(
+            tenant=world.tenant,
+            code="SKU-ANOMALY",
+            name="Flagged",
+            category=world.category,
+            unit_cost=Decimal(1),
+            list_price=Decimal(2),
+        )
+        moment = (timezone.now() - timedelta(days=1)).isoformat()
+        rows = [
+            {
+                "kind": "receipt",
+                "sku": sku.code,
+                "warehouse": world.warehouse.code,
+                "quantity": "5",
+                "occurred_at": moment,
+                "external_ref": "anomaly-receipt",
+            },
+            {
+                "kind": "sale",
+                "sku": sku.code,
+                "warehouse": world.warehouse.code,
+                "quantity": "1",
+                "occurred_at": moment,
+                "external_ref": "anomaly-sale",
+                "unit_price": "0",
+            },
+        ]
+        columns, errors = movement_rows_parse(rows)
+        assert not errors
+        movements_ingest(tenant=world.tenant, source="fixture", columns=columns)
+        world.anomaly_id = Anomaly.objects.get(tenant=world.tenant).id
+    return world.anomaly_id
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
+    "warehouse_id": lambda world, route: world.warehouse.id,
+    "category_id": lambda world, route: world.category.id,
+    "sku_id": lambda world, route: world.sku.id,
+    "position_id": lambda world, route: world.position.id,
+    "anomaly_id": _anomaly_id,
 }
 
 

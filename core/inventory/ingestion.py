@@ -1,0 +1,406 @@
+"""Bulk ingestion of ledger lines: COPY into a staging table, checked and merged set-based.
+
+One transaction per batch: the lines are copied into a temporary table, codes are resolved,
+positions locked in primary-key order, every rule checked over the whole set, and only then the
+ledger, positions, lots, daily facts and anomaly flags written, each with one statement. A
+refused batch writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from core.inventory import bulk_rows as br
+from core.inventory.idempotency import idempotency_complete
+from core.inventory.models import IdempotencyRecord, MovementKind, Sku, Warehouse
+from tenants.models import Tenant
+
+MOVEMENT_COLUMNS = [
+    br.Column("kind", br.choice(MovementKind.values)),
+    br.Column("sku", br.text(64)),
+    br.Column("warehouse", br.text(64)),
+    br.Column("quantity", br.integer),
+    br.Column("occurred_at", br.aware_datetime),
+    br.Column("external_ref", br.text(128)),
+    br.Column("order_ref", br.text(128), required=False, default=""),
+    br.Column("unit_price", br.decimal(12, 4), required=False),
+    br.Column("lot_code", br.text(64), required=False, default=""),
+    br.Column("expires_on", br.iso_date, required=False),
+]
+
+# Signed effect of a line on on-hand stock, in SQL over the staging table.
+_DELTA_SQL = (
+    "CASE WHEN kind IN ('receipt', 'return', 'transfer_in') THEN quantity "
+    "WHEN kind IN ('sale', 'transfer_out') THEN -quantity ELSE quantity END"
+)
+
+
+class BatchRejected(Exception):
+    """The batch breaks a rule; ``errors`` lists each bad row by number and field."""
+
+    def __init__(self, errors: br.RowErrors) -> None:
+        super().__init__(f"{errors.total} row error(s)")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    batch_id: str
+    rows: int
+    positions: int
+    flagged: int
+    created_positions: int
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "rows": self.rows,
+            "positions": self.positions,
+            "created_positions": self.created_positions,
+            "flagged": self.flagged,
+        }
+
+
+def movement_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors]:
+    """Types and shapes of each line; the rules that need the database come in the service."""
+    errors = br.RowErrors()
+    columns = br.parse_columns(rows, MOVEMENT_COLUMNS, errors)
+    kinds, quantities, prices = columns["kind"], columns["quantity"], columns["unit_price"]
+    for index in range(len(rows)):
+        quantity = quantities[index]
+        if quantity is None or kinds[index] is None:
+            continue
+        if kinds[index] == MovementKind.ADJUSTMENT:
+            if quantity == 0:
+                errors.add(index + 1, "quantity", "An adjustment must not be zero (its sign gives the direction).")
+        elif quantity <= 0:
+            errors.add(index + 1, "quantity", "Must be positive.")
+        if prices[index] is not None and kinds[index] != MovementKind.SALE:
+            errors.add(index + 1, "unit_price", "Only a sale carries a unit price.")
+    return columns, errors
+
+
+def _resolve_codes(tenant: Tenant, columns: dict[str, list], errors: br.RowErrors) -> tuple[list, list]:
+    sku_codes, warehouse_codes = set(columns["sku"]) - {None}, set(columns["warehouse"]) - {None}
+    skus = dict(Sku.objects.filter(tenant=tenant, code__in=sku_codes).values_list("code", "id"))
+    warehouses = dict(Warehouse.objects.filter(tenant=tenant, code__in=warehouse_codes).values_list("code", "id"))
+    sku_ids, warehouse_ids = [], []
+    for index, (sku, warehouse) in enumerate(zip(columns["sku"], columns["warehouse"], strict=True)):
+        sku_id, warehouse_id = skus.get(sku), warehouses.get(warehouse)
+        if sku is not None and sku_id is None:
+            errors.add(index + 1, "sku", f"Unknown SKU code {sku!r} in this tenant.")
+        if warehouse is not None and warehouse_id is None:
+            errors.add(index + 1, "warehouse", f"Unknown warehouse code {warehouse!r} in this tenant.")
+        sku_ids.append(sku_id)
+        warehouse_ids.append(warehouse_id)
+    return sku_ids, warehouse_ids
+
+
+def movements_ingest(
+    *,
+    tenant: Tenant,
+    source: str,
+    columns: dict[str, list],
+    idempotency_record: IdempotencyRecord | None = None,
+) -> IngestResult:
+    """Write a parsed batch of ledger lines, all or nothing; BatchRejected lists what is wrong."""
+    errors = br.RowErrors()
+    sku_ids, warehouse_ids = _resolve_codes(tenant, columns, errors)
+    if errors:
+        raise BatchRejected(errors)
+    batch_id = uuid.uuid4()
+    count = len(sku_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _stage(cursor, columns, sku_ids, warehouse_ids)
+        created_positions = _ensure_positions(cursor, tenant)
+        positions = _lock_positions(cursor)
+        _check(cursor, tenant, source, errors)
+        if errors:
+            raise BatchRejected(errors)
+        flagged = _flag_anomalies(cursor, tenant)
+        _write(cursor, tenant, source, batch_id)
+        result = IngestResult(
+            batch_id=str(batch_id),
+            rows=count,
+            positions=positions,
+            flagged=flagged,
+            created_positions=created_positions,
+        )
+        if idempotency_record is not None:
+            idempotency_complete(record=idempotency_record, status=201, body=result.as_dict())
+    return result
+
+
+def _stage(cursor, columns: dict[str, list], sku_ids: list, warehouse_ids: list) -> None:  # noqa: ANN001
+    # ON COMMIT DROP ends it with the transaction; inside an outer one (a test, a seed) it would linger.
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.ingest_movement")
+    cursor.execute(
+        """
+        CREATE TEMPORARY TABLE ingest_movement (
+            row_no integer NOT NULL,
+            kind text NOT NULL,
+            sku_id uuid NOT NULL,
+            warehouse_id uuid NOT NULL,
+            quantity bigint NOT NULL,
+            occurred_at timestamptz NOT NULL,
+            external_ref text NOT NULL,
+            order_ref text NOT NULL,
+            unit_price numeric(12, 4),
+            lot_code text NOT NULL,
+            expires_on date,
+            position_id bigint,
+            flag text,
+            flag_detail jsonb
+        ) ON COMMIT DROP
+        """
+    )
+    names = ["kind", "quantity", "occurred_at", "external_ref", "order_ref", "unit_price", "lot_code", "expires_on"]
+    data = [columns[name] for name in names]
+    with cursor.copy(
+        "COPY ingest_movement (row_no, sku_id, warehouse_id, kind, quantity, occurred_at, external_ref, "
+        "order_ref, unit_price, lot_code, expires_on) FROM STDIN"
+    ) as copy:
+        for index, row in enumerate(zip(sku_ids, warehouse_ids, *data, strict=True)):
+            copy.write_row((index + 1, *row))
+    cursor.execute("ANALYZE ingest_movement")
+
+
+def _ensure_positions(cursor, tenant: Tenant) -> int:  # noqa: ANN001
+    cursor.execute(
+        """
+        INSERT INTO inventory_position (tenant_id, sku_id, warehouse_id, on_hand, reserved, in_transit,
+                                        created_at, updated_at)
+        SELECT DISTINCT %s::uuid, sku_id, warehouse_id, 0, 0, 0, now(), now() FROM ingest_movement
+        ON CONFLICT (tenant_id, sku_id, warehouse_id) DO NOTHING
+        """,
+        [tenant.pk],
+    )
+    created = cursor.rowcount
+    cursor.execute(
+        """
+        UPDATE ingest_movement s SET position_id = p.id
+        FROM inventory_position p
+        WHERE p.tenant_id = %s AND p.sku_id = s.sku_id AND p.warehouse_id = s.warehouse_id
+        """,
+        [tenant.pk],
+    )
+    return created
+
+
+def _lock_positions(cursor) -> int:  # noqa: ANN001
+    # Primary-key order: two batches touching the same positions queue instead of deadlocking.
+    cursor.execute(
+        """
+        SELECT id FROM inventory_position
+        WHERE id IN (SELECT DISTINCT position_id FROM ingest_movement)
+        ORDER BY id FOR UPDATE
+        """
+    )
+    return len(cursor.fetchall())
+
+
+def _check(cursor, tenant: Tenant, source: str, errors: br.RowErrors) -> None:  # noqa: ANN001
+    limit = br.MAX_REPORTED_ERRORS
+    cursor.execute(
+        """
+        SELECT row_no, external_ref FROM (
+            SELECT row_no, external_ref,
+                   row_number() OVER (PARTITION BY external_ref ORDER BY row_no) AS nth
+            FROM ingest_movement
+        ) lines WHERE nth > 1 ORDER BY row_no LIMIT %s
+        """,
+        [limit],
+    )
+    for row_no, ref in cursor.fetchall():
+        errors.add(row_no, "external_ref", f"Duplicate external reference {ref!r} within this batch.")
+    cursor.execute(
+        """
+        SELECT s.row_no, s.external_ref FROM ingest_movement s
+        JOIN inventory_movement m ON m.tenant_id = %s AND m.source = %s AND m.external_ref = s.external_ref
+        ORDER BY s.row_no LIMIT %s
+        """,
+        [tenant.pk, source, limit],
+    )
+    for row_no, ref in cursor.fetchall():
+        errors.add(row_no, "external_ref", f"External reference {ref!r} is already in the ledger.")
+    # Stock may not go below what is reserved at any point, taking the lines in time order.
+    cursor.execute(
+        f"""
+        SELECT row_no, running, reserved FROM (
+            SELECT s.row_no, p.reserved,
+                   p.on_hand + sum({_DELTA_SQL}) OVER (
+                       PARTITION BY s.position_id ORDER BY s.occurred_at, s.row_no
+                   ) AS running
+            FROM ingest_movement s JOIN inventory_position p ON p.id = s.position_id
+        ) lines WHERE running < reserved ORDER BY row_no LIMIT %s
+        """,  # noqa: S608 - _DELTA_SQL is a constant
+        [limit],
+    )
+    for row_no, running, reserved in cursor.fetchall():
+        shortfall = reserved - running
+        errors.add(
+            row_no,
+            "quantity",
+            f"Takes stock below zero available: {shortfall} more than on hand"
+            + (f" (of which {reserved} reserved)" if reserved else "")
+            + " at this point of the batch.",
+        )
+
+
+def _flag_anomalies(cursor, tenant: Tenant) -> int:  # noqa: ANN001
+    cursor.execute(
+        """
+        UPDATE ingest_movement SET flag = 'non_positive_price',
+               flag_detail = jsonb_build_object('unit_price', unit_price)
+        WHERE kind = 'sale' AND unit_price IS NOT NULL AND unit_price <= 0
+        """
+    )
+    # The same order line seen before (in this batch or in the ledger) is a repeat: brushing or a
+    # double send under a new line reference.
+    cursor.execute(
+        """
+        UPDATE ingest_movement s SET flag = 'repeated_order_line',
+               flag_detail = jsonb_build_object('order_ref', s.order_ref)
+        WHERE s.kind = 'sale' AND s.order_ref <> '' AND s.flag IS NULL AND (
+            EXISTS (SELECT 1 FROM ingest_movement t
+                    WHERE t.kind = 'sale' AND t.order_ref = s.order_ref
+                      AND t.position_id = s.position_id AND t.row_no < s.row_no)
+            OR EXISTS (SELECT 1 FROM inventory_movement m
+                       WHERE m.tenant_id = %s AND m.order_ref = s.order_ref AND m.order_ref <> ''
+                         AND m.position_id = s.position_id AND m.kind = 'sale')
+        )
+        """,
+        [tenant.pk],
+    )
+    # Spikes: a sale line above median + k x MAD of the position's clean daily sales over the
+    # baseline window before the batch's first sale day (days with sales only; MAD at least 1).
+    cursor.execute(
+        """
+        WITH firsts AS (
+            SELECT position_id, min((occurred_at AT TIME ZONE 'UTC')::date) AS first_day
+            FROM ingest_movement WHERE kind = 'sale' GROUP BY position_id
+        ), history AS (
+            SELECT f.position_id, f.units_sold::float8 AS units
+            FROM inventory_dailyfact f JOIN firsts ON firsts.position_id = f.position_id
+            WHERE f.tenant_id = %(tenant)s AND f.units_sold > 0
+              AND f.day >= firsts.first_day - %(window)s AND f.day < firsts.first_day
+        ), medians AS (
+            SELECT position_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY units) AS median, count(*) AS days
+            FROM history GROUP BY position_id
+        ), baseline AS (
+            SELECT m.position_id, m.median, m.days,
+                   GREATEST(percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.units - m.median)), 1) AS mad
+            FROM history h JOIN medians m ON m.position_id = h.position_id
+            GROUP BY m.position_id, m.median, m.days
+        )
+        UPDATE ingest_movement s SET flag = 'spike', flag_detail = jsonb_build_object(
+                'quantity', s.quantity, 'median', b.median, 'mad', b.mad, 'k', %(k)s,
+                'threshold', b.median + %(k)s * b.mad, 'baseline_days', b.days)
+        FROM baseline b
+        WHERE s.position_id = b.position_id AND s.kind = 'sale' AND s.flag IS NULL
+          AND b.days >= %(min_days)s AND s.quantity > b.median + %(k)s * b.mad
+        """,
+        {
+            "tenant": tenant.pk,
+            "window": settings.ANOMALY_BASELINE_DAYS,
+            "k": settings.ANOMALY_SPIKE_K,
+            "min_days": settings.ANOMALY_MIN_BASELINE_DAYS,
+        },
+    )
+    cursor.execute("SELECT count(*) FROM ingest_movement WHERE flag IS NOT NULL")
+    return cursor.fetchone()[0]
+
+
+def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  # noqa: ANN001
+    params = {"tenant": tenant.pk, "source": source, "batch": batch_id}
+    cursor.execute(
+        """
+        INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source, external_ref,
+                                        order_ref, unit_price, batch_id, created_at)
+        SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref, order_ref,
+               unit_price, %(batch)s, now()
+        FROM ingest_movement ORDER BY row_no
+        """,
+        params,
+    )
+    cursor.execute(
+        """
+        INSERT INTO inventory_anomaly (id, tenant_id, movement_id, reason, detail, status, reviewed_by,
+                                       created_at, updated_at)
+        SELECT gen_random_uuid(), %(tenant)s, m.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
+        FROM ingest_movement s
+        JOIN inventory_movement m ON m.tenant_id = %(tenant)s AND m.source = %(source)s
+                                 AND m.external_ref = s.external_ref
+        WHERE s.flag IS NOT NULL
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        UPDATE inventory_position p
+        SET on_hand = p.on_hand + d.delta, dirty_since = COALESCE(p.dirty_since, now()), updated_at = now()
+        FROM (SELECT position_id, sum({_DELTA_SQL}) AS delta FROM ingest_movement GROUP BY position_id) d
+        WHERE p.id = d.position_id
+        """  # noqa: S608 - _DELTA_SQL is a constant
+    )
+    # Lots: every inbound line is a lot (expiry from the line, else from the SKU's shelf life);
+    # outbound quantity is taken from lots first-expired-first-out.
+    cursor.execute(
+        f"""
+        INSERT INTO inventory_lot (tenant_id, position_id, lot_code, quantity, received_on, expires_on, created_at)
+        SELECT %(tenant)s, s.position_id, s.lot_code, {_DELTA_SQL},
+               (s.occurred_at AT TIME ZONE 'UTC')::date,
+               COALESCE(s.expires_on, (s.occurred_at AT TIME ZONE 'UTC')::date + sku.shelf_life_days),
+               now()
+        FROM ingest_movement s JOIN inventory_sku sku ON sku.id = s.sku_id
+        WHERE {_DELTA_SQL} > 0
+        ORDER BY s.row_no
+        """,  # noqa: S608
+        params,
+    )
+    cursor.execute(
+        f"""
+        WITH need AS (
+            SELECT position_id, -sum({_DELTA_SQL}) AS quantity FROM ingest_movement
+            WHERE {_DELTA_SQL} < 0 GROUP BY position_id
+        ), ranked AS (
+            SELECT l.id, l.quantity, need.quantity AS needed,
+                   sum(l.quantity) OVER (
+                       PARTITION BY l.position_id ORDER BY l.expires_on NULLS LAST, l.received_on, l.id
+                   ) - l.quantity AS before
+            FROM inventory_lot l JOIN need ON need.position_id = l.position_id
+            WHERE l.quantity > 0
+        )
+        UPDATE inventory_lot l SET quantity = l.quantity - LEAST(ranked.quantity, ranked.needed - ranked.before)
+        FROM ranked WHERE l.id = ranked.id AND ranked.before < ranked.needed
+        """  # noqa: S608
+    )
+    cursor.execute(
+        "DELETE FROM inventory_lot WHERE quantity = 0 AND position_id IN (SELECT position_id FROM ingest_movement)"
+    )
+    cursor.execute(
+        """
+        INSERT INTO inventory_dailyfact (tenant_id, position_id, day, units_sold, revenue, units_returned,
+                                         units_received, units_flagged)
+        SELECT %(tenant)s, s.position_id, (s.occurred_at AT TIME ZONE 'UTC')::date,
+               COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'sale' AND s.flag IS NULL), 0),
+               COALESCE(sum(s.quantity * COALESCE(s.unit_price, sku.list_price))
+                        FILTER (WHERE s.kind = 'sale' AND s.flag IS NULL), 0),
+               COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'return'), 0),
+               COALESCE(sum(s.quantity) FILTER (WHERE s.kind IN ('receipt', 'transfer_in')), 0),
+               COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'sale' AND s.flag IS NOT NULL), 0)
+        FROM ingest_movement s JOIN inventory_sku sku ON sku.id = s.sku_id
+        GROUP BY s.position_id, (s.occurred_at AT TIME ZONE 'UTC')::date
+        ON CONFLICT (tenant_id, position_id, day) DO UPDATE SET
+            units_sold = inventory_dailyfact.units_sold + EXCLUDED.units_sold,
+            revenue = inventory_dailyfact.revenue + EXCLUDED.revenue,
+            units_returned = inventory_dailyfact.units_returned + EXCLUDED.units_returned,
+            units_received = inventory_dailyfact.units_received + EXCLUDED.units_received,
+            units_flagged = inventory_dailyfact.units_flagged + EXCLUDED.units_flagged
+        """,
+        params,
+    )

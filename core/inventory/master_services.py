@@ -1,0 +1,243 @@
+"""Writes of inventory master data: warehouses, categories and SKUs. Atomic, validated, audited.
+
+A code is the partners' key for a row (ERP pushes name SKUs and warehouses by code), so it is
+unique per tenant and fixed once created. Rows that stock or history hang off are never deleted:
+the caller is told to deactivate them instead, which keeps the ledger readable.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+
+from core.exceptions import Conflict
+from core.inventory.models import (
+    Category,
+    IndustryProfile,
+    Position,
+    Sku,
+    SkuStatus,
+    VelocityClass,
+    Warehouse,
+)
+from tenants.models import Tenant
+from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.services import audit_record
+
+WAREHOUSE_CHANGEABLE = frozenset({"name", "region", "kind", "latitude", "longitude", "is_active"})
+CATEGORY_CHANGEABLE = frozenset({"name", "profile"})
+SKU_CHANGEABLE = frozenset(
+    {"name", "category", "velocity_class", "launch_date", "shelf_life_days", "unit_cost", "list_price", "status"}
+)
+
+
+def _code_taken(noun: str, code: str) -> ValidationError:
+    return ValidationError({"code": f"A {noun} with the code '{code}' already exists in this tenant."})
+
+
+def _insert_with_unique_code(instance: Warehouse | Category | Sku, *, noun: str, constraint: str) -> None:
+    """Validate and insert; a code taken by a concurrent request is the same 400 as one taken before."""
+    if type(instance).objects.filter(tenant_id=instance.tenant_id, code=instance.code).exists():
+        raise _code_taken(noun, instance.code)
+    instance.full_clean()
+    try:
+        with transaction.atomic():  # a savepoint, so a lost race leaves the outer transaction usable
+            instance.save(force_insert=True)
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != constraint:
+            raise
+        raise _code_taken(noun, instance.code) from None
+
+
+def _apply_changes(instance: models.Model, changes: dict[str, object], allowed: frozenset[str]) -> list[str]:
+    """Set the changed fields, refusing any other (the code above all); return what to save."""
+    refused = set(changes) - allowed
+    if refused:
+        raise ValidationError(dict.fromkeys(sorted(refused), "This field cannot be changed."))
+    for field, value in changes.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    # Only the named columns are written, so two edits of different fields do not undo each other.
+    return [*changes, "updated_at"]
+
+
+def _require_same_tenant(*, tenant: Tenant, category: Category) -> None:
+    if category.tenant_id != tenant.pk:
+        raise ValidationError({"category": "No category with this code in this tenant."})
+
+
+# Warehouses
+
+
+@transaction.atomic
+def warehouse_create(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    region: str,
+    kind: str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    is_active: bool = True,
+    actor: Principal | str = SYSTEM_ACTOR,
+) -> Warehouse:
+    warehouse = Warehouse(
+        tenant=tenant,
+        code=code,
+        name=name,
+        region=region,
+        kind=kind,
+        latitude=latitude,
+        longitude=longitude,
+        is_active=is_active,
+    )
+    _insert_with_unique_code(warehouse, noun="warehouse", constraint="warehouse_unique_code")
+    audit_record(tenant=tenant, actor=actor, action="warehouse.created", target=warehouse, data={"code": code})
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(*, warehouse: Warehouse, actor: Principal | str, **changes: object) -> Warehouse:
+    update_fields = _apply_changes(warehouse, changes, WAREHOUSE_CHANGEABLE)
+    warehouse.save(update_fields=update_fields)
+    audit_record(
+        tenant=warehouse.tenant,
+        actor=actor,
+        action="warehouse.updated",
+        target=warehouse,
+        data={"code": warehouse.code, "fields": sorted(changes)},
+    )
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_delete(*, warehouse: Warehouse, actor: Principal | str) -> None:
+    # Locked so a concurrent edit or delete of the same row waits for this decision.
+    warehouse = Warehouse.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=warehouse.pk)
+    if Position.objects.filter(tenant_id=warehouse.tenant_id, warehouse=warehouse).exists():
+        raise Conflict(
+            f"Warehouse '{warehouse.code}' has stock positions, whose ledger lines are kept for good. "
+            "Set is_active to false instead of deleting it."
+        )
+    audit_record(
+        tenant=warehouse.tenant,
+        actor=actor,
+        action="warehouse.deleted",
+        target=warehouse,
+        data={"code": warehouse.code},
+    )
+    warehouse.delete()
+
+
+# Categories
+
+
+@transaction.atomic
+def category_create(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    profile: str = IndustryProfile.GENERAL,
+    actor: Principal | str = SYSTEM_ACTOR,
+) -> Category:
+    category = Category(tenant=tenant, code=code, name=name, profile=profile)
+    _insert_with_unique_code(category, noun="category", constraint="category_unique_code")
+    audit_record(tenant=tenant, actor=actor, action="category.created", target=category, data={"code": code})
+    return category
+
+
+@transaction.atomic
+def category_update(*, category: Category, actor: Principal | str, **changes: object) -> Category:
+    update_fields = _apply_changes(category, changes, CATEGORY_CHANGEABLE)
+    category.save(update_fields=update_fields)
+    audit_record(
+        tenant=category.tenant,
+        actor=actor,
+        action="category.updated",
+        target=category,
+        data={"code": category.code, "fields": sorted(changes)},
+    )
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category, actor: Principal | str) -> None:
+    category = Category.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=category.pk)
+    sku_count = Sku.objects.filter(tenant_id=category.tenant_id, category=category).count()
+    if sku_count:
+        raise Conflict(
+            f"Category '{category.code}' still has {sku_count} SKU(s). "
+            "Move them to another category (PATCH each SKU's category) before deleting it."
+        )
+    audit_record(
+        tenant=category.tenant, actor=actor, action="category.deleted", target=category, data={"code": category.code}
+    )
+    category.delete()
+
+
+# SKUs
+
+
+@transaction.atomic
+def sku_create(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    category: Category,
+    unit_cost: Decimal,
+    list_price: Decimal,
+    velocity_class: str = VelocityClass.LONG_TAIL,
+    launch_date: date | None = None,
+    shelf_life_days: int | None = None,
+    status: str = SkuStatus.ACTIVE,
+    actor: Principal | str = SYSTEM_ACTOR,
+) -> Sku:
+    _require_same_tenant(tenant=tenant, category=category)
+    sku = Sku(
+        tenant=tenant,
+        code=code,
+        name=name,
+        category=category,
+        unit_cost=unit_cost,
+        list_price=list_price,
+        velocity_class=velocity_class,
+        launch_date=launch_date,
+        shelf_life_days=shelf_life_days,
+        status=status,
+    )
+    _insert_with_unique_code(sku, noun="SKU", constraint="sku_unique_code")
+    audit_record(tenant=tenant, actor=actor, action="sku.created", target=sku, data={"code": code})
+    return sku
+
+
+@transaction.atomic
+def sku_update(*, sku: Sku, actor: Principal | str, **changes: object) -> Sku:
+    category = changes.get("category")
+    if isinstance(category, Category):
+        _require_same_tenant(tenant=sku.tenant, category=category)
+    update_fields = _apply_changes(sku, changes, SKU_CHANGEABLE)
+    sku.save(update_fields=update_fields)
+    audit_record(
+        tenant=sku.tenant,
+        actor=actor,
+        action="sku.updated",
+        target=sku,
+        data={"code": sku.code, "fields": sorted(changes)},
+    )
+    return sku
+
+
+@transaction.atomic
+def sku_delete(*, sku: Sku, actor: Principal | str) -> None:
+    sku = Sku.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=sku.pk)
+    if Position.objects.filter(tenant_id=sku.tenant_id, sku=sku).exists():
+        raise Conflict(
+            f"SKU '{sku.code}' has stock positions, whose ledger lines are kept for good. "
+            "Set its status to discontinued instead of deleting it."
+        )
+    audit_record(tenant=sku.tenant, actor=actor, action="sku.deleted", target=sku, data={"code": sku.code})
+    sku.delete()

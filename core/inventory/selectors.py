@@ -1,0 +1,102 @@
+"""Reads of inventory data. Every one takes the tenant: a foreign id is simply not found.
+
+List selectors return querysets with their related rows joined in, so a page of any size costs
+the same number of queries; the API layer only filters and paginates them further.
+"""
+
+from datetime import date
+
+from django.db.models import F, QuerySet
+
+from core.exceptions import NotFound
+from core.inventory.models import Category, DailyFact, Lot, Movement, Position, Sku, Warehouse
+from tenants.models import Tenant
+
+# Bigint keys come from the URL as arbitrary digit strings; beyond this PostgreSQL has no such row.
+_MAX_BIGINT = 2**63 - 1
+
+
+def _bigint_or_not_found(value: object) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise NotFound from None
+    if not 0 < number <= _MAX_BIGINT:
+        raise NotFound
+    return number
+
+
+def warehouse_list(*, tenant: Tenant) -> QuerySet[Warehouse]:
+    return Warehouse.objects.filter(tenant=tenant).order_by("created_at", "id")
+
+
+def warehouse_get(*, tenant: Tenant, warehouse_id: object) -> Warehouse:
+    warehouse = Warehouse.objects.filter(tenant=tenant, pk=warehouse_id).first()
+    if warehouse is None:
+        raise NotFound
+    return warehouse
+
+
+def category_list(*, tenant: Tenant) -> QuerySet[Category]:
+    return Category.objects.filter(tenant=tenant).order_by("created_at", "id")
+
+
+def category_get(*, tenant: Tenant, category_id: object) -> Category:
+    category = Category.objects.filter(tenant=tenant, pk=category_id).first()
+    if category is None:
+        raise NotFound
+    return category
+
+
+def category_get_by_code(*, tenant: Tenant, code: str) -> Category:
+    """Partners and SKU payloads name categories by code, never by id."""
+    category = Category.objects.filter(tenant=tenant, code=code).first()
+    if category is None:
+        raise NotFound
+    return category
+
+
+def sku_list(*, tenant: Tenant) -> QuerySet[Sku]:
+    return Sku.objects.filter(tenant=tenant).select_related("category").order_by("created_at", "id")
+
+
+def sku_get(*, tenant: Tenant, sku_id: object) -> Sku:
+    sku = sku_list(tenant=tenant).filter(pk=sku_id).first()
+    if sku is None:
+        raise NotFound
+    return sku
+
+
+def position_list(*, tenant: Tenant) -> QuerySet[Position]:
+    """Positions with ``available_units`` computed in SQL, so filters on it stay one query.
+
+    The annotation cannot be called ``available``: the model has a read-only property of that name.
+    """
+    return (
+        Position.objects.filter(tenant=tenant)
+        .select_related("sku", "warehouse")
+        .annotate(available_units=F("on_hand") - F("reserved"))
+        .order_by("id")
+    )
+
+
+def position_get(*, tenant: Tenant, position_id: object) -> Position:
+    position = position_list(tenant=tenant).filter(pk=_bigint_or_not_found(position_id)).first()
+    if position is None:
+        raise NotFound
+    return position
+
+
+def lot_list(*, tenant: Tenant) -> QuerySet[Lot]:
+    return Lot.objects.filter(tenant=tenant).select_related("position__sku", "position__warehouse").order_by("id")
+
+
+def movement_list(*, tenant: Tenant) -> QuerySet[Movement]:
+    return Movement.objects.filter(tenant=tenant).select_related("position__sku", "position__warehouse").order_by("id")
+
+
+def daily_fact_list(*, tenant: Tenant, position: Position, day_from: date, day_to: date) -> QuerySet[DailyFact]:
+    """The position's days from ``day_from`` to ``day_to``, both included; days without a row are absent."""
+    return DailyFact.objects.filter(tenant=tenant, position=position, day__gte=day_from, day__lte=day_to).order_by(
+        "day"
+    )

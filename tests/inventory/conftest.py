@@ -1,0 +1,36 @@
+"""Helpers for pushing batches through the bulk endpoints, shared by the inventory tests."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+TODAY = timezone.now().date()
+
+
+def ts(days_ago: int, hour: int = 12) -> str:
+    return f"{TODAY - timedelta(days=days_ago)}T{hour:02d}:00:00Z"
+
+
+def push_rows(caller, tenant_slug: str, what: str, rows: list[dict], key: str | None = None):
+    return caller.client.generic(
+        "POST",
+        f"/api/v1/tenants/{tenant_slug}/ingest/{what}/",
+        data=json.dumps(rows),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+    )
+
+
+@pytest.fixture
+def shop(world):
+    """One category, warehouse and SKU (list price 2.00) in the caller's tenant."""
+    slug = world.tenant.slug
+    push_rows(world.admin, slug, "categories", [{"code": "C", "name": "C"}])
+    push_rows(world.admin, slug, "warehouses", [{"code": "W", "name": "W", "region": "r", "kind": "store"}])
+    push_rows(
+        world.admin, slug, "skus", [{"code": "S", "name": "S", "category": "C", "unit_cost": "1", "list_price": "2"}]
+    )
+    return world
