@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "guardian",
     "tenants",
     "core.inventory",
+    "core.procurement",
     "core.demo",
 ]
 

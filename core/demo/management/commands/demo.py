@@ -1,5 +1,5 @@
-"""``manage.py demo``: migrate, seed the demo tenant, then run web server, worker and beat
-together until Ctrl-C stops all of them."""
+"""``manage.py demo``: migrate, seed the demo tenant (with the small scale of ``seed_demo`` on the
+first run), then run web server, worker and beat together until Ctrl-C stops all of them."""
 
 import os
 import signal
@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from core import embedded_services
+from core.demo.loading import demo_dataset_present
 from core.demo.seed import demo_tenant_seed
 from workers.app import worker_queues
 
@@ -30,6 +31,19 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=1)
         self.stdout.write(self.style.MIGRATE_HEADING("2/3 Seeding the demo tenant"))
         credentials = demo_tenant_seed()
+        if demo_dataset_present(tenant=credentials.tenant):
+            self.stdout.write(f"Demo data of '{credentials.tenant.slug}' is loaded already; keeping it.")
+        else:
+            # The first run fills the tenant with the small scale; its ledger is kept across runs.
+            call_command(
+                "seed_demo",
+                "--scale",
+                "small",
+                "--tenant",
+                credentials.tenant.slug,
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
         base = f"http://{host}:{port}"
         slug = credentials.tenant.slug
         lines = [

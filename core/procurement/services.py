@@ -1,0 +1,100 @@
+"""Writes of procurement data. Atomic, validated, audited."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.inventory.models import Sku
+from core.procurement.models import SupplierOffer
+from tenants.models import Partner, PartnerKind, Tenant
+from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.services import audit_record
+
+OFFER_REQUIRED = frozenset({"sku_id", "supplier_id", "rank", "lead_time_days", "unit_price"})
+OFFER_OPTIONAL = {"min_order_quantity": 1, "capacity_per_week": None, "reliability": Decimal("0.900")}
+OFFER_UPDATED = ["rank", "lead_time_days", "unit_price", "min_order_quantity", "capacity_per_week", "reliability"]
+_SHOWN = 20
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Principal | str = SYSTEM_ACTOR) -> int:
+    """Create or update offers by (SKU, supplier) in one statement; answer how many were written.
+
+    Each offer names ``sku_id`` and ``supplier_id`` with its terms. The whole list is checked
+    first (fields, the supplier being a supplier of this tenant, the SKU being this tenant's) and
+    nothing is written if any offer is wrong, so a partial catalogue never goes live.
+    """
+    problems: list[str] = []
+    numbered: list[tuple[int, SupplierOffer]] = []
+    seen: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
+    for number, offer in enumerate(offers, start=1):
+        unknown = set(offer) - OFFER_REQUIRED - set(OFFER_OPTIONAL)
+        missing = OFFER_REQUIRED - set(offer)
+        if unknown or missing:
+            problems.append(f"offer {number}: unknown {sorted(unknown)}, missing {sorted(missing)}")
+            continue
+        values = {**OFFER_OPTIONAL, **offer}
+        values["sku_id"], values["supplier_id"] = _as_uuid(values["sku_id"]), _as_uuid(values["supplier_id"])
+        key = (values["sku_id"], values["supplier_id"])
+        if key in seen:
+            # ON CONFLICT cannot touch one row twice in a statement; say which offers collide.
+            problems.append(f"offer {number}: the same SKU and supplier as offer {seen[key]}")
+            continue
+        seen[key] = number
+        instance = SupplierOffer(tenant=tenant, **values)
+        try:
+            # Field checks only: the unique key is the upsert's to resolve, and the foreign keys
+            # are checked below in two queries for the whole list rather than one per offer.
+            instance.clean_fields(exclude=["tenant", "sku", "supplier"])
+        except ValidationError as exc:
+            problems.append(f"offer {number}: {exc.message_dict}")
+            continue
+        numbered.append((number, instance))
+
+    instances = [instance for _, instance in numbered]
+    sku_ids = {instance.sku_id for instance in instances}
+    supplier_ids = {instance.supplier_id for instance in instances}
+    known_skus = set(Sku.objects.filter(tenant=tenant, id__in=sku_ids - {None}).values_list("id", flat=True))
+    partner_kinds = dict(Partner.objects.filter(tenant=tenant, id__in=supplier_ids - {None}).values_list("id", "kind"))
+    for number, instance in numbered:
+        if instance.sku_id not in known_skus:
+            problems.append(f"offer {number}: no SKU {instance.sku_id} in this tenant")
+        kind = partner_kinds.get(instance.supplier_id)
+        if kind is None:
+            problems.append(f"offer {number}: no partner {instance.supplier_id} in this tenant")
+        elif kind != PartnerKind.SUPPLIER:
+            problems.append(f"offer {number}: partner {instance.supplier_id} is a {kind}, not a supplier")
+    if problems:
+        more = f" (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""
+        raise ValidationError(
+            {"offers": [*problems[:_SHOWN], f"{len(problems)} problem(s){more}; nothing was written."]}
+        )
+    if not instances:
+        return 0
+
+    SupplierOffer.objects.bulk_create(
+        instances,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["tenant", "sku", "supplier"],
+        update_fields=[*OFFER_UPDATED, "updated_at"],
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="supplier_offers.upserted",
+        target=tenant,
+        data={"offers": len(instances), "skus": len(sku_ids), "suppliers": len(supplier_ids)},
+    )
+    return len(instances)
