@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
 
-.PHONY: demo test lint format services-start services-stop services-status clean
+.PHONY: demo test bench lint format services-start services-stop services-status clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(WITH_SERVICES) $(BIN)/python -m bench.run --scale $${BENCH_SCALE:-small}
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,0 +1,124 @@
+"""What every benchmark case shares: scales, progress, a gunicorn server as deployed, HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    ingestion_lines: int
+    naive_lines: int
+
+
+SCALES = {
+    "small": Scale("small", ingestion_lines=1_000_000, naive_lines=5_000),
+    "medium": Scale("medium", ingestion_lines=2_000_000, naive_lines=10_000),
+    "large": Scale("large", ingestion_lines=5_000_000, naive_lines=20_000),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    scale: Scale
+
+
+def progress(items: Iterable, label: str) -> Iterable:
+    return tqdm(items, desc=label, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+
+def gunicorn_workers() -> int:
+    """The usual 2 x cores + 1 would oversubscribe a 2-core machine that also runs PostgreSQL."""
+    return max(2, (os.cpu_count() or 1) + 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_server() -> Iterator[str]:
+    """gunicorn with production settings (DEBUG off) on a free loopback port; stopped after."""
+    port = _free_port()
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="core.settings.main",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        DATABASE_URL=settings.DATABASE_URL,
+        REDIS_URL=settings.REDIS_URL,
+    )
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "core.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(gunicorn_workers()),
+        "--timeout",
+        "300",
+        "--log-level",
+        "warning",
+    ]
+    # As deployed: static files collected, so WhiteNoise serves them and warns of nothing.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if http_get(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not come up; run it by hand to see why")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _request(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body, headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    return _request("GET", url, None, headers or {})
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    return _request("POST", url, body, headers)

@@ -1,0 +1,124 @@
+"""``python -m bench.run``: the benchmark suite, in a database of its own, one report.
+
+Each case runs its baselines in the same process on the same data and reports ratios beside the
+absolute figures. Results go to bench/results/latest.json and latest.md (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CASES = ["ingestion"]
+
+
+def _bench_database_url(base_url: str) -> str:
+    """The same server as the platform's, database ``tripline_bench``: user data is never touched."""
+    import psycopg
+
+    parts = urlsplit(base_url)
+    bench_url = urlunsplit(parts._replace(path="/tripline_bench"))
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'tripline_bench'").fetchone():
+            conn.execute("CREATE DATABASE tripline_bench")
+    return bench_url
+
+
+def _drop_bench_database(base_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS tripline_bench WITH (FORCE)")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default=os.environ.get("BENCH_SCALE", "small"), choices=["small", "medium", "large"])
+    parser.add_argument("--case", action="append", choices=CASES, help="Run only these cases (default: all).")
+    args = parser.parse_args(argv)
+
+    from core import embedded_services
+
+    os.environ.setdefault("DEBUG", "1")
+    base_url = os.environ.get("DATABASE_URL") or embedded_services.ensure_postgres_url()
+    os.environ["DATABASE_URL"] = _bench_database_url(base_url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DEBUG = False  # no query log growing through a million lines
+
+    from bench import ingestion
+    from bench.harness import SCALES, Case
+
+    print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
+    call_command("migrate", interactive=False, verbosity=0)
+    postgresql = _server_version()  # read now: the bench database is dropped at the end
+    case = Case(scale=SCALES[args.scale])
+    figures = {}
+    started = time.perf_counter()
+    try:
+        for name in args.case or CASES:
+            print(f"== {name}", file=sys.stderr)
+            figures[name] = {"ingestion": ingestion.run}[name](case)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not os.environ.get("BENCH_KEEP"):
+            _drop_bench_database(base_url)
+    report = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "postgresql": postgresql,
+        "seconds": round(time.perf_counter() - started, 1),
+        "figures": figures,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = _markdown(report)
+    (RESULTS / "latest.md").write_text(table)
+    print(table)
+    return 0
+
+
+def _server_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def _markdown(report: dict) -> str:
+    lines = [
+        f"Scale {report['scale']}, {report['cores']} cores, {report['memory_gib']} GiB, "
+        f"PostgreSQL {report['postgresql']}, Python {report['python']}, {report['date']}",
+        "",
+        "| case | figure | value |",
+        "| --- | --- | --- |",
+    ]
+    for case, figures in report["figures"].items():
+        for name, value in figures.items():
+            lines.append(
+                f"| {case} | {name} | {value:,} |" if isinstance(value, int) else f"| {case} | {name} | {value} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
