@@ -17,6 +17,10 @@ STAFF_WRITERS = frozenset({Role.ADMIN, Role.PLANNER})
 ADMINS = frozenset({Role.ADMIN})
 ANY_PARTNER = frozenset(PartnerKind)
 EVERYONE = ANY_STAFF | ANY_PARTNER
+# Stock and master data: staff read, and so does the partner ERP that pushes them.
+INVENTORY_READERS = ANY_STAFF | frozenset({PartnerKind.ERP})
+# Who may push bulk ledger lines and master data.
+INVENTORY_PUSHERS = STAFF_WRITERS | frozenset({PartnerKind.ERP})
 
 
 class IsAuthenticatedPrincipal(BasePermission):

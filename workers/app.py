@@ -24,6 +24,11 @@ TASK_ROUTES = {
     "tripline.webhooks.*": {"queue": "webhooks"},
 }
 
+# Every periodic task, in one place.
+BEAT_SCHEDULE = {
+    "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
+}
+
 app.config_from_object(
     {
         "broker_url": settings.CELERY_BROKER_URL,
@@ -49,7 +54,7 @@ app.config_from_object(
         "worker_prefetch_multiplier": 1,
         "worker_hijack_root_logger": False,
         "broker_connection_retry_on_startup": True,
-        "beat_schedule": {},
+        "beat_schedule": BEAT_SCHEDULE,
     }
 )
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)

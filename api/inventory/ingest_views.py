@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from api.errors import ConflictError, ErrorResponseSerializer, error_body
 from api.inventory import bulk_body
-from api.permissions import ANY_STAFF, STAFF_WRITERS
+from api.permissions import ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.exceptions import Conflict
 from core.inventory import anomalies, idempotency
@@ -20,9 +20,6 @@ from core.inventory import bulk_rows as br
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import Anomaly, AnomalyReason, AnomalyStatus
-from tenants.models import PartnerKind
-
-PUSHERS = STAFF_WRITERS | {PartnerKind.ERP}
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -48,7 +45,7 @@ def _rows_rejected(errors: br.RowErrors, rows: int) -> dict:
 class BulkIngestView(TenantScopedView):
     """The shared path of every bulk endpoint: read, claim the key, parse, ingest, remember."""
 
-    access = {"POST": PUSHERS}
+    access = {"POST": INVENTORY_PUSHERS}
     endpoint: str = ""
 
     def source(self) -> str:

@@ -11,15 +11,13 @@ from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
 from api.inventory import master_serializers as s
-from api.permissions import ANY_STAFF, STAFF_WRITERS
+from api.permissions import INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.inventory import master_services as services
 from core.inventory import selectors
 from core.inventory.models import Category, Sku, Warehouse
-from tenants.models import PartnerKind
 
 # Who may read inventory master data and stock; the stock views use it too.
-INVENTORY_READERS = ANY_STAFF | frozenset({PartnerKind.ERP})
 
 
 def _delete_responses(conflict: str) -> dict:

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.inventory import stock_serializers as s
-from api.inventory.master_views import INVENTORY_READERS
 from api.pagination import IdCursorPagination
+from api.permissions import INVENTORY_READERS
 from api.tenant_scope import TenantScopedView
 from core.inventory import selectors
 from core.inventory.models import Lot, Movement, MovementKind, Position
