@@ -57,7 +57,8 @@ app.config_from_object(
         "beat_schedule": BEAT_SCHEDULE,
     }
 )
-app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+# Lazily, once Django is set up: task modules import models.
+app.autodiscover_tasks(["workers"], related_name="tasks")
 
 
 def worker_queues() -> str:
