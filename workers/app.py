@@ -24,6 +24,8 @@ TASK_ROUTES = {
     "tripline.webhooks.*": {"queue": "webhooks"},
 }
 
+LONGEST = settings.CELERY_LONGEST_TASK_SECONDS
+
 # Every periodic task, in one place.
 BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
@@ -43,7 +45,10 @@ app.config_from_object(
         "result_expires": 3600,
         "task_default_queue": "default",
         "task_routes": TASK_ROUTES,
-        "task_soft_time_limit": settings.CELERY_LONGEST_TASK_SECONDS - 60,
+        # The soft limit lets a task clean up before the hard one; never zero or below.
+        "task_soft_time_limit": max(
+            settings.CELERY_LONGEST_TASK_SECONDS * 0.9, settings.CELERY_LONGEST_TASK_SECONDS - 60
+        ),
         "task_time_limit": settings.CELERY_LONGEST_TASK_SECONDS,
         # A task whose worker dies is handed out again only after the visibility timeout: keep
         # it above the longest task, or a slow task would run twice at once.

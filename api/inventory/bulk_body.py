@@ -42,8 +42,8 @@ def idempotency_key(request: Request) -> str:
         raise exceptions.ValidationError(
             {"Idempotency-Key": ["This header is required: a unique value per batch (e.g. a UUID), reused on retry."]}
         )
-    if len(key) > 255:
-        raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+    if len(key) > 255 or not key.isprintable():
+        raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 printable characters."]})
     return key
 
 
@@ -55,7 +55,10 @@ def read_body(request: Request) -> tuple[str, bytes]:
             media_type or "(none)", detail=f"Send one of: {', '.join(BULK_CONTENT_TYPES)}."
         )
     limit = settings.INGEST_MAX_BYTES
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("The Content-Length header is not a number.") from None
     if declared > limit:
         raise PayloadTooLarge(f"The body has {declared} bytes; at most {limit} per request. Split the batch.")
     stream = request.stream

@@ -57,7 +57,11 @@ class BulkIngestView(TenantScopedView):
         key = bulk_body.idempotency_key(request)
         try:
             claim = idempotency.idempotency_claim(
-                tenant=self.tenant, key=key, endpoint=self.endpoint, request_hash=bulk_body.body_hash(media_type, body)
+                tenant=self.tenant,
+                source=self.source(),
+                key=key,
+                endpoint=self.endpoint,
+                request_hash=bulk_body.body_hash(media_type, body),
             )
         except idempotency.IdempotencyKeyReused:
             raise bulk_body.IdempotencyKeyReusedError() from None
@@ -69,12 +73,16 @@ class BulkIngestView(TenantScopedView):
             rows = bulk_body.parse_rows(media_type, body)
             columns, errors = parse(rows)
             if errors:
-                raise BatchRejected(errors)
+                # The body alone is wrong: the same body will always be, so remember the answer.
+                response = _rows_rejected(errors, len(rows))
+                idempotency.idempotency_complete(record=claim, status=400, body=response)
+                return Response(response, status=status.HTTP_400_BAD_REQUEST)
             result = write(columns=columns, idempotency_record=claim)
         except BatchRejected as rejected:
-            response = _rows_rejected(rejected.errors, len(rows))
-            idempotency.idempotency_complete(record=claim, status=400, body=response)
-            return Response(response, status=status.HTTP_400_BAD_REQUEST)
+            # Refused for what the database holds (unknown codes, stock, known references): once
+            # that changes, the same body may pass, so the key is released, not bound to a 400.
+            idempotency.idempotency_release(record=claim)
+            return Response(_rows_rejected(rejected.errors, len(rows)), status=status.HTTP_400_BAD_REQUEST)
         except BaseException:
             idempotency.idempotency_release(record=claim)  # not an answer to remember: let a retry run
             raise

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from rest_framework import serializers
 
 from api.input import InputSerializer
+from core.inventory.bulk_rows import EARLIEST_DATE
 from core.inventory.models import DailyFact, Lot, Movement, Position, Sku, Warehouse
 
 DAILY_SALES_DEFAULT_DAYS = 120
@@ -126,6 +127,8 @@ class DailySalesQuery(InputSerializer):
 
     def validate(self, attrs: dict) -> dict:
         day_to: date = attrs.get("to") or self.context["today"]
+        if day_to < EARLIEST_DATE:
+            raise serializers.ValidationError({"to": f"Expected a day from {EARLIEST_DATE} on."})
         day_from: date = attrs.get("from") or day_to - timedelta(days=DAILY_SALES_DEFAULT_DAYS - 1)
         if day_from > day_to:
             raise serializers.ValidationError({"from": "The first day must not be after the last (`to`)."})

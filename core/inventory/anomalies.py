@@ -52,7 +52,8 @@ def anomaly_dismiss(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     """The sale was real: its units and revenue count again in the daily facts."""
     locked = _locked(anomaly)
     movement = locked.movement
-    position = Position.objects.select_related("sku").get(pk=movement.position_id)
+    # The position first, as ingestion locks it before the daily facts: one order, no deadlock.
+    position = Position.objects.select_for_update(of=("self",)).select_related("sku").get(pk=movement.position_id)
     price = movement.unit_price if movement.unit_price is not None else position.sku.list_price
     day = movement.occurred_at.astimezone(UTC).date()  # fact days are UTC dates, as ingestion writes them
     DailyFact.objects.filter(tenant=locked.tenant, position=position, day=day).update(

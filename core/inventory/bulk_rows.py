@@ -16,6 +16,11 @@ from decimal import Decimal, InvalidOperation
 MAX_REPORTED_ERRORS = 1000
 # Clocks of partner systems drift; a line up to a day ahead is accepted.
 FUTURE_TOLERANCE_SECONDS = 86_400
+# Dates before this are typing errors (year 1, 0202), and would break date arithmetic downstream.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+# Whole units per line; keeps sums and revenue far inside their columns.
+MAX_QUANTITY = 1_000_000_000
 
 
 class CellError(ValueError):
@@ -109,7 +114,7 @@ def choice(options: Iterable[str]) -> Callable[[object], str]:
     allowed = frozenset(options)
 
     def parse(value: object) -> str:
-        if value not in allowed:
+        if type(value) is not str or value not in allowed:
             raise CellError(f"Expected one of: {', '.join(sorted(allowed))}.")
         return value
 
@@ -157,6 +162,8 @@ def aware_datetime(value: object) -> datetime:
         raise CellError("Expected an ISO 8601 date-time with a UTC offset, e.g. 2026-11-24T10:00:00Z.") from None
     if parsed.tzinfo is None:
         raise CellError("The date-time needs a UTC offset (Z or +hh:mm); local times are ambiguous.")
+    if parsed.year < EARLIEST_DATE.year:  # checked first: converting year 1 to UTC overflows
+        raise CellError(f"The date-time is before {EARLIEST_DATE}.")
     if parsed.timestamp() > time.time() + FUTURE_TOLERANCE_SECONDS:
         raise CellError("The date-time is in the future.")
     return parsed
@@ -166,9 +173,12 @@ def iso_date(value: object) -> date:
     if not isinstance(value, str):
         raise CellError("Expected a date as YYYY-MM-DD.")
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise CellError("Expected a date as YYYY-MM-DD.") from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise CellError(f"Expected a date between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return parsed
 
 
 def boolean(value: object) -> bool:

@@ -30,16 +30,18 @@ class Replay:
     body: dict
 
 
-def idempotency_claim(*, tenant: Tenant, key: str, endpoint: str, request_hash: str) -> IdempotencyRecord | Replay:
-    """Claim ``key`` for this request, or answer how an earlier request with it ended."""
+def idempotency_claim(
+    *, tenant: Tenant, source: str, key: str, endpoint: str, request_hash: str
+) -> IdempotencyRecord | Replay:
+    """Claim ``key`` of ``source`` for this request, or answer how an earlier request with it ended."""
     stale_before = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
     for _ in range(2):
-        existing = IdempotencyRecord.objects.filter(tenant=tenant, key=key).first()
+        existing = IdempotencyRecord.objects.filter(tenant=tenant, source=source, key=key).first()
         if existing is None:
             try:
                 with transaction.atomic():
                     return IdempotencyRecord.objects.create(
-                        tenant=tenant, key=key, endpoint=endpoint, request_hash=request_hash
+                        tenant=tenant, source=source, key=key, endpoint=endpoint, request_hash=request_hash
                     )
             except IntegrityError:
                 continue  # another request claimed it between our read and insert: look again
@@ -49,21 +51,29 @@ def idempotency_claim(*, tenant: Tenant, key: str, endpoint: str, request_hash: 
             return Replay(status=existing.response_status, body=existing.response_body)
         if existing.created_at >= stale_before:
             raise Conflict("A request with this Idempotency-Key is still being processed; retry in a few seconds.")
-        # The first attempt died without finishing (its transaction rolled back): take over.
-        existing.created_at = timezone.now()
-        updated = IdempotencyRecord.objects.filter(pk=existing.pk, completed_at__isnull=True).update(
-            created_at=existing.created_at
-        )
+        # The first attempt died without finishing (its transaction rolled back): take over, unless
+        # another retry took over first (compare-and-swap on the claim time).
+        claimed_at = timezone.now()
+        updated = IdempotencyRecord.objects.filter(
+            pk=existing.pk, completed_at__isnull=True, created_at=existing.created_at
+        ).update(created_at=claimed_at)
         if updated:
+            existing.created_at = claimed_at
             return existing
     raise Conflict("A request with this Idempotency-Key is still being processed; retry in a few seconds.")
 
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body: dict) -> None:
-    """Store the response; call inside the transaction that wrote the request's data."""
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        completed_at=timezone.now(), response_status=status, response_body=body
-    )
+    """Store the response; call inside the transaction that wrote the request's data.
+
+    Only the holder of the claim completes it: a request whose claim was taken over (it ran past
+    the stale limit) fails here, and its transaction with it.
+    """
+    completed = IdempotencyRecord.objects.filter(
+        pk=record.pk, completed_at__isnull=True, created_at=record.created_at
+    ).update(completed_at=timezone.now(), response_status=status, response_body=body)
+    if not completed:
+        raise Conflict("This request's Idempotency-Key was taken over by a retry; its answer stands.")
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:

@@ -25,7 +25,7 @@ MOVEMENT_COLUMNS = [
     br.Column("kind", br.choice(MovementKind.values)),
     br.Column("sku", br.text(64)),
     br.Column("warehouse", br.text(64)),
-    br.Column("quantity", br.integer),
+    br.Column("quantity", br.between(br.integer, -br.MAX_QUANTITY, br.MAX_QUANTITY)),
     br.Column("occurred_at", br.aware_datetime),
     br.Column("external_ref", br.text(128)),
     br.Column("order_ref", br.text(128), required=False),
@@ -126,7 +126,7 @@ def movements_ingest(
         sale_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "sale"
         }
-        flagged = _flag_anomalies(cursor, tenant, sorted(sale_orders))
+        flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
         _write(cursor, tenant, source, batch_id)
         result = IngestResult(
             batch_id=str(batch_id),
@@ -270,7 +270,7 @@ def _check(cursor, tenant: Tenant, source: str, external_refs: list[str], errors
         )
 
 
-def _flag_anomalies(cursor, tenant: Tenant, order_refs: list[str]) -> int:  # noqa: ANN001
+def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) -> int:  # noqa: ANN001
     cursor.execute(
         """
         UPDATE ingest_movement SET flag = 'non_positive_price',
@@ -291,7 +291,8 @@ def _flag_anomalies(cursor, tenant: Tenant, order_refs: list[str]) -> int:  # no
             SELECT s.row_no FROM ingest_movement s
             JOIN (
                 SELECT DISTINCT m.order_ref, m.position_id FROM inventory_movement m
-                WHERE m.tenant_id = %s AND m.order_ref <> '' AND m.order_ref = ANY(%s) AND m.kind = 'sale'
+                WHERE m.tenant_id = %s AND m.source = %s AND m.order_ref <> '' AND m.order_ref = ANY(%s)
+                  AND m.kind = 'sale'
             ) seen ON seen.order_ref = s.order_ref AND seen.position_id = s.position_id
             WHERE s.kind = 'sale' AND s.flag IS NULL
         )
@@ -299,7 +300,7 @@ def _flag_anomalies(cursor, tenant: Tenant, order_refs: list[str]) -> int:  # no
                flag_detail = jsonb_build_object('order_ref', s.order_ref)
         FROM repeats WHERE s.row_no = repeats.row_no
         """,
-        [tenant.pk, order_refs],
+        [tenant.pk, source, order_refs],
     )
     # Spikes: a sale line above median + k x MAD of the position's clean daily sales over the
     # baseline window before the batch's first sale day (days with sales only; MAD at least 1).

@@ -6,7 +6,7 @@ Same path as the ledger: rows parsed column-wise at the edge, COPY into a tempor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
@@ -30,6 +30,7 @@ class MasterSpec:
     table: str
     columns: list[br.Column]
     sql_types: dict[str, str]  # staging column -> SQL type, in COPY order
+    insert_defaults: dict[str, str] = field(default_factory=dict)  # column -> SQL literal for new rows
 
 
 CATEGORIES = MasterSpec(
@@ -38,9 +39,10 @@ CATEGORIES = MasterSpec(
     columns=[
         br.Column("code", br.text(64)),
         br.Column("name", br.text(200)),
-        br.Column("profile", br.choice(IndustryProfile.values), required=False, default=IndustryProfile.GENERAL),
+        br.Column("profile", br.choice(IndustryProfile.values), required=False),
     ],
     sql_types={"code": "text", "name": "text", "profile": "text"},
+    insert_defaults={"profile": f"'{IndustryProfile.GENERAL}'"},
 )
 WAREHOUSES = MasterSpec(
     endpoint="warehouses",
@@ -52,7 +54,7 @@ WAREHOUSES = MasterSpec(
         br.Column("kind", br.choice(WarehouseKind.values)),
         br.Column("latitude", br.between(br.decimal(9, 6), -90, 90), required=False),
         br.Column("longitude", br.between(br.decimal(9, 6), -180, 180), required=False),
-        br.Column("is_active", br.boolean, required=False, default=True),
+        br.Column("is_active", br.boolean, required=False),
     ],
     sql_types={
         "code": "text",
@@ -63,6 +65,7 @@ WAREHOUSES = MasterSpec(
         "longitude": "numeric(9, 6)",
         "is_active": "boolean",
     },
+    insert_defaults={"is_active": "true"},
 )
 SKUS = MasterSpec(
     endpoint="skus",
@@ -71,12 +74,12 @@ SKUS = MasterSpec(
         br.Column("code", br.text(64)),
         br.Column("name", br.text(200)),
         br.Column("category", br.text(64)),
-        br.Column("velocity_class", br.choice(VelocityClass.values), required=False, default=VelocityClass.LONG_TAIL),
+        br.Column("velocity_class", br.choice(VelocityClass.values), required=False),
         br.Column("launch_date", br.iso_date, required=False),
         br.Column("shelf_life_days", br.between(br.integer, 1, 36500), required=False),
         br.Column("unit_cost", br.non_negative(br.decimal(12, 4))),
         br.Column("list_price", br.non_negative(br.decimal(12, 4))),
-        br.Column("status", br.choice(SkuStatus.values), required=False, default=SkuStatus.ACTIVE),
+        br.Column("status", br.choice(SkuStatus.values), required=False),
     ],
     sql_types={
         "code": "text",
@@ -89,6 +92,7 @@ SKUS = MasterSpec(
         "list_price": "numeric(12, 4)",
         "status": "text",
     },
+    insert_defaults={"velocity_class": f"'{VelocityClass.LONG_TAIL}'", "status": f"'{SkuStatus.ACTIVE}'"},
 )
 SPECS = {spec.endpoint: spec for spec in (CATEGORIES, WAREHOUSES, SKUS)}
 
@@ -136,18 +140,32 @@ def master_ingest(
         with cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
             for row in zip(*(columns[name] for name in names), strict=True):
                 copy.write_row(row)
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != "code")
+        # A field a row leaves out keeps its stored value; defaults apply to new rows only. So an
+        # ERP that sends only names and prices never resets a status or a shelf life.
+        updates = ", ".join(f"{name} = COALESCE(s.{name}, t.{name})" for name in names if name != "code")
         cursor.execute(
             f"""
-            INSERT INTO {spec.table} (id, tenant_id, created_at, updated_at, {", ".join(names)})
-            SELECT gen_random_uuid(), %s, now(), now(), {", ".join(names)} FROM {staging}
-            ON CONFLICT (tenant_id, code) DO UPDATE SET {updates}, updated_at = now()
-            RETURNING (xmax = 0)
+            UPDATE {spec.table} t SET {updates}, updated_at = now()
+            FROM {staging} s WHERE t.tenant_id = %s AND t.code = s.code
             """,  # noqa: S608 - identifiers come from the constant specs above
             [tenant.pk],
         )
-        inserted = [row[0] for row in cursor.fetchall()]
-        result = {"rows": len(inserted), "created": sum(inserted), "updated": len(inserted) - sum(inserted)}
+        updated = cursor.rowcount
+        values = ", ".join(
+            f"COALESCE(s.{name}, {spec.insert_defaults[name]})" if name in spec.insert_defaults else f"s.{name}"
+            for name in names
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {spec.table} (id, tenant_id, created_at, updated_at, {", ".join(names)})
+            SELECT gen_random_uuid(), %s, now(), now(), {values} FROM {staging} s
+            WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.tenant_id = %s AND t.code = s.code)
+            ON CONFLICT (tenant_id, code) DO NOTHING
+            """,  # noqa: S608
+            [tenant.pk, tenant.pk],
+        )
+        created = cursor.rowcount
+        result = {"rows": created + updated, "created": created, "updated": updated}
         if idempotency_record is not None:
             idempotency_complete(record=idempotency_record, status=201, body=result)
     return result

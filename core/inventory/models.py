@@ -214,7 +214,7 @@ class DailyFact(models.Model):
     position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="daily_facts", db_index=False)
     day = models.DateField()
     units_sold = models.BigIntegerField(default=0)
-    revenue = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    revenue = models.DecimalField(max_digits=24, decimal_places=4, default=0)
     units_returned = models.BigIntegerField(default=0)
     units_received = models.BigIntegerField(default=0)
     units_flagged = models.BigIntegerField(default=0)
@@ -266,6 +266,8 @@ class IdempotencyRecord(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # Whose key it is: every partner (and the tenant's staff) has a namespace of its own.
+    source = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     endpoint = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
@@ -276,7 +278,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_unique_key")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "source", "key"], name="idempotency_unique_key")]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
 
     def __str__(self) -> str:

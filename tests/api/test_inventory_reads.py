@@ -420,3 +420,10 @@ def test_list_pages_cost_a_constant_number_of_queries(
         response = client.get(_url(world, path), {"page_size": 100})
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows
+
+
+def test_daily_sales_far_past_dates_are_a_400_not_a_crash(world) -> None:
+    url = f"/api/v1/tenants/{world.tenant.slug}/stock/{world.position.pk}/daily-sales/"
+    response = world.analyst.client.get(url, {"to": "0001-01-01"})
+    assert response.status_code == 400
+    assert "to" in response.json()["error"]["fields"]

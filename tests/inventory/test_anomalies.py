@@ -119,3 +119,12 @@ def test_dismissed_anomaly_counts_again_and_confirmed_stays_out(shop) -> None:
     assert "already dismissed" in again.json()["error"]["message"]
     assert shop.analyst.client.post(f"{base}{by_ref['b']['id']}/dismiss/").status_code == 403
     assert [a["external_ref"] for a in anomalies(shop, status="flagged")] == []
+
+
+def test_order_references_are_per_partner(shop) -> None:
+    # The same order number from two pushers is two orders, not a repeat.
+    stock_up(shop)
+    push_rows(shop.erp, shop.tenant.slug, "movements", [sale(1, "l1", order_ref="o-1")])
+    response = push_rows(shop.admin, shop.tenant.slug, "movements", [sale(1, "l1", order_ref="o-1")])
+    assert response.json()["flagged"] == 0
+    assert fact().units_sold == 2

@@ -98,6 +98,34 @@ def ledger_snapshot() -> tuple:
     )
 
 
+def test_master_upsert_keeps_what_a_row_leaves_out(catalog) -> None:
+    slug = catalog.tenant.slug
+    full = {
+        "code": "TEA",
+        "name": "Tea",
+        "category": "FOOD",
+        "unit_cost": "2",
+        "list_price": "4",
+        "status": "discontinued",
+        "shelf_life_days": 30,
+        "velocity_class": "cash_cow",
+    }
+    assert push(catalog.admin, slug, "skus", [full]).json() == {"rows": 1, "created": 0, "updated": 1}
+    partial = {"code": "TEA", "name": "Black tea", "category": "FOOD", "unit_cost": "2", "list_price": "5"}
+    assert push(catalog.admin, slug, "skus", [partial]).status_code == 201
+    tea = catalog.tenant.skus.get(code="TEA")
+    assert (tea.name, str(tea.list_price), tea.status, tea.shelf_life_days, tea.velocity_class) == (
+        "Black tea",
+        "5.0000",
+        "discontinued",
+        30,
+        "cash_cow",
+    )
+    push(catalog.admin, slug, "skus", [{**partial, "code": "NEW"}])
+    new = catalog.tenant.skus.get(code="NEW")
+    assert (new.status, new.velocity_class, new.shelf_life_days) == ("active", "long_tail", None)
+
+
 def test_master_data_upserts_by_code(catalog) -> None:
     slug = catalog.tenant.slug
     response = push(
@@ -208,7 +236,11 @@ def test_same_key_while_running_is_409(catalog) -> None:
     before = ledger_snapshot()
     # The first request has claimed the key and is still at work.
     idempotency_claim(
-        tenant=catalog.tenant, key="batch-1", endpoint="movements", request_hash=body_hash("application/json", body)
+        tenant=catalog.tenant,
+        source=f"partner:{catalog.erp.partner.pk}",
+        key="batch-1",
+        endpoint="movements",
+        request_hash=body_hash("application/json", body),
     )
     response = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
     assert response.status_code == 409
@@ -216,12 +248,40 @@ def test_same_key_while_running_is_409(catalog) -> None:
     assert ledger_snapshot() == before
 
 
-def test_a_refused_batch_is_remembered_too(catalog) -> None:
-    rows = [sale("TEA", "W1", 5, "s1")]  # nothing on hand
+def test_a_batch_wrong_in_itself_is_remembered(catalog) -> None:
+    rows = [sale("TEA", "W1", -5, "s1")]  # a negative quantity is wrong whatever the database holds
     first = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
     again = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
     assert first.status_code == again.status_code == 400
     assert first.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_batch_refused_for_the_database_state_can_be_retried_with_its_key(catalog) -> None:
+    rows = [sale("TEA", "W1", 5, "s1")]  # nothing on hand yet
+    first = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    assert first.status_code == 400
+    assert "rows.1.quantity" in first.json()["error"]["fields"]
+    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 10, "r1", days_ago=5)])
+    again = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    assert again.status_code == 201
+    assert position(catalog, "TEA", "W1").on_hand == 5
+
+
+def test_each_partner_has_its_own_keys_and_references(catalog) -> None:
+    from tenants import services
+
+    other_erp = services.partner_create(tenant=catalog.tenant, kind="erp", name="Second ERP")
+    _, raw = services.api_key_create(tenant=catalog.tenant, partner=other_erp, name="k")
+    from tests.conftest import Caller, key_client
+
+    second = Caller(client=key_client(raw), partner=other_erp)
+    rows = [receipt("TEA", "W1", 5, "r1")]
+    assert push(catalog.erp, catalog.tenant.slug, "movements", rows, key="same").status_code == 201
+    response = push(second, catalog.tenant.slug, "movements", rows, key="same")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert position(catalog, "TEA", "W1").on_hand == 10
 
 
 def test_keys_are_per_tenant_and_required(catalog, other_world) -> None:
@@ -231,7 +291,7 @@ def test_keys_are_per_tenant_and_required(catalog, other_world) -> None:
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]["fields"]
     push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")], key="shared")
-    IdempotencyRecord.objects.get(tenant=catalog.tenant, key="shared")
+    IdempotencyRecord.objects.get(tenant=catalog.tenant, source=f"partner:{catalog.erp.partner.pk}", key="shared")
     # Another tenant's use of the same key is its own
     assert not IdempotencyRecord.objects.filter(tenant=other_world.tenant).exists()
 
@@ -273,6 +333,15 @@ BAD_BATCHES = {
         {"rows.2.external_ref"},
     ),
     "duplicate ref of the ledger": ([receipt("TEA", "W1", 5, "seed-1")], {"rows.1.external_ref"}),
+    "values out of range": (
+        [
+            {**receipt("TEA", "W1", 1, "b1"), "occurred_at": "0001-01-01T00:00:00+01:00"},
+            receipt("TEA", "W1", 10**12, "b2"),
+            {**receipt("TEA", "W1", 1, "b3"), "kind": ["sale"]},
+            {**receipt("TEA", "W1", 1, "b4"), "expires_on": "0202-01-01"},
+        ],
+        {"rows.1.occurred_at", "rows.2.quantity", "rows.3.kind", "rows.4.expires_on"},
+    ),
     "unknown fields and missing ones": (
         [{**receipt("TEA", "W1", 1, "b1"), "colour": "red"}, {"kind": "receipt", "sku": "TEA"}],
         {"rows.1.colour", "rows.2.warehouse", "rows.2.quantity", "rows.2.occurred_at", "rows.2.external_ref"},
