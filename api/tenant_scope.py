@@ -10,6 +10,8 @@ from typing import ClassVar
 
 from rest_framework import exceptions, generics
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from core.exceptions import NotFound
 from tenants import selectors
@@ -41,6 +43,11 @@ class TenantScopedView(generics.GenericAPIView):
             raise exceptions.PermissionDenied(
                 f"As {self.principal.access} you may not {request.method} {request.path}."
             )
+
+    def list_page(self, output: type[Serializer], context: dict | None = None) -> Response:
+        """The view's rows, filtered and paginated, rendered with ``output``: every list endpoint."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(output(page, many=True, context=context or {}).data)
 
     @classmethod
     def allowed(cls, method: str, access: str) -> bool:

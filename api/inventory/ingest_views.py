@@ -237,8 +237,7 @@ class AnomalyListView(TenantScopedView):
         ],
     )
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(AnomalyOutput(page, many=True).data)
+        return self.list_page(AnomalyOutput)
 
 
 class AnomalyDetailView(TenantScopedView):

@@ -61,8 +61,7 @@ class WarehouseListView(TenantScopedView):
 
     @extend_schema(responses=s.WarehouseOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.WarehouseOutput(page, many=True).data)
+        return self.list_page(s.WarehouseOutput)
 
     @extend_schema(request=s.WarehouseCreateInput, responses={201: s.WarehouseOutput})
     def post(self, request: Request, tenant_slug: str) -> Response:
@@ -110,8 +109,7 @@ class CategoryListView(TenantScopedView):
 
     @extend_schema(responses=s.CategoryOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.CategoryOutput(page, many=True).data)
+        return self.list_page(s.CategoryOutput)
 
     @extend_schema(request=s.CategoryCreateInput, responses={201: s.CategoryOutput})
     def post(self, request: Request, tenant_slug: str) -> Response:
@@ -159,8 +157,7 @@ class SkuListView(TenantScopedView):
 
     @extend_schema(responses=s.SkuOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.SkuOutput(page, many=True).data)
+        return self.list_page(s.SkuOutput)
 
     @extend_schema(request=s.SkuCreateInput, responses={201: s.SkuOutput})
     def post(self, request: Request, tenant_slug: str) -> Response:

@@ -86,8 +86,7 @@ class PositionListView(TenantScopedView):
 
     @extend_schema(responses=s.PositionOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.PositionOutput(page, many=True).data)
+        return self.list_page(s.PositionOutput)
 
 
 class PositionDetailView(TenantScopedView):
@@ -129,9 +128,7 @@ class LotListView(TenantScopedView):
 
     @extend_schema(responses=s.LotOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {"today": timezone.localdate()}
-        return self.get_paginated_response(s.LotOutput(page, many=True, context=context).data)
+        return self.list_page(s.LotOutput, context={"today": timezone.localdate()})
 
 
 class MovementListView(TenantScopedView):
@@ -148,5 +145,4 @@ class MovementListView(TenantScopedView):
 
     @extend_schema(responses=s.MovementOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.MovementOutput(page, many=True).data)
+        return self.list_page(s.MovementOutput)

@@ -66,9 +66,7 @@ class PartnerListView(TenantScopedView):
 
     @extend_schema(responses=s.PartnerOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.PartnerOutput(page, many=True).data)
+        return self.list_page(s.PartnerOutput)
 
     @extend_schema(request=s.PartnerCreateInput, responses={201: s.PartnerOutput})
     def post(self, request: Request, tenant_slug: str) -> Response:
@@ -117,11 +115,12 @@ class ApiKeyListView(_KeyHolderMixin, TenantScopedView):
     serializer_class = s.ApiKeyOutput
     queryset = ApiKey.objects.none()  # the model, for the schema
 
+    def get_queryset(self):  # noqa: ANN201
+        return selectors.api_key_list(tenant=self.tenant, **self.key_holder())
+
     @extend_schema(responses=s.ApiKeyOutput(many=True))
     def get(self, request: Request, tenant_slug: str, **kwargs: str) -> Response:
-        keys = selectors.api_key_list(tenant=self.tenant, **self.key_holder())
-        page = self.paginate_queryset(keys)
-        return self.get_paginated_response(s.ApiKeyOutput(page, many=True).data)
+        return self.list_page(s.ApiKeyOutput)
 
     @extend_schema(request=s.ApiKeyCreateInput, responses={201: s.ApiKeyCreatedOutput})
     def post(self, request: Request, tenant_slug: str, **kwargs: str) -> Response:
