@@ -14,7 +14,6 @@ import io
 import json
 import time
 import uuid
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -65,15 +64,6 @@ def _lines(tag: str, start: int, count: int, kind: str) -> list[dict]:
             row["order_ref"] = f"{tag}-o{i}"
         rows.append(row)
     return rows
-
-
-@dataclass
-class IngestionFigures:
-    lines: int
-    http_seconds: float
-    copy_seconds: float
-    naive_lines: int
-    naive_seconds: float
 
 
 def _raw_copy(tenant, rows: list[dict]) -> float:  # noqa: ANN001

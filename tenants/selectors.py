@@ -1,7 +1,7 @@
 """Reads of tenancy data. Every lookup by id takes the tenant: a foreign id is simply not found."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from core.exceptions import NotFound
@@ -51,12 +51,20 @@ def principal_resolve(*, tenant_slug: str, user: AbstractBaseUser | None, api_ke
     return Principal(tenant=membership.tenant, user=user, role=membership.role)
 
 
-def tenants_visible(*, user: AbstractBaseUser | None, api_key: ApiKey | None) -> QuerySet[Tenant]:
+def tenants_visible(*, user: AbstractBaseUser | None, api_key: ApiKey | None) -> list[dict]:
+    """The caller's tenants with its access there: a partner key's one tenant, or a user's
+    memberships (a staff key is bound to its own tenant)."""
+    if api_key is not None and api_key.partner is not None:
+        return [{"slug": api_key.tenant.slug, "name": api_key.tenant.name, "access": api_key.partner.kind}]
     if api_key is not None:
-        return Tenant.objects.filter(pk=api_key.tenant_id)
-    if user is None or not user.is_authenticated:
-        return Tenant.objects.none()
-    return Tenant.objects.filter(memberships__user=user).order_by("slug")
+        memberships = Membership.objects.filter(user=api_key.user, tenant=api_key.tenant)
+    elif user is not None and user.is_authenticated:
+        memberships = Membership.objects.filter(user=user)
+    else:
+        return []
+    return list(
+        memberships.order_by("tenant__slug").values(slug=F("tenant__slug"), name=F("tenant__name"), access=F("role"))
+    )
 
 
 def partner_list(*, tenant: Tenant) -> QuerySet[Partner]:

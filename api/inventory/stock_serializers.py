@@ -32,7 +32,7 @@ class PositionOutput(serializers.ModelSerializer):
     sku = SkuBriefOutput(read_only=True)
     warehouse = WarehouseBriefOutput(read_only=True)
     # Annotated by the selector (on_hand - reserved), so the list can filter on it in SQL.
-    available = serializers.IntegerField(source="available_units", read_only=True, help_text="on_hand - reserved")
+    available = serializers.IntegerField(read_only=True, help_text="on_hand - reserved")
 
     class Meta:
         model = Position

@@ -32,8 +32,8 @@ class PositionFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="warehouse__region", help_text="The warehouse's region.")
     category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
-    available_lt = IntegerFilter(field_name="available_units", lookup_expr="lt", help_text="Available below this.")
-    available_gt = IntegerFilter(field_name="available_units", lookup_expr="gt", help_text="Available above this.")
+    available_lt = IntegerFilter(field_name="available", lookup_expr="lt", help_text="Available below this.")
+    available_gt = IntegerFilter(field_name="available", lookup_expr="gt", help_text="Available above this.")
     on_hand_lt = IntegerFilter(field_name="on_hand", lookup_expr="lt", help_text="On hand below this.")
     on_hand_gt = IntegerFilter(field_name="on_hand", lookup_expr="gt", help_text="On hand above this.")
 

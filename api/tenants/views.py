@@ -1,6 +1,5 @@
 """Tenancy endpoints: the caller's tenants, who the caller is, partners and their API keys."""
 
-from django.db.models import F
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -11,7 +10,7 @@ from api.permissions import ADMINS, ANY_STAFF, EVERYONE
 from api.tenant_scope import TenantScopedView
 from api.tenants import serializers as s
 from tenants import selectors, services
-from tenants.models import ApiKey, Membership, Partner
+from tenants.models import ApiKey, Partner
 
 
 class TenantListView(ListAPIView):
@@ -21,17 +20,9 @@ class TenantListView(ListAPIView):
     pagination_class = None
     filter_backends: list = []
 
-    def get_queryset(self):  # noqa: ANN201 - list of plain rows
+    def get_queryset(self) -> list[dict]:
         api_key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
-        if api_key is not None:
-            if api_key.partner is not None:
-                return [{"slug": api_key.tenant.slug, "name": api_key.tenant.name, "access": api_key.partner.kind}]
-            memberships = Membership.objects.filter(user=api_key.user, tenant=api_key.tenant)
-        else:
-            memberships = Membership.objects.filter(user=self.request.user)
-        return memberships.order_by("tenant__slug").values(
-            slug=F("tenant__slug"), name=F("tenant__name"), access=F("role")
-        )
+        return selectors.tenants_visible(user=self.request.user, api_key=api_key)
 
 
 class MeView(TenantScopedView):

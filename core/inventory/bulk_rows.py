@@ -32,7 +32,6 @@ class Column:
     name: str
     parse: Callable[[object], object]
     required: bool = True
-    default: object = None
 
 
 @dataclass
@@ -73,7 +72,7 @@ def parse_columns(rows: list[dict], columns: Iterable[Column], errors: RowErrors
                 errors.add(index + 1, str(key), f"Unknown field. Allowed fields: {', '.join(sorted(known))}.")
     out: dict[str, list] = {}
     for column in columns:
-        name, parse, default = column.name, column.parse, column.default
+        name, parse = column.name, column.parse
         parsed = []
         append = parsed.append
         for index, row in enumerate(rows):
@@ -81,13 +80,13 @@ def parse_columns(rows: list[dict], columns: Iterable[Column], errors: RowErrors
             if value is None or value == "":
                 if column.required:
                     errors.add(index + 1, name, "This field is required.")
-                append(default)
+                append(None)
                 continue
             try:
                 append(parse(value))
             except CellError as exc:
                 errors.add(index + 1, name, str(exc))
-                append(default)
+                append(None)
         out[name] = parsed
     return out
 

@@ -128,10 +128,6 @@ class Position(models.Model):
     def __str__(self) -> str:
         return f"{self.sku_id}@{self.warehouse_id}"
 
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
 
 class Lot(models.Model):
     """A received quantity with its age and expiry; sales consume lots first-expired-first-out."""

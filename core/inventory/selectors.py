@@ -68,14 +68,11 @@ def sku_get(*, tenant: Tenant, sku_id: object) -> Sku:
 
 
 def position_list(*, tenant: Tenant) -> QuerySet[Position]:
-    """Positions with ``available_units`` computed in SQL, so filters on it stay one query.
-
-    The annotation cannot be called ``available``: the model has a read-only property of that name.
-    """
+    """Positions with ``available`` (on hand - reserved) computed in SQL, so filters on it stay one query."""
     return (
         Position.objects.filter(tenant=tenant)
         .select_related("sku", "warehouse")
-        .annotate(available_units=F("on_hand") - F("reserved"))
+        .annotate(available=F("on_hand") - F("reserved"))
         .order_by("id")
     )
 
