@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from core.inventory import bulk_rows as br
 from core.inventory.idempotency import idempotency_complete
-from core.inventory.models import IdempotencyRecord, MovementKind, Sku, Warehouse
+from core.inventory.models import IdempotencyRecord, MovementKind, Sku, Warehouse, signed_quantity_sql
 from tenants.models import Tenant
 
 MOVEMENT_COLUMNS = [
@@ -35,10 +35,7 @@ MOVEMENT_COLUMNS = [
 ]
 
 # Signed effect of a line on on-hand stock, in SQL over the staging table.
-_DELTA_SQL = (
-    "CASE WHEN kind IN ('receipt', 'return', 'transfer_in') THEN quantity "
-    "WHEN kind IN ('sale', 'transfer_out') THEN -quantity ELSE quantity END"
-)
+_DELTA_SQL = signed_quantity_sql()
 
 
 class BatchRejected(Exception):

@@ -164,6 +164,17 @@ INBOUND_KINDS = (MovementKind.RECEIPT, MovementKind.RETURN, MovementKind.TRANSFE
 OUTBOUND_KINDS = (MovementKind.SALE, MovementKind.TRANSFER_OUT)
 
 
+def signed_quantity_sql(alias: str = "") -> str:
+    """SQL for a ledger line's effect on on-hand stock, for set-based writes and re-derivations."""
+    prefix = f"{alias}." if alias else ""
+    inbound = ", ".join(f"'{kind}'" for kind in INBOUND_KINDS)
+    outbound = ", ".join(f"'{kind}'" for kind in OUTBOUND_KINDS)
+    return (
+        f"CASE WHEN {prefix}kind IN ({inbound}) THEN {prefix}quantity "
+        f"WHEN {prefix}kind IN ({outbound}) THEN -{prefix}quantity ELSE {prefix}quantity END"
+    )
+
+
 class Movement(models.Model):
     """One line of the append-only ledger. A database trigger refuses UPDATE and DELETE."""
 

@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from core.inventory.models import signed_quantity_sql
 from tenants.models import Tenant
 
-_DELTA = (
-    "CASE WHEN m.kind IN ('receipt', 'return', 'transfer_in') THEN m.quantity "
-    "WHEN m.kind IN ('sale', 'transfer_out') THEN -m.quantity ELSE m.quantity END"
-)
+_DELTA = signed_quantity_sql("m")
 
 # A sale counts in the facts unless it carries a flag that was not dismissed.
 _EXPECTED_FACTS = """
