@@ -9,8 +9,6 @@ sample, since at its speed the whole set would take too long.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 import uuid
@@ -21,6 +19,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from bench.harness import Case, gunicorn_server, http_post, progress
+from core.inventory.bulk_copy import copy_rows
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from tenants import services
@@ -72,34 +71,37 @@ def _raw_copy(tenant, rows: list[dict]) -> float:  # noqa: ANN001
         (sku, wh): pk
         for pk, sku, wh in Position.objects.filter(tenant=tenant).values_list("id", "sku__code", "warehouse__code")
     }
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     now = timezone.now().isoformat()
-    started = time.perf_counter()
-    for row in rows:
-        writer.writerow(
-            (
-                tenant.pk,
-                positions[(row["sku"], row["warehouse"])],
-                row["kind"],
-                row["quantity"],
-                row["occurred_at"],
-                "bench-copy",
-                row["external_ref"],
-                row.get("order_ref", ""),
-                row.get("unit_price"),
-                now,
-            )
+    lines = (
+        (
+            tenant.pk,
+            positions[(row["sku"], row["warehouse"])],
+            row["kind"],
+            row["quantity"],
+            row["occurred_at"],
+            "bench-copy",
+            row["external_ref"],
+            row.get("order_ref", ""),
+            row.get("unit_price"),
+            now,
         )
-    with (
-        transaction.atomic(),
-        connection.cursor() as cursor,
-        cursor.copy(
-            "COPY inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source, external_ref, "
-            "order_ref, unit_price, created_at) FROM STDIN (FORMAT csv)"
-        ) as copy,
-    ):
-        copy.write(buffer.getvalue())
+        for row in rows
+    )
+    columns = [
+        "tenant_id",
+        "position_id",
+        "kind",
+        "quantity",
+        "occurred_at",
+        "source",
+        "external_ref",
+        "order_ref",
+        "unit_price",
+        "created_at",
+    ]
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        copy_rows(cursor, "inventory_movement", columns, lines)
     return time.perf_counter() - started
 
 

@@ -8,8 +8,6 @@ refused batch writes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core.inventory import bulk_rows as br
+from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import IdempotencyRecord, MovementKind, Sku, Warehouse, signed_quantity_sql
 from tenants.models import Tenant
@@ -171,50 +170,31 @@ def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) 
 
 
 def _stage(cursor, columns: dict[str, list], position_ids: list[int]) -> None:  # noqa: ANN001
-    # ON COMMIT DROP ends it with the transaction; inside an outer one (a test, a seed) it would linger.
-    cursor.execute("DROP TABLE IF EXISTS pg_temp.ingest_movement")
-    cursor.execute(
-        """
-        CREATE TEMPORARY TABLE ingest_movement (
-            row_no integer NOT NULL,
-            position_id bigint NOT NULL,
-            kind text NOT NULL,
-            quantity bigint NOT NULL,
-            occurred_at timestamptz NOT NULL,
-            external_ref text NOT NULL,
-            order_ref text,
-            unit_price numeric(12, 4),
-            lot_code text,
-            expires_on date,
-            flag text,
-            flag_detail jsonb
-        ) ON COMMIT DROP
-        """
+    staging_table_create(
+        cursor,
+        "ingest_movement",
+        {
+            "row_no": "integer NOT NULL",
+            "position_id": "bigint NOT NULL",
+            "kind": "text NOT NULL",
+            "quantity": "bigint NOT NULL",
+            "occurred_at": "timestamptz NOT NULL",
+            "external_ref": "text NOT NULL",
+            "order_ref": "text",
+            "unit_price": "numeric(12, 4)",
+            "lot_code": "text",
+            "expires_on": "date",
+            "flag": "text",
+            "flag_detail": "jsonb",
+        },
     )
-    # One CSV text in one COPY: the csv module writes it in C, where write_row per line would cost
-    # Python calls per value. Empty unquoted fields are NULL; control characters in text fields
-    # were refused at the edge, and csv quotes the rest.
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        zip(
-            range(1, len(position_ids) + 1),
-            position_ids,
-            columns["kind"],
-            columns["quantity"],
-            columns["occurred_at"],
-            columns["external_ref"],
-            columns["order_ref"],
-            columns["unit_price"],
-            columns["lot_code"],
-            columns["expires_on"],
-            strict=True,
-        )
+    copied = ["kind", "quantity", "occurred_at", "external_ref", "order_ref", "unit_price", "lot_code", "expires_on"]
+    copy_rows(
+        cursor,
+        "ingest_movement",
+        ["row_no", "position_id", *copied],
+        zip(range(1, len(position_ids) + 1), position_ids, *(columns[name] for name in copied), strict=True),
     )
-    with cursor.copy(
-        "COPY ingest_movement (row_no, position_id, kind, quantity, occurred_at, external_ref, "
-        "order_ref, unit_price, lot_code, expires_on) FROM STDIN (FORMAT csv)"
-    ) as copy:
-        copy.write(buffer.getvalue())
     cursor.execute("ANALYZE ingest_movement")
 
 

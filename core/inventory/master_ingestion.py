@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from core.inventory import bulk_rows as br
+from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.ingestion import BatchRejected
 from core.inventory.models import (
@@ -132,14 +133,8 @@ def master_ingest(
     names = list(spec.sql_types)
     with transaction.atomic(), connection.cursor() as cursor:
         staging = f"ingest_{spec.endpoint}"
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{staging}")  # when nested in an outer transaction
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {staging} ({', '.join(f'{n} {t}' for n, t in spec.sql_types.items())}) "
-            "ON COMMIT DROP"
-        )
-        with cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in zip(*(columns[name] for name in names), strict=True):
-                copy.write_row(row)
+        staging_table_create(cursor, staging, spec.sql_types)
+        copy_rows(cursor, staging, names, zip(*(columns[name] for name in names), strict=True))
         # A field a row leaves out keeps its stored value; defaults apply to new rows only. So an
         # ERP that sends only names and prices never resets a status or a shelf life.
         updates = ", ".join(f"{name} = COALESCE(s.{name}, t.{name})" for name in names if name != "code")
