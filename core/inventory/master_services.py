@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 
 from core.exceptions import Conflict
 from core.inventory.models import (
@@ -50,8 +50,15 @@ def _insert_with_unique_code(instance: Warehouse | Category | Sku, *, noun: str,
         raise _code_taken(noun, instance.code) from None
 
 
-def _apply_changes(instance: models.Model, changes: dict[str, object], allowed: frozenset[str]) -> list[str]:
-    """Set the changed fields, refusing any other (the code above all); return what to save."""
+def _update(
+    instance: Warehouse | Category | Sku,
+    changes: dict[str, object],
+    allowed: frozenset[str],
+    *,
+    actor: Principal | str,
+    action: str,
+) -> Warehouse | Category | Sku:
+    """Set the changed fields, refusing any other (the code above all), save and audit them."""
     refused = set(changes) - allowed
     if refused:
         raise ValidationError(dict.fromkeys(sorted(refused), "This field cannot be changed."))
@@ -59,7 +66,15 @@ def _apply_changes(instance: models.Model, changes: dict[str, object], allowed: 
         setattr(instance, field, value)
     instance.full_clean()
     # Only the named columns are written, so two edits of different fields do not undo each other.
-    return [*changes, "updated_at"]
+    instance.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        tenant=instance.tenant,
+        actor=actor,
+        action=action,
+        target=instance,
+        data={"code": instance.code, "fields": sorted(changes)},
+    )
+    return instance
 
 
 def _require_same_tenant(*, tenant: Tenant, category: Category) -> None:
@@ -100,16 +115,7 @@ def warehouse_create(
 
 @transaction.atomic
 def warehouse_update(*, warehouse: Warehouse, actor: Principal | str, **changes: object) -> Warehouse:
-    update_fields = _apply_changes(warehouse, changes, WAREHOUSE_CHANGEABLE)
-    warehouse.save(update_fields=update_fields)
-    audit_record(
-        tenant=warehouse.tenant,
-        actor=actor,
-        action="warehouse.updated",
-        target=warehouse,
-        data={"code": warehouse.code, "fields": sorted(changes)},
-    )
-    return warehouse
+    return _update(warehouse, changes, WAREHOUSE_CHANGEABLE, actor=actor, action="warehouse.updated")
 
 
 @transaction.atomic
@@ -151,16 +157,7 @@ def category_create(
 
 @transaction.atomic
 def category_update(*, category: Category, actor: Principal | str, **changes: object) -> Category:
-    update_fields = _apply_changes(category, changes, CATEGORY_CHANGEABLE)
-    category.save(update_fields=update_fields)
-    audit_record(
-        tenant=category.tenant,
-        actor=actor,
-        action="category.updated",
-        target=category,
-        data={"code": category.code, "fields": sorted(changes)},
-    )
-    return category
+    return _update(category, changes, CATEGORY_CHANGEABLE, actor=actor, action="category.updated")
 
 
 @transaction.atomic
@@ -219,16 +216,7 @@ def sku_update(*, sku: Sku, actor: Principal | str, **changes: object) -> Sku:
     category = changes.get("category")
     if isinstance(category, Category):
         _require_same_tenant(tenant=sku.tenant, category=category)
-    update_fields = _apply_changes(sku, changes, SKU_CHANGEABLE)
-    sku.save(update_fields=update_fields)
-    audit_record(
-        tenant=sku.tenant,
-        actor=actor,
-        action="sku.updated",
-        target=sku,
-        data={"code": sku.code, "fields": sorted(changes)},
-    )
-    return sku
+    return _update(sku, changes, SKU_CHANGEABLE, actor=actor, action="sku.updated")
 
 
 @transaction.atomic
