@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from guardian.models import GroupObjectPermission
 
@@ -69,17 +69,12 @@ def demo_ledger_load(
     Not one transaction: a large scale is tens of millions of lines. A run that stops half-way
     leaves demo lines behind, and ``demo_dataset_present`` then refuses to load on top of them.
     """
-    loaded, analyzed_at = 0, 0
     for days, rows in _chunks(plan.movement_days()):
         if rows:
             columns, errors = movement_rows_parse(rows)
             if errors:
                 raise BatchRejected(errors)
             result = movements_ingest(tenant=tenant, source=DEMO_SOURCE, columns=columns)
-            loaded += result.rows
-            if loaded >= 2 * analyzed_at:  # each time the ledger has doubled: a few times in all
-                _statistics_refresh()
-                analyzed_at = loaded
         else:
             result = IngestResult(batch_id="", rows=0, positions=0, flagged=0, created_positions=0)
         if on_batch is not None:
@@ -115,14 +110,6 @@ def _partners_offers_grants(tenant: Tenant, plan: DemoPlan) -> None:
             warehouses=Warehouse.objects.filter(tenant=tenant, region=item["region"]).order_by("code"),
             actor=DEMO_ACTOR,
         )
-
-
-def _statistics_refresh() -> None:
-    # The tables grow many times over during a seed, faster than autovacuum re-plans them, and
-    # inside one transaction (a test) it never sees the rows at all: with the statistics of an
-    # empty ledger, ingestion's joins against it pick nested loops that grow with the ledger.
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE inventory_movement, inventory_position, inventory_dailyfact, inventory_lot")
 
 
 def _chunks(days: Iterable[DayBatch]) -> Iterator[tuple[int, list[dict]]]:
