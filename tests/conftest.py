@@ -17,7 +17,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.inventory import master_services
-from core.inventory.models import Category, DailyFact, Lot, Movement, MovementKind, Position, Sku, Warehouse
+from core.inventory.ingestion import movement_rows_parse, movements_ingest
+from core.inventory.models import Category, Position, Sku, Warehouse
 from tenants import services
 from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
 
@@ -98,22 +99,26 @@ def build_inventory(tenant: Tenant) -> dict:
         unit_cost=Decimal("1.2000"),
         list_price=Decimal("2.5000"),
     )
-    # Written with the ORM until ingestion exists; the ledger line can never be changed afterwards.
-    position = Position.objects.create(tenant=tenant, sku=sku, warehouse=warehouse, on_hand=10, reserved=2)
-    today = timezone.localdate()
-    Lot.objects.create(
-        tenant=tenant, position=position, lot_code="L-1", quantity=10, received_on=today - timedelta(days=3)
+    # Stock through ingestion, as a partner would push it: the position, its lot, the ledger line and
+    # the daily fact are what ingestion makes of one receipt. The reservation has no service yet.
+    received = timezone.now() - timedelta(days=3)
+    columns, errors = movement_rows_parse(
+        [
+            {
+                "kind": "receipt",
+                "sku": sku.code,
+                "warehouse": warehouse.code,
+                "quantity": 10,
+                "occurred_at": received.isoformat(),
+                "external_ref": "world-receipt-1",
+                "lot_code": "L-1",
+            },
+        ]
     )
-    Movement.objects.create(
-        tenant=tenant,
-        position=position,
-        kind=MovementKind.RECEIPT,
-        quantity=10,
-        occurred_at=timezone.now() - timedelta(days=3),
-        source="fixture",
-        external_ref="world-receipt-1",
-    )
-    DailyFact.objects.create(tenant=tenant, position=position, day=today - timedelta(days=3), units_received=10)
+    assert not errors
+    movements_ingest(tenant=tenant, source="fixture", columns=columns)
+    Position.objects.filter(tenant=tenant, sku=sku, warehouse=warehouse).update(reserved=2)
+    position = Position.objects.get(tenant=tenant, sku=sku, warehouse=warehouse)
     return {"category": category, "warehouse": warehouse, "sku": sku, "position": position}
 
 

@@ -14,12 +14,19 @@ def ts(days_ago: int, hour: int = 12) -> str:
     return f"{TODAY - timedelta(days=days_ago)}T{hour:02d}:00:00Z"
 
 
-def push_rows(caller, tenant_slug: str, what: str, rows: list[dict], key: str | None = None):
+def push_rows(caller, tenant_slug: str, what: str, rows, key: str | None = None, *, fmt: str = "json"):
+    """POST a batch to a bulk endpoint as a partner system would: JSON, NDJSON or CSV (``rows`` a str)."""
+    if fmt == "json":
+        body, content_type = json.dumps(rows), "application/json"
+    elif fmt == "ndjson":
+        body, content_type = "\n".join(json.dumps(row) for row in rows) + "\n", "application/x-ndjson"
+    else:
+        body, content_type = rows, "text/csv"
     return caller.client.generic(
         "POST",
         f"/api/v1/tenants/{tenant_slug}/ingest/{what}/",
-        data=json.dumps(rows),
-        content_type="application/json",
+        data=body,
+        content_type=content_type,
         HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
     )
 

@@ -3,47 +3,27 @@ daily facts, and positions that always equal what the ledger says."""
 
 import json
 import threading
-import uuid
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from core.inventory.idempotency import idempotency_claim
 from core.inventory.models import DailyFact, IdempotencyRecord, Lot, Movement, Position
-
-TODAY = timezone.now().date()
-
-
-def ts(days_ago: int, hour: int = 12) -> str:
-    return f"{TODAY - timedelta(days=days_ago)}T{hour:02d}:00:00Z"
-
-
-def push(caller, tenant_slug: str, what: str, rows, *, key: str | None = None, fmt: str = "json"):
-    if fmt == "json":
-        body, content_type = json.dumps(rows), "application/json"
-    elif fmt == "ndjson":
-        body, content_type = "\n".join(json.dumps(row) for row in rows) + "\n", "application/x-ndjson"
-    else:
-        body, content_type = rows, "text/csv"
-    return caller.client.generic(
-        "POST",
-        f"/api/v1/tenants/{tenant_slug}/ingest/{what}/",
-        data=body,
-        content_type=content_type,
-        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
-    )
+from tests.inventory.conftest import TODAY, push_rows, ts
 
 
 @pytest.fixture
 def catalog(world):
     """Two warehouses and three SKUs in the caller's tenant, pushed through the master endpoints."""
     slug = world.tenant.slug
-    assert push(world.erp, slug, "categories", [{"code": "FOOD", "name": "Food", "profile": "fmcg"}]).status_code == 201
+    assert (
+        push_rows(world.erp, slug, "categories", [{"code": "FOOD", "name": "Food", "profile": "fmcg"}]).status_code
+        == 201
+    )
     csv_body = "code,name,region,kind,latitude,longitude\nW1,North DC,north,distribution_centre,59.3,18.0\n"
     csv_body += "W2,South store,south,store,,\n"
-    assert push(world.erp, slug, "warehouses", csv_body, fmt="csv").status_code == 201
+    assert push_rows(world.erp, slug, "warehouses", csv_body, fmt="csv").status_code == 201
     skus = [
         {
             "code": "MILK",
@@ -57,7 +37,7 @@ def catalog(world):
         {"code": "RICE", "name": "Rice", "category": "FOOD", "unit_cost": "1.00", "list_price": "2.00"},
         {"code": "TEA", "name": "Tea", "category": "FOOD", "unit_cost": "2.00", "list_price": "4.00"},
     ]
-    assert push(world.erp, slug, "skus", skus, fmt="ndjson").status_code == 201
+    assert push_rows(world.erp, slug, "skus", skus, fmt="ndjson").status_code == 201
     return world
 
 
@@ -110,9 +90,9 @@ def test_master_upsert_keeps_what_a_row_leaves_out(catalog) -> None:
         "shelf_life_days": 30,
         "velocity_class": "cash_cow",
     }
-    assert push(catalog.admin, slug, "skus", [full]).json() == {"rows": 1, "created": 0, "updated": 1}
+    assert push_rows(catalog.admin, slug, "skus", [full]).json() == {"rows": 1, "created": 0, "updated": 1}
     partial = {"code": "TEA", "name": "Black tea", "category": "FOOD", "unit_cost": "2", "list_price": "5"}
-    assert push(catalog.admin, slug, "skus", [partial]).status_code == 201
+    assert push_rows(catalog.admin, slug, "skus", [partial]).status_code == 201
     tea = catalog.tenant.skus.get(code="TEA")
     assert (tea.name, str(tea.list_price), tea.status, tea.shelf_life_days, tea.velocity_class) == (
         "Black tea",
@@ -121,14 +101,14 @@ def test_master_upsert_keeps_what_a_row_leaves_out(catalog) -> None:
         30,
         "cash_cow",
     )
-    push(catalog.admin, slug, "skus", [{**partial, "code": "NEW"}])
+    push_rows(catalog.admin, slug, "skus", [{**partial, "code": "NEW"}])
     new = catalog.tenant.skus.get(code="NEW")
     assert (new.status, new.velocity_class, new.shelf_life_days) == ("active", "long_tail", None)
 
 
 def test_master_data_upserts_by_code(catalog) -> None:
     slug = catalog.tenant.slug
-    response = push(
+    response = push_rows(
         catalog.admin,
         slug,
         "skus",
@@ -152,7 +132,7 @@ def test_receipts_and_sales_keep_positions_lots_and_daily_facts(catalog) -> None
         receipt("MILK", "W1", 20, "r2", days_ago=3, expires_on=str(TODAY + timedelta(days=2)), lot_code="L-early"),
         receipt("RICE", "W2", 10, "r3", days_ago=40),
     ]
-    first = push(catalog.erp, slug, "movements", rows)
+    first = push_rows(catalog.erp, slug, "movements", rows)
     assert first.status_code == 201, first.content
     assert first.json()["rows"] == 3
     assert first.json()["positions"] == 2
@@ -170,7 +150,7 @@ def test_receipts_and_sales_keep_positions_lots_and_daily_facts(catalog) -> None
             "external_ref": "a1",
         },
     ]
-    assert push(catalog.erp, slug, "movements", rows).status_code == 201
+    assert push_rows(catalog.erp, slug, "movements", rows).status_code == 201
     # Then on hand follows the ledger
     milk, rice = position(catalog, "MILK", "W1"), position(catalog, "RICE", "W2")
     assert (milk.on_hand, rice.on_hand) == (25, 9)
@@ -190,7 +170,7 @@ def test_receipts_and_sales_keep_positions_lots_and_daily_facts(catalog) -> None
 
 
 def test_shelf_life_gives_the_expiry_when_the_line_has_none(catalog) -> None:
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("MILK", "W2", 5, "r1", days_ago=4)])
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("MILK", "W2", 5, "r1", days_ago=4)])
     lot = Lot.objects.get(position=position(catalog, "MILK", "W2"))
     assert lot.received_on == TODAY - timedelta(days=4)
     assert lot.expires_on == TODAY - timedelta(days=4) + timedelta(days=10)
@@ -198,10 +178,10 @@ def test_shelf_life_gives_the_expiry_when_the_line_has_none(catalog) -> None:
 
 def test_formats_json_ndjson_csv_write_the_same(catalog) -> None:
     slug = catalog.tenant.slug
-    assert push(catalog.erp, slug, "movements", [receipt("TEA", "W1", 1, "j1")]).status_code == 201
-    assert push(catalog.erp, slug, "movements", [receipt("TEA", "W1", 2, "n1")], fmt="ndjson").status_code == 201
+    assert push_rows(catalog.erp, slug, "movements", [receipt("TEA", "W1", 1, "j1")]).status_code == 201
+    assert push_rows(catalog.erp, slug, "movements", [receipt("TEA", "W1", 2, "n1")], fmt="ndjson").status_code == 201
     csv_body = f"kind,sku,warehouse,quantity,occurred_at,external_ref\nreceipt,TEA,W1,4,{ts(30)},c1\n"
-    assert push(catalog.erp, slug, "movements", csv_body, fmt="csv").status_code == 201
+    assert push_rows(catalog.erp, slug, "movements", csv_body, fmt="csv").status_code == 201
     assert position(catalog, "TEA", "W1").on_hand == 7
 
 
@@ -210,9 +190,9 @@ def test_formats_json_ndjson_csv_write_the_same(catalog) -> None:
 
 def test_same_key_and_body_replays_and_writes_nothing(catalog) -> None:
     rows = [receipt("TEA", "W1", 5, "r1")]
-    first = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
+    first = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
     before = ledger_snapshot()
-    again = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
+    again = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
     assert again.status_code == first.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -220,9 +200,9 @@ def test_same_key_and_body_replays_and_writes_nothing(catalog) -> None:
 
 
 def test_same_key_other_body_is_422(catalog) -> None:
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")], key="batch-1")
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")], key="batch-1")
     before = ledger_snapshot()
-    response = push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 6, "r2")], key="batch-1")
+    response = push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 6, "r2")], key="batch-1")
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
     assert ledger_snapshot() == before
@@ -242,7 +222,7 @@ def test_same_key_while_running_is_409(catalog) -> None:
         endpoint="movements",
         request_hash=body_hash("application/json", body),
     )
-    response = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
+    response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-1")
     assert response.status_code == 409
     assert "still being processed" in response.json()["error"]["message"]
     assert ledger_snapshot() == before
@@ -250,8 +230,8 @@ def test_same_key_while_running_is_409(catalog) -> None:
 
 def test_a_batch_wrong_in_itself_is_remembered(catalog) -> None:
     rows = [sale("TEA", "W1", -5, "s1")]  # a negative quantity is wrong whatever the database holds
-    first = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
-    again = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    first = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    again = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
     assert first.status_code == again.status_code == 400
     assert first.json() == again.json()
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -259,11 +239,11 @@ def test_a_batch_wrong_in_itself_is_remembered(catalog) -> None:
 
 def test_a_batch_refused_for_the_database_state_can_be_retried_with_its_key(catalog) -> None:
     rows = [sale("TEA", "W1", 5, "s1")]  # nothing on hand yet
-    first = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    first = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
     assert first.status_code == 400
     assert "rows.1.quantity" in first.json()["error"]["fields"]
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 10, "r1", days_ago=5)])
-    again = push(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 10, "r1", days_ago=5)])
+    again = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="batch-9")
     assert again.status_code == 201
     assert position(catalog, "TEA", "W1").on_hand == 5
 
@@ -277,8 +257,8 @@ def test_each_partner_has_its_own_keys_and_references(catalog) -> None:
 
     second = Caller(client=key_client(raw), partner=other_erp)
     rows = [receipt("TEA", "W1", 5, "r1")]
-    assert push(catalog.erp, catalog.tenant.slug, "movements", rows, key="same").status_code == 201
-    response = push(second, catalog.tenant.slug, "movements", rows, key="same")
+    assert push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key="same").status_code == 201
+    response = push_rows(second, catalog.tenant.slug, "movements", rows, key="same")
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response.headers
     assert position(catalog, "TEA", "W1").on_hand == 10
@@ -290,10 +270,16 @@ def test_keys_are_per_tenant_and_required(catalog, other_world) -> None:
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]["fields"]
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")], key="shared")
-    IdempotencyRecord.objects.get(tenant=catalog.tenant, source=f"partner:{catalog.erp.partner.pk}", key="shared")
-    # Another tenant's use of the same key is its own
-    assert not IdempotencyRecord.objects.filter(tenant=other_world.tenant).exists()
+    # Staff of two tenants push under the same source ("staff") and the same key: each is its own.
+    rows = [receipt("SKU-1", "WH-1", 5, "r1")]
+    first = push_rows(catalog.admin, catalog.tenant.slug, "movements", rows, key="shared")
+    second = push_rows(other_world.admin, other_world.tenant.slug, "movements", rows, key="shared")
+    assert first.status_code == second.status_code == 201
+    assert "Idempotent-Replayed" not in second.headers
+    assert first.json()["batch_id"] != second.json()["batch_id"]
+    for world in (catalog, other_world):
+        assert IdempotencyRecord.objects.filter(tenant=world.tenant, source="staff", key="shared").count() == 1
+        assert Position.objects.get(pk=world.position.pk).on_hand == 10 + 5
 
 
 # --- Bad input: the whole batch refused, nothing written --------------------------------------
@@ -351,10 +337,10 @@ BAD_BATCHES = {
 
 @pytest.mark.parametrize("case", BAD_BATCHES, ids=str)
 def test_bad_batches_are_refused_whole(case: str, catalog) -> None:
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("RICE", "W1", 5, "seed-1")])
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("RICE", "W1", 5, "seed-1")])
     rows, expected_fields = BAD_BATCHES[case]
     before = ledger_snapshot()
-    response = push(catalog.erp, catalog.tenant.slug, "movements", rows)
+    response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows)
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid_rows"
@@ -368,11 +354,11 @@ def test_body_over_the_row_limit_is_413(catalog, settings) -> None:
     before = ledger_snapshot()
     rows = [receipt("TEA", "W1", 1, f"r{i}") for i in range(4)]
     for fmt in ("json", "ndjson"):
-        response = push(catalog.erp, catalog.tenant.slug, "movements", rows, fmt=fmt)
+        response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, fmt=fmt)
         assert response.status_code == 413
         assert "at most 3" in response.json()["error"]["message"]
     settings.INGEST_MAX_BYTES = 100
-    response = push(catalog.erp, catalog.tenant.slug, "movements", rows[:2])
+    response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows[:2])
     assert response.status_code == 413
     assert ledger_snapshot() == before
 
@@ -393,8 +379,8 @@ def test_malformed_bodies_and_content_types(catalog) -> None:
 def test_other_tenants_codes_are_unknown_here(catalog, other_world) -> None:
     # The other tenant has its own TEA and W1; pushing there creates nothing here, and vice versa.
     slug = other_world.tenant.slug
-    assert push(other_world.erp, slug, "categories", [{"code": "X", "name": "X"}]).status_code == 201
-    response = push(other_world.erp, slug, "movements", [receipt("TEA", "W1", 1, "r1")])
+    assert push_rows(other_world.erp, slug, "categories", [{"code": "X", "name": "X"}]).status_code == 201
+    response = push_rows(other_world.erp, slug, "movements", [receipt("TEA", "W1", 1, "r1")])
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"rows.1.sku", "rows.1.warehouse"}
 
@@ -405,28 +391,28 @@ def test_other_tenants_codes_are_unknown_here(catalog, other_world) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_clients_pushing_to_the_same_positions_at_once(world) -> None:
     slug = world.tenant.slug
-    push(world.admin, slug, "categories", [{"code": "C", "name": "C"}])
-    push(
+    push_rows(world.admin, slug, "categories", [{"code": "C", "name": "C"}])
+    push_rows(
         world.admin,
         slug,
         "warehouses",
         [{"code": f"W{i}", "name": "w", "region": "r", "kind": "store"} for i in range(3)],
     )
-    push(
+    push_rows(
         world.admin,
         slug,
         "skus",
         [{"code": f"S{i}", "name": "s", "category": "C", "unit_cost": "1", "list_price": "2"} for i in range(4)],
     )
     seed = [receipt(f"S{s}", f"W{w}", 1000, f"seed-{s}-{w}") for s in range(4) for w in range(3)]
-    assert push(world.admin, slug, "movements", seed).status_code == 201
+    assert push_rows(world.admin, slug, "movements", seed).status_code == 201
     results = []
 
     def client_pushes(who: str, caller) -> None:
         try:
             for batch in range(5):
                 rows = [sale(f"S{s}", f"W{w}", 3 + s, f"{who}-{batch}-{s}-{w}") for s in range(4) for w in range(3)]
-                results.append(push(caller, slug, "movements", rows).status_code)
+                results.append(push_rows(caller, slug, "movements", rows).status_code)
         finally:
             connection.close()
 
@@ -464,7 +450,7 @@ def test_two_clients_pushing_to_the_same_positions_at_once(world) -> None:
 def test_a_ledger_line_never_changes(catalog) -> None:
     from django.db import IntegrityError, transaction
 
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")])
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("TEA", "W1", 5, "r1")])
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         Movement.objects.update(quantity=6)
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
@@ -473,6 +459,6 @@ def test_a_ledger_line_never_changes(catalog) -> None:
 
 
 def test_lot_age_on_hand_made_data(catalog) -> None:
-    push(catalog.erp, catalog.tenant.slug, "movements", [receipt("RICE", "W1", 7, "r1", days_ago=95)])
+    push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("RICE", "W1", 7, "r1", days_ago=95)])
     lot = Lot.objects.get(position=position(catalog, "RICE", "W1"))
     assert (date.today() - lot.received_on).days in (95, 96)
