@@ -29,6 +29,8 @@ LONGEST = settings.CELERY_LONGEST_TASK_SECONDS
 # Every periodic task, in one place.
 BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
+    "evaluation-sweep": {"task": "tripline.evaluation.sweep", "schedule": float(settings.EVALUATION_SWEEP_SECONDS)},
+    "evaluation-watchdog": {"task": "tripline.evaluation.recover", "schedule": 60.0},
 }
 
 app.config_from_object(

@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
+from core.alerts.triggers import evaluation_request
 from core.inventory import bulk_rows as br
 from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
-from core.inventory.models import IdempotencyRecord, MovementKind, Sku, Warehouse, signed_quantity_sql
+from core.inventory.models import (
+    IdempotencyRecord,
+    MovementKind,
+    Sku,
+    Warehouse,
+    receipt_delay_sums_sql,
+    signed_quantity_sql,
+)
 from tenants.models import Tenant
 
 MOVEMENT_COLUMNS = [
@@ -31,10 +39,12 @@ MOVEMENT_COLUMNS = [
     br.Column("unit_price", br.decimal(12, 4), required=False),
     br.Column("lot_code", br.text(64), required=False),
     br.Column("expires_on", br.iso_date, required=False),
+    br.Column("promised_on", br.iso_date, required=False),
 ]
 
 # Signed effect of a line on on-hand stock, in SQL over the staging table.
 _DELTA_SQL = signed_quantity_sql()
+_RECEIPT_DELAY_SQL = receipt_delay_sums_sql()
 
 
 class BatchRejected(Exception):
@@ -68,6 +78,7 @@ def movement_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors
     errors = br.RowErrors()
     columns = br.parse_columns(rows, MOVEMENT_COLUMNS, errors)
     kinds, quantities, prices = columns["kind"], columns["quantity"], columns["unit_price"]
+    promised = columns["promised_on"]
     for index in range(len(rows)):
         quantity = quantities[index]
         if quantity is None or kinds[index] is None:
@@ -79,6 +90,8 @@ def movement_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors
             errors.add(index + 1, "quantity", "Must be positive.")
         if prices[index] is not None and kinds[index] != MovementKind.SALE:
             errors.add(index + 1, "unit_price", "Only a sale carries a unit price.")
+        if promised[index] is not None and kinds[index] != MovementKind.RECEIPT:
+            errors.add(index + 1, "promised_on", "Only a receipt carries a promised day.")
     return columns, errors
 
 
@@ -133,6 +146,7 @@ def movements_ingest(
         )
         if idempotency_record is not None:
             idempotency_complete(record=idempotency_record, status=201, body=result.as_dict())
+        evaluation_request(tenant_id=tenant.pk)  # the touched positions are dirty: look again after commit
     return result
 
 
@@ -184,11 +198,22 @@ def _stage(cursor, columns: dict[str, list], position_ids: list[int]) -> None:  
             "unit_price": "numeric(12, 4)",
             "lot_code": "text",
             "expires_on": "date",
+            "promised_on": "date",
             "flag": "text",
             "flag_detail": "jsonb",
         },
     )
-    copied = ["kind", "quantity", "occurred_at", "external_ref", "order_ref", "unit_price", "lot_code", "expires_on"]
+    copied = [
+        "kind",
+        "quantity",
+        "occurred_at",
+        "external_ref",
+        "order_ref",
+        "unit_price",
+        "lot_code",
+        "expires_on",
+        "promised_on",
+    ]
     copy_rows(
         cursor,
         "ingest_movement",
@@ -325,9 +350,9 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
         """
         WITH inserted AS (
             INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source,
-                                            external_ref, order_ref, unit_price, batch_id, created_at)
+                                            external_ref, order_ref, unit_price, promised_on, batch_id, created_at)
             SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref,
-                   COALESCE(order_ref, ''), unit_price, %(batch)s, now()
+                   COALESCE(order_ref, ''), unit_price, promised_on, %(batch)s, now()
             FROM ingest_movement ORDER BY row_no
             RETURNING id, external_ref
         )
@@ -388,16 +413,19 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
         params,
     )
     cursor.execute(
-        """
+        f"""
         INSERT INTO inventory_dailyfact (tenant_id, position_id, day, units_sold, revenue, units_returned,
-                                         units_received, units_flagged)
+                                         units_received, units_flagged, net_change, receipts_promised,
+                                         receipt_delay_days, receipt_delay_days_sq)
         SELECT %(tenant)s, s.position_id, (s.occurred_at AT TIME ZONE 'UTC')::date,
                COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'sale' AND s.flag IS NULL), 0),
                COALESCE(sum(s.quantity * COALESCE(s.unit_price, sku.list_price))
                         FILTER (WHERE s.kind = 'sale' AND s.flag IS NULL), 0),
                COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'return'), 0),
                COALESCE(sum(s.quantity) FILTER (WHERE s.kind IN ('receipt', 'transfer_in')), 0),
-               COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'sale' AND s.flag IS NOT NULL), 0)
+               COALESCE(sum(s.quantity) FILTER (WHERE s.kind = 'sale' AND s.flag IS NOT NULL), 0),
+               sum({_DELTA_SQL}),
+               {_RECEIPT_DELAY_SQL}
         FROM ingest_movement s
         JOIN inventory_position p ON p.id = s.position_id AND p.tenant_id = %(tenant)s
         JOIN inventory_sku sku ON sku.id = p.sku_id
@@ -407,7 +435,11 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
             revenue = inventory_dailyfact.revenue + EXCLUDED.revenue,
             units_returned = inventory_dailyfact.units_returned + EXCLUDED.units_returned,
             units_received = inventory_dailyfact.units_received + EXCLUDED.units_received,
-            units_flagged = inventory_dailyfact.units_flagged + EXCLUDED.units_flagged
-        """,
+            units_flagged = inventory_dailyfact.units_flagged + EXCLUDED.units_flagged,
+            net_change = inventory_dailyfact.net_change + EXCLUDED.net_change,
+            receipts_promised = inventory_dailyfact.receipts_promised + EXCLUDED.receipts_promised,
+            receipt_delay_days = inventory_dailyfact.receipt_delay_days + EXCLUDED.receipt_delay_days,
+            receipt_delay_days_sq = inventory_dailyfact.receipt_delay_days_sq + EXCLUDED.receipt_delay_days_sq
+        """,  # noqa: S608 - constants only
         params,
     )

@@ -175,6 +175,17 @@ def signed_quantity_sql(alias: str = "") -> str:
     )
 
 
+def receipt_delay_sums_sql(alias: str = "s") -> str:
+    """SQL for the daily facts' receipt lateness: count, sum and sum of squares of days late."""
+    late = f"(({alias}.occurred_at AT TIME ZONE 'UTC')::date - {alias}.promised_on)"
+    promised = f"{alias}.kind = 'receipt' AND {alias}.promised_on IS NOT NULL"
+    return (
+        f"count(*) FILTER (WHERE {promised}) AS receipts_promised, "
+        f"COALESCE(sum({late}) FILTER (WHERE {promised}), 0) AS receipt_delay_days, "
+        f"COALESCE(sum({late} * {late}) FILTER (WHERE {promised}), 0) AS receipt_delay_days_sq"
+    )
+
+
 class Movement(models.Model):
     """One line of the append-only ledger. A database trigger refuses UPDATE and DELETE."""
 
@@ -188,6 +199,8 @@ class Movement(models.Model):
     external_ref = models.CharField(max_length=128)
     order_ref = models.CharField(max_length=128, blank=True, default="")
     unit_price = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # A receipt's promised day, from the purchase order: its lateness feeds lead-time volatility.
+    promised_on = models.DateField(null=True, blank=True)
     batch_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -225,6 +238,14 @@ class DailyFact(models.Model):
     units_returned = models.BigIntegerField(default=0)
     units_received = models.BigIntegerField(default=0)
     units_flagged = models.BigIntegerField(default=0)
+    # Every line's signed effect on on-hand stock that day (adjustments and transfers too), so the
+    # stock at the end of any past day is on hand now minus the net changes after it.
+    net_change = models.BigIntegerField(default=0)
+    # Receipts that carried a promised day: how many, and the sum and sum of squares of their
+    # lateness in days, from which lead-time volatility follows without reading the ledger.
+    receipts_promised = models.IntegerField(default=0)
+    receipt_delay_days = models.BigIntegerField(default=0)
+    receipt_delay_days_sq = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["position_id", "day"]

@@ -10,20 +10,22 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from core.inventory.models import signed_quantity_sql
+from core.inventory.models import receipt_delay_sums_sql, signed_quantity_sql
 from tenants.models import Tenant
 
 _DELTA = signed_quantity_sql("m")
 
 # A sale counts in the facts unless it carries a flag that was not dismissed.
-_EXPECTED_FACTS = """
+_EXPECTED_FACTS = f"""
     SELECT m.position_id, (m.occurred_at AT TIME ZONE 'UTC')::date AS day,
            COALESCE(sum(m.quantity) FILTER (WHERE m.kind = 'sale' AND a.clean), 0) AS units_sold,
            COALESCE(sum(m.quantity * COALESCE(m.unit_price, sku.list_price))
                     FILTER (WHERE m.kind = 'sale' AND a.clean), 0) AS revenue,
            COALESCE(sum(m.quantity) FILTER (WHERE m.kind = 'return'), 0) AS units_returned,
            COALESCE(sum(m.quantity) FILTER (WHERE m.kind IN ('receipt', 'transfer_in')), 0) AS units_received,
-           COALESCE(sum(m.quantity) FILTER (WHERE m.kind = 'sale' AND NOT a.clean), 0) AS units_flagged
+           COALESCE(sum(m.quantity) FILTER (WHERE m.kind = 'sale' AND NOT a.clean), 0) AS units_flagged,
+           sum({_DELTA}) AS net_change,
+           {receipt_delay_sums_sql("m")}
     FROM inventory_movement m
     JOIN inventory_position p ON p.id = m.position_id
     JOIN inventory_sku sku ON sku.id = p.sku_id
@@ -33,9 +35,19 @@ _EXPECTED_FACTS = """
     ) a
     WHERE m.tenant_id = %(tenant)s
     GROUP BY m.position_id, (m.occurred_at AT TIME ZONE 'UTC')::date
-"""
+"""  # noqa: S608 - constants only
 
-_FACT_COLUMNS = ["units_sold", "revenue", "units_returned", "units_received", "units_flagged"]
+_FACT_COLUMNS = [
+    "units_sold",
+    "revenue",
+    "units_returned",
+    "units_received",
+    "units_flagged",
+    "net_change",
+    "receipts_promised",
+    "receipt_delay_days",
+    "receipt_delay_days_sq",
+]
 
 
 @dataclass

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tenants",
     "core.inventory",
     "core.procurement",
+    "core.alerts",
     "core.demo",
 ]
 
@@ -220,6 +221,12 @@ SPECTACULAR_SETTINGS = {
         "MovementKindEnum": "core.inventory.models.MovementKind",
         "AnomalyReasonEnum": "core.inventory.models.AnomalyReason",
         "AnomalyStatusEnum": "core.inventory.models.AnomalyStatus",
+        "GradeEnum": "core.alerts.models.Grade",
+        "RuleCodeEnum": "core.alerts.models.RuleCode",
+        "AlertStatusEnum": "core.alerts.models.AlertStatus",
+        "AlertEventKindEnum": "core.alerts.models.AlertEventKind",
+        "EvaluationTriggerEnum": "core.alerts.models.EvaluationTrigger",
+        "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
     },
 }
 
@@ -242,6 +249,13 @@ IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 600)
 ANOMALY_SPIKE_K = float(os.environ.get("ANOMALY_SPIKE_K", "5"))
 ANOMALY_BASELINE_DAYS = env_int("ANOMALY_BASELINE_DAYS", 28)
 ANOMALY_MIN_BASELINE_DAYS = env_int("ANOMALY_MIN_BASELINE_DAYS", 7)
+
+# Warning engine: positions per chunk (one transaction each), the full sweep's period, how long
+# a burst of pushes is gathered into one incremental pass, and when a silent run counts as dead.
+EVALUATION_CHUNK_POSITIONS = env_int("EVALUATION_CHUNK_POSITIONS", 5_000)
+EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
+EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
+EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 
 # --- Celery -----------------------------------------------------------------------------------
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "core.alerts"
+    label = "alerts"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,308 @@
+"""Policies, indicator readings, alerts with their timeline, evaluation runs and market signals."""
+
+from django.db import models
+from django.db.models import Q
+
+from core.base_models import TimestampedModel
+from core.inventory.models import Category, Position, Sku, VelocityClass, Warehouse
+from tenants.models import Tenant
+
+
+class Grade(models.TextChoices):
+    YELLOW = "yellow", "Yellow"
+    ORANGE = "orange", "Orange"
+    RED = "red", "Red"
+
+
+# Severity order, for escalation and de-escalation.
+GRADE_RANK = {Grade.YELLOW: 1, Grade.ORANGE: 2, Grade.RED: 3}
+
+
+class RuleCode(models.TextChoices):
+    SLOW_MOVING = "slow_moving", "Slow-moving"
+    OVERSTOCK = "overstock", "Overstock"
+    STOCK_OUT_RISK = "stock_out_risk", "Stock-out risk"
+    LAUNCH_CHECK = "launch_check", "Launch check"
+    DECLINING_PRODUCT = "declining_product", "Declining product"
+    EXPIRY_RISK = "expiry_risk", "Expiry risk"
+    THREE_DIMENSION_RISK = "three_dimension_risk", "Demand, supply and competition risk"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class AlertPolicy(TimestampedModel):
+    """Thresholds of one rule for a scope: the tenant (no scope), a velocity class, a category or a SKU.
+
+    Every setting left empty is inherited from the next less specific policy, and in the end from
+    the rule's built-in default: SKU, then category, then velocity class, then the tenant.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=32, choices=RuleCode.choices)
+    velocity_class = models.CharField(max_length=32, choices=VelocityClass.choices, blank=True, default="")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    enabled = models.BooleanField(null=True, blank=True)
+    standard = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    yellow = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    orange = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    red = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    thresholds = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta(TimestampedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "rule", "velocity_class", "category", "sku"],
+                name="alert_policy_unique_scope",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=~(~Q(velocity_class="") & Q(category__isnull=False))
+                & ~(~Q(velocity_class="") & Q(sku__isnull=False))
+                & ~Q(category__isnull=False, sku__isnull=False),
+                name="alert_policy_one_scope",
+            ),
+            # Bands come as a set, each above the one before: grading needs all three in order.
+            models.CheckConstraint(
+                condition=Q(yellow__isnull=True, orange__isnull=True, red__isnull=True)
+                | Q(yellow__gt=0, orange__gt=models.F("yellow"), red__gt=models.F("orange")),
+                name="alert_policy_bands_increase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} policy ({self.scope_label})"
+
+    @property
+    def scope(self) -> str:
+        if self.sku_id:
+            return "sku"
+        if self.category_id:
+            return "category"
+        if self.velocity_class:
+            return "velocity_class"
+        return "tenant"
+
+    @property
+    def scope_label(self) -> str:
+        if self.sku_id:
+            return f"SKU {self.sku.code}"
+        if self.category_id:
+            return f"category {self.category.code}"
+        if self.velocity_class:
+            return f"velocity class {self.velocity_class}"
+        return "tenant default"
+
+
+class IndicatorReading(models.Model):
+    """The latest health reading of one position, rewritten only when a value changes."""
+
+    position = models.OneToOneField(Position, on_delete=models.CASCADE, primary_key=True, related_name="reading")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False)
+    as_of = models.DateField()
+    on_hand = models.BigIntegerField()
+    available = models.BigIntegerField()
+    in_transit = models.BigIntegerField()
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=4)
+    ads_7 = models.FloatField()
+    ads_28 = models.FloatField()
+    ads_90 = models.FloatField()
+    units_sold_90 = models.BigIntegerField()
+    days_of_cover = models.FloatField(null=True)
+    average_on_hand_90 = models.FloatField()
+    turnover_days = models.FloatField(null=True)
+    turnover_rate = models.FloatField(null=True)
+    sell_through_28 = models.FloatField(null=True)
+    wow_change = models.FloatField(null=True)
+    weekly_declines = models.IntegerField()
+    age_0_30 = models.BigIntegerField()
+    age_31_60 = models.BigIntegerField()
+    age_61_90 = models.BigIntegerField()
+    age_91_180 = models.BigIntegerField()
+    age_over_180 = models.BigIntegerField()
+    weighted_age_days = models.FloatField(null=True)
+    expiry_at_risk = models.BigIntegerField()
+    days_to_expiry = models.IntegerField(null=True)
+    lead_time_days = models.IntegerField(null=True)
+    longest_lead_time_days = models.IntegerField(null=True)
+    lead_time_volatility_days = models.FloatField(null=True)
+    demand_sigma_28 = models.FloatField()
+    safety_stock_cover = models.FloatField()
+    safety_stock_service = models.FloatField()
+    reorder_point_cover = models.FloatField()
+    reorder_point_service = models.FloatField()
+    stockout_risk = models.BooleanField()
+    overstock = models.BooleanField()
+    health_index = models.SmallIntegerField()
+    details = models.JSONField(default=dict)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position_id"]
+        indexes = [
+            models.Index(fields=["tenant", "health_index"], name="reading_tenant_health"),
+            models.Index(fields=["tenant", "sku"], name="reading_tenant_sku"),
+            models.Index(fields=["tenant", "warehouse"], name="reading_tenant_warehouse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reading of {self.position_id}: {self.health_index}"
+
+
+class Alert(TimestampedModel):
+    """One rule tripped on one position. At most one active alert per (position, rule).
+
+    Active means the engine still holds it: open or acknowledged, or dismissed while the condition
+    lasts (a dismissed alert keeps the slot, so the same condition does not open a new one).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False)
+    rule = models.CharField(max_length=32, choices=RuleCode.choices)
+    direction = models.CharField(max_length=16)
+    grade = models.CharField(max_length=8, choices=Grade.choices)
+    peak_grade = models.CharField(max_length=8, choices=Grade.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    active = models.BooleanField(default=True)
+    deviation = models.FloatField(null=True, blank=True)
+    explanation = models.TextField()
+    inputs = models.JSONField(default=dict)
+    thresholds = models.JSONField(default=dict)
+    recommendation = models.JSONField(default=dict)
+    opened_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    dismissed_reason = models.CharField(max_length=500, blank=True, default="")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TimestampedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "position", "rule"], condition=Q(active=True), name="alert_one_active_per_rule"
+            ),
+            models.CheckConstraint(
+                condition=Q(active=False) | ~Q(status="resolved"), name="alert_resolved_is_not_active"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "created_at"], name="alert_tenant_status"),
+            models.Index(fields=["tenant", "sku", "created_at"], name="alert_tenant_sku"),
+            models.Index(fields=["tenant", "warehouse", "created_at"], name="alert_tenant_warehouse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade} {self.rule} on {self.position_id}"
+
+
+class AlertEventKind(models.TextChoices):
+    OPENED = "opened", "Opened"
+    ESCALATED = "escalated", "Escalated"
+    DEESCALATED = "deescalated", "De-escalated"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKEN = "woken", "Snooze ended by escalation"
+    RESOLVED = "resolved", "Resolved by a person"
+    AUTO_RESOLVED = "auto_resolved", "Resolved: the position recovered"
+    DISMISSED = "dismissed", "Dismissed"
+    REOPENED = "reopened", "Reopened: worse than when dismissed"
+    CLEARED = "cleared", "Dismissed condition cleared"
+
+
+class AlertEvent(models.Model):
+    """One change on an alert's timeline, with who or what made it."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=AlertEventKind.choices)
+    from_grade = models.CharField(max_length=8, choices=Grade.choices, blank=True, default="")
+    to_grade = models.CharField(max_length=8, choices=Grade.choices, blank=True, default="")
+    actor = models.CharField(max_length=200)
+    note = models.CharField(max_length=500, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["alert_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor}"
+
+
+class EvaluationTrigger(models.TextChoices):
+    MANUAL = "manual", "Started over the API"
+    SCHEDULED = "scheduled", "Full sweep on the schedule"
+    INCREMENTAL = "incremental", "Incremental pass over changed positions"
+
+
+class EvaluationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class EvaluationRun(TimestampedModel):
+    """One pass of the engine, chunk by chunk; ``cursor`` is the last position id done, so a run
+    whose worker died resumes where it stopped."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=16, choices=EvaluationTrigger.choices)
+    status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED)
+    requested_by = models.CharField(max_length=200)
+    as_of = models.DateField()
+    positions_total = models.IntegerField(default=0)
+    positions_done = models.IntegerField(default=0)
+    cursor = models.BigIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    attempts = models.SmallIntegerField(default=0)
+    lease = models.UUIDField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta(TimestampedModel.Meta):
+        constraints = [
+            # One full run at a time per tenant; incremental passes serialize on a lock instead.
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(trigger="incremental"),
+                name="evaluation_one_full_run_at_a_time",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="evaluation_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} evaluation {self.status}"
+
+
+class Signal(models.Model):
+    """Market signals of one SKU on one day, pushed in bulk; any of them may be missing."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    competitor_price = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    social_volume = models.BigIntegerField(null=True, blank=True)
+    supplier_lead_time_index = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sku_id", "day"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "sku", "day"], name="signal_unique_day")]
+
+    def __str__(self) -> str:
+        return f"signals of {self.sku_id} on {self.day}"

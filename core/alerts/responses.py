@@ -1,0 +1,178 @@
+"""The response each grade calls for, recorded on the alert as a recommendation with figures.
+
+Overstock, slow-moving and expiry: yellow a markdown, orange a transfer to where it sells, red a
+clearance plan. Stock-out: yellow a review, orange a replenishment order, red an emergency RFQ
+to the backup suppliers. A launch that does not sell calls for re-distribution, a declining
+product for clearance, a compound demand-supply-competition risk for a cross-functional review.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from core.alerts.models import Grade, IndicatorReading, RuleCode
+from core.alerts.rules import Trip
+from core.procurement.models import SupplierOffer
+
+COVER_TARGET_DAYS = 28  # stock beyond four weeks of sales is what transfers and clearances move
+
+
+@dataclass
+class ResponseContext:
+    """Figures from other positions, fetched once per chunk for the SKUs that need them."""
+
+    targets: dict[object, list[dict]] = field(default_factory=dict)  # sku -> positions that sell it
+    backups: dict[object, list[dict]] = field(default_factory=dict)  # sku -> backup suppliers by rank
+
+
+def needs_target(trip: Trip) -> bool:
+    return trip.direction == "launch" or (trip.direction == "overstock" and trip.grade == Grade.ORANGE)
+
+
+def needs_backups(trip: Trip) -> bool:
+    return trip.direction == "stock_out" and trip.grade == Grade.RED
+
+
+def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> ResponseContext:
+    context = ResponseContext()
+    if target_skus:
+        readings: QuerySet = (
+            IndicatorReading.objects.filter(tenant_id=tenant_id, sku_id__in=target_skus, ads_28__gt=0)
+            .order_by("sku_id", "days_of_cover", "position_id")
+            .values("sku_id", "warehouse_id", "warehouse__code", "days_of_cover", "ads_28", "available")
+        )
+        for row in readings:
+            context.targets.setdefault(row["sku_id"], []).append(row)
+    if backup_skus:
+        offers = (
+            SupplierOffer.objects.filter(tenant_id=tenant_id, sku_id__in=backup_skus, rank__gte=2)
+            .select_related("supplier")
+            .order_by("sku_id", "rank", "created_at")
+        )
+        for offer in offers:
+            context.backups.setdefault(offer.sku_id, []).append(
+                {
+                    "supplier_id": str(offer.supplier_id),
+                    "supplier": offer.supplier.name,
+                    "rank": offer.rank,
+                    "lead_time_days": offer.lead_time_days,
+                    "unit_price": str(offer.unit_price),
+                    "min_order_quantity": offer.min_order_quantity,
+                }
+            )
+    return context
+
+
+def _excess(trip: Trip, reading: dict) -> int:
+    on_hand, available, ads_28 = reading["on_hand"], reading["available"], reading["ads_28"]
+    beyond_cover = max(0, available - math.ceil(ads_28 * COVER_TARGET_DAYS))
+    if trip.rule == RuleCode.OVERSTOCK:
+        standard = trip.thresholds["standard"]
+        return max(0, on_hand - math.ceil(reading["ads_90"] * standard))
+    if trip.rule == RuleCode.SLOW_MOVING:
+        aged = reading["age_91_180"] + reading["age_over_180"]
+        return min(on_hand, aged) or beyond_cover
+    if trip.rule == RuleCode.EXPIRY_RISK:
+        return reading["expiry_at_risk"]
+    return beyond_cover
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return int(max(low, min(high, round(value))))
+
+
+def _transfer(trip: Trip, reading: dict, context: ResponseContext, quantity: int, action: str) -> dict:
+    candidates = [
+        row
+        for row in context.targets.get(reading["sku_id"], [])
+        if row["warehouse_id"] != reading["warehouse_id"] and (row["days_of_cover"] or 0) < COVER_TARGET_DAYS
+    ]
+    if not candidates:
+        return {
+            "action": action,
+            "quantity": quantity,
+            "to_warehouse": None,
+            "summary": f"Move {quantity} units to where the SKU sells; no other warehouse sells it short of "
+            f"{COVER_TARGET_DAYS} days of cover now, so consider a markdown instead.",
+        }
+    target = candidates[0]
+    need = max(0, math.ceil(target["ads_28"] * COVER_TARGET_DAYS) - target["available"])
+    moved = min(quantity, need) if need else quantity
+    return {
+        "action": action,
+        "quantity": moved,
+        "to_warehouse": target["warehouse__code"],
+        "target_days_of_cover": target["days_of_cover"],
+        "target_ads_28": target["ads_28"],
+        "summary": f"Transfer {moved} units to {target['warehouse__code']}, which sells "
+        f"{target['ads_28']:g} a day with {target['days_of_cover']:g} days of cover.",
+    }
+
+
+def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
+    """The recommendation for the trip's direction and grade, with its figures."""
+    deviation = trip.deviation
+    if trip.direction in ("overstock", "decline", "launch"):
+        quantity = _excess(trip, reading)
+        value = float(reading["unit_cost"]) * quantity
+        if trip.direction == "launch":
+            return _transfer(trip, reading, context, quantity, "redistribution")
+        if trip.direction == "overstock" and trip.grade == Grade.YELLOW:
+            percent = _clamp((deviation or 0.6) * 50, 5, 30)
+            return {
+                "action": "markdown",
+                "percent": percent,
+                "quantity": quantity,
+                "summary": f"Mark down {percent} % to sell {quantity} units of excess stock.",
+            }
+        if trip.direction == "overstock" and trip.grade == Grade.ORANGE:
+            return _transfer(trip, reading, context, quantity, "transfer")
+        percent = _clamp((deviation if deviation is not None else 0.5) * 100, 30, 70)
+        return {
+            "action": "clearance",
+            "quantity": quantity,
+            "discount_percent": percent,
+            "value_at_cost": round(value, 2),
+            "summary": f"Clear {quantity} units (cost value {value:,.2f}) at up to {percent} % off through "
+            "outlets, bundles or a liquidator.",
+        }
+    if trip.direction == "stock_out":
+        inputs = trip.inputs
+        lead_time = inputs["lead_time_days"]
+        review = float(trip.thresholds["parameters"]["review_period_days"])
+        order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
+        quantity = max(0, math.ceil(order_up_to - inputs["available"] - inputs["in_transit"]))
+        moq = reading["details"]["min_order_quantity"] or 1
+        if quantity:
+            quantity = max(quantity, moq)
+        if trip.grade == Grade.YELLOW:
+            return {
+                "action": "review",
+                "quantity": quantity,
+                "summary": f"Review demand and open orders: {quantity} units would restore the order-up-to level "
+                f"of {order_up_to:.0f}.",
+            }
+        if trip.grade == Grade.ORANGE:
+            return {
+                "action": "replenishment_order",
+                "quantity": quantity,
+                "order_up_to": round(order_up_to, 2),
+                "summary": f"Order {quantity} units from the primary supplier (lead time {lead_time} days).",
+            }
+        backups = context.backups.get(reading["sku_id"], [])
+        return {
+            "action": "emergency_rfq",
+            "quantity": quantity,
+            "suppliers": backups,
+            "summary": f"Send an emergency RFQ for {quantity} units to "
+            + (f"{len(backups)} backup supplier(s)." if backups else "backup suppliers: none is on file, add one."),
+        }
+    return {
+        "action": "risk_review",
+        "summary": "Demand, supply and competition are all moving against this SKU: hold replenishment, review "
+        "price against the competitor and confirm supply before the next order.",
+        **trip.inputs,
+    }

@@ -1,0 +1,203 @@
+"""Evaluation runs: a full run over every position, or an incremental pass over the dirty ones.
+
+A run goes chunk by chunk in position-id order; each chunk commits its alerts together with the
+run's cursor and counts, under a lease. A worker that dies mid-run leaves a stale heartbeat; the
+watchdog hands the run out again and it resumes after the last committed chunk. Chunks are
+idempotent, so even a chunk done twice opens no second alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.alerts.engine import chunk_evaluate
+from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
+from core.alerts.triggers import evaluation_request, pending_key
+from core.exceptions import Conflict, NotFound
+from core.inventory.models import Position
+from tenants.models import Tenant
+from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.services import audit_record
+
+logger = logging.getLogger("tripline.alerts")
+
+RUN_TASK = "tripline.evaluation.run"
+ACTIVE = (EvaluationStatus.QUEUED, EvaluationStatus.RUNNING)
+
+
+def run_list(*, tenant: Tenant) -> QuerySet[EvaluationRun]:
+    return EvaluationRun.objects.filter(tenant=tenant).order_by("created_at", "id")
+
+
+def run_get(*, tenant: Tenant, run_id: object) -> EvaluationRun:
+    run = run_list(tenant=tenant).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound
+    return run
+
+
+def _enqueue(run_id: object) -> None:
+    try:
+        from workers.app import app  # by task name, late: the domain does not import task modules
+
+        app.send_task(RUN_TASK, args=[str(run_id)])
+    except Exception:  # the watchdog re-sends queued runs nobody took
+        logger.warning("Could not enqueue evaluation run %s; the watchdog will retry", run_id, exc_info=True)
+
+
+@transaction.atomic
+def evaluation_start(
+    *,
+    tenant: Tenant,
+    actor: Principal | str,
+    trigger: str = EvaluationTrigger.MANUAL,
+    as_of: date | None = None,
+) -> EvaluationRun:
+    """Queue a full run of the tenant; refused while one is queued or running."""
+    describe = actor.describe() if isinstance(actor, Principal) else actor
+    try:
+        with transaction.atomic():
+            run = EvaluationRun.objects.create(
+                tenant=tenant,
+                trigger=trigger,
+                requested_by=describe,
+                as_of=as_of or timezone.now().date(),
+                positions_total=Position.objects.filter(tenant=tenant).count(),
+            )
+    except IntegrityError:
+        running = EvaluationRun.objects.filter(tenant=tenant, status__in=ACTIVE).exclude(
+            trigger=EvaluationTrigger.INCREMENTAL
+        )
+        current = running.first()
+        raise Conflict(
+            f"A full evaluation is already {current.status if current else 'running'}"
+            + (f" ({current.pk})" if current else "")
+            + "; follow it at evaluations/{id}/ instead of starting another."
+        ) from None
+    audit_record(tenant=tenant, actor=actor, action="evaluation.started", target=run, data={"trigger": trigger})
+    transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
+    return run
+
+
+def _claim(run_id: object) -> tuple[EvaluationRun | None, uuid.UUID]:
+    """Take the run if it is queued, or running with a heartbeat older than the stale limit."""
+    lease = uuid.uuid4()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EVALUATION_STALE_SECONDS)
+    claimed = EvaluationRun.objects.filter(
+        Q(status=EvaluationStatus.QUEUED) | Q(status=EvaluationStatus.RUNNING, heartbeat_at__lt=stale), pk=run_id
+    ).update(status=EvaluationStatus.RUNNING, lease=lease, heartbeat_at=now, started_at=now)
+    if not claimed:
+        return None, lease
+    run = EvaluationRun.objects.select_related("tenant").get(pk=run_id)
+    EvaluationRun.objects.filter(pk=run_id).update(attempts=run.attempts + 1)
+    return run, lease
+
+
+def _next_ids(run: EvaluationRun) -> list[int]:
+    positions = Position.objects.filter(tenant_id=run.tenant_id, id__gt=run.cursor)
+    if run.trigger == EvaluationTrigger.INCREMENTAL:
+        positions = positions.filter(dirty_since__isnull=False)
+    return list(positions.order_by("id").values_list("id", flat=True)[: settings.EVALUATION_CHUNK_POSITIONS])
+
+
+def run_execute(*, run_id: object) -> EvaluationRun | None:
+    """Carry out (or resume) a run; None when another worker holds it or it is finished."""
+    run, lease = _claim(run_id)
+    if run is None:
+        return None
+    actor = f"system:evaluation {run.pk}"
+    try:
+        while ids := _next_ids(run):
+            with transaction.atomic():
+                counts = chunk_evaluate(tenant=run.tenant, position_ids=ids, today=run.as_of, actor=actor)
+                total = Counter(run.counts) + counts
+                updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+                    cursor=ids[-1],
+                    positions_done=run.positions_done + len(ids),
+                    counts=dict(total),
+                    heartbeat_at=timezone.now(),
+                )
+                if not updated:
+                    # Another worker took the run over (this one looked dead): let it finish.
+                    transaction.set_rollback(True)
+                    return None
+            run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
+    except Exception as exc:
+        EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+            status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+        )
+        raise
+    EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+        status=EvaluationStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        positions_total=max(run.positions_total, run.positions_done),
+    )
+    run.refresh_from_db()
+    return run
+
+
+def evaluation_incremental(*, tenant_id: object) -> EvaluationRun | None:
+    """Evaluate the tenant's dirty positions now, as one recorded run; None when none is dirty."""
+    from django.core.cache import cache
+
+    cache.delete(pending_key(tenant_id))  # a push from now on schedules the next pass
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return None
+    dirty = Position.objects.filter(tenant=tenant, dirty_since__isnull=False).count()
+    if not dirty:
+        return None
+    run = EvaluationRun.objects.create(
+        tenant=tenant,
+        trigger=EvaluationTrigger.INCREMENTAL,
+        requested_by=SYSTEM_ACTOR,
+        as_of=timezone.now().date(),
+        positions_total=dirty,
+    )
+    return run_execute(run_id=run.pk)
+
+
+def evaluation_sweep() -> int:
+    """Queue a scheduled full run for every tenant that has none going; answer how many."""
+    started = 0
+    for tenant in Tenant.objects.all().order_by("created_at"):
+        try:
+            evaluation_start(tenant=tenant, actor=SYSTEM_ACTOR, trigger=EvaluationTrigger.SCHEDULED)
+        except Conflict:
+            continue
+        started += 1
+    return started
+
+
+def evaluation_recover() -> dict:
+    """The watchdog: re-send runs whose worker went silent, and passes for positions left dirty."""
+    stale = timezone.now() - timedelta(seconds=settings.EVALUATION_STALE_SECONDS)
+    resent = 0
+    for run in EvaluationRun.objects.filter(
+        Q(status=EvaluationStatus.QUEUED, created_at__lt=stale)
+        | Q(status=EvaluationStatus.RUNNING, heartbeat_at__lt=stale)
+    ):
+        if run.attempts >= 3:
+            EvaluationRun.objects.filter(pk=run.pk, status=run.status).update(
+                status=EvaluationStatus.FAILED,
+                error="Gave up after 3 attempts whose worker went silent.",
+                finished_at=timezone.now(),
+            )
+            continue
+        _enqueue(run.pk)
+        resent += 1
+    tenants = Position.objects.filter(dirty_since__lt=stale).values_list("tenant_id", flat=True).distinct().order_by()
+    requested = 0
+    for tenant_id in tenants:
+        evaluation_request(tenant_id=tenant_id)
+        requested += 1
+    return {"runs_resent": resent, "incremental_requested": requested}

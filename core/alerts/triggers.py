@@ -1,0 +1,54 @@
+"""Asking the engine to look again: dirty positions, and one debounced incremental pass per burst.
+
+Anything that changes what a position's indicators read from (a ledger push, a dismissed
+anomaly, a signal, a policy) marks the positions dirty and calls ``evaluation_request``. After
+the transaction commits, the first request of a burst enqueues one incremental pass a moment
+later; the rest of the burst finds the Redis key taken and adds nothing. If Redis or the broker
+is down, the positions stay dirty and the engine's watchdog picks them up: delayed, not lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.inventory.models import Position
+from tenants.models import Tenant
+
+logger = logging.getLogger("tripline.alerts")
+
+INCREMENTAL_TASK = "tripline.evaluation.incremental"
+
+
+def pending_key(tenant_id: object) -> str:
+    return f"evaluation:incremental:{tenant_id}"
+
+
+def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
+    """Mark the tenant's positions matching ``where`` for evaluation; answer how many were clean."""
+    marked = Position.objects.filter(where, tenant=tenant, dirty_since__isnull=True).update(dirty_since=timezone.now())
+    evaluation_request(tenant_id=tenant.pk)
+    return marked
+
+
+def evaluation_request(*, tenant_id: object) -> None:
+    """Schedule an incremental pass for the tenant once the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue(tenant_id), robust=True)
+
+
+def _enqueue(tenant_id: object) -> None:
+    delay = settings.EVALUATION_DEBOUNCE_SECONDS
+    try:
+        # The key lives a little longer than the delay; the pass deletes it as it starts.
+        if not cache.add(pending_key(tenant_id), "1", timeout=max(5, int(delay * 10))):
+            return
+        from workers.app import app  # the domain reaches the queue by task name only, late
+
+        app.send_task(INCREMENTAL_TASK, args=[str(tenant_id)], countdown=delay)
+    except Exception:
+        logger.warning("Could not enqueue an incremental evaluation for tenant %s", tenant_id, exc_info=True)
