@@ -6,4 +6,5 @@ urlpatterns = [
     path("tenants/", tenant_views.TenantListView.as_view(), name="tenants"),
     path("tenants/<slug:tenant_slug>/", include("api.tenants.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.inventory.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.alerts.urls")),
 ]

@@ -126,7 +126,7 @@ _BULK_ERRORS = {
 }
 
 
-def _bulk_schema(row_doc: type[serializers.Serializer], result: type[serializers.Serializer]) -> Callable:
+def bulk_schema(row_doc: type[serializers.Serializer], result: type[serializers.Serializer]) -> Callable:
     return extend_schema(
         request={
             "application/json": row_doc(many=True),
@@ -143,7 +143,7 @@ class MovementIngestView(BulkIngestView):
 
     endpoint = "movements"
 
-    @_bulk_schema(MovementRowDoc, IngestResultOutput)
+    @bulk_schema(MovementRowDoc, IngestResultOutput)
     def post(self, request: Request, tenant_slug: str) -> Response:
         def write(*, columns: dict, idempotency_record: object) -> dict:
             return movements_ingest(
@@ -164,7 +164,7 @@ def _master_view(spec_name: str) -> type[BulkIngestView]:
     class MasterIngestView(BulkIngestView):
         endpoint = spec_name
 
-        @_bulk_schema(doc, MasterResultOutput)
+        @bulk_schema(doc, MasterResultOutput)
         def post(self, request: Request, tenant_slug: str) -> Response:
             def write(*, columns: dict, idempotency_record: object) -> dict:
                 return master_ingest(

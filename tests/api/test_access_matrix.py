@@ -20,9 +20,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from api.tenant_scope import TenantScopedView
+from core.alerts.engine import chunk_evaluate
+from core.alerts.models import Alert
+from core.alerts.policies import policy_create
+from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
-from core.inventory.models import Anomaly
+from core.inventory.models import Anomaly, Position
 from tenants.models import ApiKey
 
 if TYPE_CHECKING:
@@ -119,14 +123,65 @@ def _anomaly_id(world: TenantWorld, route: str) -> object:
     return world.anomaly_id
 
 
+def _evaluated(world: TenantWorld) -> TenantWorld:
+    """Once per world: stock received 200 days ago and never sold (an overstock alert), evaluated."""
+    if not hasattr(world, "alert_id"):
+        sku = master_services.sku_create(
+            tenant=world.tenant,
+            code="SKU-STALE",
+            name="Stale",
+            category=world.category,
+            unit_cost=Decimal(1),
+            list_price=Decimal(2),
+        )
+        rows = [
+            {
+                "kind": "receipt",
+                "sku": sku.code,
+                "warehouse": world.warehouse.code,
+                "quantity": "50",
+                "occurred_at": (timezone.now() - timedelta(days=200)).isoformat(),
+                "external_ref": "stale-receipt",
+            }
+        ]
+        columns, errors = movement_rows_parse(rows)
+        assert not errors
+        movements_ingest(tenant=world.tenant, source="fixture", columns=columns)
+        ids = list(Position.objects.filter(tenant=world.tenant).values_list("id", flat=True))
+        chunk_evaluate(tenant=world.tenant, position_ids=ids, today=timezone.now().date(), actor="fixture")
+        world.alert_id = Alert.objects.get(tenant=world.tenant, sku=sku).id
+    return world
+
+
+def _policy_id(world: TenantWorld, route: str) -> object:
+    if not hasattr(world, "policy_id"):
+        world.policy_id = policy_create(tenant=world.tenant, actor="fixture", rule="overstock", standard=60).id
+    return world.policy_id
+
+
+def _evaluation_id(world: TenantWorld, route: str) -> object:
+    if not hasattr(world, "evaluation_id"):
+        world.evaluation_id = evaluation_start(tenant=world.tenant, actor="fixture").id
+    return world.evaluation_id
+
+
+def _position_id(world: TenantWorld, route: str) -> object:
+    if "indicators/" in route:
+        _evaluated(world)  # a reading exists only once the engine has looked at the position
+    return world.position.id
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
     "warehouse_id": lambda world, route: world.warehouse.id,
     "category_id": lambda world, route: world.category.id,
     "sku_id": lambda world, route: world.sku.id,
-    "position_id": lambda world, route: world.position.id,
+    "position_id": _position_id,
     "anomaly_id": _anomaly_id,
+    "alert_id": lambda world, route: _evaluated(world).alert_id,
+    "policy_id": _policy_id,
+    "evaluation_id": _evaluation_id,
 }
 
 

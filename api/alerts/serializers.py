@@ -1,0 +1,300 @@
+"""Shapes of alerts, their timeline, indicator readings, rollups, policies and evaluation runs."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.input import InputSerializer
+from core.alerts.catalog import INDICATORS
+from core.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertPolicy,
+    AlertStatus,
+    EvaluationRun,
+    Grade,
+    IndicatorReading,
+    RuleCode,
+)
+from core.alerts.policies import policy_bands
+from core.inventory.models import VelocityClass
+
+
+class AlertOutput(serializers.ModelSerializer):
+    position_id = serializers.IntegerField()
+    sku = serializers.CharField(source="sku.code")
+    warehouse = serializers.CharField(source="warehouse.code")
+    region = serializers.CharField(source="warehouse.region")
+    category = serializers.CharField(source="sku.category.code")
+    snoozed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "rule",
+            "direction",
+            "grade",
+            "peak_grade",
+            "status",
+            "active",
+            "snoozed",
+            "snoozed_until",
+            "position_id",
+            "sku",
+            "warehouse",
+            "region",
+            "category",
+            "deviation",
+            "explanation",
+            "recommendation",
+            "opened_at",
+            "acknowledged_at",
+            "resolved_at",
+            "dismissed_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_snoozed(self, alert: Alert) -> bool:
+        return bool(alert.snoozed_until and alert.snoozed_until > self.context["now"])
+
+
+class AlertEventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = AlertEvent
+        fields = ["kind", "from_grade", "to_grade", "actor", "note", "data", "created_at"]
+
+
+class AlertDetailOutput(AlertOutput):
+    inputs = serializers.JSONField(help_text="The indicator values the rule read.")
+    thresholds = serializers.JSONField(help_text="The effective policy: standard, bands, thresholds, and sources.")
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(AlertOutput.Meta):
+        fields = [*AlertOutput.Meta.fields, "inputs", "thresholds", "timeline"]
+
+    def get_timeline(self, alert: Alert) -> list[dict]:
+        return AlertEventOutput(self.context["events"], many=True).data
+
+
+class AlertNoteInput(InputSerializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AlertDismissInput(InputSerializer):
+    reason = serializers.CharField(max_length=500, help_text="Why it needs no action; kept on the timeline.")
+
+
+class AlertSnoozeInput(InputSerializer):
+    until = serializers.DateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+READING_FIELDS = [
+    "position_id",
+    "sku",
+    "warehouse",
+    "region",
+    "category",
+    "as_of",
+    "health_index",
+    "on_hand",
+    "available",
+    "in_transit",
+    "ads_7",
+    "ads_28",
+    "ads_90",
+    "days_of_cover",
+    "average_on_hand_90",
+    "turnover_days",
+    "turnover_rate",
+    "sell_through_28",
+    "wow_change",
+    "weekly_declines",
+    "age_0_30",
+    "age_31_60",
+    "age_61_90",
+    "age_91_180",
+    "age_over_180",
+    "weighted_age_days",
+    "expiry_at_risk",
+    "days_to_expiry",
+    "lead_time_days",
+    "longest_lead_time_days",
+    "lead_time_volatility_days",
+    "demand_sigma_28",
+    "safety_stock_cover",
+    "safety_stock_service",
+    "reorder_point_cover",
+    "reorder_point_service",
+    "stockout_risk",
+    "overstock",
+    "changed_at",
+]
+
+
+class ReadingOutput(serializers.ModelSerializer):
+    position_id = serializers.IntegerField()
+    sku = serializers.CharField(source="sku.code")
+    warehouse = serializers.CharField(source="warehouse.code")
+    region = serializers.CharField(source="warehouse.region")
+    category = serializers.CharField(source="sku.category.code")
+
+    class Meta:
+        model = IndicatorReading
+        fields = READING_FIELDS
+
+
+class ReadingDetailOutput(ReadingOutput):
+    details = serializers.JSONField(
+        help_text="Weekly series, safety-stock method and z, launch, signals and the health index's components."
+    )
+
+    class Meta(ReadingOutput.Meta):
+        fields = [*READING_FIELDS, "details"]
+
+
+class RollupOutput(serializers.Serializer):
+    key = serializers.CharField(help_text="The SKU, category or warehouse code, or the region.")
+    name = serializers.CharField()
+    positions = serializers.IntegerField()
+    skus = serializers.IntegerField()
+    skus_selling = serializers.IntegerField(help_text="SKUs that sold in the last 28 days.")
+    on_hand = serializers.IntegerField()
+    available = serializers.IntegerField()
+    ads_7 = serializers.FloatField()
+    ads_28 = serializers.FloatField()
+    ads_90 = serializers.FloatField()
+    days_of_cover = serializers.FloatField(allow_null=True, help_text="Sum of available / sum of ads_28.")
+    turnover_rate = serializers.FloatField(allow_null=True, help_text="Cost-weighted, annualized.")
+    turnover_days = serializers.FloatField(allow_null=True)
+    sell_through_28 = serializers.FloatField(allow_null=True, help_text="Share of the SKUs that sold at all.")
+    age_0_30 = serializers.IntegerField()
+    age_31_60 = serializers.IntegerField()
+    age_61_90 = serializers.IntegerField()
+    age_91_180 = serializers.IntegerField()
+    age_over_180 = serializers.IntegerField()
+    weighted_age_days = serializers.FloatField(allow_null=True)
+    expiry_at_risk = serializers.IntegerField()
+    days_to_expiry = serializers.IntegerField(allow_null=True)
+    stockout_risk_positions = serializers.IntegerField()
+    overstock_positions = serializers.IntegerField()
+    health_index_mean = serializers.FloatField(allow_null=True)
+    health_index_min = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateField()
+
+
+class BandsField(serializers.Serializer):
+    yellow = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0)
+    orange = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0)
+    red = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0)
+
+
+class PolicyOutput(serializers.ModelSerializer):
+    scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
+    category = serializers.CharField(source="category.code", allow_null=True, default=None)
+    sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+    standard = serializers.FloatField(allow_null=True)
+    bands = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AlertPolicy
+        fields = [
+            "id",
+            "rule",
+            "scope",
+            "velocity_class",
+            "category",
+            "sku",
+            "enabled",
+            "standard",
+            "bands",
+            "thresholds",
+            "parameters",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(BandsField(allow_null=True))
+    def get_bands(self, policy: AlertPolicy) -> dict | None:
+        return policy_bands(policy)
+
+
+_SETTINGS_HELP = {
+    "enabled": "Empty inherits; false switches the rule off for the scope.",
+    "standard": "Overstock only: the turnover days deviation is measured from.",
+    "thresholds": f"Indicator thresholds of the rule, by indicator name ({len(INDICATORS)} known).",
+    "parameters": "Rule parameters by name (see alert-policies/rules/).",
+}
+
+
+class PolicySettingsInput(InputSerializer):
+    enabled = serializers.BooleanField(allow_null=True, required=False, help_text=_SETTINGS_HELP["enabled"])
+    standard = serializers.DecimalField(
+        max_digits=14, decimal_places=4, allow_null=True, required=False, help_text=_SETTINGS_HELP["standard"]
+    )
+    bands = BandsField(allow_null=True, required=False, help_text="Deviation bands as shares: 0.1 is 10 %.")
+    thresholds = serializers.DictField(required=False, help_text=_SETTINGS_HELP["thresholds"])
+    parameters = serializers.DictField(required=False, help_text=_SETTINGS_HELP["parameters"])
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class PolicyCreateInput(PolicySettingsInput):
+    rule = serializers.ChoiceField(choices=RuleCode.choices)
+    velocity_class = serializers.ChoiceField(choices=VelocityClass.choices, required=False)
+    category = serializers.CharField(max_length=64, required=False, help_text="A category code.")
+    sku = serializers.CharField(max_length=64, required=False, help_text="A SKU code.")
+
+
+class RuleParameterOutput(serializers.Serializer):
+    name = serializers.CharField()
+    default = serializers.JSONField()
+    help = serializers.CharField()
+    minimum = serializers.FloatField(allow_null=True)
+    maximum = serializers.FloatField(allow_null=True)
+    choices = serializers.ListField(child=serializers.CharField())
+
+
+class RuleOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=RuleCode.choices)
+    direction = serializers.CharField()
+    summary = serializers.CharField()
+    graded_by = serializers.CharField()
+    standard_help = serializers.CharField()
+    default_bands = serializers.DictField(child=serializers.FloatField())
+    thresholds = serializers.DictField(child=serializers.FloatField())
+    parameters = RuleParameterOutput(many=True)
+
+
+class EvaluationOutput(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvaluationRun
+        fields = [
+            "id",
+            "trigger",
+            "status",
+            "requested_by",
+            "as_of",
+            "positions_total",
+            "positions_done",
+            "progress",
+            "counts",
+            "attempts",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+            "error",
+            "created_at",
+        ]
+
+    def get_progress(self, run: EvaluationRun) -> float:
+        """Share of positions done, 0 to 1."""
+        if run.status == "succeeded":
+            return 1.0
+        return round(min(1.0, run.positions_done / run.positions_total), 4) if run.positions_total else 0.0
+
+
+GRADES, STATUSES = Grade.values, AlertStatus.values

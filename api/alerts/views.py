@@ -1,0 +1,361 @@
+"""Alerts and their actions, indicator readings and rollups, policies, evaluation runs, signals."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.alerts import serializers as s
+from api.errors import ErrorResponseSerializer
+from api.inventory.ingest_views import BulkIngestView, bulk_schema
+from api.pagination import CreatedCursorPagination
+from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITERS
+from api.tenant_scope import TenantScopedView
+from core.alerts import policies, runs, selectors, services
+from core.alerts.catalog import DEFAULT_BANDS, RULES
+from core.alerts.models import (
+    Alert,
+    AlertPolicy,
+    AlertStatus,
+    EvaluationRun,
+    EvaluationTrigger,
+    Grade,
+    IndicatorReading,
+    RuleCode,
+)
+from core.alerts.signal_ingestion import signal_rows_parse, signals_ingest
+
+_CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the alert's status.")}
+
+
+class AlertFilter(django_filters.FilterSet):
+    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, help_text="One or more (repeat the parameter).")
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    rule = django_filters.MultipleChoiceFilter(choices=RuleCode.choices)
+    active = django_filters.BooleanFilter(help_text="Held by the engine: open, acknowledged, or dismissed but lasting.")
+    snoozed = django_filters.BooleanFilter(method="filter_snoozed", help_text="Snoozed until a time still ahead.")
+    warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
+    region = django_filters.CharFilter(field_name="warehouse__region")
+    category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
+    sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
+    opened_since = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields: list[str] = []
+
+    def filter_snoozed(self, queryset, name: str, value: bool):  # noqa: ANN001, ANN201
+        now = timezone.now()
+        return queryset.filter(snoozed_until__gt=now) if value else queryset.exclude(snoozed_until__gt=now)
+
+
+class AlertListView(TenantScopedView):
+    """Alerts, oldest first, cursor paginated; partners see only what they are granted."""
+
+    access = {"GET": EVERYONE}
+    queryset = Alert.objects.none()
+    filterset_class = AlertFilter
+    pagination_class = CreatedCursorPagination
+
+    def get_queryset(self):  # noqa: ANN201
+        return selectors.alert_list(principal=self.principal)
+
+    @extend_schema(responses=s.AlertOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.AlertOutput, context={"now": timezone.now()})
+
+
+def _detail(alert: Alert) -> dict:
+    context = {"now": timezone.now(), "events": selectors.alert_events(alert=alert)}
+    return s.AlertDetailOutput(alert, context=context).data
+
+
+class AlertDetailView(TenantScopedView):
+    """The alert with its inputs, thresholds, explanation, recommendation and timeline."""
+
+    access = {"GET": EVERYONE}
+
+    @extend_schema(responses=s.AlertDetailOutput)
+    def get(self, request: Request, tenant_slug: str, alert_id: str) -> Response:
+        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id)))
+
+
+class AlertActionView(TenantScopedView):
+    access = {"POST": STAFF_WRITERS}
+    input_class: type[serializers.Serializer] = s.AlertNoteInput
+
+    def act(self, alert: Alert, data: dict) -> Alert:
+        raise NotImplementedError
+
+    def post(self, request: Request, tenant_slug: str, alert_id: str) -> Response:
+        alert = selectors.alert_get(principal=self.principal, alert_id=alert_id)
+        data = self.input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.act(alert, data.validated_data)
+        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id)))
+
+
+def _action(name: str, input_class: type[serializers.Serializer], act, doc: str) -> type[AlertActionView]:  # noqa: ANN001
+    view = type(
+        f"Alert{name}View",
+        (AlertActionView,),
+        {"input_class": input_class, "act": lambda self, alert, data: act(alert=alert, actor=self.principal, **data)},
+    )
+    view.__doc__ = doc
+    view.post = extend_schema(request=input_class, responses={200: s.AlertDetailOutput, **_CONFLICT})(view.post)
+    return view
+
+
+AlertAcknowledgeView = _action(
+    "Acknowledge", s.AlertNoteInput, services.alert_acknowledge, "Someone is on it; the engine keeps grading it."
+)
+AlertResolveView = _action(
+    "Resolve", s.AlertNoteInput, services.alert_resolve, "Close it by hand; a lasting condition opens a new alert."
+)
+AlertDismissView = _action(
+    "Dismiss", s.AlertDismissInput, services.alert_dismiss, "No action needed; reopens only if it gets worse."
+)
+AlertSnoozeView = _action(
+    "Snooze", s.AlertSnoozeInput, services.alert_snooze, "Quiet until a time; an escalation wakes it early."
+)
+
+
+# --- Indicators -----------------------------------------------------------------------------------
+
+
+class ReadingFilter(django_filters.FilterSet):
+    warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
+    region = django_filters.CharFilter(field_name="warehouse__region")
+    category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
+    sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
+    health_index_lt = django_filters.NumberFilter(field_name="health_index", lookup_expr="lt")
+    health_index_gt = django_filters.NumberFilter(field_name="health_index", lookup_expr="gt")
+    stockout_risk = django_filters.BooleanFilter()
+    overstock = django_filters.BooleanFilter()
+    ordering = django_filters.OrderingFilter(
+        fields=["health_index", "days_of_cover", "turnover_days", "weighted_age_days", "position_id"],
+        help_text="Sort by health_index (default: unhealthiest first), days_of_cover, turnover_days, ... "
+        "prefix - for descending.",
+    )
+
+    class Meta:
+        model = IndicatorReading
+        fields: list[str] = []
+
+    @property
+    def qs(self):  # noqa: ANN201
+        queryset = super().qs
+        if not self.data.get("ordering"):
+            queryset = queryset.order_by("health_index", "position_id")
+        return queryset
+
+
+class IndicatorPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class IndicatorListView(TenantScopedView):
+    """The current reading of every position, unhealthiest first unless sorted otherwise."""
+
+    access = {"GET": EVERYONE}
+    queryset = IndicatorReading.objects.none()
+    filterset_class = ReadingFilter
+    pagination_class = IndicatorPagination
+
+    def get_queryset(self):  # noqa: ANN201
+        return selectors.reading_list(principal=self.principal)
+
+    @extend_schema(responses=s.ReadingOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.ReadingOutput)
+
+
+class IndicatorDetailView(TenantScopedView):
+    access = {"GET": EVERYONE}
+
+    @extend_schema(responses=s.ReadingDetailOutput)
+    def get(self, request: Request, tenant_slug: str, position_id: int) -> Response:
+        reading = selectors.reading_get(principal=self.principal, position_id=position_id)
+        return Response(s.ReadingDetailOutput(reading).data)
+
+
+class IndicatorRollupView(TenantScopedView):
+    """Readings rolled up per SKU, category, warehouse or region (filters as on indicators/)."""
+
+    access = {"GET": EVERYONE}
+    queryset = IndicatorReading.objects.none()
+    filterset_class = ReadingFilter
+    pagination_class = IndicatorPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("by", OpenApiTypes.STR, enum=list(selectors.ROLLUP_KEYS), required=True),
+        ],
+        responses=s.RollupOutput(many=True),
+    )
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        by = request.query_params.get("by", "")
+        if by not in selectors.ROLLUP_KEYS:
+            raise exceptions.ValidationError({"by": [f"One of: {', '.join(selectors.ROLLUP_KEYS)}."]})
+        readings = self.filter_queryset(selectors.reading_list(principal=self.principal))
+        page = self.paginate_queryset(selectors.reading_rollup(readings=readings, by=by))
+        return self.get_paginated_response(s.RollupOutput([selectors.rollup_finish(r) for r in page], many=True).data)
+
+
+# --- Policies -------------------------------------------------------------------------------------
+
+
+class PolicyListView(TenantScopedView):
+    """Alert policies. What a policy leaves empty is inherited: SKU, category, velocity class, tenant."""
+
+    access = {"GET": ANY_STAFF, "POST": STAFF_WRITERS}
+    queryset = AlertPolicy.objects.none()
+    filterset_fields = ["rule"]
+
+    def get_queryset(self):  # noqa: ANN201
+        return policies.policy_list(tenant=self.tenant)
+
+    @extend_schema(responses=s.PolicyOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.PolicyOutput)
+
+    @extend_schema(request=s.PolicyCreateInput, responses={201: s.PolicyOutput, 409: ErrorResponseSerializer})
+    def post(self, request: Request, tenant_slug: str) -> Response:
+        data = s.PolicyCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = policies.policy_create(tenant=self.tenant, actor=self.principal, **data.validated_data)
+        return Response(s.PolicyOutput(policy).data, status=status.HTTP_201_CREATED)
+
+
+class PolicyDetailView(TenantScopedView):
+    access = {"GET": ANY_STAFF, "PATCH": STAFF_WRITERS, "DELETE": STAFF_WRITERS}
+
+    def get_object(self) -> AlertPolicy:
+        return policies.policy_get(tenant=self.tenant, policy_id=self.kwargs["policy_id"])
+
+    @extend_schema(responses=s.PolicyOutput)
+    def get(self, request: Request, tenant_slug: str, policy_id: str) -> Response:
+        return Response(s.PolicyOutput(self.get_object()).data)
+
+    @extend_schema(request=s.PolicySettingsInput, responses=s.PolicyOutput)
+    def patch(self, request: Request, tenant_slug: str, policy_id: str) -> Response:
+        policy = self.get_object()
+        data = s.PolicySettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = policies.policy_update(policy=policy, actor=self.principal, **data.validated_data)
+        return Response(s.PolicyOutput(policy).data)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted; the scope inherits again.")})
+    def delete(self, request: Request, tenant_slug: str, policy_id: str) -> Response:
+        policies.policy_delete(policy=self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RuleCatalogView(TenantScopedView):
+    """The built-in rules with their defaults: what a policy may set."""
+
+    access = {"GET": ANY_STAFF}
+    queryset = AlertPolicy.objects.none()
+
+    @extend_schema(responses=s.RuleOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        rules = [
+            {
+                "code": spec.code,
+                "direction": spec.direction,
+                "summary": spec.summary,
+                "graded_by": spec.graded_by,
+                "standard_help": spec.standard_help,
+                "default_bands": dict(zip(("yellow", "orange", "red"), DEFAULT_BANDS, strict=True)),
+                "thresholds": spec.thresholds,
+                "parameters": [
+                    {"name": name, **{k: getattr(p, k) for k in ("default", "help", "minimum", "maximum", "choices")}}
+                    for name, p in spec.parameters.items()
+                ],
+            }
+            for spec in RULES.values()
+        ]
+        return Response(s.RuleOutput(rules, many=True).data)
+
+
+# --- Evaluations ----------------------------------------------------------------------------------
+
+
+class EvaluationListView(TenantScopedView):
+    """Engine runs, oldest first: full runs (manual or scheduled) and incremental passes."""
+
+    access = {"GET": ANY_STAFF, "POST": STAFF_WRITERS}
+    queryset = EvaluationRun.objects.none()
+    filterset_fields = ["trigger", "status"]
+    pagination_class = CreatedCursorPagination
+
+    def get_queryset(self):  # noqa: ANN201
+        return runs.run_list(tenant=self.tenant)
+
+    @extend_schema(responses=s.EvaluationOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.EvaluationOutput)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: s.EvaluationOutput,
+            409: OpenApiResponse(ErrorResponseSerializer, description="A full run is already queued or running."),
+        },
+    )
+    def post(self, request: Request, tenant_slug: str) -> Response:
+        if request.data:
+            raise exceptions.ValidationError({"non_field_errors": ["Send no body: a run covers every position."]})
+        run = runs.evaluation_start(tenant=self.tenant, actor=self.principal, trigger=EvaluationTrigger.MANUAL)
+        return Response(s.EvaluationOutput(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EvaluationDetailView(TenantScopedView):
+    access = {"GET": ANY_STAFF}
+
+    @extend_schema(responses=s.EvaluationOutput)
+    def get(self, request: Request, tenant_slug: str, evaluation_id: str) -> Response:
+        return Response(s.EvaluationOutput(runs.run_get(tenant=self.tenant, run_id=evaluation_id)).data)
+
+
+# --- Signals --------------------------------------------------------------------------------------
+
+
+class SignalRowDoc(serializers.Serializer):
+    """One SKU-day of market signals (documentation of the bulk body)."""
+
+    sku = serializers.CharField(max_length=64, help_text="SKU code")
+    day = serializers.DateField()
+    competitor_price = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
+    social_volume = serializers.IntegerField(required=False, help_text="Mentions that day.")
+    supplier_lead_time_index = serializers.DecimalField(
+        max_digits=8, decimal_places=4, required=False, help_text="1.0 = lead times as promised."
+    )
+
+
+class SignalResultOutput(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skus = serializers.IntegerField()
+
+
+class SignalIngestView(BulkIngestView):
+    """Push market signals per SKU and day in bulk: all or nothing, idempotent."""
+
+    access = {"POST": INVENTORY_PUSHERS}
+    endpoint = "signals"
+
+    @bulk_schema(SignalRowDoc, SignalResultOutput)
+    def post(self, request: Request, tenant_slug: str) -> Response:
+        def write(*, columns: dict, idempotency_record: object) -> dict:
+            return signals_ingest(tenant=self.tenant, columns=columns, idempotency_record=idempotency_record)
+
+        return self.ingest(request, signal_rows_parse, write)

@@ -1,0 +1,141 @@
+"""Reads of alerts and indicator readings, filtered to what the caller may see, in one query.
+
+Staff and the partner ERP see the whole tenant; a supplier sees the SKUs it has offers for; a
+distributor sees the warehouses granted to its group. A row outside that is simply not found.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Cast
+from guardian.shortcuts import get_objects_for_group
+
+from core.alerts.models import Alert, AlertEvent, IndicatorReading
+from core.exceptions import NotFound
+from core.inventory.grants import WAREHOUSE_VIEW
+from core.inventory.models import Warehouse
+from core.procurement.models import SupplierOffer
+from tenants.models import PartnerKind
+from tenants.principals import Principal
+
+ROLLUP_KEYS = {
+    "sku": ("sku__code", "sku__name"),
+    "category": ("sku__category__code", "sku__category__name"),
+    "warehouse": ("warehouse__code", "warehouse__name"),
+    "region": ("warehouse__region", "warehouse__region"),
+}
+
+
+def visibility(principal: Principal) -> Q:
+    """The rows (with ``sku`` and ``warehouse`` fields) this principal may see within its tenant."""
+    partner = principal.partner
+    if partner is None or partner.kind == PartnerKind.ERP:
+        return Q()
+    if partner.kind == PartnerKind.SUPPLIER:
+        offered = SupplierOffer.objects.filter(tenant=principal.tenant, supplier=partner).values("sku_id")
+        return Q(sku_id__in=offered)
+    granted = get_objects_for_group(
+        partner.group,
+        WAREHOUSE_VIEW,
+        klass=Warehouse.objects.filter(tenant=principal.tenant),
+        accept_global_perms=False,
+    ).values("id")
+    return Q(warehouse_id__in=granted)
+
+
+def alert_list(*, principal: Principal) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(visibility(principal), tenant=principal.tenant)
+        .select_related("sku__category", "warehouse")
+        .order_by("created_at", "id")
+    )
+
+
+def alert_get(*, principal: Principal, alert_id: object) -> Alert:
+    alert = alert_list(principal=principal).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound
+    return alert
+
+
+def alert_events(*, alert: Alert) -> QuerySet[AlertEvent]:
+    return AlertEvent.objects.filter(tenant_id=alert.tenant_id, alert=alert).order_by("id")
+
+
+def reading_list(*, principal: Principal) -> QuerySet[IndicatorReading]:
+    return (
+        IndicatorReading.objects.filter(visibility(principal), tenant=principal.tenant)
+        .select_related("sku__category", "warehouse")
+        .order_by("position_id")
+    )
+
+
+def reading_get(*, principal: Principal, position_id: object) -> IndicatorReading:
+    try:
+        number = int(str(position_id))
+    except ValueError:
+        raise NotFound from None
+    reading = reading_list(principal=principal).filter(position_id=number).first() if 0 < number < 2**63 else None
+    if reading is None:
+        raise NotFound
+    return reading
+
+
+def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet:
+    """Readings summed per SKU, category, warehouse or region, with the documented rollup formulas.
+
+    Cover and turnover are ratios of sums (not averages of ratios); turnover weighs by cost; the
+    sell-through of a group is the share of its SKUs that sold at all in the last 28 days.
+    """
+    key, name = ROLLUP_KEYS[by]
+    value_sold = Sum(F("units_sold_90") * F("unit_cost"), output_field=FloatField())
+    value_held = Sum(F("average_on_hand_90") * F("unit_cost"), output_field=FloatField())
+    return (
+        readings.order_by()
+        .values(key=F(key), name=F(name))
+        .annotate(
+            positions=Count("position_id"),
+            skus=Count("sku_id", distinct=True),
+            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
+            on_hand=Sum("on_hand"),
+            available=Sum("available"),
+            ads_7=Sum("ads_7"),
+            ads_28=Sum("ads_28"),
+            ads_90=Sum("ads_90"),
+            value_sold_90=value_sold,
+            value_held_90=value_held,
+            age_0_30=Sum("age_0_30"),
+            age_31_60=Sum("age_31_60"),
+            age_61_90=Sum("age_61_90"),
+            age_91_180=Sum("age_91_180"),
+            age_over_180=Sum("age_over_180"),
+            age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
+            age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
+            expiry_at_risk=Sum("expiry_at_risk"),
+            days_to_expiry=Min("days_to_expiry"),
+            stockout_risk_positions=Count("position_id", filter=Q(stockout_risk=True)),
+            overstock_positions=Count("position_id", filter=Q(overstock=True)),
+            health_index_mean=Avg("health_index"),
+            health_index_min=Min("health_index"),
+            as_of=Max("as_of"),
+        )
+        .order_by("key")
+    )
+
+
+def rollup_finish(row: dict) -> dict:
+    """The ratio indicators of one rollup row, from its sums."""
+    ads_28, held, sold = row["ads_28"] or 0, row["value_held_90"] or 0, row["value_sold_90"] or 0
+    row["days_of_cover"] = round(row["available"] / ads_28, 2) if ads_28 > 0 else None
+    row["turnover_rate"] = round(sold / held * 365 / 90, 4) if held > 0 else None
+    row["turnover_days"] = round(held * 90 / sold, 2) if sold > 0 else None
+    row["sell_through_28"] = round(row["skus_selling"] / row["skus"], 4) if row["skus"] else None
+    weight = row.pop("age_weight") or 0
+    weighted = row.pop("age_weighted") or 0
+    row["weighted_age_days"] = round(weighted / weight, 2) if weight else None
+    row["health_index_mean"] = round(row["health_index_mean"], 1) if row["health_index_mean"] is not None else None
+    for name in ("ads_7", "ads_28", "ads_90"):
+        row[name] = round(row[name] or 0, 4)
+    row.pop("value_held_90")
+    row.pop("value_sold_90")
+    return row

@@ -1,0 +1,95 @@
+"""What people do with an alert: acknowledge, resolve, dismiss with a reason, snooze until a time.
+
+Each action locks the alert, checks that it applies to the alert's status (else a Conflict that
+says why), records an event on the timeline and an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus
+from core.exceptions import Conflict
+from tenants.principals import Principal
+from tenants.services import audit_record
+
+MAX_SNOOZE = timedelta(days=90)
+
+
+def _locked(alert: Alert, allowed: tuple[str, ...], verb: str) -> Alert:
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if locked.status not in allowed:
+        raise Conflict(f"This alert is {locked.status}; only an alert that is {' or '.join(allowed)} can be {verb}.")
+    return locked
+
+
+def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: object) -> None:
+    AlertEvent.objects.create(
+        tenant_id=alert.tenant_id,
+        alert=alert,
+        kind=kind,
+        from_grade=alert.grade,
+        to_grade=alert.grade,
+        actor=actor.describe(),
+        note=note,
+        data=data,
+        created_at=timezone.now(),
+    )
+    audit_record(tenant=alert.tenant, actor=actor, action=f"alert.{kind}", target=alert, data={"note": note, **data})
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: Principal, note: str = "") -> Alert:
+    """Someone is on it; the alert stays active and the engine still escalates or resolves it."""
+    alert = _locked(alert, (AlertStatus.OPEN,), "acknowledged")
+    alert.status, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, timezone.now()
+    alert.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    _record(alert, actor, AlertEventKind.ACKNOWLEDGED, note)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, actor: Principal, note: str = "") -> Alert:
+    """Closed by hand; if the position still trips the rule, the next evaluation opens a new alert."""
+    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "resolved")
+    alert.status, alert.active, alert.resolved_at, alert.snoozed_until = (
+        AlertStatus.RESOLVED,
+        False,
+        timezone.now(),
+        None,
+    )
+    alert.save(update_fields=["status", "active", "resolved_at", "snoozed_until", "updated_at"])
+    _record(alert, actor, AlertEventKind.RESOLVED, note)
+    return alert
+
+
+@transaction.atomic
+def alert_dismiss(*, alert: Alert, actor: Principal, reason: str) -> Alert:
+    """Not worth acting on: it stays quiet while the condition lasts, and reopens only if it gets
+    worse than the grade it was dismissed at."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the alert is dismissed; the timeline keeps it."})
+    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "dismissed")
+    alert.status, alert.dismissed_reason, alert.snoozed_until = AlertStatus.DISMISSED, reason.strip(), None
+    alert.save(update_fields=["status", "dismissed_reason", "snoozed_until", "updated_at"])
+    _record(alert, actor, AlertEventKind.DISMISSED, reason.strip())
+    return alert
+
+
+@transaction.atomic
+def alert_snooze(*, alert: Alert, actor: Principal, until: datetime, note: str = "") -> Alert:
+    """Hide the alert from the active views until a time; an escalation ends the snooze early."""
+    now = timezone.now()
+    if until <= now:
+        raise ValidationError({"until": "Must be in the future."})
+    if until - now > MAX_SNOOZE:
+        raise ValidationError({"until": f"At most {MAX_SNOOZE.days} days ahead; dismiss the alert instead."})
+    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "snoozed")
+    alert.snoozed_until = until
+    alert.save(update_fields=["snoozed_until", "updated_at"])
+    _record(alert, actor, AlertEventKind.SNOOZED, note, until=until.isoformat())
+    return alert
