@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -44,6 +45,12 @@ def run_get(*, tenant: Tenant, run_id: object) -> EvaluationRun:
     return run
 
 
+def run_active_full(*, tenant: Tenant) -> EvaluationRun | None:
+    """The tenant's queued or running full run, if there is one."""
+    active = EvaluationRun.objects.filter(tenant=tenant, status__in=ACTIVE)
+    return active.exclude(trigger=EvaluationTrigger.INCREMENTAL).first()
+
+
 def _enqueue(run_id: object) -> None:
     try:
         from workers.app import app  # by task name, late: the domain does not import task modules
@@ -73,10 +80,7 @@ def evaluation_start(
                 positions_total=Position.objects.filter(tenant=tenant).count(),
             )
     except IntegrityError:
-        running = EvaluationRun.objects.filter(tenant=tenant, status__in=ACTIVE).exclude(
-            trigger=EvaluationTrigger.INCREMENTAL
-        )
-        current = running.first()
+        current = run_active_full(tenant=tenant)
         raise Conflict(
             f"A full evaluation is already {current.status if current else 'running'}"
             + (f" ({current.pk})" if current else "")
@@ -109,8 +113,11 @@ def _next_ids(run: EvaluationRun) -> list[int]:
     return list(positions.order_by("id").values_list("id", flat=True)[: settings.EVALUATION_CHUNK_POSITIONS])
 
 
-def run_execute(*, run_id: object) -> EvaluationRun | None:
-    """Carry out (or resume) a run; None when another worker holds it or it is finished."""
+def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
+    """Carry out (or resume) a run; None when another worker holds it or it is finished.
+
+    ``progress`` hears the number of positions of each committed chunk (a command's progress bar).
+    """
     run, lease = _claim(run_id)
     if run is None:
         return None
@@ -131,6 +138,8 @@ def run_execute(*, run_id: object) -> EvaluationRun | None:
                     transaction.set_rollback(True)
                     return None
             run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
+            if progress is not None:
+                progress(len(ids))
     except Exception as exc:
         EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
             status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()

@@ -129,6 +129,14 @@ def test_demo_runs_on_embedded_services_and_ctrl_c_stops_them(state_dir):
         assert status == 200, me
         assert me["kind"] == "partner"
         assert me["partner"]["kind"] == "supplier"
+        # The demo evaluated its tenant before serving: alerts and readings are there to look at.
+        admin_line = next(line for line in lines if "admin (staff)" in line)
+        status, alerts = get(f"{base}/api/v1/tenants/acme/alerts/?grade=red", key=admin_line.split()[-1])
+        assert status == 200, alerts
+        assert alerts["results"], "the demo data trips no red alert"
+        status, readings = get(f"{base}/api/v1/tenants/acme/indicators/?limit=5", key=admin_line.split()[-1])
+        assert status == 200
+        assert len(readings["results"]) == 5
     finally:
         # Also on failure: Ctrl-C lets the demo stop the web server, worker and beat it started.
         returncode = interrupt(process) if process.poll() is None else process.returncode

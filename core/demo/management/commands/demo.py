@@ -27,9 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Migrate and seed, print, and exit.")
 
     def handle(self, *args: object, host: str, port: int, no_serve: bool, **options: object) -> None:
-        self.stdout.write(self.style.MIGRATE_HEADING("1/3 Migrating the database"))
+        self.stdout.write(self.style.MIGRATE_HEADING("1/4 Migrating the database"))
         call_command("migrate", interactive=False, verbosity=1)
-        self.stdout.write(self.style.MIGRATE_HEADING("2/3 Seeding the demo tenant"))
+        self.stdout.write(self.style.MIGRATE_HEADING("2/4 Seeding the demo tenant"))
         credentials = demo_tenant_seed()
         if demo_dataset_present(tenant=credentials.tenant):
             self.stdout.write(f"Demo data of '{credentials.tenant.slug}' is loaded already; keeping it.")
@@ -44,6 +44,8 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
+        self.stdout.write(self.style.MIGRATE_HEADING("3/4 Evaluating every position (alerts, indicators)"))
+        call_command("evaluate", "--tenant", credentials.tenant.slug, stdout=self.stdout, stderr=self.stderr)
         base = f"http://{host}:{port}"
         slug = credentials.tenant.slug
         lines = [
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             f"                  user '{credentials.admin_username}', password '{credentials.admin_password}'",
             f"  Browsable API   {base}/api/v1/tenants/{slug}/me/  (log in at {base}/api-auth/login/)",
             f"  OpenAPI         {base}/api/schema/   Swagger UI {base}/api/docs/   Redoc {base}/api/redoc/",
+            f"  Alerts          {base}/api/v1/tenants/{slug}/alerts/?grade=red   "
+            f"Indicators {base}/api/v1/tenants/{slug}/indicators/",
             f"  Readiness       {base}/readyz",
             "",
             "API keys (shown once; a new run issues new ones):",
@@ -66,7 +70,7 @@ class Command(BaseCommand):
         self.stdout.flush()  # the keys must show at once, also when stdout is a pipe
         if no_serve:
             return
-        self.stdout.write(self.style.MIGRATE_HEADING("3/3 Running web server, worker and beat (Ctrl-C stops all)"))
+        self.stdout.write(self.style.MIGRATE_HEADING("4/4 Running web server, worker and beat (Ctrl-C stops all)"))
         self.stdout.flush()
         self._serve(host, port)
 
