@@ -207,7 +207,8 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         elif alert.status == AlertStatus.DISMISSED:
             kind, alert.status = AlertEventKind.REOPENED, AlertStatus.OPEN
         elif new > old:
-            kind, alert.status = AlertEventKind.ESCALATED, AlertStatus.OPEN
+            # Worse than what was acknowledged: someone has to acknowledge it again.
+            kind, alert.status, alert.acknowledged_at = AlertEventKind.ESCALATED, AlertStatus.OPEN, None
         elif new < old:
             kind = AlertEventKind.DEESCALATED
         else:
@@ -243,6 +244,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             "peak_grade",
             "status",
             "active",
+            "acknowledged_at",
             "deviation",
             "explanation",
             "inputs",

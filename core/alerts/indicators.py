@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from functools import lru_cache
 from statistics import NormalDist
 
 from core.alerts.catalog import HEALTH_WEIGHTS
@@ -130,6 +131,12 @@ def indicator_rows(cursor, *, tenant_id: object, position_ids: list[int], today:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@lru_cache(maxsize=64)
+def _z(service_level: float) -> float:
+    """The standard normal quantile of the service level (0.95 -> 1.645)."""
+    return NormalDist().inv_cdf(service_level)
+
+
 def _r(value: float | None, places: int = 4) -> float | None:
     return None if value is None else round(value, places)
 
@@ -183,7 +190,7 @@ def reading_derive(row: dict, stock_policy: Effective, turnover_standard: float,
     lead_volatility = math.sqrt(max(0.0, (delay_sq - delay_sum * delay_sum / n) / (n - 1))) if n >= 2 else None
     variance = (row["sold_sq_28"] - sold_28 * sold_28 / 28) / 27 if row["sold_sq_28"] else 0.0
     sigma = math.sqrt(max(0.0, variance))
-    z = NormalDist().inv_cdf(float(stock_policy.parameters["service_level"]))
+    z = _z(float(stock_policy.parameters["service_level"]))
     volatility_days = float(stock_policy.parameters["volatility_coefficient_days"])
     safety_cover = ads_28 * (longest + volatility_days)
     safety_service = z * sigma * math.sqrt(lead_time)

@@ -170,7 +170,7 @@ def policy_update(*, policy: AlertPolicy, actor: Principal | str, **values: obje
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown setting (rule and scope cannot change)."))
-    policy = AlertPolicy.objects.select_for_update().select_related("category", "sku").get(pk=policy.pk)
+    policy = AlertPolicy.objects.select_for_update(of=("self",)).select_related("category", "sku").get(pk=policy.pk)
     _apply(policy, _validated_settings(policy.rule, values))
     policy.save()
     positions_mark_dirty(tenant=policy.tenant, where=_affected_positions(policy))
