@@ -66,12 +66,23 @@ def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> Re
     return context
 
 
+def _cover_stock(ads_28: float) -> int:
+    """Units that last COVER_TARGET_DAYS at the 28-day rate, from the whole units sold.
+
+    ``ads_28`` is stored rounded to 4 places; multiplied back it lands a hair off the integer it
+    came from, and rounding up from there would count one unit too many.
+    """
+    sold_28 = round(ads_28 * 28)
+    return math.ceil(sold_28 * COVER_TARGET_DAYS / 28)
+
+
 def _excess(trip: Trip, reading: dict) -> int:
-    on_hand, available, ads_28 = reading["on_hand"], reading["available"], reading["ads_28"]
-    beyond_cover = max(0, available - math.ceil(ads_28 * COVER_TARGET_DAYS))
+    on_hand, available = reading["on_hand"], reading["available"]
+    beyond_cover = max(0, available - _cover_stock(reading["ads_28"]))
     if trip.rule == RuleCode.OVERSTOCK:
+        # Stock beyond what sells in the standard's days at the 90-day rate, from whole units.
         standard = trip.thresholds["standard"]
-        return max(0, on_hand - math.ceil(reading["ads_90"] * standard))
+        return max(0, on_hand - math.ceil(reading["units_sold_90"] * standard / 90))
     if trip.rule == RuleCode.SLOW_MOVING:
         aged = reading["age_91_180"] + reading["age_over_180"]
         return min(on_hand, aged) or beyond_cover
@@ -99,7 +110,7 @@ def _transfer(trip: Trip, reading: dict, context: ResponseContext, quantity: int
             f"{COVER_TARGET_DAYS} days of cover now, so consider a markdown instead.",
         }
     target = candidates[0]
-    need = max(0, math.ceil(target["ads_28"] * COVER_TARGET_DAYS) - target["available"])
+    need = max(0, _cover_stock(target["ads_28"]) - target["available"])
     moved = min(quantity, need) if need else quantity
     return {
         "action": action,
