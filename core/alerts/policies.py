@@ -241,10 +241,21 @@ class PolicyBook:
         for policy in AlertPolicy.objects.filter(tenant=tenant).select_related("category", "sku"):
             self._by_scope[(policy.rule, policy.scope, self._scope_key(policy))] = policy
         self._cache: dict[tuple, Effective] = {}
+        self._by_sku: dict[object, dict[str, Effective]] = {}
 
     @staticmethod
     def _scope_key(policy: AlertPolicy) -> object:
         return policy.sku_id or policy.category_id or policy.velocity_class or None
+
+    def for_sku(self, sku_id: object, category_id: object, velocity_class: str) -> dict[str, Effective]:
+        """Every rule's effective settings for one SKU, resolved once per SKU."""
+        cached = self._by_sku.get(sku_id)
+        if cached is None:
+            cached = self._by_sku[sku_id] = {
+                rule: self.effective(rule, sku_id=sku_id, category_id=category_id, velocity_class=velocity_class)
+                for rule in RULES
+            }
+        return cached
 
     def effective(self, rule: str, *, sku_id: object, category_id: object, velocity_class: str) -> Effective:
         key = (rule, sku_id, category_id, velocity_class)
