@@ -1,4 +1,4 @@
-"""What every benchmark case shares: scales, progress, a gunicorn server as deployed, HTTP."""
+"""What every benchmark case shares: scales, progress, gunicorn and a Celery worker as deployed, HTTP."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -26,12 +27,42 @@ class Scale:
     name: str
     ingestion_lines: int
     naive_lines: int
+    # Warning engine: positions (SKUs x warehouses) with this many days of daily facts each.
+    evaluation_positions: int
+    evaluation_warehouses: int
+    evaluation_naive_positions: int  # the ORM-loop baseline runs on a sample this size
+    evaluation_pushes: int  # incremental latency: ingestion pushes timed to the alert on the API
 
 
+EVALUATION_DAYS = 120
 SCALES = {
-    "small": Scale("small", ingestion_lines=1_000_000, naive_lines=5_000),
-    "medium": Scale("medium", ingestion_lines=2_000_000, naive_lines=10_000),
-    "large": Scale("large", ingestion_lines=5_000_000, naive_lines=20_000),
+    "small": Scale(
+        "small",
+        ingestion_lines=1_000_000,
+        naive_lines=5_000,
+        evaluation_positions=10_000,
+        evaluation_warehouses=20,
+        evaluation_naive_positions=500,
+        evaluation_pushes=30,
+    ),
+    "medium": Scale(
+        "medium",
+        ingestion_lines=2_000_000,
+        naive_lines=10_000,
+        evaluation_positions=30_000,
+        evaluation_warehouses=30,
+        evaluation_naive_positions=1_000,
+        evaluation_pushes=40,
+    ),
+    "large": Scale(
+        "large",
+        ingestion_lines=5_000_000,
+        naive_lines=20_000,
+        evaluation_positions=100_000,
+        evaluation_warehouses=50,
+        evaluation_naive_positions=1_000,
+        evaluation_pushes=50,
+    ),
 }
 
 
@@ -55,11 +86,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def gunicorn_server() -> Iterator[str]:
-    """gunicorn with production settings (DEBUG off) on a free loopback port; stopped after."""
-    port = _free_port()
-    env = dict(
+def _production_env() -> dict[str, str]:
+    """Production settings (DEBUG off) on the bench database and Redis."""
+    return dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="core.settings.main",
         DEBUG="0",
@@ -69,6 +98,13 @@ def gunicorn_server() -> Iterator[str]:
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
     )
+
+
+@contextlib.contextmanager
+def gunicorn_server() -> Iterator[str]:
+    """gunicorn with production settings (DEBUG off) on a free loopback port; stopped after."""
+    port = _free_port()
+    env = _production_env()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "core.wsgi",
@@ -103,6 +139,35 @@ def gunicorn_server() -> Iterator[str]:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@contextlib.contextmanager
+def celery_worker(queues: str = "evaluation,default") -> Iterator[subprocess.Popen]:
+    """``celery -A workers worker`` as deployed (one process, production settings); stopped after.
+
+    Its readiness is the caller's to wait for (a first task answered), as it is for any worker.
+    """
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        "-A",
+        "workers",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        "1",
+        "--loglevel=WARNING",
+    ]
+    worker = subprocess.Popen(command, cwd=ROOT, env=_production_env())
+    try:
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def _request(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -2,6 +2,8 @@
 
 Each case runs its baselines in the same process on the same data and reports ratios beside the
 absolute figures. Results go to bench/results/latest.json and latest.md (not committed).
+The bench uses its own database (``tripline_bench``) and its own Redis database number (7, or
+BENCH_REDIS_DB), so neither user data nor a test run's queues are touched.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import platform
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ["ingestion"]
+CASES = ["ingestion", "evaluation"]
 
 
 def _bench_database_url(base_url: str) -> str:
@@ -32,6 +34,17 @@ def _bench_database_url(base_url: str) -> str:
     return bench_url
 
 
+def _bench_redis_url(base_url: str) -> str:
+    """The same Redis server, database number 7 (BENCH_REDIS_DB): the bench may flush it."""
+    number = os.environ.get("BENCH_REDIS_DB", "7")
+    parts = urlsplit(base_url)
+    if parts.scheme == "unix":  # the embedded Redis: the database is a query parameter
+        query = dict(parse_qsl(parts.query))
+        query["db"] = number
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"  # urlunsplit would drop the //
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 def _drop_bench_database(base_url: str) -> None:
     import psycopg
 
@@ -42,14 +55,25 @@ def _drop_bench_database(base_url: str) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default=os.environ.get("BENCH_SCALE", "small"), choices=["small", "medium", "large"])
-    parser.add_argument("--case", action="append", choices=CASES, help="Run only these cases (default: all).")
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=CASES,
+        help="Run only these cases (default: all, or the comma-separated BENCH_CASES).",
+    )
     args = parser.parse_args(argv)
+    if not args.case and os.environ.get("BENCH_CASES"):
+        args.case = [name.strip() for name in os.environ["BENCH_CASES"].split(",") if name.strip()]
+        unknown = set(args.case) - set(CASES)
+        if unknown:
+            parser.error(f"BENCH_CASES names unknown cases {sorted(unknown)}; known: {CASES}")
 
     from core import embedded_services
 
     os.environ.setdefault("DEBUG", "1")
     base_url = os.environ.get("DATABASE_URL") or embedded_services.ensure_postgres_url()
     os.environ["DATABASE_URL"] = _bench_database_url(base_url)
+    os.environ["REDIS_URL"] = _bench_redis_url(os.environ.get("REDIS_URL") or embedded_services.ensure_redis_url())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
     import django
 
@@ -59,7 +83,7 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growing through a million lines
 
-    from bench import ingestion
+    from bench import evaluation, ingestion
     from bench.harness import SCALES, Case
 
     print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
@@ -71,7 +95,7 @@ def main(argv: list[str]) -> int:
     try:
         for name in args.case or CASES:
             print(f"== {name}", file=sys.stderr)
-            figures[name] = {"ingestion": ingestion.run}[name](case)
+            figures[name] = {"ingestion": ingestion.run, "evaluation": evaluation.run}[name](case)
     finally:
         from django.db import connections
 
