@@ -228,7 +228,9 @@ def reading_derive(row: dict, stock_policy: Effective, turnover_standard: float,
         if on_hand <= 0 or (turnover_days is None and not unsold_too_long)
         else 0.0
         if turnover_days is None
-        else _clip(turnover_standard / turnover_days),
+        else _clip(turnover_standard / turnover_days)
+        if turnover_days > 0
+        else 1.0,
         "age": 1.0 if not weighted_age or weighted_age <= 90 else _clip(90 / weighted_age),
         "expiry": 1.0 if on_hand <= 0 else _clip(1 - at_risk / on_hand),
         "trend": 1.0 if wow_change is None else _clip(1 + wow_change),

@@ -315,6 +315,9 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) 
             SELECT f.position_id, f.units_sold::float8 AS units
             FROM inventory_dailyfact f JOIN firsts ON firsts.position_id = f.position_id
             WHERE f.tenant_id = %(tenant)s AND f.units_sold > 0
+              -- The batch's positions as an array: the facts' unique index answers it, where the
+              -- batch-wide hash join (nested loops are off here) would read every fact of the tenant.
+              AND f.position_id = ANY(ARRAY(SELECT DISTINCT position_id FROM ingest_movement WHERE kind = 'sale'))
               AND f.day >= firsts.first_day - %(window)s AND f.day < firsts.first_day
         ), medians AS (
             SELECT position_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY units) AS median, count(*) AS days
