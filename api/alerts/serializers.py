@@ -1,5 +1,6 @@
 """Shapes of alerts, their timeline, indicator readings, rollups, policies and evaluation runs."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -146,12 +147,17 @@ class ReadingOutput(serializers.ModelSerializer):
 
 
 class ReadingDetailOutput(ReadingOutput):
-    details = serializers.JSONField(
-        help_text="Weekly series, safety-stock method and z, launch, signals and the health index's components."
+    details = serializers.SerializerMethodField(
+        help_text="Weekly series, safety-stock method and z, launch, signals and the health index's components, "
+        "computed for this position as of now."
     )
 
     class Meta(ReadingOutput.Meta):
         fields = [*READING_FIELDS, "details"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_details(self, reading: IndicatorReading) -> dict:
+        return self.context["details"]
 
 
 class RollupOutput(serializers.Serializer):

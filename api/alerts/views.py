@@ -183,7 +183,8 @@ class IndicatorDetailView(TenantScopedView):
     @extend_schema(responses=s.ReadingDetailOutput)
     def get(self, request: Request, tenant_slug: str, position_id: int) -> Response:
         reading = selectors.reading_get(principal=self.principal, position_id=position_id)
-        return Response(s.ReadingDetailOutput(reading).data)
+        details = selectors.reading_details(reading=reading)
+        return Response(s.ReadingDetailOutput(reading, context={"details": details}).data)
 
 
 class IndicatorRollupView(TenantScopedView):

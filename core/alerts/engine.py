@@ -8,12 +8,15 @@ waits and leaves them dirty for the next pass. A re-run over unchanged data writ
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections import Counter
 from datetime import date, datetime
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from core.alerts.indicators import indicator_rows, reading_derive
 from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertStatus, IndicatorReading, RuleCode
@@ -38,7 +41,6 @@ _READING_TYPES = {
     "warehouse_id": "uuid",
     "as_of": "date",
     "unit_cost": "numeric(12, 4)",
-    "details": "jsonb",
     "stockout_risk": "boolean",
     "overstock": "boolean",
 }
@@ -84,6 +86,17 @@ def chunk_evaluate(*, tenant: Tenant, position_ids: list[int], today: date, acto
     return counts
 
 
+def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | None:
+    """One position's reading with its series, computed now and written nowhere (the detail view)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=[position_id], today=today)
+    if not rows:
+        return None
+    readings, _ = _assess(tenant, rows, today)
+    return readings[position_id]
+
+
 def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, dict], dict[tuple, Trip]]:
     book = PolicyBook(tenant)
     readings: dict[int, dict] = {}
@@ -110,10 +123,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict]) -> None: 
         cursor,
         "evaluation_reading",
         _READING_COLUMNS,
-        (
-            [json.dumps(reading[key]) if key == "details" else reading[key] for key in _READING_KEYS]
-            for reading in readings.values()
-        ),
+        ([reading[key] for key in _READING_KEYS] for reading in readings.values()),
     )
     assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in _READING_COLUMNS if column != "position_id")
     cursor.execute(
@@ -136,22 +146,69 @@ def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Tri
         trip.recommendation = recommend(trip, readings[pid], context)
 
 
-def _normal(value: object) -> object:
-    """The value as it reads back from a JSON column, so unchanged inputs compare equal."""
-    return json.loads(json.dumps(value))
+def _values(trip: Trip) -> tuple[dict, str]:
+    """What an alert shows of its trip, as it reads back from JSON, and a fingerprint of it.
+
+    The fingerprint lets a re-run compare thousands of alerts without loading their JSON.
+    """
+    values = {
+        "deviation": trip.deviation,
+        "explanation": trip.explanation,
+        "inputs": trip.inputs,
+        "thresholds": trip.thresholds,
+        "recommendation": trip.recommendation,
+    }
+    text = json.dumps(values, sort_keys=True)
+    return json.loads(text), hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _event(alert: Alert, kind: str, actor: str, now: datetime, *, to_grade: str = "", **data: object) -> AlertEvent:
     return AlertEvent(
         tenant_id=alert.tenant_id,
-        alert=alert,
+        alert_id=alert.pk,
         kind=kind,
         from_grade=data.pop("from_grade", ""),
         to_grade=to_grade,
         actor=actor,
-        data=_normal(data),
+        note="",
+        data=json.loads(json.dumps(data)),
         created_at=now,
     )
+
+
+def _copy_new(cursor, model: type[models.Model], objects: list[models.Model]) -> None:  # noqa: ANN001
+    """Insert new rows with one COPY; psycopg adapts each value (None stays apart from '')."""
+    if not objects:
+        return
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    columns = ", ".join(f.column for f in fields)
+    with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row(
+                [
+                    Jsonb(getattr(obj, f.attname)) if isinstance(f, models.JSONField) else getattr(obj, f.attname)
+                    for f in fields
+                ]
+            )
+
+
+# Loaded for the diff; the JSON columns are loaded only for the alerts whose figures changed.
+_STATE_FIELDS = [
+    "id",
+    "tenant_id",
+    "position_id",
+    "rule",
+    "grade",
+    "peak_grade",
+    "status",
+    "active",
+    "acknowledged_at",
+    "resolved_at",
+    "snoozed_until",
+    "fingerprint",
+    "updated_at",
+]
+_VALUE_FIELDS = ["deviation", "explanation", "inputs", "thresholds", "recommendation", "fingerprint"]
 
 
 def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Trip], actor: str) -> Counter:
@@ -159,23 +216,21 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     counts: Counter = Counter()
     active = {
         (alert.position_id, alert.rule): alert
-        for alert in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings))
+        for alert in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings)).only(
+            *_STATE_FIELDS
+        )
     }
     created: list[Alert] = []
     changed: list[Alert] = []
+    refigured: list[Alert] = []
     events: list[AlertEvent] = []
     for key in trips.keys() | active.keys():
         trip, alert = trips.get(key), active.get(key)
         if trip is not None:
-            values = {
-                "deviation": trip.deviation,
-                "explanation": trip.explanation,
-                "inputs": _normal(trip.inputs),
-                "thresholds": _normal(trip.thresholds),
-                "recommendation": _normal(trip.recommendation),
-            }
+            values, fingerprint = _values(trip)
         if alert is None:
             alert = Alert(
+                id=uuid.uuid4(),
                 tenant=tenant,
                 position_id=key[0],
                 sku_id=readings[key[0]]["sku_id"],
@@ -184,7 +239,13 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
                 direction=trip.direction,
                 grade=trip.grade,
                 peak_grade=trip.grade,
+                status=AlertStatus.OPEN,
+                active=True,
                 opened_at=now,
+                dismissed_reason="",
+                fingerprint=fingerprint,
+                created_at=now,
+                updated_at=now,
                 **values,
             )
             created.append(alert)
@@ -203,7 +264,6 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             changed.append(alert)
             continue
         old, new = GRADE_RANK[alert.grade], GRADE_RANK[trip.grade]
-        before = {name: getattr(alert, name) for name in values}
         if alert.status == AlertStatus.DISMISSED and new <= old:
             kind = None  # still dismissed: figures follow the data, the grade stays the dismissed one
         elif alert.status == AlertStatus.DISMISSED:
@@ -215,12 +275,13 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             kind = AlertEventKind.DEESCALATED
         else:
             kind = None
-        if kind is None and before == values:
+        if kind is None and alert.fingerprint == fingerprint:
             counts["unchanged"] += 1
             continue
         for name, value in values.items():
             setattr(alert, name, value)
-        alert.updated_at = now
+        alert.fingerprint, alert.updated_at = fingerprint, now
+        refigured.append(alert)
         if kind is not None:
             events.append(
                 _event(alert, kind, actor, now, from_grade=alert.grade, to_grade=trip.grade, deviation=trip.deviation)
@@ -238,25 +299,10 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         else:
             counts["updated"] += 1
         changed.append(alert)
-    Alert.objects.bulk_create(created, batch_size=1000)
-    Alert.objects.bulk_update(
-        changed,
-        [
-            "grade",
-            "peak_grade",
-            "status",
-            "active",
-            "acknowledged_at",
-            "deviation",
-            "explanation",
-            "inputs",
-            "thresholds",
-            "recommendation",
-            "resolved_at",
-            "snoozed_until",
-            "updated_at",
-        ],
-        batch_size=500,
-    )
-    AlertEvent.objects.bulk_create(events, batch_size=2000)
+    with connection.cursor() as cursor:
+        _copy_new(cursor, Alert, created)
+        state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
+        Alert.objects.bulk_update(changed, state, batch_size=500)
+        Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
+        _copy_new(cursor, AlertEvent, events)
     return counts

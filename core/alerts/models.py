@@ -102,7 +102,11 @@ class AlertPolicy(TimestampedModel):
 
 
 class IndicatorReading(models.Model):
-    """The latest health reading of one position, rewritten only when a value changes."""
+    """The latest health reading of one position, rewritten only when a value changes.
+
+    The series behind it (weekly sales and sell-through, health components, signals) are not
+    stored: the detail endpoint computes them for its one position, so a full run writes numbers only.
+    """
 
     position = models.OneToOneField(Position, on_delete=models.CASCADE, primary_key=True, related_name="reading")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -143,7 +147,6 @@ class IndicatorReading(models.Model):
     stockout_risk = models.BooleanField()
     overstock = models.BooleanField()
     health_index = models.SmallIntegerField()
-    details = models.JSONField(default=dict)
     changed_at = models.DateTimeField()
 
     class Meta:
@@ -180,6 +183,8 @@ class Alert(TimestampedModel):
     inputs = models.JSONField(default=dict)
     thresholds = models.JSONField(default=dict)
     recommendation = models.JSONField(default=dict)
+    # A hash of the five fields above, so a re-run compares alerts without loading their JSON.
+    fingerprint = models.CharField(max_length=16, blank=True, default="")
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

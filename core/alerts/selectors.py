@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_group
 
+from core.alerts.engine import reading_compute
 from core.alerts.models import Alert, AlertEvent, IndicatorReading
 from core.exceptions import NotFound
 from core.inventory.grants import WAREHOUSE_VIEW
@@ -79,6 +81,12 @@ def reading_get(*, principal: Principal, position_id: object) -> IndicatorReadin
     if reading is None:
         raise NotFound
     return reading
+
+
+def reading_details(*, reading: IndicatorReading) -> dict:
+    """The series behind a reading, computed for its position as of today."""
+    fresh = reading_compute(tenant=reading.tenant, position_id=reading.position_id, today=timezone.now().date())
+    return fresh["details"] if fresh else {}
 
 
 def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet:
