@@ -57,25 +57,50 @@ def _sql_type(field: object) -> str:
     }[field.get_internal_type()]
 
 
-def chunk_evaluate(*, tenant: Tenant, position_ids: list[int], today: date, actor: str) -> Counter:
-    """Evaluate these positions of the tenant; answer what changed, by kind."""
+def _session_settings(cursor) -> None:  # noqa: ANN001
+    # The indicator statement's cost estimate crosses the JIT threshold, and compiling it costs
+    # about a second per chunk, far more than running it: interpret it instead.
+    cursor.execute("SET LOCAL jit = off")
+    # A chunk's facts (90 days of 5,000 positions) sort and hash in memory rather than on disk.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def rows_prefetch(*, tenant_id: object, position_ids: list[int], today: date) -> list[dict]:
+    """A chunk's indicator rows, read ahead on this thread's own connection while the previous
+    chunk is graded and written. ``chunk_evaluate`` re-reads whatever changed in between."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _session_settings(cursor)
+            return indicator_rows(cursor, tenant_id=tenant_id, position_ids=position_ids, today=today)
+    finally:
+        connection.close()  # the thread's connection, not the caller's
+
+
+def chunk_evaluate(
+    *, tenant: Tenant, position_ids: list[int], today: date, actor: str, prefetched: list[dict] | None = None
+) -> Counter:
+    """Evaluate these positions of the tenant; answer what changed, by kind.
+
+    ``prefetched`` rows (read before this chunk's locks) are used only for positions that were not
+    dirty once the locks are held: a push that landed in between made its positions dirty, and
+    those are read again here.
+    """
     counts: Counter = Counter()
     if not position_ids:
         return counts
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
-        # The indicator statement's cost estimate crosses the JIT threshold, and compiling it costs
-        # about a second per chunk, far more than running it: interpret it instead.
-        cursor.execute("SET LOCAL jit = off")
-        # A chunk's facts (90 days of 5,000 positions) sort and hash in memory rather than on disk.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        _session_settings(cursor)
         cursor.execute(
             "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s) AND dirty_since IS NOT NULL "
             "ORDER BY id FOR NO KEY UPDATE",
             [tenant.pk, position_ids],
         )
         dirty = [row[0] for row in cursor.fetchall()]
-        rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
+        if prefetched is None:
+            rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
+        else:
+            rows = _fresh_rows(cursor, tenant, position_ids, today, prefetched, dirty)
         readings, trips = _assess(tenant, rows, today)
         _readings_write(cursor, tenant, readings)
         _recommend(tenant, readings, trips)
@@ -86,10 +111,22 @@ def chunk_evaluate(*, tenant: Tenant, position_ids: list[int], today: date, acto
     return counts
 
 
+def _fresh_rows(cursor, tenant: Tenant, ids: list[int], today: date, prefetched: list[dict], dirty: list[int]) -> list:  # noqa: ANN001
+    cursor.execute("SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s)", [tenant.pk, ids])
+    existing = {row[0] for row in cursor.fetchall()}
+    by_id = {row["id"]: row for row in prefetched if row["id"] in existing}
+    stale = sorted(set(dirty) | (existing - by_id.keys()))  # changed since, or not seen by the read-ahead
+    if stale:
+        by_id.update(
+            (row["id"], row) for row in indicator_rows(cursor, tenant_id=tenant.pk, position_ids=stale, today=today)
+        )
+    return [by_id[pid] for pid in sorted(by_id)]
+
+
 def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | None:
     """One position's reading with its series, computed now and written nowhere (the detail view)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        _session_settings(cursor)
         rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=[position_id], today=today)
     if not rows:
         return None

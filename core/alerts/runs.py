@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core.alerts.engine import chunk_evaluate
+from core.alerts.engine import chunk_evaluate, rows_prefetch
 from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
@@ -106,8 +107,8 @@ def _claim(run_id: object) -> tuple[EvaluationRun | None, uuid.UUID]:
     return run, lease
 
 
-def _next_ids(run: EvaluationRun) -> list[int]:
-    positions = Position.objects.filter(tenant_id=run.tenant_id, id__gt=run.cursor)
+def _next_ids(run: EvaluationRun, after: int) -> list[int]:
+    positions = Position.objects.filter(tenant_id=run.tenant_id, id__gt=after)
     if run.trigger == EvaluationTrigger.INCREMENTAL:
         positions = positions.filter(dirty_since__isnull=False)
     return list(positions.order_by("id").values_list("id", flat=True)[: settings.EVALUATION_CHUNK_POSITIONS])
@@ -116,30 +117,48 @@ def _next_ids(run: EvaluationRun) -> list[int]:
 def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
     """Carry out (or resume) a run; None when another worker holds it or it is finished.
 
+    A full run reads the next chunk's indicators on a second connection while it grades and
+    writes the current one, so the database and Python work at the same time.
     ``progress`` hears the number of positions of each committed chunk (a command's progress bar).
     """
     run, lease = _claim(run_id)
     if run is None:
         return None
     actor = f"system:evaluation {run.pk}"
+    read_ahead = run.trigger != EvaluationTrigger.INCREMENTAL  # an incremental pass re-reads all anyway
     try:
-        while ids := _next_ids(run):
-            with transaction.atomic():
-                counts = chunk_evaluate(tenant=run.tenant, position_ids=ids, today=run.as_of, actor=actor)
-                total = Counter(run.counts) + counts
-                updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
-                    cursor=ids[-1],
-                    positions_done=run.positions_done + len(ids),
-                    counts=dict(total),
-                    heartbeat_at=timezone.now(),
-                )
-                if not updated:
-                    # Another worker took the run over (this one looked dead): let it finish.
-                    transaction.set_rollback(True)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation-read-ahead") as pool:
+
+            def ahead(ids: list[int]) -> Future | None:
+                if not (ids and read_ahead):
                     return None
-            run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
-            if progress is not None:
-                progress(len(ids))
+                return pool.submit(rows_prefetch, tenant_id=run.tenant_id, position_ids=ids, today=run.as_of)
+
+            ids = _next_ids(run, run.cursor)
+            future = ahead(ids)
+            while ids:
+                following = _next_ids(run, ids[-1])
+                prefetched = future.result() if future is not None else None
+                future = ahead(following)
+                with transaction.atomic():
+                    counts = chunk_evaluate(
+                        tenant=run.tenant, position_ids=ids, today=run.as_of, actor=actor, prefetched=prefetched
+                    )
+                    total = Counter(run.counts) + counts
+                    updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+                        cursor=ids[-1],
+                        positions_done=run.positions_done + len(ids),
+                        counts=dict(total),
+                        heartbeat_at=timezone.now(),
+                    )
+                    if not updated:
+                        # Another worker took the run over (this one looked dead): let it finish.
+                        transaction.set_rollback(True)
+                        return None
+                run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
+                if progress is not None:
+                    progress(len(ids))
+                ids = following
     except Exception as exc:
         EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
             status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
