@@ -183,10 +183,10 @@ def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Tri
         trip.recommendation = recommend(trip, readings[pid], context)
 
 
-def _values(trip: Trip) -> tuple[dict, str]:
-    """What an alert shows of its trip, as it reads back from JSON, and a fingerprint of it.
+def _fingerprint(trip: Trip) -> tuple[str, str]:
+    """What an alert shows of its trip as JSON text, and a hash of it.
 
-    The fingerprint lets a re-run compare thousands of alerts without loading their JSON.
+    The hash lets a re-run compare thousands of alerts without loading or parsing their JSON.
     """
     values = {
         "deviation": trip.deviation,
@@ -196,7 +196,7 @@ def _values(trip: Trip) -> tuple[dict, str]:
         "recommendation": trip.recommendation,
     }
     text = json.dumps(values, sort_keys=True)
-    return json.loads(text), hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    return text, hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _event(alert: Alert, kind: str, actor: str, now: datetime, *, to_grade: str = "", **data: object) -> AlertEvent:
@@ -264,8 +264,9 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     for key in trips.keys() | active.keys():
         trip, alert = trips.get(key), active.get(key)
         if trip is not None:
-            values, fingerprint = _values(trip)
+            text, fingerprint = _fingerprint(trip)
         if alert is None:
+            values = json.loads(text)
             alert = Alert(
                 id=uuid.uuid4(),
                 tenant=tenant,
@@ -315,6 +316,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         if kind is None and alert.fingerprint == fingerprint:
             counts["unchanged"] += 1
             continue
+        values = json.loads(text)  # as it reads back from the JSON column
         for name, value in values.items():
             setattr(alert, name, value)
         alert.fingerprint, alert.updated_at = fingerprint, now

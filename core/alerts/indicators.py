@@ -163,13 +163,13 @@ def reading_derive(row: dict, stock_policy: Effective, turnover_standard: float,
     turnover_rate = (sold_90 / average_on_hand) * (365 / FACT_DAYS) if average_on_hand > 0 else None
     turnover_days = average_on_hand * FACT_DAYS / sold_90 if sold_90 > 0 else None
     sell_through_28 = sold_28 / (sold_28 + on_hand) if sold_28 + on_hand > 0 else None
-    weekly = [int(v) for v in row["weekly_sold"]] if row["weekly_sold"] else [0] * WEEKS
+    weekly = list(row["weekly_sold"]) if row["weekly_sold"] else [0] * WEEKS
     wow_change = _ratio_change(weekly[0], weekly[1])
     declines = 0
     while declines < WEEKS - 1 and weekly[declines] < weekly[declines + 1]:
         declines += 1
     # Weekly sell-through: week k's sales over (its sales + stock at its end).
-    net = [int(v) for v in row["weekly_net"]] if row["weekly_net"] else [0] * NET_WEEKS
+    net = list(row["weekly_net"]) if row["weekly_net"] else [0] * NET_WEEKS
     week_end, weekly_st = on_hand, []
     for k in range(NET_WEEKS):
         sold = weekly[k]
