@@ -184,49 +184,49 @@ def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Tri
 
 
 def _fingerprint(trip: Trip) -> tuple[str, str]:
-    """What an alert shows of its trip as JSON text, and a hash of it.
+    """What an alert shows of its trip as JSON text (keys sorted), and a hash of it.
 
-    The hash lets a re-run compare thousands of alerts without loading or parsing their JSON.
+    The hash lets a re-run compare thousands of alerts without loading or parsing their JSON. The
+    thresholds are the policy's, identical for every trip under it: their text is made once.
     """
-    values = {
-        "deviation": trip.deviation,
-        "explanation": trip.explanation,
-        "inputs": trip.inputs,
-        "thresholds": trip.thresholds,
-        "recommendation": trip.recommendation,
-    }
-    text = json.dumps(values, sort_keys=True)
+    head = json.dumps(
+        {
+            "deviation": trip.deviation,
+            "explanation": trip.explanation,
+            "inputs": trip.inputs,
+            "recommendation": trip.recommendation,
+        },
+        sort_keys=True,
+    )
+    text = f'{head[:-1]}, "thresholds": {trip.thresholds_json}}}'  # "thresholds" sorts last
     return text, hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _event(alert: Alert, kind: str, actor: str, now: datetime, *, to_grade: str = "", **data: object) -> AlertEvent:
-    return AlertEvent(
-        tenant_id=alert.tenant_id,
-        alert_id=alert.pk,
-        kind=kind,
-        from_grade=data.pop("from_grade", ""),
-        to_grade=to_grade,
-        actor=actor,
-        note="",
-        data=json.loads(json.dumps(data)),
-        created_at=now,
-    )
+def _event(alert_id: object, tenant_id: object, kind: str, actor: str, now: datetime, **data: object) -> dict:
+    """A timeline row, by column, for the COPY at the end of the chunk."""
+    return {
+        "tenant_id": tenant_id,
+        "alert_id": alert_id,
+        "kind": kind,
+        "from_grade": data.pop("from_grade", ""),
+        "to_grade": data.pop("to_grade", ""),
+        "actor": actor,
+        "note": "",
+        "data": data,
+        "created_at": now,
+    }
 
 
-def _copy_new(cursor, model: type[models.Model], objects: list[models.Model]) -> None:  # noqa: ANN001
-    """Insert new rows with one COPY; psycopg adapts each value (None stays apart from '')."""
-    if not objects:
+def _copy_new(cursor, model: type[models.Model], rows: list[dict]) -> None:  # noqa: ANN001
+    """Insert new rows (dicts by column name) with one COPY; psycopg adapts each value."""
+    if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     columns = ", ".join(f.column for f in fields)
+    json_columns = {f.column for f in fields if isinstance(f, models.JSONField)}
     with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for obj in objects:
-            copy.write_row(
-                [
-                    Jsonb(getattr(obj, f.attname)) if isinstance(f, models.JSONField) else getattr(obj, f.attname)
-                    for f in fields
-                ]
-            )
+        for row in rows:
+            copy.write_row([Jsonb(row[f.column]) if f.column in json_columns else row[f.column] for f in fields])
 
 
 # Loaded for the diff; the JSON columns are loaded only for the alerts whose figures changed.
@@ -257,46 +257,52 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             *_STATE_FIELDS
         )
     }
-    created: list[Alert] = []
+    created: list[dict] = []
     changed: list[Alert] = []
     refigured: list[Alert] = []
-    events: list[AlertEvent] = []
+    events: list[dict] = []
     for key in trips.keys() | active.keys():
         trip, alert = trips.get(key), active.get(key)
         if trip is not None:
             text, fingerprint = _fingerprint(trip)
         if alert is None:
-            values = json.loads(text)
-            alert = Alert(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                position_id=key[0],
-                sku_id=readings[key[0]]["sku_id"],
-                warehouse_id=readings[key[0]]["warehouse_id"],
-                rule=trip.rule,
-                direction=trip.direction,
-                grade=trip.grade,
-                peak_grade=trip.grade,
-                status=AlertStatus.OPEN,
-                active=True,
-                opened_at=now,
-                dismissed_reason="",
-                fingerprint=fingerprint,
-                created_at=now,
-                updated_at=now,
-                **values,
+            alert_id = uuid.uuid4()
+            created.append(
+                {
+                    "id": alert_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "tenant_id": tenant.pk,
+                    "position_id": key[0],
+                    "sku_id": readings[key[0]]["sku_id"],
+                    "warehouse_id": readings[key[0]]["warehouse_id"],
+                    "rule": trip.rule,
+                    "direction": trip.direction,
+                    "grade": trip.grade,
+                    "peak_grade": trip.grade,
+                    "status": AlertStatus.OPEN.value,
+                    "active": True,
+                    "fingerprint": fingerprint,
+                    "opened_at": now,
+                    "acknowledged_at": None,
+                    "resolved_at": None,
+                    "dismissed_reason": "",
+                    "snoozed_until": None,
+                    **json.loads(text),
+                }
             )
-            created.append(alert)
-            events.append(_event(alert, AlertEventKind.OPENED, actor, now, to_grade=trip.grade))
+            events.append(_event(alert_id, tenant.pk, AlertEventKind.OPENED, actor, now, to_grade=trip.grade))
             counts["opened"] += 1
             continue
         if trip is None:
             if alert.status == AlertStatus.DISMISSED:
-                events.append(_event(alert, AlertEventKind.CLEARED, actor, now, from_grade=alert.grade))
+                events.append(_event(alert.pk, tenant.pk, AlertEventKind.CLEARED, actor, now, from_grade=alert.grade))
                 counts["cleared"] += 1
             else:
                 alert.status, alert.resolved_at = AlertStatus.RESOLVED, now
-                events.append(_event(alert, AlertEventKind.AUTO_RESOLVED, actor, now, from_grade=alert.grade))
+                events.append(
+                    _event(alert.pk, tenant.pk, AlertEventKind.AUTO_RESOLVED, actor, now, from_grade=alert.grade)
+                )
                 counts["resolved"] += 1
             alert.active, alert.snoozed_until, alert.updated_at = False, None, now
             changed.append(alert)
@@ -323,12 +329,21 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         refigured.append(alert)
         if kind is not None:
             events.append(
-                _event(alert, kind, actor, now, from_grade=alert.grade, to_grade=trip.grade, deviation=trip.deviation)
+                _event(
+                    alert.pk,
+                    tenant.pk,
+                    kind,
+                    actor,
+                    now,
+                    from_grade=alert.grade,
+                    to_grade=trip.grade,
+                    deviation=trip.deviation,
+                )
             )
             if kind in (AlertEventKind.ESCALATED, AlertEventKind.REOPENED) and alert.snoozed_until:
                 if alert.snoozed_until > now:
                     until = str(alert.snoozed_until)
-                    events.append(_event(alert, AlertEventKind.WOKEN, actor, now, snoozed_until=until))
+                    events.append(_event(alert.pk, tenant.pk, AlertEventKind.WOKEN, actor, now, snoozed_until=until))
                     counts["woken"] += 1
                 alert.snoozed_until = None
             alert.grade = trip.grade

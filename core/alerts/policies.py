@@ -7,9 +7,11 @@ first: SKU, category, velocity class, tenant. Bands are set as a whole (yellow, 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -231,6 +233,11 @@ class Effective:
             "parameters": self.parameters,
             "sources": self.sources,
         }
+
+    @cached_property
+    def as_json(self) -> str:
+        """``as_dict`` as sorted JSON text, made once: every alert of the SKU and rule shares it."""
+        return json.dumps(self.as_dict(), sort_keys=True)
 
 
 class PolicyBook:

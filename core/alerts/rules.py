@@ -26,6 +26,7 @@ class Trip:
     thresholds: dict
     explanation: str
     recommendation: dict = field(default_factory=dict)
+    thresholds_json: str = ""  # ``thresholds`` as sorted JSON, shared by every trip of the same policy
 
     @property
     def direction(self) -> str:
@@ -66,6 +67,7 @@ def _trip(reading: dict, policy: Effective, grade: str, deviation: float | None,
         inputs=inputs,
         thresholds=policy.as_dict(),
         explanation=text,
+        thresholds_json=policy.as_json,
     )
 
 
