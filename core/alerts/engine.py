@@ -251,10 +251,11 @@ _VALUE_FIELDS = ["deviation", "explanation", "inputs", "thresholds", "recommenda
 def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Trip], actor: str) -> Counter:
     now = timezone.now()
     counts: Counter = Counter()
+    # Plain rows, not model instances: most alerts are unchanged and only their fingerprint is read.
     active = {
-        (alert.position_id, alert.rule): alert
-        for alert in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings)).only(
-            *_STATE_FIELDS
+        (row.position_id, row.rule): row
+        for row in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings)).values_list(
+            *_STATE_FIELDS, named=True
         )
     }
     created: list[dict] = []
@@ -295,6 +296,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             counts["opened"] += 1
             continue
         if trip is None:
+            alert = Alert(**alert._asdict())
             if alert.status == AlertStatus.DISMISSED:
                 events.append(_event(alert.pk, tenant.pk, AlertEventKind.CLEARED, actor, now, from_grade=alert.grade))
                 counts["cleared"] += 1
@@ -308,6 +310,10 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             changed.append(alert)
             continue
         old, new = GRADE_RANK[alert.grade], GRADE_RANK[trip.grade]
+        if alert.status != AlertStatus.DISMISSED and new == old and alert.fingerprint == fingerprint:
+            counts["unchanged"] += 1
+            continue
+        alert = Alert(**alert._asdict())
         if alert.status == AlertStatus.DISMISSED and new <= old:
             kind = None  # still dismissed: figures follow the data, the grade stays the dismissed one
         elif alert.status == AlertStatus.DISMISSED:
