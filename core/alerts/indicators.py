@@ -22,8 +22,11 @@ NET_WEEKS = 9  # weekly net stock change, to rebuild week-end stock for weekly s
 
 
 def _weekly(column: str, weeks: int) -> str:
-    """An array of the column's weekly sums, week 0 (the last 7 days) first, 0 for a week without rows."""
-    parts = [f"COALESCE(sum(w.{column}) FILTER (WHERE w.week = {k}), 0)" for k in range(weeks)]
+    parts = [
+        f"COALESCE(sum(f.{column}) FILTER (WHERE f.day > %(today)s - {7 * (k + 1)} "
+        f"AND f.day <= %(today)s - {7 * k}), 0)"
+        for k in range(weeks)
+    ]
     return "ARRAY[" + ", ".join(parts) + "]::bigint[]"
 
 
@@ -35,37 +38,23 @@ WITH pos AS (
     JOIN inventory_sku s ON s.id = p.sku_id
     JOIN inventory_category c ON c.id = s.category_id
     WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s)
-), weeks AS (
-    -- Days folded into weeks first (week 0 is today and the six days before): the per-position
-    -- figures below then aggregate at most 13 rows per position instead of 90.
-    SELECT f.position_id, (%(today)s - f.day) / 7 AS week,
-           sum(f.units_sold) AS sold,
-           sum(f.units_sold * f.units_sold) AS sold_sq,
-           sum(f.net_change) AS net,
-           sum(f.net_change * (f.day - (%(today)s - {FACT_DAYS - 1}))) AS net_weighted,
-           COALESCE(sum(f.units_sold) FILTER (WHERE f.day >= pos.launch_date), 0) AS since_launch,
-           sum(f.receipts_promised) AS receipts_promised,
-           sum(f.receipt_delay_days) AS delay_sum,
-           sum(f.receipt_delay_days_sq) AS delay_sq_sum
+), facts AS (
+    SELECT f.position_id,
+           COALESCE(sum(f.units_sold) FILTER (WHERE f.day > %(today)s - 7), 0)::bigint AS sold_7,
+           COALESCE(sum(f.units_sold) FILTER (WHERE f.day > %(today)s - 28), 0)::bigint AS sold_28,
+           sum(f.units_sold)::bigint AS sold_90,
+           COALESCE(sum(f.units_sold * f.units_sold) FILTER (WHERE f.day > %(today)s - 28), 0)::bigint AS sold_sq_28,
+           sum(f.net_change * (f.day - (%(today)s - {FACT_DAYS - 1})))::bigint AS net_weighted,
+           COALESCE(sum(f.units_sold) FILTER (WHERE f.day >= pos.launch_date), 0)::bigint AS sold_since_launch,
+           sum(f.receipts_promised)::bigint AS receipts_promised,
+           sum(f.receipt_delay_days)::bigint AS delay_sum,
+           sum(f.receipt_delay_days_sq)::bigint AS delay_sq_sum,
+           {_weekly("units_sold", WEEKS)} AS weekly_sold,
+           {_weekly("net_change", NET_WEEKS)} AS weekly_net
     FROM inventory_dailyfact f JOIN pos ON pos.id = f.position_id
     WHERE f.tenant_id = %(tenant)s AND f.position_id = ANY(%(ids)s)
       AND f.day > %(today)s - {FACT_DAYS} AND f.day <= %(today)s
-    GROUP BY f.position_id, week
-), facts AS (
-    SELECT w.position_id,
-           COALESCE(sum(w.sold) FILTER (WHERE w.week = 0), 0)::bigint AS sold_7,
-           COALESCE(sum(w.sold) FILTER (WHERE w.week < 4), 0)::bigint AS sold_28,
-           sum(w.sold)::bigint AS sold_90,
-           COALESCE(sum(w.sold_sq) FILTER (WHERE w.week < 4), 0)::bigint AS sold_sq_28,
-           sum(w.net_weighted)::bigint AS net_weighted,
-           sum(w.since_launch)::bigint AS sold_since_launch,
-           sum(w.receipts_promised)::bigint AS receipts_promised,
-           sum(w.delay_sum)::bigint AS delay_sum,
-           sum(w.delay_sq_sum)::bigint AS delay_sq_sum,
-           {_weekly("sold", WEEKS)} AS weekly_sold,
-           {_weekly("net", NET_WEEKS)} AS weekly_net
-    FROM weeks w
-    GROUP BY w.position_id
+    GROUP BY f.position_id
 ), lots AS (
     SELECT l.position_id,
            COALESCE(sum(l.quantity) FILTER (WHERE %(today)s - l.received_on <= 30), 0)::bigint AS age_0_30,
