@@ -27,6 +27,7 @@ class AlertOutput(serializers.ModelSerializer):
     region = serializers.CharField(source="warehouse.region")
     category = serializers.CharField(source="sku.category.code")
     snoozed = serializers.SerializerMethodField()
+    recommendation = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
@@ -59,6 +60,14 @@ class AlertOutput(serializers.ModelSerializer):
     def get_snoozed(self, alert: Alert) -> bool:
         return bool(alert.snoozed_until and alert.snoozed_until > self.context["now"])
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_recommendation(self, alert: Alert) -> dict:
+        """Suppliers and distributors see what is recommended, not the figures behind it: those name
+        other suppliers' prices and other warehouses' stock."""
+        if self.context.get("limited"):
+            return {key: alert.recommendation.get(key) for key in ("action", "quantity")}
+        return alert.recommendation
+
 
 class AlertEventOutput(serializers.ModelSerializer):
     class Meta:
@@ -68,12 +77,19 @@ class AlertEventOutput(serializers.ModelSerializer):
 
 class AlertDetailOutput(AlertOutput):
     inputs = serializers.JSONField(help_text="The indicator values the rule read.")
-    thresholds = serializers.JSONField(help_text="The effective policy: standard, bands, thresholds, and sources.")
+    thresholds = serializers.SerializerMethodField(
+        help_text="The effective policy: standard, bands, thresholds, and sources (staff and the ERP only)."
+    )
     timeline = serializers.SerializerMethodField()
 
     class Meta(AlertOutput.Meta):
         fields = [*AlertOutput.Meta.fields, "inputs", "thresholds", "timeline"]
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_thresholds(self, alert: Alert) -> dict:
+        return {} if self.context.get("limited") else alert.thresholds
+
+    @extend_schema_field(AlertEventOutput(many=True))
     def get_timeline(self, alert: Alert) -> list[dict]:
         return AlertEventOutput(self.context["events"], many=True).data
 

@@ -30,6 +30,8 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.signal_ingestion import signal_rows_parse, signals_ingest
+from tenants.models import PartnerKind
+from tenants.principals import Principal
 
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the alert's status.")}
 
@@ -68,11 +70,16 @@ class AlertListView(TenantScopedView):
 
     @extend_schema(responses=s.AlertOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_page(s.AlertOutput, context={"now": timezone.now()})
+        return self.list_page(s.AlertOutput, context={"now": timezone.now(), "limited": _limited(self.principal)})
 
 
-def _detail(alert: Alert) -> dict:
-    context = {"now": timezone.now(), "events": selectors.alert_events(alert=alert)}
+def _limited(principal: Principal) -> bool:
+    """Suppliers and distributors see an alert's facts about their own scope, not the tenant's internals."""
+    return principal.partner is not None and principal.partner.kind != PartnerKind.ERP
+
+
+def _detail(alert: Alert, principal: Principal) -> dict:
+    context = {"now": timezone.now(), "events": selectors.alert_events(alert=alert), "limited": _limited(principal)}
     return s.AlertDetailOutput(alert, context=context).data
 
 
@@ -83,7 +90,7 @@ class AlertDetailView(TenantScopedView):
 
     @extend_schema(responses=s.AlertDetailOutput)
     def get(self, request: Request, tenant_slug: str, alert_id: str) -> Response:
-        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id)))
+        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id), self.principal))
 
 
 class AlertActionView(TenantScopedView):
@@ -98,7 +105,7 @@ class AlertActionView(TenantScopedView):
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
         self.act(alert, data.validated_data)
-        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id)))
+        return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id), self.principal))
 
 
 def _action(name: str, input_class: type[serializers.Serializer], act, doc: str) -> type[AlertActionView]:  # noqa: ANN001

@@ -61,6 +61,18 @@ INDICATORS: dict[str, str] = {
 }
 
 
+# The values a threshold may take: the direction of each condition and no zero to divide by.
+THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
+    "wow_change": (-1.0, -0.0001),
+    "weighted_age_days": (1.0, 3650.0),
+    "launch_sell_through": (0.0001, 1.0),
+    "sell_through_weekly_change": (-1.0, -0.0001),
+    "social_volume_change": (-1.0, -0.0001),
+    "supplier_lead_time_index": (0.0001, 100.0),
+    "competitor_price_gap": (-1.0, -0.0001),
+}
+
+
 @dataclass(frozen=True)
 class Parameter:
     default: float | str

@@ -12,6 +12,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection, models, transaction
@@ -19,7 +20,17 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from core.alerts.indicators import indicator_rows, reading_derive
-from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertStatus, IndicatorReading, RuleCode
+from core.alerts.models import (
+    GRADE_RANK,
+    Alert,
+    AlertEvent,
+    AlertEventKind,
+    AlertStatus,
+    EvaluationRun,
+    EvaluationTrigger,
+    IndicatorReading,
+    RuleCode,
+)
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
@@ -65,19 +76,30 @@ def _session_settings(cursor) -> None:  # noqa: ANN001
     cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
-def rows_prefetch(*, tenant_id: object, position_ids: list[int], today: date) -> list[dict]:
+@dataclass(frozen=True)
+class ReadAhead:
+    """A chunk's indicator rows read before the chunk took its locks, and when and for which day."""
+
+    rows: list[dict]
+    started_at: datetime
+    today: date
+
+
+def rows_prefetch(*, tenant_id: object, position_ids: list[int], today: date) -> ReadAhead:
     """A chunk's indicator rows, read ahead on this thread's own connection while the previous
     chunk is graded and written. ``chunk_evaluate`` re-reads whatever changed in between."""
+    started_at = timezone.now()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _session_settings(cursor)
-            return indicator_rows(cursor, tenant_id=tenant_id, position_ids=position_ids, today=today)
+            rows = indicator_rows(cursor, tenant_id=tenant_id, position_ids=position_ids, today=today)
+        return ReadAhead(rows=rows, started_at=started_at, today=today)
     finally:
         connection.close()  # the thread's connection, not the caller's
 
 
 def chunk_evaluate(
-    *, tenant: Tenant, position_ids: list[int], today: date, actor: str, prefetched: list[dict] | None = None
+    *, tenant: Tenant, position_ids: list[int], today: date, actor: str, prefetched: ReadAhead | None = None
 ) -> Counter:
     """Evaluate these positions of the tenant; answer what changed, by kind.
 
@@ -97,10 +119,12 @@ def chunk_evaluate(
             [tenant.pk, position_ids],
         )
         dirty = [row[0] for row in cursor.fetchall()]
+        if prefetched is not None and not _read_ahead_current(tenant, prefetched, today):
+            prefetched = None
         if prefetched is None:
             rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
         else:
-            rows = _fresh_rows(cursor, tenant, position_ids, today, prefetched, dirty)
+            rows = _fresh_rows(cursor, tenant, position_ids, today, prefetched.rows, dirty)
         readings, trips = _assess(tenant, rows, today)
         _readings_write(cursor, tenant, readings)
         _recommend(tenant, readings, trips)
@@ -109,6 +133,20 @@ def chunk_evaluate(
         if dirty:
             cursor.execute("UPDATE inventory_position SET dirty_since = NULL WHERE id = ANY(%s)", [dirty])
     return counts
+
+
+def _read_ahead_current(tenant: Tenant, ahead: ReadAhead, today: date) -> bool:
+    """Whether rows read ahead still hold: same day, and no incremental pass committed since.
+
+    A pass that evaluated (and cleared) a position after the read-ahead would otherwise be
+    overwritten with the older figures; passes are rare during a sweep, so the chunk simply reads
+    again when one ran.
+    """
+    if ahead.today != today:
+        return False
+    return not EvaluationRun.objects.filter(
+        tenant=tenant, trigger=EvaluationTrigger.INCREMENTAL, heartbeat_at__gte=ahead.started_at
+    ).exists()
 
 
 def _fresh_rows(cursor, tenant: Tenant, ids: list[int], today: date, prefetched: list[dict], dirty: list[int]) -> list:  # noqa: ANN001
@@ -241,6 +279,7 @@ _STATE_FIELDS = [
     "active",
     "acknowledged_at",
     "resolved_at",
+    "dismissed_reason",
     "snoozed_until",
     "fingerprint",
     "updated_at",
@@ -252,11 +291,14 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     now = timezone.now()
     counts: Counter = Counter()
     # Plain rows, not model instances: most alerts are unchanged and only their fingerprint is read.
+    # Locked, in id order, so a person's acknowledge or dismiss either lands before this read or
+    # waits for the chunk: the engine never writes a state it read before someone changed it.
     active = {
         (row.position_id, row.rule): row
-        for row in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings)).values_list(
-            *_STATE_FIELDS, named=True
-        )
+        for row in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings))
+        .order_by("id")
+        .select_for_update(of=("self",))
+        .values_list(*_STATE_FIELDS, named=True)
     }
     created: list[dict] = []
     changed: list[Alert] = []
@@ -317,7 +359,9 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         if alert.status == AlertStatus.DISMISSED and new <= old:
             kind = None  # still dismissed: figures follow the data, the grade stays the dismissed one
         elif alert.status == AlertStatus.DISMISSED:
-            kind, alert.status = AlertEventKind.REOPENED, AlertStatus.OPEN
+            # Worse than when it was dismissed: it needs a person again (the timeline keeps the reason).
+            kind, alert.status, alert.dismissed_reason = AlertEventKind.REOPENED, AlertStatus.OPEN, ""
+            alert.acknowledged_at = None
         elif new > old:
             # Worse than what was acknowledged: someone has to acknowledge it again.
             kind, alert.status, alert.acknowledged_at = AlertEventKind.ESCALATED, AlertStatus.OPEN, None
@@ -356,9 +400,9 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             if new > GRADE_RANK[alert.peak_grade]:
                 alert.peak_grade = trip.grade
             counts[str(kind)] += 1
+            changed.append(alert)
         else:
-            counts["updated"] += 1
-        changed.append(alert)
+            counts["updated"] += 1  # new figures only: the state columns are not written
     with connection.cursor() as cursor:
         _copy_new(cursor, Alert, created)
         state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]

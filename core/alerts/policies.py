@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, RULES, TURNOVER_STANDARD_DAYS
+from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, RULES, THRESHOLD_RANGES, TURNOVER_STANDARD_DAYS
 from core.alerts.models import AlertPolicy, RuleCode
 from core.alerts.triggers import positions_mark_dirty
 from core.exceptions import Conflict, NotFound
@@ -69,6 +69,9 @@ def _validated_settings(rule: str, values: dict) -> dict:
             errors.setdefault(key, []).append(f"The {rule} rule does not read {name!r}; its thresholds: {known}.")
         elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             errors.setdefault(key, []).append("A number.")
+        elif not THRESHOLD_RANGES[name][0] <= value <= THRESHOLD_RANGES[name][1]:
+            low, high = THRESHOLD_RANGES[name]
+            errors.setdefault(key, []).append(f"Between {low:g} and {high:g}.")
     for name, value in (values.get("parameters") or {}).items():
         key = f"parameters.{name}"
         parameter = spec.parameters.get(name)

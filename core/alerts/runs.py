@@ -132,7 +132,8 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
             def ahead(ids: list[int]) -> Future | None:
                 if not (ids and read_ahead):
                     return None
-                return pool.submit(rows_prefetch, tenant_id=run.tenant_id, position_ids=ids, today=run.as_of)
+                today = timezone.now().date()
+                return pool.submit(rows_prefetch, tenant_id=run.tenant_id, position_ids=ids, today=today)
 
             ids = _next_ids(run, run.cursor)
             future = ahead(ids)
@@ -141,8 +142,14 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 prefetched = future.result() if future is not None else None
                 future = ahead(following)
                 with transaction.atomic():
+                    # Each chunk is graded as of its own day: a run that crosses midnight, or is
+                    # resumed the next day, does not write yesterday's figures over today's.
                     counts = chunk_evaluate(
-                        tenant=run.tenant, position_ids=ids, today=run.as_of, actor=actor, prefetched=prefetched
+                        tenant=run.tenant,
+                        position_ids=ids,
+                        today=timezone.now().date(),
+                        actor=actor,
+                        prefetched=prefetched,
                     )
                     total = Counter(run.counts) + counts
                     updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(

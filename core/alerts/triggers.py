@@ -14,8 +14,8 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Now
 
 from core.inventory.models import Position
 from tenants.models import Tenant
@@ -30,10 +30,21 @@ def pending_key(tenant_id: object) -> str:
 
 
 def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
-    """Mark the tenant's positions matching ``where`` for evaluation; answer how many were clean."""
-    marked = Position.objects.filter(where, tenant=tenant, dirty_since__isnull=True).update(dirty_since=timezone.now())
+    """Mark the tenant's positions matching ``where`` for evaluation; answer how many.
+
+    The positions are locked in id order first, as ingestion does: a chunk that is evaluating one
+    of them finishes before this change can commit, so its clearing of the mark cannot swallow it.
+    """
+    ids = list(
+        Position.objects.filter(where, tenant=tenant)
+        .order_by("id")
+        .select_for_update(no_key=True, of=("self",))
+        .values_list("id", flat=True)
+    )
+    if ids:
+        Position.objects.filter(id__in=ids).update(dirty_since=Coalesce(F("dirty_since"), Now()))
     evaluation_request(tenant_id=tenant.pk)
-    return marked
+    return len(ids)
 
 
 def evaluation_request(*, tenant_id: object) -> None:

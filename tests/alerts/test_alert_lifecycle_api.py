@@ -495,6 +495,14 @@ def test_thresholds_and_parameters_inherit_one_by_one(stocked):
         ({"rule": "slow_moving", "thresholds": {"on_hand": 5}}, "thresholds.on_hand"),
         ({"rule": "overstock", "thresholds": {"turnover_days": 100}}, "thresholds.turnover_days"),
         ({"rule": "slow_moving", "thresholds": {"wow_change": "a lot"}}, "thresholds.wow_change"),
+        # Out of range: a zero age or weekly change would divide by zero, a rise is not a decline.
+        ({"rule": "slow_moving", "thresholds": {"weighted_age_days": 0}}, "thresholds.weighted_age_days"),
+        ({"rule": "slow_moving", "thresholds": {"wow_change": 0.2}}, "thresholds.wow_change"),
+        (
+            {"rule": "declining_product", "thresholds": {"sell_through_weekly_change": 0}},
+            "thresholds.sell_through_weekly_change",
+        ),
+        ({"rule": "launch_check", "thresholds": {"launch_sell_through": 0}}, "thresholds.launch_sell_through"),
         ({"rule": "stock_out_risk", "parameters": {"colour": 1}}, "parameters.colour"),
         ({"rule": "stock_out_risk", "parameters": {"service_level": 2}}, "parameters.service_level"),
         ({"rule": "stock_out_risk", "parameters": {"safety_stock_method": "guess"}}, "parameters.safety_stock_method"),
@@ -625,6 +633,16 @@ def test_partners_see_only_the_alerts_and_indicators_they_are_granted(stocked):
     assert sorted(a["sku"] for a in alerts(world, caller=world.erp)) == ["S", "S2"]
     assert detail(world, on_s, caller=world.supplier)["id"] == on_s
     assert detail(world, on_s2, caller=world.distributor)["id"] == on_s2
+    # Partners see what is recommended, not the tenant's policy or the figures behind it.
+    staff_view, supplier_view = detail(world, on_s), detail(world, on_s, caller=world.supplier)
+    assert set(staff_view["recommendation"]) > {"action", "quantity"}
+    assert supplier_view["recommendation"] == {
+        "action": staff_view["recommendation"]["action"],
+        "quantity": staff_view["recommendation"].get("quantity"),
+    }
+    assert supplier_view["thresholds"] == {}
+    assert staff_view["thresholds"]["bands"]
+    assert detail(world, on_s, caller=world.erp)["recommendation"] == staff_view["recommendation"]
     assert get(world.supplier, world, f"alerts/{on_s2}/").status_code == 404
     assert get(world.distributor, world, f"alerts/{on_s}/").status_code == 404
 

@@ -2,6 +2,22 @@
 
 from django.db import migrations, models
 
+# Facts written before this migration get their net stock change from the ledger (the same signs
+# as core.inventory.models.signed_quantity_sql, frozen here). No receipt had a promised day yet,
+# so the lateness columns stay zero.
+BACKFILL_NET_CHANGE = """
+UPDATE inventory_dailyfact f SET net_change = x.net
+FROM (
+    SELECT m.position_id, (m.occurred_at AT TIME ZONE 'UTC')::date AS day,
+           sum(CASE WHEN m.kind IN ('receipt', 'return', 'transfer_in') THEN m.quantity
+                    WHEN m.kind IN ('sale', 'transfer_out') THEN -m.quantity
+                    ELSE m.quantity END) AS net
+    FROM inventory_movement m
+    GROUP BY m.position_id, (m.occurred_at AT TIME ZONE 'UTC')::date
+) x
+WHERE f.position_id = x.position_id AND f.day = x.day
+"""
+
 
 class Migration(migrations.Migration):
 
@@ -35,4 +51,5 @@ class Migration(migrations.Migration):
             name='promised_on',
             field=models.DateField(blank=True, null=True),
         ),
+        migrations.RunSQL(BACKFILL_NET_CHANGE, reverse_sql=migrations.RunSQL.noop),
     ]
