@@ -7,4 +7,5 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.tenants.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.inventory.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.alerts.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.webhooks.urls")),
 ]

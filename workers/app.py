@@ -31,6 +31,8 @@ BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
     "evaluation-sweep": {"task": "tripline.evaluation.sweep", "schedule": float(settings.EVALUATION_SWEEP_SECONDS)},
     "evaluation-watchdog": {"task": "tripline.evaluation.recover", "schedule": 60.0},
+    "webhooks-sweep": {"task": "tripline.webhooks.sweep", "schedule": 15.0},
+    "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
 }
 
 app.config_from_object(

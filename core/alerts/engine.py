@@ -35,6 +35,8 @@ from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
 from core.inventory.bulk_copy import copy_rows, staging_table_create
+from core.inventory.models import Sku, Warehouse
+from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
@@ -403,6 +405,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             changed.append(alert)
         else:
             counts["updated"] += 1  # new figures only: the state columns are not written
+    _outbox(tenant, readings, trips, created, events)
     with connection.cursor() as cursor:
         _copy_new(cursor, Alert, created)
         state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
@@ -410,3 +413,73 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
         _copy_new(cursor, AlertEvent, events)
     return counts
+
+
+# Timeline kinds partners hear of, as webhook event types.
+_WEBHOOK_TYPES = {
+    AlertEventKind.OPENED: "alert.opened",
+    AlertEventKind.REOPENED: "alert.opened",
+    AlertEventKind.ESCALATED: "alert.escalated",
+    AlertEventKind.DEESCALATED: "alert.deescalated",
+    AlertEventKind.AUTO_RESOLVED: "alert.resolved",
+}
+
+
+def _outbox(tenant: Tenant, readings: dict, trips: dict, created: list[dict], events: list[dict]) -> None:
+    """The chunk's alert changes as outbox events, in its transaction: small, ids and figures."""
+    wanted = [event for event in events if event["kind"] in _WEBHOOK_TYPES]
+    if not wanted:
+        return
+    rows = {row["id"]: row for row in created}
+    known = {
+        alert.pk: alert
+        for alert in Alert.objects.filter(pk__in=[e["alert_id"] for e in wanted if e["alert_id"] not in rows]).only(
+            "id", "position_id", "rule", "sku_id", "warehouse_id", "grade", "deviation", "recommendation"
+        )
+    }
+    facts = []
+    for event in wanted:
+        row = rows.get(event["alert_id"])
+        if row is None:
+            alert = known[event["alert_id"]]
+            row = {
+                "position_id": alert.position_id,
+                "rule": alert.rule,
+                "sku_id": alert.sku_id,
+                "warehouse_id": alert.warehouse_id,
+                "grade": alert.grade,
+                "deviation": alert.deviation,
+                "recommendation": alert.recommendation,
+            }
+        facts.append((event, row))
+    codes = _codes({row["sku_id"] for _, row in facts}, {row["warehouse_id"] for _, row in facts})
+    outbox_emit(
+        [
+            Event(
+                tenant_id=tenant.pk,
+                type=_WEBHOOK_TYPES[event["kind"]],
+                data={
+                    "alert_id": str(event["alert_id"]),
+                    "rule": row["rule"],
+                    "grade": event["to_grade"] or row["grade"],
+                    "previous_grade": event["from_grade"] or None,
+                    "position_id": row["position_id"],
+                    "sku": codes[row["sku_id"]],
+                    "warehouse": codes[row["warehouse_id"]],
+                    "deviation": row["deviation"],
+                    "action": (row["recommendation"] or {}).get("action"),
+                    "by": "system",
+                },
+                sku_id=row["sku_id"],
+                warehouse_id=row["warehouse_id"],
+                created_at=event["created_at"],
+            )
+            for event, row in facts
+        ]
+    )
+
+
+def _codes(sku_ids: set, warehouse_ids: set) -> dict:
+    codes = dict(Sku.objects.filter(pk__in=sku_ids).values_list("id", "code"))
+    codes.update(Warehouse.objects.filter(pk__in=warehouse_ids).values_list("id", "code"))
+    return codes

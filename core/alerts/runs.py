@@ -25,6 +25,7 @@ from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigge
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Position
+from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
@@ -171,11 +172,20 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
             status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
         raise
-    EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
-        status=EvaluationStatus.SUCCEEDED,
-        finished_at=timezone.now(),
-        positions_total=max(run.positions_total, run.positions_done),
-    )
+    with transaction.atomic():
+        finished = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+            status=EvaluationStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            positions_total=max(run.positions_total, run.positions_done),
+        )
+        if finished and run.trigger != EvaluationTrigger.INCREMENTAL:
+            data = {
+                "run_id": str(run.pk),
+                "trigger": run.trigger,
+                "positions": run.positions_done,
+                "counts": run.counts,
+            }
+            outbox_emit([Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data)])
     run.refresh_from_db()
     return run
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus
 from core.exceptions import Conflict
+from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import Principal
 from tenants.services import audit_record
 
@@ -40,6 +41,27 @@ def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: o
         created_at=timezone.now(),
     )
     audit_record(tenant=alert.tenant, actor=actor, action=f"alert.{kind}", target=alert, data={"note": note, **data})
+    if kind in (AlertEventKind.RESOLVED, AlertEventKind.DISMISSED):
+        outbox_emit(
+            [
+                Event(
+                    tenant_id=alert.tenant_id,
+                    type=f"alert.{kind}",
+                    data={
+                        "alert_id": str(alert.pk),
+                        "rule": alert.rule,
+                        "grade": alert.grade,
+                        "position_id": alert.position_id,
+                        "sku": alert.sku.code,
+                        "warehouse": alert.warehouse.code,
+                        "by": actor.describe(),
+                        **({"reason": note} if kind == AlertEventKind.DISMISSED else {}),
+                    },
+                    sku_id=alert.sku_id,
+                    warehouse_id=alert.warehouse_id,
+                )
+            ]
+        )
 
 
 @transaction.atomic

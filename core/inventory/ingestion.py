@@ -26,6 +26,7 @@ from core.inventory.models import (
     receipt_delay_sums_sql,
     signed_quantity_sql,
 )
+from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 
 MOVEMENT_COLUMNS = [
@@ -137,6 +138,8 @@ def movements_ingest(
         }
         flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
         _write(cursor, tenant, source, batch_id)
+        if flagged:
+            _announce_anomalies(cursor, tenant)
         result = IngestResult(
             batch_id=str(batch_id),
             rows=len(position_ids),
@@ -148,6 +151,47 @@ def movements_ingest(
             idempotency_complete(record=idempotency_record, status=201, body=result.as_dict())
         evaluation_request(tenant_id=tenant.pk)  # the touched positions are dirty: look again after commit
     return result
+
+
+def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
+    """A ``stock.anomaly_flagged`` event per sale this batch flagged, in its transaction."""
+    # The batch's few anomalies, found by their creation time (this transaction's) through their
+    # index; nested loops, off for the batch-wide joins above, are the right shape for these.
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute(
+        """
+        SELECT a.id, a.reason, m.external_ref, m.order_ref, m.quantity, p.sku_id, p.warehouse_id, s.code, w.code
+        FROM inventory_anomaly a
+        JOIN inventory_movement m ON m.id = a.movement_id
+        JOIN inventory_position p ON p.id = m.position_id
+        JOIN inventory_sku s ON s.id = p.sku_id
+        JOIN inventory_warehouse w ON w.id = p.warehouse_id
+        WHERE a.tenant_id = %s AND a.status = 'flagged' AND a.created_at = now()
+        """,
+        [tenant.pk],
+    )
+    outbox_emit(
+        [
+            Event(
+                tenant_id=tenant.pk,
+                type="stock.anomaly_flagged",
+                data={
+                    "anomaly_id": str(anomaly_id),
+                    "reason": reason,
+                    "external_ref": external_ref,
+                    "order_ref": order_ref,
+                    "quantity": quantity,
+                    "sku": sku,
+                    "warehouse": warehouse,
+                },
+                sku_id=sku_id,
+                warehouse_id=warehouse_id,
+            )
+            for anomaly_id, reason, external_ref, order_ref, quantity, sku_id, warehouse_id, sku, warehouse in (
+                cursor.fetchall()
+            )
+        ]
+    )
 
 
 def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -> tuple[list[int], int]:  # noqa: ANN001

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "core.inventory",
     "core.procurement",
     "core.alerts",
+    "core.webhooks",
     "core.demo",
 ]
 
@@ -227,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "AlertEventKindEnum": "core.alerts.models.AlertEventKind",
         "EvaluationTriggerEnum": "core.alerts.models.EvaluationTrigger",
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
+        "DeliveryStateEnum": "core.webhooks.models.DeliveryState",
     },
 }
 
@@ -256,6 +258,15 @@ EVALUATION_CHUNK_POSITIONS = env_int("EVALUATION_CHUNK_POSITIONS", 5_000)
 EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
 EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
 EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
+
+# Webhooks: per-attempt timeout, how long a rotated secret keeps signing, how long an endpoint may
+# keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
+# loopback may be used (development and tests only; private ranges are never allowed in production).
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
+WEBHOOK_SUCCESS_RETENTION_DAYS = env_int("WEBHOOK_SUCCESS_RETENTION_DAYS", 14)
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 
 # --- Celery -----------------------------------------------------------------------------------
 

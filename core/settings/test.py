@@ -12,4 +12,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Tests run their own local receivers on 127.0.0.1.
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
+# Webhook tests deliver to receivers on 127.0.0.1; production refuses loopback (tests check that too).
+WEBHOOK_ALLOW_LOOPBACK = True
 LOGGING["loggers"]["tripline"]["level"] = "WARNING"

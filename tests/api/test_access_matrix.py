@@ -27,6 +27,7 @@ from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
+from core.webhooks.services import endpoint_create, endpoint_test
 from tenants.models import ApiKey
 
 if TYPE_CHECKING:
@@ -171,6 +172,17 @@ def _position_id(world: TenantWorld, route: str) -> object:
     return world.position.id
 
 
+def _webhooked(world: TenantWorld) -> TenantWorld:
+    """Once per world: a tenant endpoint on a local port and one ping delivery to it."""
+    if not hasattr(world, "endpoint_id"):
+        endpoint, _ = endpoint_create(
+            tenant=world.tenant, actor="fixture", url="http://127.0.0.1:9/hook", event_types=["alert.opened"]
+        )
+        world.endpoint_id = endpoint.id
+        world.delivery_id = endpoint_test(endpoint=endpoint, actor="fixture").id
+    return world
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
@@ -182,6 +194,8 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "alert_id": lambda world, route: _evaluated(world).alert_id,
     "policy_id": _policy_id,
     "evaluation_id": _evaluation_id,
+    "endpoint_id": lambda world, route: _webhooked(world).endpoint_id,
+    "delivery_id": lambda world, route: _webhooked(world).delivery_id,
 }
 
 

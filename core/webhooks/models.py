@@ -1,0 +1,109 @@
+"""The outbox of domain events, partner endpoints, and each delivery with its attempts."""
+
+from django.db import models
+from django.db.models import Q
+
+from core.base_models import TimestampedModel
+from tenants.models import Partner, Tenant
+
+
+class WebhookEndpoint(TimestampedModel):
+    """A URL a partner (or the tenant's own systems, with no partner) receives events at.
+
+    The secret signs deliveries; after a rotation the previous one stays valid, and both sign,
+    until ``previous_secret_expires_at``. Secrets are shown once and never rendered again.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=500, blank=True, default="")
+    event_types = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=200)
+    previous_secret = models.CharField(max_length=200, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta(TimestampedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "is_active"], name="webhook_endpoint_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the transaction of the change; the relay fans it out to endpoints.
+
+    ``sku`` and ``warehouse`` say what the event is about, so partners only hear of what they are
+    granted.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=64)
+    data = models.JSONField()
+    sku_id = models.UUIDField(null=True, blank=True)
+    warehouse_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    relayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], name="outbox_unrelayed", condition=Q(relayed_at__isnull=True)),
+            models.Index(fields=["tenant", "created_at"], name="outbox_tenant_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending (first attempt or a retry is due)"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed: retries exhausted or endpoint disabled"
+
+
+class Delivery(TimestampedModel):
+    """One event to one endpoint. Every attempt of it carries the event's id as ``webhook-id``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TimestampedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_once_per_endpoint")]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="delivery_tenant_created"),
+            models.Index(fields=["next_attempt_at"], name="delivery_due", condition=Q(state="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.endpoint_id}: {self.state}"
+
+
+class DeliveryAttempt(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    response_body = models.TextField(blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["delivery_id", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt of {self.delivery_id}: {self.status_code or self.error}"

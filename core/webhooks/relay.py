@@ -1,0 +1,87 @@
+"""The relay: new outbox events become deliveries, one per subscribed endpoint allowed to see them."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_group
+
+from core.inventory.grants import WAREHOUSE_VIEW
+from core.inventory.models import Warehouse
+from core.procurement.models import SupplierOffer
+from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
+from tenants.models import PartnerKind
+
+logger = logging.getLogger("tripline.webhooks")
+
+DELIVER_TASK = "tripline.webhooks.deliver"
+
+
+def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
+    """The SKUs and warehouses an endpoint's partner may hear of; None means no limit."""
+    partner = endpoint.partner
+    if partner is None or partner.kind == PartnerKind.ERP:
+        return None, None
+    if partner.kind == PartnerKind.SUPPLIER:
+        offered = SupplierOffer.objects.filter(tenant_id=endpoint.tenant_id, supplier=partner)
+        return set(offered.values_list("sku_id", flat=True)), None
+    granted = get_objects_for_group(
+        partner.group,
+        WAREHOUSE_VIEW,
+        klass=Warehouse.objects.filter(tenant_id=endpoint.tenant_id),
+        accept_global_perms=False,
+    )
+    return None, set(granted.values_list("id", flat=True))
+
+
+def _visible(event: OutboxEvent, grants: tuple[set | None, set | None]) -> bool:
+    skus, warehouses = grants
+    if skus is not None:
+        return event.sku_id is not None and event.sku_id in skus
+    if warehouses is not None:
+        return event.warehouse_id is not None and event.warehouse_id in warehouses
+    return True
+
+
+def outbox_relay(*, limit: int = 2000) -> int:
+    """Fan out up to ``limit`` unrelayed events; answer how many deliveries were created."""
+    cache.delete("webhooks:relay")
+    now = timezone.now()
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.filter(relayed_at__isnull=True)
+            .order_by("id")
+            .select_for_update(skip_locked=True)[:limit]
+        )
+        if not events:
+            return 0
+        endpoints: dict[object, list] = {}
+        for endpoint in WebhookEndpoint.objects.filter(
+            tenant_id__in={event.tenant_id for event in events}, is_active=True
+        ).select_related("partner__group"):
+            endpoints.setdefault(endpoint.tenant_id, []).append((endpoint, _grants(endpoint)))
+        deliveries = [
+            Delivery(tenant_id=event.tenant_id, endpoint=endpoint, event=event, next_attempt_at=now)
+            for event in events
+            for endpoint, grants in endpoints.get(event.tenant_id, [])
+            if event.type in endpoint.event_types and _visible(event, grants)
+        ]
+        created = Delivery.objects.bulk_create(deliveries, batch_size=2000, ignore_conflicts=True)
+        OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(relayed_at=now)
+        ids = [str(delivery.pk) for delivery in created]
+        transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
+    return len(created)
+
+
+def deliveries_enqueue(delivery_ids: list[str], countdown: float = 0) -> None:
+    from workers.app import app  # by task name, late
+
+    for delivery_id in delivery_ids:
+        try:
+            app.send_task(DELIVER_TASK, args=[delivery_id], countdown=countdown)
+        except Exception:  # the beat's sweep sends due deliveries whose task was lost
+            logger.warning("Could not enqueue delivery %s; the sweep will", delivery_id, exc_info=True)
+            return
