@@ -13,6 +13,7 @@ from celery.exceptions import TimeoutError as ResultTimeout
 from django.conf import settings
 from django.db import connection
 
+from tests.webhooks.conftest import receiver  # noqa: F401 - the local webhook receiver, for worker tests
 from workers.app import worker_queues
 from workers.tasks.diagnostics import ping
 

@@ -1,0 +1,51 @@
+"""A real HTTP receiver on 127.0.0.1: records every request and answers from a script."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Received:
+    headers: dict
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    # Answers in order (status, headers); once used up, 200.
+    script: list[tuple[int, dict]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver():
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            state.requests.append(Received(headers={k.lower(): v for k, v in self.headers.items()}, body=body))
+            status, headers = state.script.pop(0) if state.script else (200, {})
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/tripline"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
