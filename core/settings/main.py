@@ -205,6 +205,21 @@ SPECTACULAR_SETTINGS = {
         '`{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
+    # 3.1 for the top-level `webhooks`: the events partner endpoints receive, with their payloads.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [
+        f"api.webhooks.catalog.{name}"
+        for name in (
+            "ALERT_OPENED",
+            "ALERT_ESCALATED",
+            "ALERT_DEESCALATED",
+            "ALERT_RESOLVED",
+            "ALERT_DISMISSED",
+            "EVALUATION_COMPLETED",
+            "STOCK_ANOMALY_FLAGGED",
+            "WEBHOOK_PING",
+        )
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
