@@ -283,6 +283,15 @@ WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
 WEBHOOK_SUCCESS_RETENTION_DAYS = env_int("WEBHOOK_SUCCESS_RETENTION_DAYS", 14)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 
+# Mail to tenant admins (a disabled webhook endpoint): SMTP in production, the console locally.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tripline@localhost")
+
 # --- Celery -----------------------------------------------------------------------------------
 
 # Kombu and Celery name a unix socket ``redis+socket://``; redis-py and Django name it ``unix://``.

@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
 from core.webhooks.signing import signature_header
 from core.webhooks.url_safety import UnsafeUrl, url_resolve
+from tenants.models import Membership, Role
 from tenants.principals import SYSTEM_ACTOR
 from tenants.services import audit_record
 
@@ -215,6 +217,24 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
             target=endpoint,
             data={"url": endpoint.url, "reason": reason},
         )
+        transaction.on_commit(lambda: _tell_admins(endpoint, reason), robust=True)
+
+
+def _tell_admins(endpoint: WebhookEndpoint, reason: str) -> None:
+    admins = Membership.objects.filter(tenant_id=endpoint.tenant_id, role=Role.ADMIN).exclude(user__email="")
+    recipients = sorted(admins.values_list("user__email", flat=True))
+    if recipients:
+        send_mail(
+            subject=f"Tripline: webhook endpoint disabled ({endpoint.url})",
+            message=(
+                f"Deliveries to {endpoint.url} stopped: {reason}\n"
+                "Fix the receiver, then re-activate the endpoint (PATCH webhook-endpoints/{id}/ with "
+                '{"is_active": true}) and redeliver what failed from webhook-deliveries/.'
+            ),
+            from_email=None,
+            recipient_list=recipients,
+            fail_silently=True,
+        )
 
 
 def deliveries_due(*, limit: int = 1000) -> list[str]:
@@ -226,5 +246,5 @@ def deliveries_due(*, limit: int = 1000) -> list[str]:
 def deliveries_prune() -> int:
     """Forget successful deliveries past their retention."""
     horizon = timezone.now() - timedelta(days=settings.WEBHOOK_SUCCESS_RETENTION_DAYS)
-    deleted, _ = Delivery.objects.filter(state=DeliveryState.SUCCEEDED, succeeded_at__lt=horizon).delete()
-    return deleted
+    _, deleted = Delivery.objects.filter(state=DeliveryState.SUCCEEDED, succeeded_at__lt=horizon).delete()
+    return deleted.get(Delivery._meta.label, 0)  # deliveries, not their cascaded attempts

@@ -10,10 +10,10 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from core.procurement.services import supplier_offers_upsert
-from core.webhooks.models import Delivery, DeliveryState
+from core.webhooks.models import Delivery, DeliveryState, WebhookEndpoint
 from tests.inventory.conftest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
-from workers.tasks.webhooks import webhooks_deliver, webhooks_relay
+from workers.tasks.webhooks import webhooks_deliver, webhooks_prune, webhooks_relay
 
 
 def url(world, path: str) -> str:
@@ -188,3 +188,39 @@ def test_a_partner_hears_only_of_what_it_is_granted(world, other_world, receiver
         deliveries[0].pk
     )
     assert world.distributor.client.get(url(world, f"webhook-endpoints/{supplier_endpoint['id']}/")).status_code == 404
+
+
+def test_an_endpoint_failing_for_days_is_disabled_and_its_admins_are_told(
+    world, receiver, settings, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    endpoint = subscribe(world.admin, world, receiver, types=("webhook.ping",))
+    receiver.script = [(500, {})]
+    # It has failed ever since longer ago than the limit allows.
+    WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(
+        failing_since=timezone.now() - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS + 1)
+    )
+    delivery = world.admin.client.post(url(world, f"webhook-endpoints/{endpoint['id']}/test/")).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks_deliver(delivery["id"])
+    shown = world.admin.client.get(url(world, f"webhook-endpoints/{endpoint['id']}/")).json()
+    assert shown["is_active"] is False
+    assert f"{settings.WEBHOOK_DISABLE_AFTER_HOURS} hours" in shown["disabled_reason"]
+    (mail,) = mailoutbox
+    assert mail.to == [world.admin.user.email]
+    assert receiver.url in mail.subject
+    # Re-activating clears the failure; a test ping goes out again.
+    response = world.admin.client.patch(
+        url(world, f"webhook-endpoints/{endpoint['id']}/"), {"is_active": True}, format="json"
+    )
+    assert (response.status_code, response.json()["failing_since"]) == (200, None)
+
+
+def test_successful_deliveries_are_pruned_after_their_retention(world, receiver, settings) -> None:
+    endpoint = subscribe(world.admin, world, receiver, types=("webhook.ping",))
+    for _ in range(2):
+        delivery = world.admin.client.post(url(world, f"webhook-endpoints/{endpoint['id']}/test/")).json()
+        webhooks_deliver(delivery["id"])
+    old = timezone.now() - timedelta(days=settings.WEBHOOK_SUCCESS_RETENTION_DAYS + 1)
+    Delivery.objects.filter(pk=delivery["id"]).update(succeeded_at=old)
+    assert webhooks_prune() == 1
+    assert Delivery.objects.filter(tenant=world.tenant).count() == 1
