@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # Answers in order (status, headers); once used up, 200.
     script: list[tuple[int, dict]] = field(default_factory=list)
+    # Seconds the first request waits before it is answered (a hanging receiver).
+    delay_first: float = 0.0
 
 
 @pytest.fixture
@@ -31,6 +34,8 @@ def receiver():
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.requests.append(Received(headers={k.lower(): v for k, v in self.headers.items()}, body=body))
+            if len(state.requests) == 1 and state.delay_first:
+                time.sleep(state.delay_first)
             status, headers = state.script.pop(0) if state.script else (200, {})
             self.send_response(status)
             for name, value in headers.items():
