@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ["ingestion", "evaluation"]
+CASES = ["ingestion", "evaluation", "webhooks"]
 
 
 def _bench_database_url(base_url: str) -> str:
@@ -71,6 +71,7 @@ def main(argv: list[str]) -> int:
     from core import embedded_services
 
     os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "1")  # the webhooks case delivers to 127.0.0.1
     base_url = os.environ.get("DATABASE_URL") or embedded_services.ensure_postgres_url()
     os.environ["DATABASE_URL"] = _bench_database_url(base_url)
     os.environ["REDIS_URL"] = _bench_redis_url(os.environ.get("REDIS_URL") or embedded_services.ensure_redis_url())
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growing through a million lines
 
-    from bench import evaluation, ingestion
+    from bench import evaluation, ingestion, webhooks
     from bench.harness import SCALES, Case
 
     print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
@@ -95,7 +96,8 @@ def main(argv: list[str]) -> int:
     try:
         for name in args.case or CASES:
             print(f"== {name}", file=sys.stderr)
-            figures[name] = {"ingestion": ingestion.run, "evaluation": evaluation.run}[name](case)
+            runners = {"ingestion": ingestion.run, "evaluation": evaluation.run, "webhooks": webhooks.run}
+            figures[name] = runners[name](case)
     finally:
         from django.db import connections
 

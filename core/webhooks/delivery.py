@@ -168,7 +168,8 @@ def _record(
         delivery.last_status_code, delivery.last_error = status, error or ("" if succeeded else f"HTTP {status}")
         if succeeded:
             delivery.state, delivery.succeeded_at, delivery.next_attempt_at = DeliveryState.SUCCEEDED, now, None
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+            # Only when it was failing: a busy endpoint's row is not rewritten on every success.
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
         elif status == 410:
             delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
             endpoint_disable(endpoint=endpoint, reason="The receiver answered 410 Gone.")

@@ -48,6 +48,11 @@ def _visible(event: OutboxEvent, grants: tuple[set | None, set | None]) -> bool:
 
 def outbox_relay(*, limit: int = 2000) -> int:
     """Fan out up to ``limit`` unrelayed events; answer how many deliveries were created."""
+    return _relay_batch(limit)[1]
+
+
+def _relay_batch(limit: int) -> tuple[int, int]:
+    """(events relayed, deliveries created) of one batch."""
     cache.delete("webhooks:relay")
     now = timezone.now()
     with transaction.atomic():
@@ -57,7 +62,7 @@ def outbox_relay(*, limit: int = 2000) -> int:
             .select_for_update(skip_locked=True)[:limit]
         )
         if not events:
-            return 0
+            return 0, 0
         endpoints: dict[object, list] = {}
         for endpoint in WebhookEndpoint.objects.filter(
             tenant_id__in={event.tenant_id for event in events}, is_active=True
@@ -73,7 +78,18 @@ def outbox_relay(*, limit: int = 2000) -> int:
         OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(relayed_at=now)
         ids = [str(delivery.pk) for delivery in created]
         transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
-    return len(created)
+    return len(events), len(created)
+
+
+def outbox_drain(*, batch: int = 2000, max_batches: int = 100) -> int:
+    """Relay batch after batch until a batch comes up short: a big commit is not left to the beat."""
+    total = 0
+    for _ in range(max_batches):
+        events, deliveries = _relay_batch(batch)
+        total += deliveries
+        if events < batch:
+            break
+    return total
 
 
 def deliveries_enqueue(delivery_ids: list[str], countdown: float = 0) -> None:

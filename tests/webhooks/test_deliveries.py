@@ -224,3 +224,14 @@ def test_successful_deliveries_are_pruned_after_their_retention(world, receiver,
     Delivery.objects.filter(pk=delivery["id"]).update(succeeded_at=old)
     assert webhooks_prune() == 1
     assert Delivery.objects.filter(tenant=world.tenant).count() == 1
+
+
+def test_one_relay_drains_a_commit_larger_than_a_batch(world, receiver) -> None:
+    from core.webhooks.outbox import Event, outbox_emit
+    from core.webhooks.relay import outbox_drain
+
+    subscribe(world.admin, world, receiver, types=("evaluation.completed",))
+    data = {"run_id": "00000000-0000-0000-0000-000000000000", "trigger": "manual", "positions": 0, "counts": {}}
+    outbox_emit([Event(tenant_id=world.tenant.pk, type="evaluation.completed", data=data) for _ in range(25)])
+    assert outbox_drain(batch=10) == 25
+    assert Delivery.objects.filter(tenant=world.tenant, state=DeliveryState.PENDING).count() == 25

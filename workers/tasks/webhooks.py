@@ -8,7 +8,7 @@ from core.webhooks import delivery, relay
 @shared_task(name="tripline.webhooks.relay", acks_late=True, time_limit=120, soft_time_limit=100)
 def webhooks_relay() -> int:
     """Fan new outbox events out to deliveries; events are claimed with SKIP LOCKED, so twice is safe."""
-    return relay.outbox_relay()
+    return relay.outbox_drain()
 
 
 @shared_task(name="tripline.webhooks.deliver", acks_late=True, time_limit=60, soft_time_limit=50)
@@ -20,7 +20,7 @@ def webhooks_deliver(delivery_id: str) -> None:
 @shared_task(name="tripline.webhooks.sweep", time_limit=60, soft_time_limit=50)
 def webhooks_sweep() -> int:
     """Relay what no commit hook relayed (Redis was down) and send deliveries that are due."""
-    relay.outbox_relay()
+    relay.outbox_drain()
     due = delivery.deliveries_due()
     relay.deliveries_enqueue(due)
     return len(due)
