@@ -9,15 +9,11 @@ from __future__ import annotations
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_group
 
 from core.alerts.engine import reading_compute
 from core.alerts.models import Alert, AlertEvent, IndicatorReading
 from core.exceptions import NotFound
-from core.inventory.grants import WAREHOUSE_VIEW
-from core.inventory.models import Warehouse
-from core.procurement.models import SupplierOffer
-from tenants.models import PartnerKind
+from core.inventory.grants import partner_scope
 from tenants.principals import Principal
 
 ROLLUP_KEYS = {
@@ -30,19 +26,12 @@ ROLLUP_KEYS = {
 
 def visibility(principal: Principal) -> Q:
     """The rows (with ``sku`` and ``warehouse`` fields) this principal may see within its tenant."""
-    partner = principal.partner
-    if partner is None or partner.kind == PartnerKind.ERP:
-        return Q()
-    if partner.kind == PartnerKind.SUPPLIER:
-        offered = SupplierOffer.objects.filter(tenant=principal.tenant, supplier=partner).values("sku_id")
-        return Q(sku_id__in=offered)
-    granted = get_objects_for_group(
-        partner.group,
-        WAREHOUSE_VIEW,
-        klass=Warehouse.objects.filter(tenant=principal.tenant),
-        accept_global_perms=False,
-    ).values("id")
-    return Q(warehouse_id__in=granted)
+    scope = partner_scope(principal.partner)
+    if scope.skus is not None:
+        return Q(sku_id__in=scope.skus)
+    if scope.warehouses is not None:
+        return Q(warehouse_id__in=scope.warehouses)
+    return Q()
 
 
 def alert_list(*, principal: Principal) -> QuerySet[Alert]:

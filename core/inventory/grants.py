@@ -7,10 +7,12 @@ same warehouses, and deleting the partner (and with it the group) takes its gran
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from guardian.shortcuts import assign_perm
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_group
 
 from core.inventory.models import Warehouse
 from tenants.models import Partner, PartnerKind
@@ -18,6 +20,34 @@ from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
 
 WAREHOUSE_VIEW = "inventory.view_warehouse"
+
+
+@dataclass(frozen=True)
+class PartnerScope:
+    """What a partner may see of its tenant: SKU ids and warehouse ids as subqueries, None = no limit."""
+
+    skus: QuerySet | None = None
+    warehouses: QuerySet | None = None
+
+
+def partner_scope(partner: Partner | None) -> PartnerScope:
+    """Staff (no partner) and the ERP see everything; a supplier the SKUs it offers; a distributor
+    the warehouses granted to its group. Alerts, readings and webhooks all filter by this."""
+    if partner is None or partner.kind == PartnerKind.ERP:
+        return PartnerScope()
+    if partner.kind == PartnerKind.SUPPLIER:
+        from core.procurement.models import SupplierOffer  # procurement builds on inventory
+
+        return PartnerScope(
+            skus=SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
+        )
+    granted = get_objects_for_group(
+        partner.group,
+        WAREHOUSE_VIEW,
+        klass=Warehouse.objects.filter(tenant_id=partner.tenant_id),
+        accept_global_perms=False,
+    )
+    return PartnerScope(warehouses=granted.values("id"))
 
 
 @transaction.atomic

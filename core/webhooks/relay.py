@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_group
 
-from core.inventory.grants import WAREHOUSE_VIEW
-from core.inventory.models import Warehouse
-from core.procurement.models import SupplierOffer
+from core.inventory.grants import partner_scope
+from core.task_requests import task_request
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
-from tenants.models import PartnerKind
-
-logger = logging.getLogger("tripline.webhooks")
+from core.webhooks.outbox import RELAY_PENDING_KEY
 
 DELIVER_TASK = "tripline.webhooks.deliver"
 
 
 def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
     """The SKUs and warehouses an endpoint's partner may hear of; None means no limit."""
-    partner = endpoint.partner
-    if partner is None or partner.kind == PartnerKind.ERP:
-        return None, None
-    if partner.kind == PartnerKind.SUPPLIER:
-        offered = SupplierOffer.objects.filter(tenant_id=endpoint.tenant_id, supplier=partner)
-        return set(offered.values_list("sku_id", flat=True)), None
-    granted = get_objects_for_group(
-        partner.group,
-        WAREHOUSE_VIEW,
-        klass=Warehouse.objects.filter(tenant_id=endpoint.tenant_id),
-        accept_global_perms=False,
-    )
-    return None, set(granted.values_list("id", flat=True))
+    scope = partner_scope(endpoint.partner)
+    skus = set(scope.skus.values_list("sku_id", flat=True)) if scope.skus is not None else None
+    warehouses = set(scope.warehouses.values_list("id", flat=True)) if scope.warehouses is not None else None
+    return skus, warehouses
 
 
 def _visible(event: OutboxEvent, grants: tuple[set | None, set | None]) -> bool:
@@ -53,7 +38,7 @@ def outbox_relay(*, limit: int = 2000) -> int:
 
 def _relay_batch(limit: int) -> tuple[int, int]:
     """(events relayed, deliveries created) of one batch."""
-    cache.delete("webhooks:relay")
+    cache.delete(RELAY_PENDING_KEY)
     now = timezone.now()
     with transaction.atomic():
         events = list(
@@ -93,11 +78,6 @@ def outbox_drain(*, batch: int = 2000, max_batches: int = 100) -> int:
 
 
 def deliveries_enqueue(delivery_ids: list[str], countdown: float = 0) -> None:
-    from workers.app import app  # by task name, late
-
     for delivery_id in delivery_ids:
-        try:
-            app.send_task(DELIVER_TASK, args=[delivery_id], countdown=countdown)
-        except Exception:  # the beat's sweep sends due deliveries whose task was lost
-            logger.warning("Could not enqueue delivery %s; the sweep will", delivery_id, exc_info=True)
-            return
+        if not task_request(DELIVER_TASK, args=[delivery_id], countdown=countdown):
+            return  # the broker is out of reach: the sweep sends due deliveries
