@@ -15,9 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from core.alerts.indicators import indicator_rows, reading_derive
 from core.alerts.models import (
@@ -34,7 +33,7 @@ from core.alerts.models import (
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
-from core.inventory.bulk_copy import copy_rows, staging_table_create
+from core.inventory.bulk_copy import copy_records, copy_rows, staging_table_create
 from core.inventory.models import Sku, Warehouse
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
@@ -46,8 +45,6 @@ _READING_COLUMNS = [
     for f in IndicatorReading._meta.concrete_fields
     if f.column not in ("tenant_id", "changed_at")  # tenant comes from the chunk, changed_at from now()
 ]
-# Reading dicts name the foreign keys as the columns do (sku_id, warehouse_id, position_id).
-_READING_KEYS = list(_READING_COLUMNS)
 _READING_TYPES = {
     "position_id": "bigint",
     "sku_id": "uuid",
@@ -200,7 +197,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict]) -> None: 
         cursor,
         "evaluation_reading",
         _READING_COLUMNS,
-        ([reading[key] for key in _READING_KEYS] for reading in readings.values()),
+        ([reading[column] for column in _READING_COLUMNS] for reading in readings.values()),
     )
     assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in _READING_COLUMNS if column != "position_id")
     cursor.execute(
@@ -255,18 +252,6 @@ def _event(alert_id: object, tenant_id: object, kind: str, actor: str, now: date
         "data": data,
         "created_at": now,
     }
-
-
-def _copy_new(cursor, model: type[models.Model], rows: list[dict]) -> None:  # noqa: ANN001
-    """Insert new rows (dicts by column name) with one COPY; psycopg adapts each value."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    columns = ", ".join(f.column for f in fields)
-    json_columns = {f.column for f in fields if isinstance(f, models.JSONField)}
-    with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row[f.column]) if f.column in json_columns else row[f.column] for f in fields])
 
 
 # Loaded for the diff; the JSON columns are loaded only for the alerts whose figures changed.
@@ -407,11 +392,11 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             counts["updated"] += 1  # new figures only: the state columns are not written
     _outbox(tenant, readings, trips, created, events)
     with connection.cursor() as cursor:
-        _copy_new(cursor, Alert, created)
+        copy_records(cursor, Alert, created)
         state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
         Alert.objects.bulk_update(changed, state, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
-        _copy_new(cursor, AlertEvent, events)
+        copy_records(cursor, AlertEvent, events)
     return counts
 
 

@@ -6,21 +6,19 @@ broker is down at that moment, the beat's relay picks them up later. Nothing is 
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
+from core.inventory.bulk_copy import copy_records
+from core.task_requests import task_request
 from core.webhooks.models import OutboxEvent
 
-logger = logging.getLogger("tripline.webhooks")
-
 RELAY_TASK = "tripline.webhooks.relay"
+RELAY_PENDING_KEY = "webhooks:relay"
 
 # The catalog: every type an endpoint may subscribe to, with what its ``data`` carries.
 EVENT_TYPES: dict[str, str] = {
@@ -56,34 +54,24 @@ def outbox_emit(events: list[Event]) -> int:
     unknown = {event.type for event in events} - EVENT_TYPES.keys()
     if unknown:
         raise ValueError(f"Not in the event catalog: {sorted(unknown)}")
-    columns = "tenant_id, event_id, type, data, sku_id, warehouse_id, created_at"
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {OutboxEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for event in events:
-            copy.write_row(
-                [
-                    event.tenant_id,
-                    event_id_new(),
-                    event.type,
-                    Jsonb(event.data),
-                    event.sku_id,
-                    event.warehouse_id,
-                    event.created_at,
-                ]
-            )
+    rows = [
+        {
+            "tenant_id": event.tenant_id,
+            "event_id": event_id_new(),
+            "type": event.type,
+            "data": event.data,
+            "sku_id": event.sku_id,
+            "warehouse_id": event.warehouse_id,
+            "created_at": event.created_at,
+        }
+        for event in events
+    ]
+    with connection.cursor() as cursor:
+        copy_records(cursor, OutboxEvent, rows)
     transaction.on_commit(relay_request, robust=True)
     return len(events)
 
 
 def relay_request() -> None:
     """Ask for a relay pass soon; one per burst of commits (the beat relays what this misses)."""
-    try:
-        if not cache.add("webhooks:relay", "1", timeout=2):
-            return
-        from workers.app import app  # by task name, late: the domain does not import task modules
-
-        app.send_task(RELAY_TASK, countdown=0.05)
-    except Exception:  # the beat's relay moves what a lost request left behind
-        logger.warning("Could not request a webhook relay; the beat will relay", exc_info=True)
+    task_request(RELAY_TASK, countdown=0.05, once_per=(RELAY_PENDING_KEY, 2))
