@@ -8,7 +8,6 @@ idempotent, so even a chunk done twice opens no second alert.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -25,12 +25,11 @@ from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigge
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Position
+from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
-
-logger = logging.getLogger("tripline.alerts")
 
 RUN_TASK = "tripline.evaluation.run"
 ACTIVE = (EvaluationStatus.QUEUED, EvaluationStatus.RUNNING)
@@ -54,12 +53,7 @@ def run_active_full(*, tenant: Tenant) -> EvaluationRun | None:
 
 
 def _enqueue(run_id: object) -> None:
-    try:
-        from workers.app import app  # by task name, late: the domain does not import task modules
-
-        app.send_task(RUN_TASK, args=[str(run_id)])
-    except Exception:  # the watchdog re-sends queued runs nobody took
-        logger.warning("Could not enqueue evaluation run %s; the watchdog will retry", run_id, exc_info=True)
+    task_request(RUN_TASK, args=[str(run_id)])  # the watchdog re-sends queued runs nobody took
 
 
 @transaction.atomic
@@ -192,8 +186,6 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
 
 def evaluation_incremental(*, tenant_id: object) -> EvaluationRun | None:
     """Evaluate the tenant's dirty positions now, as one recorded run; None when none is dirty."""
-    from django.core.cache import cache
-
     cache.delete(pending_key(tenant_id))  # a push from now on schedules the next pass
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:

@@ -9,18 +9,14 @@ is down, the positions stay dirty and the engine's watchdog picks them up: delay
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Now
 
 from core.inventory.models import Position
+from core.task_requests import task_request
 from tenants.models import Tenant
-
-logger = logging.getLogger("tripline.alerts")
 
 INCREMENTAL_TASK = "tripline.evaluation.incremental"
 
@@ -53,13 +49,7 @@ def evaluation_request(*, tenant_id: object) -> None:
 
 
 def _enqueue(tenant_id: object) -> None:
+    # The key lives a little longer than the delay; the pass deletes it as it starts.
     delay = settings.EVALUATION_DEBOUNCE_SECONDS
-    try:
-        # The key lives a little longer than the delay; the pass deletes it as it starts.
-        if not cache.add(pending_key(tenant_id), "1", timeout=max(5, int(delay * 10))):
-            return
-        from workers.app import app  # the domain reaches the queue by task name only, late
-
-        app.send_task(INCREMENTAL_TASK, args=[str(tenant_id)], countdown=delay)
-    except Exception:
-        logger.warning("Could not enqueue an incremental evaluation for tenant %s", tenant_id, exc_info=True)
+    once_per = (pending_key(tenant_id), max(5, delay * 10))
+    task_request(INCREMENTAL_TASK, args=[str(tenant_id)], countdown=delay, once_per=once_per)
