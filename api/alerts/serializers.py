@@ -10,9 +10,7 @@ from core.alerts.models import (
     Alert,
     AlertEvent,
     AlertPolicy,
-    AlertStatus,
     EvaluationRun,
-    Grade,
     IndicatorReading,
     RuleCode,
 )
@@ -317,6 +315,3 @@ class EvaluationOutput(serializers.ModelSerializer):
         if run.status == "succeeded":
             return 1.0
         return round(min(1.0, run.positions_done / run.positions_total), 4) if run.positions_total else 0.0
-
-
-GRADES, STATUSES = Grade.values, AlertStatus.values

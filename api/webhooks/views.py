@@ -14,7 +14,7 @@ from api.permissions import ADMINS, ANY_PARTNER, ANY_STAFF
 from api.tenant_scope import TenantScopedView
 from core.exceptions import NotFound
 from core.webhooks import services
-from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
+from core.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from core.webhooks.outbox import EVENT_TYPES
 from tenants.selectors import partner_get
 
@@ -220,6 +220,3 @@ class DeliveryRedeliverView(TenantScopedView):
         services.delivery_redeliver(delivery=delivery, actor=self.principal)
         delivery = services.delivery_get(principal=self.principal, delivery_id=delivery_id)
         return Response(DeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
-
-
-DELIVERY_STATES = DeliveryState.values

@@ -26,7 +26,6 @@ from tenants.models import Tenant
 from tenants.principals import Principal
 from tenants.services import audit_record
 
-_UNSET = object()
 SETTINGS = ("enabled", "standard", "bands", "thresholds", "parameters", "note")
 
 
