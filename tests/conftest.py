@@ -135,3 +135,16 @@ def other_world(db) -> TenantWorld:
 @pytest.fixture
 def anonymous_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _worker_settles_before_flush(request):
+    """With the real worker in a test, wait for it to go idle before the database is flushed."""
+    if "celery_worker_process" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so it is torn down after the wait
+    yield
+    from tests.workers.conftest import worker_idle_wait
+
+    worker_idle_wait()

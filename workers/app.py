@@ -16,12 +16,14 @@ QUEUES = {
     "evaluation": "the warning engine's sweeps and incremental passes",
     "ingestion": "post-processing of bulk pushes",
     "webhooks": "outbound webhook deliveries",
+    "procurement": "RFQs, quotes settling, playbook records",
 }
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
     "tripline.evaluation.*": {"queue": "evaluation"},
     "tripline.ingestion.*": {"queue": "ingestion"},
     "tripline.webhooks.*": {"queue": "webhooks"},
+    "tripline.procurement.*": {"queue": "procurement"},
 }
 
 LONGEST = settings.CELERY_LONGEST_TASK_SECONDS
@@ -33,6 +35,8 @@ BEAT_SCHEDULE = {
     "evaluation-watchdog": {"task": "tripline.evaluation.recover", "schedule": 60.0},
     "webhooks-sweep": {"task": "tripline.webhooks.sweep", "schedule": 15.0},
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
+    # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
+    "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
 }
 
 app.config_from_object(

@@ -41,6 +41,70 @@ class AnomalyEventData(serializers.Serializer):
     warehouse = serializers.CharField()
 
 
+class RfqEventData(serializers.Serializer):
+    rfq_id = serializers.UUIDField()
+    reference = serializers.CharField()
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="rfq.invited: asked of this supplier (its minimum order applied).")
+    needed_by = serializers.DateField()
+    supplier_id = serializers.UUIDField(help_text="The supplier the event is about; only it and the tenant hear.")
+
+
+class RfqInvitedData(RfqEventData):
+    sku_name = serializers.CharField()
+    region = serializers.CharField()
+    respond_by = serializers.DateTimeField()
+    round = serializers.IntegerField()
+
+
+class RfqQuotedData(serializers.Serializer):
+    rfq_id = serializers.UUIDField()
+    reference = serializers.CharField()
+    quote_id = serializers.UUIDField()
+    supplier_id = serializers.UUIDField()
+    revision = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=4)
+    landed_unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    quantity = serializers.IntegerField()
+    lead_time_days = serializers.IntegerField()
+    valid_until = serializers.DateField()
+
+
+class RfqAwardedData(RfqEventData):
+    quote_id = serializers.UUIDField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=4)
+    awarded_quantity = serializers.IntegerField()
+    lead_time_days = serializers.IntegerField()
+    purchase_order = serializers.CharField(help_text="Send receipts with this as order_ref.")
+    expected_on = serializers.DateField()
+    how = serializers.ChoiceField(choices=["automatic", "manual"])
+
+
+class RfqClosedData(RfqEventData):
+    reason = serializers.ChoiceField(choices=["awarded_elsewhere", "cancelled", "no_award"])
+
+
+class RfqUnansweredData(serializers.Serializer):
+    rfq_id = serializers.UUIDField()
+    reference = serializers.CharField()
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    quantity = serializers.IntegerField()
+    needed_by = serializers.DateField()
+    rounds = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class RecommendationEventData(serializers.Serializer):
+    recommendation_id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=["markdown", "clearance", "transfer"])
+    alert_id = serializers.UUIDField()
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    summary = serializers.CharField()
+
+
 class PingEventData(serializers.Serializer):
     endpoint_id = serializers.UUIDField()
 
@@ -73,4 +137,12 @@ ALERT_RESOLVED = _webhook("alert.resolved", AlertEventData, "The position recove
 ALERT_DISMISSED = _webhook("alert.dismissed", AlertEventData, "A person dismissed the alert, with a reason.")
 EVALUATION_COMPLETED = _webhook("evaluation.completed", EvaluationEventData, "A full evaluation run finished.")
 STOCK_ANOMALY_FLAGGED = _webhook("stock.anomaly_flagged", AnomalyEventData, "A pushed sale was flagged as suspicious.")
+RFQ_INVITED = _webhook("rfq.invited", RfqInvitedData, "A supplier is asked to quote (to that supplier only).")
+RFQ_QUOTED = _webhook("rfq.quoted", RfqQuotedData, "A supplier quoted or revised its quote (tenant only).")
+RFQ_AWARDED = _webhook("rfq.awarded", RfqAwardedData, "The RFQ went to this supplier: a purchase order.")
+RFQ_CLOSED = _webhook("rfq.closed", RfqClosedData, "The RFQ closed for this supplier without its award.")
+RFQ_UNANSWERED = _webhook("rfq.unanswered", RfqUnansweredData, "No usable quote after the rounds (tenant only).")
+RECOMMENDATION_PROPOSED = _webhook(
+    "recommendation.proposed", RecommendationEventData, "A markdown, clearance or transfer awaits a planner."
+)
 WEBHOOK_PING = _webhook("webhook.ping", PingEventData, "Sent by webhook-endpoints/{id}/test/.")

@@ -82,6 +82,17 @@ class Parameter:
     choices: tuple[str, ...] = ()
 
 
+# The playbook settings of every rule whose response marks down or clears stock.
+CLEARANCE_PARAMETERS = {
+    "markdown_percent": Parameter(
+        15.0, "markdown when the position has no price history to read a response from", 1, 90
+    ),
+    "clearance_step_percent": Parameter(10.0, "points the clearance discount rises each week", 1, 50),
+    "clearance_max_discount_percent": Parameter(70.0, "deepest clearance discount before liquidation", 5, 95),
+    "clearance_horizon_days": Parameter(84.0, "days to clear aged stock in (expiring stock: until it expires)", 7, 365),
+}
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     code: str
@@ -103,6 +114,7 @@ RULES: dict[str, RuleSpec] = {
             summary="Weekly sales down at least 40 % week over week while the stock's weighted age is above 90 days.",
             graded_by="how far the weighted age is beyond its threshold; at least yellow once tripped",
             thresholds={"wow_change": -0.40, "weighted_age_days": 90.0},
+            parameters=CLEARANCE_PARAMETERS,
         ),
         RuleSpec(
             code=RuleCode.OVERSTOCK,
@@ -110,6 +122,7 @@ RULES: dict[str, RuleSpec] = {
             summary="Turnover days beyond the velocity class standard; unsold stock older than the standard is red.",
             graded_by="(turnover days - standard) / standard",
             standard_help="turnover days; by default 45 (cash cow), 90 (strategic reserve), 180 (long tail)",
+            parameters=CLEARANCE_PARAMETERS,
         ),
         RuleSpec(
             code=RuleCode.STOCK_OUT_RISK,
@@ -126,6 +139,16 @@ RULES: dict[str, RuleSpec] = {
                 ),
                 "default_lead_time_days": Parameter(14.0, "lead time when the SKU has no supplier on file", 0, 365),
                 "review_period_days": Parameter(7.0, "days an order must last beyond the lead time", 0, 365),
+                "rfq_grade": Parameter(
+                    "red", "grade at which an RFQ goes to the backup suppliers", choices=("yellow", "orange", "red")
+                ),
+                "rfq_award_rule": Parameter(
+                    "lowest_landed_cost",
+                    "how an RFQ is awarded: automatically, or by a planner",
+                    choices=("lowest_landed_cost", "manual"),
+                ),
+                "rfq_response_hours": Parameter(24.0, "hours suppliers have to quote", 1, 720),
+                "rfq_invitations": Parameter(5.0, "backup suppliers invited per round", 1, 50),
             },
         ),
         RuleSpec(
@@ -145,13 +168,14 @@ RULES: dict[str, RuleSpec] = {
             summary="Weekly sell-through down more than 15 % three weeks running calls for clearance.",
             graded_by="(average weekly decline - threshold) / threshold; at least yellow once tripped",
             thresholds={"sell_through_weekly_change": -0.15},
-            parameters={"weeks": Parameter(3.0, "weeks running the decline must last", 1, 8)},
+            parameters={"weeks": Parameter(3.0, "weeks running the decline must last", 1, 8), **CLEARANCE_PARAMETERS},
         ),
         RuleSpec(
             code=RuleCode.EXPIRY_RISK,
             direction="overstock",
             summary="Stock that will not sell before it expires at the current rate (goods with a shelf life).",
             graded_by="expiry_at_risk / on hand",
+            parameters=CLEARANCE_PARAMETERS,
         ),
         RuleSpec(
             code=RuleCode.THREE_DIMENSION_RISK,

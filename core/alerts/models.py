@@ -222,6 +222,9 @@ class AlertEventKind(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
     REOPENED = "reopened", "Reopened: worse than when dismissed"
     CLEARED = "cleared", "Dismissed condition cleared"
+    RFQ_OPENED = "rfq_opened", "RFQ sent to backup suppliers"
+    RESPONSE_HELD = "response_held", "Response held by a tenant limit"
+    RECOMMENDED = "recommended", "Playbook proposed"
 
 
 class AlertEvent(models.Model):

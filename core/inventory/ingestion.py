@@ -138,6 +138,13 @@ def movements_ingest(
         }
         flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
         _write(cursor, tenant, source, batch_id)
+        receipt_orders = {
+            ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
+        }
+        if receipt_orders:
+            from core.procurement.receiving import purchase_orders_receive  # procurement builds on inventory
+
+            purchase_orders_receive(cursor=cursor, tenant=tenant, order_refs=sorted(receipt_orders), batch_id=batch_id)
         if flagged:
             _announce_anomalies(cursor, tenant)
         result = IngestResult(

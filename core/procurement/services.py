@@ -9,14 +9,31 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.inventory.models import Sku
-from core.procurement.models import SupplierOffer
+from core.procurement.models import ProcurementLimits, SupplierOffer
+from core.procurement.rfqs import limits_for
 from tenants.models import Partner, PartnerKind, Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
 
 OFFER_REQUIRED = frozenset({"sku_id", "supplier_id", "rank", "lead_time_days", "unit_price"})
-OFFER_OPTIONAL = {"min_order_quantity": 1, "capacity_per_week": None, "reliability": Decimal("0.900")}
-OFFER_UPDATED = ["rank", "lead_time_days", "unit_price", "min_order_quantity", "capacity_per_week", "reliability"]
+OFFER_OPTIONAL = {
+    "min_order_quantity": 1,
+    "capacity_per_week": None,
+    "reliability": Decimal("0.900"),
+    "freight_per_unit": Decimal("0"),
+    "duty_rate": Decimal("0"),
+}
+OFFER_UPDATED = [
+    "rank",
+    "lead_time_days",
+    "unit_price",
+    "min_order_quantity",
+    "capacity_per_week",
+    "reliability",
+    "freight_per_unit",
+    "duty_rate",
+]
+OFFER_EDITABLE = frozenset(OFFER_UPDATED) - {"reliability"}
 _SHOWN = 20
 
 
@@ -31,11 +48,24 @@ def _as_uuid(value: object) -> uuid.UUID | None:
 def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Principal | str = SYSTEM_ACTOR) -> int:
     """Create or update offers by (SKU, supplier) in one statement; answer how many were written.
 
-    Each offer names ``sku_id`` and ``supplier_id`` with its terms. The whole list is checked
-    first (fields, the supplier being a supplier of this tenant, the SKU being this tenant's) and
-    nothing is written if any offer is wrong, so a partial catalogue never goes live.
+    Each offer names ``sku_id`` (or the SKU's ``sku`` code) and ``supplier_id`` with its terms.
+    The whole list is checked first (fields, the supplier being a supplier of this tenant, the SKU
+    being this tenant's) and nothing is written if any offer is wrong, so a partial catalogue
+    never goes live.
     """
+    codes = {offer["sku"] for offer in offers if isinstance(offer.get("sku"), str)}
+    ids_by_code = dict(Sku.objects.filter(tenant=tenant, code__in=codes).values_list("code", "id")) if codes else {}
     problems: list[str] = []
+    by_id = []
+    for number, offer in enumerate(offers, start=1):
+        if "sku" in offer:
+            code = offer["sku"]
+            if code not in ids_by_code:
+                problems.append(f"offer {number}: no SKU with code {code!r} in this tenant")
+                continue
+            offer = {**{k: v for k, v in offer.items() if k != "sku"}, "sku_id": ids_by_code.get(code)}
+        by_id.append(offer)
+    offers = by_id
     numbered: list[tuple[int, SupplierOffer]] = []
     seen: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
     for number, offer in enumerate(offers, start=1):
@@ -88,7 +118,9 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["tenant", "sku", "supplier"],
-        update_fields=[*OFFER_UPDATED, "updated_at"],
+        # Reliability is a starting score for a new offer; on an existing one it is the supplier's
+        # delivery record (receiving.py) and a re-pushed catalogue must not reset it.
+        update_fields=[*(name for name in OFFER_UPDATED if name != "reliability"), "updated_at"],
     )
     audit_record(
         tenant=tenant,
@@ -98,3 +130,47 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
         data={"offers": len(instances), "skus": len(sku_ids), "suppliers": len(supplier_ids)},
     )
     return len(instances)
+
+
+@transaction.atomic
+def supplier_offer_update(*, offer: SupplierOffer, actor: Principal, **values: object) -> SupplierOffer:
+    """Change an offer's terms; reliability is the supplier's record, not an editable term."""
+    unknown = set(values) - OFFER_EDITABLE
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not an editable term of an offer."))
+    offer = SupplierOffer.objects.select_for_update().get(pk=offer.pk)
+    for name, value in values.items():
+        setattr(offer, name, value)
+    offer.full_clean(exclude=["tenant", "sku", "supplier"], validate_unique=False)
+    offer.save()
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        action="supplier_offer.updated",
+        target=offer,
+        data={name: str(value) for name, value in values.items()},
+    )
+    return offer
+
+
+@transaction.atomic
+def supplier_offer_delete(*, offer: SupplierOffer, actor: Principal) -> None:
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        action="supplier_offer.deleted",
+        target=offer,
+        data={"sku": str(offer.sku_id), "supplier": str(offer.supplier_id)},
+    )
+    offer.delete()
+
+
+@transaction.atomic
+def procurement_limits_update(*, tenant: Tenant, actor: Principal, **values: int) -> ProcurementLimits:
+    limits = limits_for(tenant, lock=True)
+    for name, value in values.items():
+        setattr(limits, name, value)
+    limits.full_clean(exclude=["tenant"])
+    limits.save()
+    audit_record(tenant=tenant, actor=actor, action="procurement_limits.updated", target=limits, data=values)
+    return limits

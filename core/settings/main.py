@@ -217,6 +217,12 @@ SPECTACULAR_SETTINGS = {
             "ALERT_DISMISSED",
             "EVALUATION_COMPLETED",
             "STOCK_ANOMALY_FLAGGED",
+            "RFQ_INVITED",
+            "RFQ_QUOTED",
+            "RFQ_AWARDED",
+            "RFQ_CLOSED",
+            "RFQ_UNANSWERED",
+            "RECOMMENDATION_PROPOSED",
             "WEBHOOK_PING",
         )
     ],
@@ -244,6 +250,13 @@ SPECTACULAR_SETTINGS = {
         "EvaluationTriggerEnum": "core.alerts.models.EvaluationTrigger",
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
         "DeliveryStateEnum": "core.webhooks.models.DeliveryState",
+        "RfqStatusEnum": "core.procurement.models.RfqStatus",
+        "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
+        "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
+        "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
+        "RecommendationStatusEnum": "core.procurement.models.RecommendationStatus",
+        "RecommendationKindEnum": "core.procurement.models.RecommendationKind",
+        "AwardRuleEnum": "core.procurement.models.AwardRule",
     },
 }
 
@@ -277,6 +290,13 @@ EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 # Webhooks: per-attempt timeout, how long a rotated secret keeps signing, how long an endpoint may
 # keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
 # loopback may be used (development and tests only; private ranges are never allowed in production).
+# Procurement: the sweep that opens RFQs a lost message missed and settles RFQs past their deadline.
+PROCUREMENT_SWEEP_SECONDS = env_int("PROCUREMENT_SWEEP_SECONDS", 30)
+# Outbox event types handed to in-house consumers (task name -> event types) besides webhooks.
+OUTBOX_CONSUMERS = {
+    "tripline.procurement.respond": ["alert.opened", "alert.escalated", "alert.deescalated", "alert.resolved"],
+}
+
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)

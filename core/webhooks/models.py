@@ -38,7 +38,9 @@ class OutboxEvent(models.Model):
     """A domain event written in the transaction of the change; the relay fans it out to endpoints.
 
     ``sku`` and ``warehouse`` say what the event is about, so partners only hear of what they are
-    granted.
+    granted. An event addressed to one partner (``recipient``: an RFQ invitation) goes to that
+    partner's endpoints and the tenant's own, never to other partners; a ``staff_only`` one only to
+    the tenant's own endpoints.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -48,6 +50,8 @@ class OutboxEvent(models.Model):
     data = models.JSONField()
     sku_id = models.UUIDField(null=True, blank=True)
     warehouse_id = models.UUIDField(null=True, blank=True)
+    recipient_id = models.UUIDField(null=True, blank=True)
+    staff_only = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     relayed_at = models.DateTimeField(null=True, blank=True)
 

@@ -29,6 +29,15 @@ EVENT_TYPES: dict[str, str] = {
     "alert.dismissed": "alert id, rule, position, SKU and warehouse codes, and the reason",
     "evaluation.completed": "run id, trigger, positions evaluated and the counts of what changed",
     "stock.anomaly_flagged": "anomaly id, reason, movement reference, SKU and warehouse codes",
+    "rfq.invited": "to the invited supplier: RFQ id and reference, SKU and ship-to warehouse, quantity, needed-by "
+    "and respond-by (never who else was invited)",
+    "rfq.quoted": "to the tenant: RFQ id, the supplier, the quote's revision, price, quantity and lead time",
+    "rfq.awarded": "to the winner and the tenant: RFQ id, the quote, the purchase order reference, expected day",
+    "rfq.closed": "to each other invitee and the tenant: RFQ id and why it closed for them (awarded elsewhere, "
+    "cancelled, no award)",
+    "rfq.unanswered": "to the tenant: RFQ id, rounds tried, and why no quote could be awarded",
+    "recommendation.proposed": "to the tenant: recommendation id, kind (markdown, clearance, transfer), alert id, "
+    "SKU and warehouse codes, the summary",
     "webhook.ping": "the endpoint id: sent by webhook-endpoints/{id}/test/",
 }
 
@@ -40,6 +49,8 @@ class Event:
     data: dict
     sku_id: object = None
     warehouse_id: object = None
+    recipient_id: object = None  # a partner: only it (and the tenant's own endpoints) hears of it
+    staff_only: bool = False  # only the tenant's own endpoints
     created_at: datetime = field(default_factory=timezone.now)
 
 
@@ -62,6 +73,8 @@ def outbox_emit(events: list[Event]) -> int:
             "data": event.data,
             "sku_id": event.sku_id,
             "warehouse_id": event.warehouse_id,
+            "recipient_id": event.recipient_id,
+            "staff_only": event.staff_only,
             "created_at": event.created_at,
         }
         for event in events

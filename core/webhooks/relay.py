@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,10 @@ def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
     return skus, warehouses
 
 
-def _visible(event: OutboxEvent, grants: tuple[set | None, set | None]) -> bool:
+def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
+    if event.staff_only or event.recipient_id is not None:
+        # Addressed events: the tenant's own endpoints hear all of them, a partner only its own.
+        return endpoint.partner_id is None or (not event.staff_only and endpoint.partner_id == event.recipient_id)
     skus, warehouses = grants
     if skus is not None:
         return event.sku_id is not None and event.sku_id in skus
@@ -57,13 +61,23 @@ def _relay_batch(limit: int) -> tuple[int, int]:
             Delivery(tenant_id=event.tenant_id, endpoint=endpoint, event=event, next_attempt_at=now)
             for event in events
             for endpoint, grants in endpoints.get(event.tenant_id, [])
-            if event.type in endpoint.event_types and _visible(event, grants)
+            if event.type in endpoint.event_types and _visible(event, endpoint, grants)
         ]
         created = Delivery.objects.bulk_create(deliveries, batch_size=2000, ignore_conflicts=True)
         OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(relayed_at=now)
         ids = [str(delivery.pk) for delivery in created]
         transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
+        _consumers_request(events)
     return len(events), len(created)
+
+
+def _consumers_request(events: list[OutboxEvent]) -> None:
+    """Hand the events in-house consumers follow to their tasks once the batch commits. A lost
+    hand-off is caught by the consumer's own sweep, so this stays best-effort."""
+    for task_name, types in settings.OUTBOX_CONSUMERS.items():
+        ids = [event.id for event in events if event.type in types]
+        if ids:
+            transaction.on_commit(lambda name=task_name, ids=ids: task_request(name, args=[ids]), robust=True)
 
 
 def outbox_drain(*, batch: int = 2000, max_batches: int = 100) -> int:

@@ -472,6 +472,10 @@ def test_thresholds_and_parameters_inherit_one_by_one(stocked):
         "safety_stock_method": "service_level",
         "default_lead_time_days": 7,
         "review_period_days": 3,
+        "rfq_grade": "red",
+        "rfq_award_rule": "lowest_landed_cost",
+        "rfq_response_hours": 24.0,
+        "rfq_invitations": 5.0,
     }
     assert {name: source for name, source in thresholds["sources"].items() if name.startswith("parameters.")} == {
         "parameters.service_level": "SKU S",
@@ -479,6 +483,10 @@ def test_thresholds_and_parameters_inherit_one_by_one(stocked):
         "parameters.safety_stock_method": "built-in default",
         "parameters.default_lead_time_days": "tenant default",
         "parameters.review_period_days": "category C",
+        **{
+            f"parameters.rfq_{name}": "built-in default"
+            for name in ("grade", "award_rule", "response_hours", "invitations")
+        },
     }
     assert thresholds["sources"]["enabled"] == "built-in default"
     # The policy's lead time is the one the reading used (the SKU has no supplier on file).

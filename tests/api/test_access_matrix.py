@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from api.tenant_scope import TenantScopedView
 from core.alerts.engine import chunk_evaluate
@@ -27,6 +28,10 @@ from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
+from core.procurement.models import Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.recommendations import recommendations_sync
+from core.procurement.rfqs import RFQ_VIEW
+from core.procurement.services import supplier_offers_upsert
 from core.webhooks.services import endpoint_create, endpoint_test
 from tenants.models import ApiKey
 
@@ -183,6 +188,71 @@ def _webhooked(world: TenantWorld) -> TenantWorld:
     return world
 
 
+def _procured(world: TenantWorld) -> TenantWorld:
+    """Once per world: the supplier as a backup of the SKU, an RFQ it is invited to, its quote."""
+    if not hasattr(world, "rfq_id"):
+        supplier = world.supplier.partner
+        supplier_offers_upsert(
+            tenant=world.tenant,
+            offers=[
+                {
+                    "sku_id": world.sku.id,
+                    "supplier_id": supplier.id,
+                    "rank": 2,
+                    "lead_time_days": 3,
+                    "unit_price": "1.1",
+                }
+            ],
+        )
+        offer = SupplierOffer.objects.get(tenant=world.tenant, supplier=supplier)
+        rfq = Rfq.objects.create(
+            tenant=world.tenant,
+            reference="RFQ-MATRIX",
+            position=world.position,
+            sku=world.sku,
+            warehouse=world.warehouse,
+            quantity=10,
+            needed_by=timezone.now().date() + timedelta(days=7),
+            respond_by=timezone.now() + timedelta(days=1),
+            opened_by="fixture",
+        )
+        invitation = RfqInvitation.objects.create(
+            tenant=world.tenant,
+            rfq=rfq,
+            supplier=supplier,
+            offer=offer,
+            round=1,
+            position_in_ranking=1,
+            quantity=10,
+            landed_unit_cost=Decimal("1.1"),
+            reliability=Decimal("0.9"),
+            expected_arrival=timezone.now().date() + timedelta(days=3),
+        )
+        assign_perm(RFQ_VIEW, supplier.group, rfq)
+        quote = Quote.objects.create(
+            tenant=world.tenant,
+            rfq=rfq,
+            invitation=invitation,
+            supplier=supplier,
+            revision=1,
+            unit_price=1,
+            quantity=10,
+            lead_time_days=3,
+            valid_until=timezone.now().date() + timedelta(days=30),
+            landed_unit_cost=1,
+            submitted_by="fixture",
+        )
+        world.offer_id, world.rfq_id, world.quote_id = offer.id, rfq.id, quote.id
+    return world
+
+
+def _recommendation_id(world: TenantWorld, route: str) -> object:
+    if not hasattr(world, "recommendation_id"):
+        assert recommendations_sync(alert_ids=[_evaluated(world).alert_id]) == 1
+        world.recommendation_id = Recommendation.objects.get(tenant=world.tenant).id
+    return world.recommendation_id
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
@@ -196,6 +266,10 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "evaluation_id": _evaluation_id,
     "endpoint_id": lambda world, route: _webhooked(world).endpoint_id,
     "delivery_id": lambda world, route: _webhooked(world).delivery_id,
+    "offer_id": lambda world, route: _procured(world).offer_id,
+    "rfq_id": lambda world, route: _procured(world).rfq_id,
+    "quote_id": lambda world, route: _procured(world).quote_id,
+    "recommendation_id": _recommendation_id,
 }
 
 
@@ -257,9 +331,11 @@ def test_staff_session_of_another_tenant_is_404(endpoint: Endpoint, world, other
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.id_kwargs], ids=str)
 def test_other_tenants_object_ids_are_404(endpoint: Endpoint, world, other_world) -> None:
     own, foreign = ids_in(world, endpoint), ids_in(other_world, endpoint)
+    # A caller the endpoint grants (admin where it can), so the 404 is about the ids, not the role.
+    token = next(token for token in ACCESS_TOKENS if endpoint.view.allowed(endpoint.method, token))
     for name in endpoint.id_kwargs:  # one foreign id at a time, the rest the caller's own
         url = endpoint.url(tenant_slug=world.tenant.slug, **{**own, name: foreign[name]})
-        assert_error(call(world.admin.client, endpoint, url), 404, "not_found")
+        assert_error(call(world.caller(token).client, endpoint, url), 404, "not_found")
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)

@@ -34,7 +34,8 @@ def test_an_offer_is_created_then_updated_by_sku_and_supplier(world):
     updated = SupplierOffer.objects.get(tenant=world.tenant)
     assert updated.pk == created.pk
     assert updated.created_at == created.created_at
-    assert (updated.rank, updated.unit_price, updated.reliability) == (2, Decimal("1.3000"), Decimal("0.750"))
+    # Terms follow the push; reliability is the supplier's delivery record and a push does not reset it.
+    assert (updated.rank, updated.unit_price, updated.reliability) == (2, Decimal("1.3000"), Decimal("0.900"))
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,28 @@ def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> None:
             if time.monotonic() > deadline:
                 log = log_path.read_text()
                 pytest.fail(f"The Celery worker did not answer within {READY_TIMEOUT_SECONDS}s:\n{log}")
+
+
+def worker_idle_wait(timeout: float = 20.0) -> None:
+    """Return once the worker runs nothing, holds nothing for later and its queues are empty.
+
+    Tests end while work they caused may still be running: an alert the worker opened hands its
+    response to another task. The database flush between tests must not race that task.
+    """
+    from workers.app import QUEUES, app
+
+    broker = app.connection_for_write()
+    deadline = time.monotonic() + timeout
+    try:
+        channel = broker.default_channel
+        while time.monotonic() < deadline:
+            inspect = app.control.inspect(timeout=2.0, limit=1)  # one worker: answer on its reply
+            states = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+            busy = any(state is None or any(state.values()) for state in states)
+            waiting = sum(channel.client.llen(queue) for queue in QUEUES)
+            if not busy and not waiting:
+                return
+            time.sleep(0.1)
+    finally:
+        broker.release()
+    pytest.fail(f"The Celery worker was still busy {timeout}s after the test: {states}, {waiting} queued")

@@ -1,0 +1,219 @@
+"""Playbook records: the markdown, clearance or transfer an alert's grade calls for, as a record a
+planner accepts or rejects. One proposed record per alert; when the alert changes grade the old
+proposal is superseded, and a kind the planner already decided on is not proposed again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, IndicatorReading
+from core.alerts.policies import PolicyBook
+from core.exceptions import Conflict
+from core.procurement.models import Recommendation, RecommendationKind, RecommendationStatus
+from core.procurement.playbooks import PriceResponse, clearance_ladder, markdown_figures, price_responses
+from core.webhooks.outbox import Event, outbox_emit
+from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.services import audit_record
+
+# The alert recommendation's action -> the playbook record that carries it out.
+PLAYBOOK_OF_ACTION = {
+    "markdown": RecommendationKind.MARKDOWN,
+    "clearance": RecommendationKind.CLEARANCE,
+    "transfer": RecommendationKind.TRANSFER,
+    "redistribution": RecommendationKind.TRANSFER,
+}
+LIVE = Q(active=True, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))
+
+
+def _wanted(alert: Alert) -> str | None:
+    kind = PLAYBOOK_OF_ACTION.get((alert.recommendation or {}).get("action"))
+    if kind == RecommendationKind.TRANSFER and not alert.recommendation.get("to_warehouse"):
+        return None  # nowhere sells it short: the alert itself says to consider a markdown
+    return kind
+
+
+def _figures(
+    alert: Alert, kind: str, reading: IndicatorReading | None, parameters: dict, response: PriceResponse, today: date
+) -> tuple[str, dict, str]:
+    """(method, figures, summary) of one record."""
+    advice = alert.recommendation or {}
+    quantity = int(advice.get("quantity") or 0)
+    ads = float(reading.ads_28) if reading else 0.0
+    list_price = float(alert.sku.list_price)
+    if kind == RecommendationKind.TRANSFER:
+        move = {"from_warehouse": alert.warehouse.code, "to_warehouse": advice["to_warehouse"], "quantity": quantity}
+        summary = f"Move {quantity} units of {alert.sku.code} from {alert.warehouse.code} to {advice['to_warehouse']}."
+        return (
+            "sell_where_it_sells",
+            {"moves": [move], "target_days_of_cover": advice.get("target_days_of_cover")},
+            summary,
+        )
+    markdown = markdown_figures(
+        excess=quantity,
+        ads_28=ads,
+        list_price=list_price,
+        response=response,
+        default_percent=float(parameters["markdown_percent"]),
+    )
+    if kind == RecommendationKind.MARKDOWN:
+        summary = (
+            f"Mark {alert.sku.code} down {markdown['percent']:g} % at {alert.warehouse.code} to sell {quantity} "
+            f"excess units within {markdown['horizon_days']} days"
+            + (f" (price response {markdown['elasticity']:g})." if markdown["elasticity"] is not None else ".")
+        )
+        return markdown["method"], markdown, summary
+    expiring = reading is not None and reading.days_to_expiry is not None and alert.rule == "expiry_risk"
+    deadline = int(reading.days_to_expiry) if expiring else int(parameters["clearance_horizon_days"])
+    ladder = clearance_ladder(
+        quantity=quantity,
+        ads_28=ads,
+        start_percent=markdown["percent"],
+        step_percent=float(parameters["clearance_step_percent"]),
+        max_percent=float(parameters["clearance_max_discount_percent"]),
+        deadline_days=max(deadline, 7),
+        elasticity=markdown["elasticity"],
+        starts_on=today,
+    )
+    ladder["deadline_reason"] = "earliest expiry" if expiring else "clearance horizon"
+    left = ladder["left_for_liquidation"]
+    summary = (
+        f"Clear {quantity} units of {alert.sku.code} at {alert.warehouse.code} in {len(ladder['weeks'])} weekly "
+        f"steps from {markdown['percent']:g} % off"
+        + (f"; {left} units left for a liquidator by {ladder['deadline']}." if left else "; cleared in time.")
+    )
+    return markdown["method"], ladder, summary
+
+
+@transaction.atomic
+def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> int:
+    """Bring the alerts' playbook records in line with their current grade; answer how many were proposed."""
+    today = today or timezone.now().date()
+    alerts = list(
+        Alert.objects.filter(pk__in=list(alert_ids)).select_related("sku", "warehouse", "tenant").order_by("pk")
+    )
+    if not alerts:
+        return 0
+    existing: dict[object, dict[str, Recommendation]] = {}
+    for record in Recommendation.objects.select_for_update().filter(alert__in=alerts):
+        existing.setdefault(record.alert_id, {})[record.kind] = record
+    live_ids = set(Alert.objects.filter(LIVE, pk__in=[a.pk for a in alerts]).values_list("pk", flat=True))
+    todo: list[tuple[Alert, str]] = []
+    superseded: list[Recommendation] = []
+    for alert in alerts:
+        wanted = _wanted(alert) if alert.pk in live_ids else None
+        for kind, record in existing.get(alert.pk, {}).items():
+            if record.status == RecommendationStatus.PROPOSED and kind != wanted:
+                record.status = RecommendationStatus.SUPERSEDED
+                superseded.append(record)
+        record = existing.get(alert.pk, {}).get(wanted) if wanted else None
+        if wanted and (record is None or record.status == RecommendationStatus.SUPERSEDED):
+            todo.append((alert, wanted))
+    Recommendation.objects.bulk_update(superseded, ["status", "updated_at"])
+    if not todo:
+        return 0
+    readings = {
+        r.position_id: r for r in IndicatorReading.objects.filter(position_id__in=[a.position_id for a, _ in todo])
+    }
+    responses = price_responses(
+        tenant_id=todo[0][0].tenant_id, position_ids=sorted({a.position_id for a, _ in todo}), today=today
+    )
+    book = PolicyBook(todo[0][0].tenant)
+    proposed: list[Recommendation] = []
+    for alert, kind in todo:
+        sku = alert.sku
+        parameters = book.effective(
+            alert.rule, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
+        ).parameters
+        method, figures, summary = _figures(
+            alert, kind, readings.get(alert.position_id), parameters, responses[alert.position_id], today
+        )
+        record = existing.get(alert.pk, {}).get(kind) or Recommendation(
+            tenant_id=alert.tenant_id,
+            alert=alert,
+            position_id=alert.position_id,
+            sku_id=alert.sku_id,
+            warehouse_id=alert.warehouse_id,
+            kind=kind,
+        )
+        record.grade, record.status, record.method = alert.grade, RecommendationStatus.PROPOSED, method
+        record.figures, record.summary = figures, summary
+        record.save()
+        proposed.append(record)
+    now = timezone.now()
+    AlertEvent.objects.bulk_create(
+        AlertEvent(
+            tenant_id=r.tenant_id,
+            alert_id=r.alert_id,
+            kind=AlertEventKind.RECOMMENDED,
+            from_grade=r.grade,
+            to_grade=r.grade,
+            actor=SYSTEM_ACTOR,
+            note=r.summary[:500],
+            data={"recommendation_id": str(r.pk), "kind": r.kind},
+            created_at=now,
+        )
+        for r in proposed
+    )
+    outbox_emit(
+        [
+            Event(
+                tenant_id=r.tenant_id,
+                type="recommendation.proposed",
+                data={
+                    "recommendation_id": str(r.pk),
+                    "kind": r.kind,
+                    "alert_id": str(r.alert_id),
+                    "sku": r.alert.sku.code,
+                    "warehouse": r.alert.warehouse.code,
+                    "summary": r.summary,
+                },
+                sku_id=r.sku_id,
+                warehouse_id=r.warehouse_id,
+                staff_only=True,
+            )
+            for r in proposed
+        ]
+    )
+    return len(proposed)
+
+
+def recommendations_due(*, limit: int = 2000) -> list:
+    """Alerts whose playbook record is missing or stale, and alerts gone quiet with one still proposed."""
+    with_target = Q(recommendation__has_key="to_warehouse") & ~Q(recommendation__to_warehouse=None)
+    wanted = Q(recommendation__action__in=["markdown", "clearance"]) | (
+        Q(recommendation__action__in=["transfer", "redistribution"]) & with_target
+    )
+    missing = (
+        Alert.objects.filter(LIVE, wanted)
+        .exclude(playbook_records__status=RecommendationStatus.PROPOSED)
+        .exclude(playbook_records__status__in=(RecommendationStatus.ACCEPTED, RecommendationStatus.REJECTED))
+        .values_list("pk", flat=True)[:limit]
+    )
+    stale = (
+        Recommendation.objects.filter(status=RecommendationStatus.PROPOSED)
+        .exclude(alert__in=Alert.objects.filter(LIVE))
+        .values_list("alert_id", flat=True)[:limit]
+    )
+    return [*missing, *stale]
+
+
+@transaction.atomic
+def recommendation_decide(
+    *, recommendation: Recommendation, actor: Principal, accept: bool, note: str = ""
+) -> Recommendation:
+    """A planner accepts or rejects a proposed record; either way it is not proposed again."""
+    record = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+    if record.status != RecommendationStatus.PROPOSED:
+        raise Conflict(f"This recommendation is {record.status}; only a proposed one can be accepted or rejected.")
+    record.status = RecommendationStatus.ACCEPTED if accept else RecommendationStatus.REJECTED
+    record.decided_by, record.decided_at, record.decision_note = actor.describe(), timezone.now(), note
+    record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    audit_record(
+        tenant=actor.tenant, actor=actor, action=f"recommendation.{record.status}", target=record, data={"note": note}
+    )
+    return record

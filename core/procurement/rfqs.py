@@ -1,0 +1,342 @@
+"""Opening RFQs for stock-out alerts, inviting backup suppliers, and cancelling.
+
+The replenishment rule (README, Procurement): the RFQ asks for enough to bring the position up to
+its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time - available -
+in transit``; each supplier is asked for that rounded up to its minimum order quantity. The
+needed-by day is the projected stock-out day, ``today + available / ads_28``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertStatus, RuleCode
+from core.alerts.policies import Effective, PolicyBook
+from core.procurement.models import (
+    OPEN_RFQ_STATUSES,
+    ProcurementLimits,
+    Rfq,
+    RfqInvitation,
+    SupplierOffer,
+)
+from core.procurement.ranking import Candidate, candidates_rank
+from core.task_requests import task_request
+from core.webhooks.outbox import Event, outbox_emit
+from tenants.models import Tenant
+from tenants.principals import SYSTEM_ACTOR
+from tenants.services import audit_record
+
+logger = logging.getLogger("tripline.procurement")
+
+RFQ_VIEW = "procurement.view_rfq"
+SETTLE_TASK = "tripline.procurement.settle"
+HELD_NOTE_EVERY = timedelta(hours=1)
+
+
+def limits_for(tenant: Tenant | object, *, lock: bool = False) -> ProcurementLimits:
+    """The tenant's limits (defaults until an admin sets them); locked, it serializes RFQ opening."""
+    tenant_id = getattr(tenant, "pk", tenant)
+    limits, _ = ProcurementLimits.objects.get_or_create(tenant_id=tenant_id)
+    if lock:
+        limits = ProcurementLimits.objects.select_for_update().get(pk=limits.pk)
+    return limits
+
+
+def stock_out_policy(alert: Alert) -> Effective:
+    sku = alert.sku
+    return PolicyBook(alert.tenant).effective(
+        RuleCode.STOCK_OUT_RISK, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
+    )
+
+
+def replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
+    """(quantity, needed-by day, the figures both came from) for a stock-out alert's inputs."""
+    ads, available = float(inputs["ads_28"]), int(inputs["available"])
+    lead_time = int(inputs["lead_time_days"])
+    reorder_point = float(inputs["reorder_point"])
+    target = reorder_point + ads * lead_time
+    quantity = max(1, math.ceil(target - available - int(inputs.get("in_transit") or 0)))
+    days_left = math.floor(max(available, 0) / ads) if ads > 0 else lead_time
+    needed_by = today + timedelta(days=days_left)
+    basis = {
+        "available": available,
+        "in_transit": int(inputs.get("in_transit") or 0),
+        "ads_28": ads,
+        "lead_time_days": lead_time,
+        "reorder_point": round(reorder_point, 2),
+        "order_up_to": round(target, 2),
+        "days_until_stock_out": days_left,
+        "rule": "quantity = reorder point + ads_28 x lead time - available - in transit; "
+        "needed by = today + available / ads_28",
+    }
+    return quantity, needed_by, basis
+
+
+def rfq_locked(rfq_id: object) -> Rfq | None:
+    """The RFQ row locked for a change (not its SKU, warehouse or tenant rows, which it reads)."""
+    return (
+        Rfq.objects.select_for_update(of=("self",))
+        .select_related("sku", "warehouse", "tenant")
+        .filter(pk=rfq_id)
+        .first()
+    )
+
+
+def settle_request(rfq_id: object) -> None:
+    """Ask a worker to settle the RFQ once this transaction commits (the sweep catches a lost ask)."""
+    transaction.on_commit(lambda: task_request(SETTLE_TASK, args=[str(rfq_id)]), robust=True)
+
+
+def _reference(rfq_id: object) -> str:
+    return "RFQ-" + str(rfq_id).replace("-", "")[:10].upper()
+
+
+def _due(alert: Alert, policy: Effective) -> bool:
+    return (
+        alert.active
+        and alert.rule == RuleCode.STOCK_OUT_RISK
+        and alert.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+        and not (alert.snoozed_until and alert.snoozed_until > timezone.now())
+        and GRADE_RANK[alert.grade] >= GRADE_RANK[policy.parameters["rfq_grade"]]
+    )
+
+
+def _hold(alert: Alert, reason: str, **data: object) -> None:
+    """Note on the alert's timeline that its response waits, at most once an hour."""
+    since = timezone.now() - HELD_NOTE_EVERY
+    if AlertEvent.objects.filter(alert=alert, kind=AlertEventKind.RESPONSE_HELD, created_at__gte=since).exists():
+        return
+    AlertEvent.objects.create(
+        tenant_id=alert.tenant_id,
+        alert=alert,
+        kind=AlertEventKind.RESPONSE_HELD,
+        from_grade=alert.grade,
+        to_grade=alert.grade,
+        actor=SYSTEM_ACTOR,
+        note=reason[:500],
+        data=data,
+        created_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
+    """The RFQ for a stock-out alert at its policy's RFQ grade: the one that exists, a new one, or
+    None (not due, or held by the tenant's hourly limit, which the alert's timeline records)."""
+    alert = Alert.objects.select_related("sku", "warehouse", "tenant").filter(pk=alert_id).first()
+    if alert is None:
+        return None
+    existing = Rfq.objects.filter(alert=alert).first()
+    if existing is not None:
+        return existing
+    policy = stock_out_policy(alert)
+    if not _due(alert, policy):
+        return None
+    limits = limits_for(alert.tenant_id, lock=True)  # serializes openings of this tenant
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("sku", "warehouse", "tenant").get(pk=alert.pk)
+    existing = Rfq.objects.filter(alert=alert).first()
+    if existing is not None or not _due(alert, policy):
+        return existing
+    open_here = Rfq.objects.filter(
+        tenant_id=alert.tenant_id, sku_id=alert.sku_id, warehouse_id=alert.warehouse_id, status__in=OPEN_RFQ_STATUSES
+    ).first()
+    if open_here is not None:
+        return open_here
+    hour_ago = timezone.now() - timedelta(hours=1)
+    opened = Rfq.objects.filter(tenant_id=alert.tenant_id, created_at__gte=hour_ago).count()
+    if opened >= limits.rfqs_per_hour:
+        _hold(
+            alert,
+            f"RFQ held: {opened} RFQs opened in the last hour, the tenant's limit is {limits.rfqs_per_hour}; "
+            "it opens when the hour frees up.",
+            limit="rfqs_per_hour",
+            value=limits.rfqs_per_hour,
+        )
+        return None
+
+    now = timezone.now()
+    today = now.date()
+    quantity, needed_by, basis = replenishment(alert.inputs, today)
+    response_hours = float(policy.parameters["rfq_response_hours"])
+    rfq = Rfq(
+        tenant_id=alert.tenant_id,
+        position_id=alert.position_id,
+        sku_id=alert.sku_id,
+        warehouse_id=alert.warehouse_id,
+        alert=alert,
+        award_rule=policy.parameters["rfq_award_rule"],
+        quantity=quantity,
+        needed_by=needed_by,
+        respond_by=now + timedelta(hours=response_hours),
+        basis={**basis, "invitations_per_round": int(policy.parameters["rfq_invitations"])},
+        opened_by=SYSTEM_ACTOR,
+    )
+    rfq.reference = _reference(rfq.pk)
+    try:
+        with transaction.atomic():
+            rfq.save()
+    except IntegrityError:
+        # Another worker opened this alert's or this position's RFQ between our check and insert.
+        return (
+            Rfq.objects.filter(alert=alert).first()
+            or Rfq.objects.filter(tenant_id=alert.tenant_id, sku_id=alert.sku_id, warehouse_id=alert.warehouse_id)
+            .filter(status__in=OPEN_RFQ_STATUSES)
+            .first()
+        )
+    invited = invitations_send(rfq=rfq, wanted=invitations_per_round(rfq, limits), today=today)
+    AlertEvent.objects.create(
+        tenant_id=alert.tenant_id,
+        alert=alert,
+        kind=AlertEventKind.RFQ_OPENED,
+        from_grade=alert.grade,
+        to_grade=alert.grade,
+        actor=SYSTEM_ACTOR,
+        note=f"{rfq.reference}: {quantity} units needed by {needed_by.isoformat()}, "
+        f"{len(invited)} supplier(s) invited.",
+        data={"rfq_id": str(rfq.pk), "invited": len(invited), "skipped": len(rfq.skipped)},
+        created_at=now,
+    )
+    audit_record(
+        tenant=alert.tenant,
+        actor=SYSTEM_ACTOR,
+        action="rfq.opened",
+        target=rfq,
+        data={"alert": str(alert.pk), "quantity": quantity, "invited": len(invited)},
+    )
+    if not invited:
+        # Nobody to wait for: settling goes to the next round at once, and from there to the planners.
+        settle_request(rfq.pk)
+    return rfq
+
+
+def invitations_per_round(rfq: Rfq, limits: ProcurementLimits) -> int:
+    return max(1, min(int(rfq.basis.get("invitations_per_round", 5)), limits.invitations_per_rfq))
+
+
+def _offers(rfq: Rfq) -> list[SupplierOffer]:
+    invited = RfqInvitation.objects.filter(rfq=rfq).values("supplier_id")
+    return list(
+        SupplierOffer.objects.filter(tenant_id=rfq.tenant_id, sku_id=rfq.sku_id, rank__gte=2)
+        .exclude(supplier_id__in=invited)
+        .select_related("supplier__group")
+        .order_by("rank", "created_at")
+    )
+
+
+def invitations_send(*, rfq: Rfq, wanted: int, today: date) -> list[RfqInvitation]:
+    """Invite the next ``wanted`` backups that can make it; record the ones skipped and why."""
+    able, skipped = candidates_rank(offers=_offers(rfq), quantity=rfq.quantity, needed_by=rfq.needed_by, today=today)
+    chosen: list[Candidate] = able[:wanted]
+    left_out = [
+        {
+            "supplier_id": str(c.offer.supplier_id),
+            "supplier": c.offer.supplier.name,
+            "reason": "ranked below the "
+            f"{wanted} invited (landed cost {c.landed_unit_cost} a unit, reliability {c.offer.reliability})",
+        }
+        for c in able[wanted:]
+    ]
+    rfq.skipped = [
+        *[s for s in rfq.skipped if s["supplier_id"] not in {x["supplier_id"] for x in skipped}],
+        *[{**s, "round": rfq.round} for s in skipped + left_out],
+    ]
+    rfq.save(update_fields=["skipped", "updated_at"])
+    invitations = RfqInvitation.objects.bulk_create(
+        [
+            RfqInvitation(
+                tenant_id=rfq.tenant_id,
+                rfq=rfq,
+                supplier=candidate.offer.supplier,
+                offer=candidate.offer,
+                round=rfq.round,
+                position_in_ranking=number,
+                quantity=candidate.quantity,
+                landed_unit_cost=candidate.landed_unit_cost,
+                reliability=candidate.offer.reliability,
+                expected_arrival=candidate.expected_arrival,
+            )
+            for number, candidate in enumerate(chosen, start=1)
+        ]
+    )
+    for invitation in invitations:
+        assign_perm(RFQ_VIEW, invitation.supplier.group, rfq)
+    outbox_emit([_invited_event(rfq, invitation) for invitation in invitations])
+    ids = [invitation.pk for invitation in invitations]
+    transaction.on_commit(lambda: invitation_emails_send(invitation_ids=ids), robust=True)
+    return invitations
+
+
+def _invited_event(rfq: Rfq, invitation: RfqInvitation) -> Event:
+    return Event(
+        tenant_id=rfq.tenant_id,
+        type="rfq.invited",
+        data={
+            "rfq_id": str(rfq.pk),
+            "reference": rfq.reference,
+            "supplier_id": str(invitation.supplier_id),
+            "sku": rfq.sku.code,
+            "sku_name": rfq.sku.name,
+            "warehouse": rfq.warehouse.code,
+            "region": rfq.warehouse.region,
+            "quantity": invitation.quantity,
+            "needed_by": rfq.needed_by.isoformat(),
+            "respond_by": rfq.respond_by.isoformat(),
+            "round": invitation.round,
+        },
+        sku_id=rfq.sku_id,
+        warehouse_id=rfq.warehouse_id,
+        recipient_id=invitation.supplier_id,
+    )
+
+
+def invitation_emails_send(*, invitation_ids: list) -> int:
+    """Email each invitation not emailed yet to its supplier's contact; answer how many went out.
+
+    Runs after the commit that created them: a rolled-back RFQ sends nothing. A failure is kept
+    on the invitation (the webhook carries the invitation either way).
+    """
+    sent = 0
+    for invitation in RfqInvitation.objects.filter(pk__in=invitation_ids, emailed_at__isnull=True).select_related(
+        "rfq__sku", "rfq__warehouse", "rfq__tenant", "supplier"
+    ):
+        rfq, supplier = invitation.rfq, invitation.supplier
+        if not supplier.contact_email:
+            RfqInvitation.objects.filter(pk=invitation.pk).update(email_error="The supplier has no contact email.")
+            continue
+        subject = f"[{rfq.tenant.name}] {rfq.reference}: quote for {invitation.quantity} x {rfq.sku.code}"
+        body = (
+            f"{rfq.tenant.name} asks you to quote for {invitation.quantity} units of {rfq.sku.code} "
+            f"({rfq.sku.name}), delivered to {rfq.warehouse.code} ({rfq.warehouse.region}) by "
+            f"{rfq.needed_by.isoformat()}.\n\nQuote before {rfq.respond_by.isoformat()} with your API key:\n"
+            f"POST /api/v1/tenants/{rfq.tenant.slug}/rfqs/{rfq.pk}/quotes/\n"
+        )
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [supplier.contact_email])
+        except Exception as exc:
+            logger.warning("RFQ invitation email to %s failed: %s", supplier.contact_email, exc)
+            RfqInvitation.objects.filter(pk=invitation.pk).update(email_error=str(exc)[:500])
+            continue
+        RfqInvitation.objects.filter(pk=invitation.pk).update(emailed_at=timezone.now(), email_error="")
+        sent += 1
+    return sent
+
+
+def rfqs_due_alerts(*, limit: int = 500) -> QuerySet[Alert]:
+    """Active stock-out alerts with no RFQ yet (the grade check per policy follows in the service)."""
+    return (
+        Alert.objects.filter(
+            active=True, rule=RuleCode.STOCK_OUT_RISK, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+        )
+        .filter(rfqs__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,85 @@
+"""Reads of procurement data, by who is asking: staff see the tenant's, a supplier only its own."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from guardian.shortcuts import get_objects_for_group
+
+from core.exceptions import NotFound
+from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.rfqs import RFQ_VIEW
+from tenants.models import PartnerKind
+from tenants.principals import Principal
+
+
+def _supplier(principal: Principal) -> bool:
+    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
+
+
+def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
+    offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
+    if _supplier(principal):
+        offers = offers.filter(supplier=principal.partner)
+    return offers.order_by("sku__code", "rank", "created_at")
+
+
+def offer_get(*, principal: Principal, offer_id: object) -> SupplierOffer:
+    offer = offer_list(principal=principal).filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound
+    return offer
+
+
+def rfq_list(*, principal: Principal) -> QuerySet[Rfq]:
+    """Staff see every RFQ of the tenant; a supplier those it was invited to (its group's grant)."""
+    rfqs = Rfq.objects.filter(tenant=principal.tenant)
+    if _supplier(principal):
+        rfqs = get_objects_for_group(principal.partner.group, RFQ_VIEW, klass=rfqs, accept_global_perms=False)
+    elif not principal.is_staff_member:
+        return Rfq.objects.none()
+    return rfqs.select_related("sku", "warehouse", "awarded_quote")
+
+
+def rfq_get(*, principal: Principal, rfq_id: object) -> Rfq:
+    rfq = rfq_list(principal=principal).filter(pk=rfq_id).first()
+    if rfq is None:
+        raise NotFound
+    return rfq
+
+
+def invitation_of(*, rfq: Rfq, principal: Principal) -> RfqInvitation | None:
+    return RfqInvitation.objects.filter(rfq=rfq, supplier=principal.partner).first()
+
+
+def rfq_invitations(*, rfq: Rfq) -> QuerySet[RfqInvitation]:
+    return RfqInvitation.objects.filter(rfq=rfq).select_related("supplier").order_by("round", "position_in_ranking")
+
+
+def quote_list(*, rfq: Rfq, principal: Principal) -> QuerySet[Quote]:
+    """Every quote of the RFQ for staff; a supplier sees its own revisions only."""
+    quotes = Quote.objects.filter(rfq=rfq).select_related("supplier").order_by("created_at", "id")
+    if not principal.is_staff_member:
+        quotes = quotes.filter(supplier=principal.partner)
+    return quotes
+
+
+def quote_get(*, rfq: Rfq, principal: Principal, quote_id: object) -> Quote:
+    quote = quote_list(rfq=rfq, principal=principal).filter(pk=quote_id).first()
+    if quote is None:
+        raise NotFound
+    return quote
+
+
+def purchase_order_of(*, rfq: Rfq) -> PurchaseOrder | None:
+    return PurchaseOrder.objects.filter(rfq=rfq).first()
+
+
+def recommendation_list(*, principal: Principal) -> QuerySet[Recommendation]:
+    return Recommendation.objects.filter(tenant=principal.tenant).select_related("sku", "warehouse")
+
+
+def recommendation_get(*, principal: Principal, recommendation_id: object) -> Recommendation:
+    recommendation = recommendation_list(principal=principal).filter(pk=recommendation_id).first()
+    if recommendation is None:
+        raise NotFound
+    return recommendation
