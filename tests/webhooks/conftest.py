@@ -26,8 +26,8 @@ class Receiver:
     delay_first: float = 0.0
 
 
-@pytest.fixture
-def receiver():
+def receiver_start() -> tuple[Receiver, ThreadingHTTPServer]:
+    """A receiver on a free port of 127.0.0.1, serving on a daemon thread until shut down."""
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,8 +49,26 @@ def receiver():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/tripline"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return state, server
+
+
+@pytest.fixture
+def receivers():
+    """``receivers()`` starts one more receiver; all stop when the test ends."""
+    servers = []
+
+    def start() -> Receiver:
+        state, server = receiver_start()
+        servers.append(server)
+        return state
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver(receivers) -> Receiver:
+    return receivers()

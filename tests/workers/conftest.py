@@ -13,7 +13,7 @@ from celery.exceptions import TimeoutError as ResultTimeout
 from django.conf import settings
 from django.db import connection
 
-from tests.webhooks.conftest import receiver  # noqa: F401 - the local webhook receiver, for worker tests
+from tests.webhooks.conftest import receiver, receivers  # noqa: F401 - local webhook receivers, for worker tests
 from workers.app import worker_queues
 from workers.tasks.diagnostics import ping
 
@@ -31,13 +31,26 @@ def worker_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
+def worker_mail_dir(tmp_path_factory) -> Path:
+    """Where the worker's mail goes: one file per message, as Django's file backend writes it."""
+    return tmp_path_factory.mktemp("worker-mail")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
     """``celery -A workers worker`` on every queue, reading and writing the test database.
 
     Session-scoped: starting a worker costs seconds. It sees only committed rows, so tests that
     hand it data use ``transactional_db``.
     """
-    env = dict(os.environ, DATABASE_URL=worker_database_url(), REDIS_URL=settings.REDIS_URL, DEBUG="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=worker_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        DEBUG="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(worker_mail_dir),
+    )
     # pytest-django exported the test settings module; the worker must pick its settings itself,
     # as `celery -A workers` does in production.
     env.pop("DJANGO_SETTINGS_MODULE", None)
