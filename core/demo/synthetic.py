@@ -291,26 +291,34 @@ class DemoPlan:
         return rows, plans
 
     def _offers(self, rng: random.Random, plans: list[_SkuPlan]) -> list[dict]:
-        """A primary supplier and one to three backups per SKU: slower, dearer, less reliable."""
+        """A primary supplier and one to three backups per SKU, dearer and less reliable: the first
+        backup an express source (a quarter of the lead time, air freight on top), the others slower."""
         offers = []
         for plan, row in zip(plans, self.skus, strict=True):
             cost = float(row["unit_cost"])
             weekly = plan.base * 7 * self.scale.warehouses * STOCKED_SHARE
             names = rng.sample([name for name, _ in SUPPLIERS], 1 + rng.randint(1, 3))
             for rank, name in enumerate(names, start=1):
-                primary = rank == 1
+                primary, express = rank == 1, rank == 2
                 price = cost * (rng.uniform(0.97, 1.03) if primary else rng.uniform(1.04, 1.3))
                 capacity = None if rng.random() < 0.3 else round(weekly * rng.uniform(1.5, 4.0 if primary else 2.0))
+                if primary:
+                    lead_time = plan.lead_time
+                elif express:
+                    lead_time = max(1, plan.lead_time // 4) + rng.randint(0, 2)
+                else:
+                    lead_time = plan.lead_time + rng.randint(2, 18)
                 offers.append(
                     {
                         "sku": plan.code,
                         "supplier": name,
                         "rank": rank,
-                        "lead_time_days": plan.lead_time if primary else plan.lead_time + rng.randint(2, 18),
+                        "lead_time_days": lead_time,
                         "unit_price": _decimal(price, 4),
                         "min_order_quantity": rng.choice((1, 10, 25, 50, 100)),
                         "capacity_per_week": None if capacity is None else max(10, capacity),
                         "reliability": _decimal(rng.uniform(0.9, 0.99) if primary else rng.uniform(0.7, 0.95), 3),
+                        "freight_per_unit": _decimal(cost * 0.08 if express else 0, 4),
                     }
                 )
         return offers

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, IndicatorReading
@@ -108,7 +108,7 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
         wanted = _wanted(alert) if alert.pk in live_ids else None
         for kind, record in existing.get(alert.pk, {}).items():
             if record.status == RecommendationStatus.PROPOSED and kind != wanted:
-                record.status = RecommendationStatus.SUPERSEDED
+                record.status, record.updated_at = RecommendationStatus.SUPERSEDED, timezone.now()
                 superseded.append(record)
         record = existing.get(alert.pk, {}).get(wanted) if wanted else None
         if wanted and (record is None or record.status == RecommendationStatus.SUPERSEDED):
@@ -182,24 +182,36 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
     return len(proposed)
 
 
-def recommendations_due(*, limit: int = 2000) -> list:
-    """Alerts whose playbook record is missing or stale, and alerts gone quiet with one still proposed."""
+def _wanted_kind() -> Case:
+    """SQL for ``_wanted``: the kind of record an alert's current recommendation calls for, or ''."""
     with_target = Q(recommendation__has_key="to_warehouse") & ~Q(recommendation__to_warehouse=None)
-    wanted = Q(recommendation__action__in=["markdown", "clearance"]) | (
-        Q(recommendation__action__in=["transfer", "redistribution"]) & with_target
+    return Case(
+        When(recommendation__action="markdown", then=Value(RecommendationKind.MARKDOWN)),
+        When(recommendation__action="clearance", then=Value(RecommendationKind.CLEARANCE)),
+        When(
+            Q(recommendation__action__in=["transfer", "redistribution"]) & with_target,
+            then=Value(RecommendationKind.TRANSFER),
+        ),
+        default=Value(""),
+        output_field=CharField(),
     )
-    missing = (
-        Alert.objects.filter(LIVE, wanted)
-        .exclude(playbook_records__status=RecommendationStatus.PROPOSED)
-        .exclude(playbook_records__status__in=(RecommendationStatus.ACCEPTED, RecommendationStatus.REJECTED))
-        .values_list("pk", flat=True)[:limit]
+
+
+def recommendations_due(*, limit: int = 2000) -> list:
+    """Alerts a sync would change: a live alert without a record of the kind its grade calls for
+    (proposed or decided), one whose proposal is of another kind, and a quiet one still proposing."""
+    live = Alert.objects.filter(LIVE).annotate(wanted=_wanted_kind())
+    has_wanted = Recommendation.objects.filter(alert=OuterRef("pk"), kind=OuterRef("wanted")).exclude(
+        status=RecommendationStatus.SUPERSEDED
     )
-    stale = (
-        Recommendation.objects.filter(status=RecommendationStatus.PROPOSED)
-        .exclude(alert__in=Alert.objects.filter(LIVE))
-        .values_list("alert_id", flat=True)[:limit]
+    other_proposed = Recommendation.objects.filter(alert=OuterRef("pk"), status=RecommendationStatus.PROPOSED).exclude(
+        kind=OuterRef("wanted")
     )
-    return [*missing, *stale]
+    due = live.filter((~Q(wanted="") & ~Exists(has_wanted)) | Exists(other_proposed))
+    quiet = Recommendation.objects.filter(status=RecommendationStatus.PROPOSED).exclude(
+        alert__in=Alert.objects.filter(LIVE)
+    )
+    return [*due.values_list("pk", flat=True)[:limit], *quiet.values_list("alert_id", flat=True)[:limit]]
 
 
 @transaction.atomic

@@ -287,9 +287,6 @@ EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
 EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
 EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 
-# Webhooks: per-attempt timeout, how long a rotated secret keeps signing, how long an endpoint may
-# keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
-# loopback may be used (development and tests only; private ranges are never allowed in production).
 # Procurement: the sweep that opens RFQs a lost message missed and settles RFQs past their deadline.
 PROCUREMENT_SWEEP_SECONDS = env_int("PROCUREMENT_SWEEP_SECONDS", 30)
 # Outbox event types handed to in-house consumers (task name -> event types) besides webhooks.
@@ -297,18 +294,22 @@ OUTBOX_CONSUMERS = {
     "tripline.procurement.respond": ["alert.opened", "alert.escalated", "alert.deescalated", "alert.resolved"],
 }
 
+# Webhooks: per-attempt timeout, how long a rotated secret keeps signing, how long an endpoint may
+# keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
+# loopback may be used (development and tests only; private ranges are never allowed in production).
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
 WEBHOOK_SUCCESS_RETENTION_DAYS = env_int("WEBHOOK_SUCCESS_RETENTION_DAYS", 14)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 
-# Mail to tenant admins (a disabled webhook endpoint): SMTP in production, the console locally.
+# Mail (RFQ invitations to suppliers, a disabled webhook endpoint to tenant admins): SMTP in
+# production; locally one file per message in EMAIL_FILE_PATH, as invitations would flood a console.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".tripline" / "mail"))  # the file backend's folder
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".tripline" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tripline@localhost")

@@ -137,6 +137,11 @@ def test_demo_runs_on_embedded_services_and_ctrl_c_stops_them(state_dir):
         status, readings = get(f"{base}/api/v1/tenants/acme/indicators/?limit=5", key=admin_line.split()[-1])
         assert status == 200
         assert len(readings["results"]) == 5
+        # ... and carried out the responses: RFQs to backup suppliers and playbook records.
+        for path in ("rfqs/", "recommendations/"):
+            status, listed = get(f"{base}/api/v1/tenants/acme/{path}", key=admin_line.split()[-1])
+            assert status == 200, listed
+            assert listed["results"], f"the demo shows no {path}"
     finally:
         # Also on failure: Ctrl-C lets the demo stop the web server, worker and beat it started.
         returncode = interrupt(process) if process.poll() is None else process.returncode

@@ -1,5 +1,6 @@
 """``manage.py demo``: migrate, seed the demo tenant (with the small scale of ``seed_demo`` on the
-first run), then run web server, worker and beat together until Ctrl-C stops all of them."""
+first run), evaluate it and carry out the responses, then run web server, worker and beat together
+until Ctrl-C stops all of them."""
 
 import os
 import signal
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from core import embedded_services
 from core.demo.loading import demo_dataset_present
 from core.demo.seed import demo_tenant_seed
+from core.procurement.responses import responses_sweep
 from workers.app import worker_queues
 
 
@@ -27,9 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Migrate and seed, print, and exit.")
 
     def handle(self, *args: object, host: str, port: int, no_serve: bool, **options: object) -> None:
-        self.stdout.write(self.style.MIGRATE_HEADING("1/4 Migrating the database"))
+        self.stdout.write(self.style.MIGRATE_HEADING("1/5 Migrating the database"))
         call_command("migrate", interactive=False, verbosity=1)
-        self.stdout.write(self.style.MIGRATE_HEADING("2/4 Seeding the demo tenant"))
+        self.stdout.write(self.style.MIGRATE_HEADING("2/5 Seeding the demo tenant"))
         credentials = demo_tenant_seed()
         if demo_dataset_present(tenant=credentials.tenant):
             self.stdout.write(f"Demo data of '{credentials.tenant.slug}' is loaded already; keeping it.")
@@ -44,8 +46,15 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
-        self.stdout.write(self.style.MIGRATE_HEADING("3/4 Evaluating every position (alerts, indicators)"))
+        self.stdout.write(self.style.MIGRATE_HEADING("3/5 Evaluating every position (alerts, indicators)"))
         call_command("evaluate", "--tenant", credentials.tenant.slug, stdout=self.stdout, stderr=self.stderr)
+        self.stdout.write(self.style.MIGRATE_HEADING("4/5 Responding: RFQs to backup suppliers, playbook records"))
+        # What the worker's sweep would do within a minute, done now so the first look shows it.
+        counts = responses_sweep()
+        self.stdout.write(
+            f"{counts['rfqs']} RFQ(s) open, {counts['recommendations']} markdown / clearance / transfer record(s) "
+            f"proposed; invitation mail is in {settings.EMAIL_FILE_PATH}"
+        )
         base = f"http://{host}:{port}"
         slug = credentials.tenant.slug
         lines = [
@@ -57,6 +66,8 @@ class Command(BaseCommand):
             f"  OpenAPI         {base}/api/schema/   Swagger UI {base}/api/docs/   Redoc {base}/api/redoc/",
             f"  Alerts          {base}/api/v1/tenants/{slug}/alerts/?grade=red   "
             f"Indicators {base}/api/v1/tenants/{slug}/indicators/",
+            f"  RFQs            {base}/api/v1/tenants/{slug}/rfqs/   "
+            f"Playbooks {base}/api/v1/tenants/{slug}/recommendations/",
             f"  Readiness       {base}/readyz",
             "",
             "API keys (shown once; a new run issues new ones):",
@@ -70,7 +81,7 @@ class Command(BaseCommand):
         self.stdout.flush()  # the keys must show at once, also when stdout is a pipe
         if no_serve:
             return
-        self.stdout.write(self.style.MIGRATE_HEADING("4/4 Running web server, worker and beat (Ctrl-C stops all)"))
+        self.stdout.write(self.style.MIGRATE_HEADING("5/5 Running web server, worker and beat (Ctrl-C stops all)"))
         self.stdout.flush()
         self._serve(host, port)
 
