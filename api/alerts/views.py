@@ -79,7 +79,12 @@ def _limited(principal: Principal) -> bool:
 
 
 def _detail(alert: Alert, principal: Principal) -> dict:
-    context = {"now": timezone.now(), "events": selectors.alert_events(alert=alert), "limited": _limited(principal)}
+    limited = _limited(principal)
+    context = {
+        "now": timezone.now(),
+        "events": selectors.alert_events(alert=alert, internal=not limited),
+        "limited": limited,
+    }
     return s.AlertDetailOutput(alert, context=context).data
 
 

@@ -11,7 +11,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.alerts.engine import reading_compute
-from core.alerts.models import Alert, AlertEvent, IndicatorReading
+from core.alerts.models import Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.exceptions import NotFound
 from core.inventory.grants import partner_scope
 from tenants.principals import Principal
@@ -49,8 +49,13 @@ def alert_get(*, principal: Principal, alert_id: object) -> Alert:
     return alert
 
 
-def alert_events(*, alert: Alert) -> QuerySet[AlertEvent]:
-    return AlertEvent.objects.filter(tenant_id=alert.tenant_id, alert=alert).order_by("id")
+# The tenant's own responses (who was asked to quote, its limits, its markdowns): not for partners.
+INTERNAL_EVENT_KINDS = (AlertEventKind.RFQ_OPENED, AlertEventKind.RESPONSE_HELD, AlertEventKind.RECOMMENDED)
+
+
+def alert_events(*, alert: Alert, internal: bool = True) -> QuerySet[AlertEvent]:
+    events = AlertEvent.objects.filter(tenant_id=alert.tenant_id, alert=alert).order_by("id")
+    return events if internal else events.exclude(kind__in=INTERNAL_EVENT_KINDS)
 
 
 def reading_list(*, principal: Principal) -> QuerySet[IndicatorReading]:

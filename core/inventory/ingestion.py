@@ -144,7 +144,7 @@ def movements_ingest(
         if receipt_orders:
             from core.procurement.receiving import purchase_orders_receive  # procurement builds on inventory
 
-            purchase_orders_receive(cursor=cursor, tenant=tenant, order_refs=sorted(receipt_orders), batch_id=batch_id)
+            purchase_orders_receive(cursor=cursor, tenant=tenant, order_refs=sorted(receipt_orders))
         if flagged:
             _announce_anomalies(cursor, tenant)
         result = IngestResult(

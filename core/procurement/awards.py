@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.alerts.models import Alert, AlertStatus
 from core.alerts.triggers import positions_mark_dirty
 from core.exceptions import Conflict
 from core.inventory.models import Position
@@ -23,6 +25,7 @@ from core.procurement.models import (
     AwardRule,
     InvitationStatus,
     PurchaseOrder,
+    PurchaseOrderStatus,
     Quote,
     QuoteStatus,
     Rfq,
@@ -55,6 +58,9 @@ def rfq_settle(*, rfq_id: object, now: datetime | None = None) -> str:
     rfq = rfq_locked(rfq_id)
     if rfq is None or rfq.status != RfqStatus.OPEN:
         return "nothing to do"
+    if rfq.alert_id is not None and not _alert_live(rfq.alert_id):
+        _close_for_quiet_alert(rfq)
+        return "cancelled"
     if now < rfq.respond_by and not _everyone_answered(rfq):
         return "waiting"
     if rfq.award_rule == AwardRule.LOWEST_LANDED_COST:
@@ -75,6 +81,34 @@ def rfq_settle(*, rfq_id: object, now: datetime | None = None) -> str:
             return "next round"
     rfq_unanswered(rfq=rfq, reason=_why_unanswered(rfq))
     return "unanswered"
+
+
+def _alert_live(alert_id: object) -> bool:
+    return Alert.objects.filter(
+        pk=alert_id, active=True, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+    ).exists()
+
+
+def _close_for_quiet_alert(rfq: Rfq) -> None:
+    rfq.status, rfq.decided_by = RfqStatus.CANCELLED, SYSTEM_ACTOR
+    rfq.closed_reason = "The stock-out alert that opened it resolved or was dismissed before an award."
+    rfq.save(update_fields=["status", "closed_reason", "decided_by", "updated_at"])
+    invitees_close(rfq=rfq, reason="cancelled")
+    audit_record(
+        tenant=rfq.tenant, actor=SYSTEM_ACTOR, action="rfq.cancelled", target=rfq, data={"reason": rfq.closed_reason}
+    )
+
+
+@transaction.atomic
+def rfqs_close_for_quiet_alerts(*, alert_ids: list) -> int:
+    """Cancel the open RFQs of these alerts that are no longer live; answer how many."""
+    closed = 0
+    for rfq_id in Rfq.objects.filter(alert_id__in=alert_ids, status__in=OPEN_RFQ_STATUSES).values_list("pk", flat=True):
+        rfq = rfq_locked(rfq_id)
+        if rfq.status in OPEN_RFQ_STATUSES and not _alert_live(rfq.alert_id):
+            _close_for_quiet_alert(rfq)
+            closed += 1
+    return closed
 
 
 def _why_unanswered(rfq: Rfq) -> str:
@@ -144,25 +178,29 @@ def invitees_close(*, rfq: Rfq, reason: str, winner: RfqInvitation | None = None
 
 def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> PurchaseOrder:
     now = timezone.now()
+    was_unanswered = rfq.status == RfqStatus.UNANSWERED
     rfq.status, rfq.awarded_quote, rfq.awarded_at = RfqStatus.AWARDED, quote, now
     rfq.decided_by = actor.describe() if isinstance(actor, Principal) else actor
     rfq.save(update_fields=["status", "awarded_quote", "awarded_at", "decided_by", "updated_at"])
     winner = quote.invitation
     RfqInvitation.objects.filter(pk=winner.pk).update(status=InvitationStatus.WON)
+    # What was asked of the supplier, or less if it quoted less: a quote for more buys no more.
+    ordered = min(quote.quantity, winner.quantity)
     order = PurchaseOrder.objects.create(
         tenant_id=rfq.tenant_id,
         reference="PO-" + rfq.reference.removeprefix("RFQ-"),
         rfq=rfq,
         supplier_id=quote.supplier_id,
         position_id=rfq.position_id,
-        quantity=quote.quantity,
+        quantity=ordered,
         unit_price=quote.unit_price,
         expected_on=now.date() + timedelta(days=quote.lead_time_days),
     )
     # The award is stock on its way: in transit until receipts carrying the order's reference land.
-    Position.objects.filter(pk=rfq.position_id).update(in_transit=F("in_transit") + quote.quantity)
+    Position.objects.filter(pk=rfq.position_id).update(in_transit=F("in_transit") + ordered)
     positions_mark_dirty(tenant=rfq.tenant, where=Q(pk=rfq.position_id))
-    invitees_close(rfq=rfq, reason="awarded_elsewhere", winner=winner)
+    if not was_unanswered:  # an unanswered RFQ's invitees were told it closed already
+        invitees_close(rfq=rfq, reason="awarded_elsewhere", winner=winner)
     outbox_emit(
         [
             Event(
@@ -173,7 +211,7 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
                     "supplier_id": str(quote.supplier_id),
                     "quote_id": str(quote.pk),
                     "unit_price": str(quote.unit_price),
-                    "awarded_quantity": quote.quantity,
+                    "awarded_quantity": ordered,
                     "lead_time_days": quote.lead_time_days,
                     "purchase_order": order.reference,
                     "expected_on": order.expected_on.isoformat(),
@@ -203,7 +241,14 @@ def rfq_award(*, rfq: Rfq, quote_id: object, actor: Principal) -> Rfq:
         raise Conflict(f"This RFQ is {rfq.status}; only an open or unanswered RFQ can be awarded.")
     quote = Quote.objects.select_related("invitation").filter(rfq=rfq, pk=quote_id).first()
     if quote is None:
-        raise Conflict("No such quote on this RFQ.")
+        raise ValidationError({"quote_id": "No such quote on this RFQ."})
+    if rfq.status == RfqStatus.UNANSWERED and (
+        Rfq.objects.filter(
+            tenant_id=rfq.tenant_id, sku_id=rfq.sku_id, warehouse_id=rfq.warehouse_id, status__in=OPEN_RFQ_STATUSES
+        ).exists()
+        or PurchaseOrder.objects.filter(position_id=rfq.position_id, status=PurchaseOrderStatus.OPEN).exists()
+    ):
+        raise Conflict("A newer RFQ or an open purchase order covers this position; award that one instead.")
     if quote.status != QuoteStatus.ACTIVE:
         raise Conflict(f"That quote is {quote.status}; award the supplier's active quote.")
     if quote.valid_until < timezone.now().date():

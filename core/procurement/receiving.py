@@ -9,28 +9,35 @@ toward 0.9 while the history is short, written to every offer of the supplier.
 
 from __future__ import annotations
 
-import uuid
-
 from tenants.models import Tenant
 
 PRIOR_SHARE, PRIOR_WEIGHT = 0.9, 4
 
 
-def purchase_orders_receive(*, cursor, tenant: Tenant, order_refs: list[str], batch_id: uuid.UUID) -> int:  # noqa: ANN001
+def purchase_orders_receive(*, cursor, tenant: Tenant, order_refs: list[str]) -> int:  # noqa: ANN001
     """Count this batch's receipts against the open orders they name; answer how many orders moved.
 
     Runs inside the ingestion transaction, after its lines are written and with its positions
     locked, so in transit and the ledger change together.
     """
+    # Only references of this tenant's open orders count, found through their unique index; the
+    # batch's own lines come from ingestion's staging table, never from a scan of the ledger.
+    cursor.execute(
+        "SELECT reference FROM procurement_purchaseorder WHERE tenant_id = %s AND reference = ANY(%s) "
+        "AND status = 'open'",
+        [tenant.pk, order_refs],
+    )
+    open_refs = [reference for (reference,) in cursor.fetchall()]
+    if not open_refs:
+        return 0
     cursor.execute(
         """
         WITH got AS (
-            SELECT m.order_ref, m.position_id, sum(m.quantity) AS qty,
-                   max((m.occurred_at AT TIME ZONE 'UTC')::date) AS day
-              FROM inventory_movement m
-             WHERE m.tenant_id = %(tenant)s AND m.batch_id = %(batch)s AND m.kind = 'receipt'
-               AND m.order_ref = ANY(%(refs)s)
-             GROUP BY m.order_ref, m.position_id
+            SELECT s.order_ref, s.position_id, sum(s.quantity) AS qty,
+                   max((s.occurred_at AT TIME ZONE 'UTC')::date) AS day
+              FROM ingest_movement s
+             WHERE s.kind = 'receipt' AND s.order_ref = ANY(%(refs)s)
+             GROUP BY s.order_ref, s.position_id
         )
         UPDATE procurement_purchaseorder o
            SET received_quantity = o.received_quantity + got.qty,
@@ -43,7 +50,7 @@ def purchase_orders_receive(*, cursor, tenant: Tenant, order_refs: list[str], ba
         RETURNING o.position_id, LEAST(got.qty, o.quantity - (o.received_quantity - got.qty)), o.supplier_id,
                   o.status
         """,
-        {"tenant": tenant.pk, "batch": batch_id, "refs": order_refs},
+        {"tenant": tenant.pk, "refs": open_refs},
     )
     moved = cursor.fetchall()
     if not moved:

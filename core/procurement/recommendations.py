@@ -111,7 +111,8 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
                 record.status, record.updated_at = RecommendationStatus.SUPERSEDED, timezone.now()
                 superseded.append(record)
         record = existing.get(alert.pk, {}).get(wanted) if wanted else None
-        if wanted and (record is None or record.status == RecommendationStatus.SUPERSEDED):
+        refigure = record is not None and record.status == RecommendationStatus.PROPOSED and record.grade != alert.grade
+        if wanted and (record is None or record.status == RecommendationStatus.SUPERSEDED or refigure):
             todo.append((alert, wanted))
     Recommendation.objects.bulk_update(superseded, ["status", "updated_at"])
     if not todo:
@@ -199,7 +200,8 @@ def _wanted_kind() -> Case:
 
 def recommendations_due(*, limit: int = 2000) -> list:
     """Alerts a sync would change: a live alert without a record of the kind its grade calls for
-    (proposed or decided), one whose proposal is of another kind, and a quiet one still proposing."""
+    (proposed or decided), one whose proposal is of another kind or grade, and a quiet one still
+    proposing."""
     live = Alert.objects.filter(LIVE).annotate(wanted=_wanted_kind())
     has_wanted = Recommendation.objects.filter(alert=OuterRef("pk"), kind=OuterRef("wanted")).exclude(
         status=RecommendationStatus.SUPERSEDED
@@ -207,7 +209,10 @@ def recommendations_due(*, limit: int = 2000) -> list:
     other_proposed = Recommendation.objects.filter(alert=OuterRef("pk"), status=RecommendationStatus.PROPOSED).exclude(
         kind=OuterRef("wanted")
     )
-    due = live.filter((~Q(wanted="") & ~Exists(has_wanted)) | Exists(other_proposed))
+    regraded = Recommendation.objects.filter(
+        alert=OuterRef("pk"), kind=OuterRef("wanted"), status=RecommendationStatus.PROPOSED
+    ).exclude(grade=OuterRef("grade"))
+    due = live.filter((~Q(wanted="") & ~Exists(has_wanted)) | Exists(other_proposed) | Exists(regraded))
     quiet = Recommendation.objects.filter(status=RecommendationStatus.PROPOSED).exclude(
         alert__in=Alert.objects.filter(LIVE)
     )

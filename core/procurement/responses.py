@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
+
 from core.alerts.models import Alert, RuleCode
-from core.procurement.awards import rfq_settle, rfqs_overdue
+from core.procurement.awards import rfq_settle, rfqs_close_for_quiet_alerts, rfqs_overdue
 from core.procurement.recommendations import recommendations_due, recommendations_sync
-from core.procurement.rfqs import rfq_open_for_alert, rfqs_due_alerts
+from core.procurement.rfqs import invitation_emails_retry, rfq_open_for_alert, rfqs_due_alerts
 from core.webhooks.models import OutboxEvent
 
 logger = logging.getLogger("tripline.procurement")
+SWEEP_LOCK, SWEEP_LOCK_SECONDS = "procurement:sweep", 270  # the sweep task's soft time limit
 
 
 def alerts_of_events(*, event_ids: list[int]) -> list[str]:
@@ -28,17 +31,27 @@ def alerts_of_events(*, event_ids: list[int]) -> list[str]:
 
 
 def alerts_respond(*, alert_ids: list) -> dict[str, int]:
-    """Open the RFQs and sync the playbook records these alerts call for; safe to repeat."""
-    stock_out = set(Alert.objects.filter(pk__in=alert_ids, rule=RuleCode.STOCK_OUT_RISK).values_list("pk", flat=True))
+    """Open the RFQs and sync the playbook records these alerts call for; close the open RFQs of
+    stock-out alerts gone quiet. Safe to repeat; one alert's failure does not stop the others."""
+    stock_out = dict(Alert.objects.filter(pk__in=alert_ids, rule=RuleCode.STOCK_OUT_RISK).values_list("pk", "active"))
     opened = 0
     for alert_id in sorted(stock_out, key=str):
-        # One transaction per RFQ: one supplier's bad offer row does not hold up the others.
-        if rfq_open_for_alert(alert_id=alert_id) is not None:
-            opened += 1
+        try:
+            if stock_out[alert_id] and rfq_open_for_alert(alert_id=alert_id) is not None:
+                opened += 1
+        except Exception:
+            logger.exception("Opening the RFQ of alert %s failed", alert_id)
+    try:
+        rfqs_close_for_quiet_alerts(alert_ids=list(stock_out))
+    except Exception:
+        logger.exception("Closing the RFQs of quiet alerts failed")
     others = [alert_id for alert_id in alert_ids if alert_id not in stock_out]
     proposed = 0
     for tenant_batch in _by_tenant(others):
-        proposed += recommendations_sync(alert_ids=tenant_batch)
+        try:
+            proposed += recommendations_sync(alert_ids=tenant_batch)
+        except Exception:
+            logger.exception("Syncing the playbook records of %d alerts failed", len(tenant_batch))
     return {"rfqs": opened, "recommendations": proposed}
 
 
@@ -50,14 +63,21 @@ def _by_tenant(alert_ids: list) -> list[list]:
 
 
 def responses_sweep() -> dict[str, int]:
-    """What the event path missed: RFQs due, playbook records missing or stale, RFQs overdue."""
-    counts = alerts_respond(alert_ids=[*rfqs_due_alerts(), *recommendations_due()])
-    settled = 0
-    for rfq_id in rfqs_overdue():
-        try:
-            outcome = rfq_settle(rfq_id=rfq_id)
-        except Exception:  # one broken RFQ must not stop the sweep for the others
-            logger.exception("Settling RFQ %s failed", rfq_id)
-            continue
-        settled += outcome not in ("waiting", "nothing to do")
-    return {**counts, "settled": settled}
+    """What the event path missed: RFQs overdue, RFQs due, playbook records missing or stale,
+    invitation mail that failed. One sweep at a time: a slow one is not overtaken by the next."""
+    if not cache.add(SWEEP_LOCK, "1", timeout=SWEEP_LOCK_SECONDS):
+        return {"rfqs": 0, "recommendations": 0, "settled": 0, "skipped": 1}
+    try:
+        settled = 0
+        for rfq_id in rfqs_overdue():
+            try:
+                outcome = rfq_settle(rfq_id=rfq_id)
+            except Exception:  # one broken RFQ must not stop the sweep for the others
+                logger.exception("Settling RFQ %s failed", rfq_id)
+                continue
+            settled += outcome not in ("waiting", "nothing to do")
+        counts = alerts_respond(alert_ids=[*rfqs_due_alerts(), *recommendations_due()])
+        invitation_emails_retry()
+        return {**counts, "settled": settled}
+    finally:
+        cache.delete(SWEEP_LOCK)

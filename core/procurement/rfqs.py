@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Case, Exists, OuterRef, When
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertStatus, RuleCode
+from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertPolicy, AlertStatus, RuleCode
 from core.alerts.policies import Effective, PolicyBook
 from core.procurement.models import (
     OPEN_RFQ_STATUSES,
@@ -64,7 +64,7 @@ def replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
     lead_time = int(inputs["lead_time_days"])
     reorder_point = float(inputs["reorder_point"])
     target = reorder_point + ads * lead_time
-    quantity = max(1, math.ceil(target - available - int(inputs.get("in_transit") or 0)))
+    quantity = math.ceil(target - available - int(inputs.get("in_transit") or 0))
     days_left = math.floor(max(available, 0) / ads) if ads > 0 else lead_time
     needed_by = today + timedelta(days=days_left)
     basis = {
@@ -166,6 +166,11 @@ def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
     now = timezone.now()
     today = now.date()
     quantity, needed_by, basis = replenishment(alert.inputs, today)
+    if quantity <= 0:
+        _hold(
+            alert, "No RFQ: stock in transit already reaches the order-up-to level.", order_up_to=basis["order_up_to"]
+        )
+        return None
     response_hours = float(policy.parameters["rfq_response_hours"])
     rfq = Rfq(
         tenant_id=alert.tenant_id,
@@ -219,7 +224,9 @@ def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
 
 
 def invitations_per_round(rfq: Rfq, limits: ProcurementLimits) -> int:
-    return max(1, min(int(rfq.basis.get("invitations_per_round", 5)), limits.invitations_per_rfq))
+    """The round's invitations: the policy's per round, within what the tenant's limit leaves."""
+    already = RfqInvitation.objects.filter(rfq=rfq).count()
+    return max(0, min(int(rfq.basis.get("invitations_per_round", 5)), limits.invitations_per_rfq - already))
 
 
 def _offers(rfq: Rfq) -> list[SupplierOffer]:
@@ -235,18 +242,22 @@ def _offers(rfq: Rfq) -> list[SupplierOffer]:
 def invitations_send(*, rfq: Rfq, wanted: int, today: date) -> list[RfqInvitation]:
     """Invite the next ``wanted`` backups that can make it; record the ones skipped and why."""
     able, skipped = candidates_rank(offers=_offers(rfq), quantity=rfq.quantity, needed_by=rfq.needed_by, today=today)
+    wanted = max(0, wanted)
     chosen: list[Candidate] = able[:wanted]
     left_out = [
         {
             "supplier_id": str(c.offer.supplier_id),
             "supplier": c.offer.supplier.name,
-            "reason": "ranked below the "
-            f"{wanted} invited (landed cost {c.landed_unit_cost} a unit, reliability {c.offer.reliability})",
+            "reason": f"ranked below the {wanted} invited this round (landed cost {c.landed_unit_cost} a unit, "
+            f"reliability {c.offer.reliability})",
         }
         for c in able[wanted:]
     ]
+    # The list says why each supplier is not (yet) invited: this round's reasons replace older ones.
+    invited_now = {str(c.offer.supplier_id) for c in chosen}
+    decided_now = {x["supplier_id"] for x in skipped + left_out} | invited_now
     rfq.skipped = [
-        *[s for s in rfq.skipped if s["supplier_id"] not in {x["supplier_id"] for x in skipped}],
+        *[s for s in rfq.skipped if s["supplier_id"] not in decided_now],
         *[{**s, "round": rfq.round} for s in skipped + left_out],
     ]
     rfq.save(update_fields=["skipped", "updated_at"])
@@ -330,13 +341,41 @@ def invitation_emails_send(*, invitation_ids: list) -> int:
     return sent
 
 
-def rfqs_due_alerts(*, limit: int = 500) -> QuerySet[Alert]:
-    """Active stock-out alerts with no RFQ yet (the grade check per policy follows in the service)."""
-    return (
+def rfqs_due_alerts(*, limit: int = 500) -> list:
+    """Active stock-out alerts at a grade some policy sends RFQs at, with no RFQ yet and none open
+    on their position; red first, oldest first. The per-SKU grade check follows in the service."""
+    configured = set(
+        AlertPolicy.objects.filter(rule=RuleCode.STOCK_OUT_RISK, parameters__has_key="rfq_grade").values_list(
+            "parameters__rfq_grade", flat=True
+        )
+    )
+    lowest = min(GRADE_RANK[grade] for grade in {*configured, "red"} if grade in GRADE_RANK)
+    grades = [grade for grade, rank in GRADE_RANK.items() if rank >= lowest]
+    open_here = Rfq.objects.filter(
+        tenant_id=OuterRef("tenant_id"),
+        sku_id=OuterRef("sku_id"),
+        warehouse_id=OuterRef("warehouse_id"),
+        status__in=OPEN_RFQ_STATUSES,
+    )
+    return list(
         Alert.objects.filter(
-            active=True, rule=RuleCode.STOCK_OUT_RISK, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+            active=True,
+            rule=RuleCode.STOCK_OUT_RISK,
+            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+            grade__in=grades,
         )
         .filter(rfqs__isnull=True)
-        .order_by("created_at")
+        .exclude(Exists(open_here))
+        .order_by(Case(When(grade="red", then=0), default=1), "created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def invitation_emails_retry(*, limit: int = 200) -> int:
+    """Invitations of open RFQs whose email failed (a mail server down): try once more each sweep."""
+    ids = list(
+        RfqInvitation.objects.filter(
+            emailed_at__isnull=True, rfq__status__in=OPEN_RFQ_STATUSES, supplier__contact_email__gt=""
+        ).values_list("pk", flat=True)[:limit]
+    )
+    return invitation_emails_send(invitation_ids=ids) if ids else 0

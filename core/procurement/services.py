@@ -56,19 +56,15 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
     codes = {offer["sku"] for offer in offers if isinstance(offer.get("sku"), str)}
     ids_by_code = dict(Sku.objects.filter(tenant=tenant, code__in=codes).values_list("code", "id")) if codes else {}
     problems: list[str] = []
-    by_id = []
+    numbered: list[tuple[int, SupplierOffer]] = []
+    seen: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
     for number, offer in enumerate(offers, start=1):
         if "sku" in offer:
             code = offer["sku"]
             if code not in ids_by_code:
                 problems.append(f"offer {number}: no SKU with code {code!r} in this tenant")
                 continue
-            offer = {**{k: v for k, v in offer.items() if k != "sku"}, "sku_id": ids_by_code.get(code)}
-        by_id.append(offer)
-    offers = by_id
-    numbered: list[tuple[int, SupplierOffer]] = []
-    seen: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
-    for number, offer in enumerate(offers, start=1):
+            offer = {**{k: v for k, v in offer.items() if k != "sku"}, "sku_id": ids_by_code[code]}
         unknown = set(offer) - OFFER_REQUIRED - set(OFFER_OPTIONAL)
         missing = OFFER_REQUIRED - set(offer)
         if unknown or missing:

@@ -17,6 +17,7 @@ from core.inventory.models import Position
 from core.procurement.awards import rfq_settle
 from core.procurement.models import PurchaseOrder, Rfq, RfqInvitation, SupplierOffer
 from core.procurement.responses import responses_sweep
+from core.procurement.rfqs import rfqs_due_alerts
 from core.webhooks.models import OutboxEvent
 from tenants import services
 from tests.inventory.conftest import ts
@@ -229,3 +230,62 @@ def test_the_hourly_limit_holds_the_rfq_and_the_alert_says_so(shortage):
     ok(world.admin.client.patch(url(world, "procurement-limits/"), {"rfqs_per_hour": 5}, format="json"))
     responses_sweep()  # the hour frees up (here: the limit rises); the sweep opens it
     assert Rfq.objects.filter(tenant=world.tenant, alert=alert).count() == 1
+
+
+def test_an_rfq_whose_alert_resolves_is_cancelled_not_awarded(opened):
+    world, rfq = opened.world, the_rfq(opened)
+    ok(quote(opened.suppliers["quick"], world, rfq["id"]), 201)
+    # The primary delivers after all: 1,000 units land, the stock-out alert resolves itself.
+    pushed(
+        world,
+        "movements",
+        [
+            {
+                "kind": "receipt",
+                "sku": "S",
+                "warehouse": "W",
+                "quantity": 1000,
+                "occurred_at": ts(0, hour=0),
+                "external_ref": "primary-came",
+            }
+        ],
+    )
+    evaluate(world)
+    respond(world)
+    settled = the_rfq(opened)
+    assert settled["status"] == "cancelled"
+    assert "resolved or was dismissed" in settled["closed_reason"]
+    assert Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code="W").in_transit == 0
+    assert procurement_settle(rfq["id"]) == "nothing to do"
+
+
+def test_the_second_round_stays_within_the_tenants_invitation_limit(shop):
+    world = shop
+    backup_suppliers(world, names=("quick", "cheap"))
+    ok(world.admin.client.patch(url(world, "procurement-limits/"), {"invitations_per_rfq": 1}, format="json"))
+    short_stock(world)
+    evaluate(world)
+    respond(world)
+    rfq = Rfq.objects.get(tenant=world.tenant)
+    assert RfqInvitation.objects.filter(rfq=rfq).count() == 1
+    assert rfq_settle(rfq_id=rfq.pk, now=timezone.now() + timedelta(hours=25)) == "unanswered"
+    assert RfqInvitation.objects.filter(rfq=rfq).count() == 1
+
+
+def test_the_sweep_leaves_stock_out_alerts_below_the_rfq_grade_alone(shortage):
+    world = shortage.world
+    # Bands so wide that 50 % short of the lead time is only yellow: below the red RFQ grade.
+    ok(
+        world.admin.client.post(
+            url(world, "alert-policies/"),
+            {"rule": "stock_out_risk", "bands": {"yellow": 0.1, "orange": 0.8, "red": 0.9}},
+            format="json",
+        ),
+        201,
+    )
+    evaluate(world)
+    alert = Alert.objects.get(tenant=world.tenant, rule="stock_out_risk", active=True)
+    assert alert.grade == "yellow"
+    assert str(alert.pk) not in [str(i) for i in rfqs_due_alerts()]
+    responses_sweep()
+    assert not Rfq.objects.filter(tenant=world.tenant).exists()

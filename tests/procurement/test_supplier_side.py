@@ -110,7 +110,10 @@ def test_under_the_manual_rule_the_planner_awards_and_may_cancel_another(opened)
     assert error(opened.suppliers["quick"].client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), {}), 403)
     assert error(world.analyst.client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), {}), 403)
     unknown = {"quote_id": "00000000-0000-0000-0000-000000000000"}
-    assert error(world.planner.client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), unknown, format="json"), 409)
+    unknown_quote = error(
+        world.planner.client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), unknown, format="json"), 400
+    )
+    assert unknown_quote["fields"] == {"quote_id": ["No such quote on this RFQ."]}
     body = {"quote_id": slow_but_chosen["id"]}
     awarded = ok(world.planner.client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), body, format="json"))
     assert (awarded["status"], awarded["awarded_quote_id"]) == ("awarded", slow_but_chosen["id"])
@@ -162,3 +165,22 @@ def test_rfq_events_reach_the_addressed_supplier_and_the_tenant_never_another_su
         "slow": [],  # offers the SKU, was not invited: hears nothing
         "staff": ["rfq.invited", "rfq.invited", "rfq.quoted"],  # quotes are the tenant's business only
     }
+
+
+def test_a_quote_for_more_than_asked_orders_what_was_asked(opened):
+    world = opened.world
+    ok(quote(opened.suppliers["quick"], world, opened.rfq_id, unit_price="0.90", quantity=50_000_000), 201)
+    ok(quote(opened.suppliers["cheap"], world, opened.rfq_id, unit_price="1.50", quantity=160), 201)
+    assert procurement_settle(opened.rfq_id) == "awarded"
+    rfq = ok(world.admin.client.get(url(world, f"rfqs/{opened.rfq_id}/")))
+    assert rfq["purchase_order"]["quantity"] == 150  # the invitation's quantity, not the quote's
+
+
+def test_suppliers_do_not_see_the_tenants_responses_on_an_alert_timeline(opened):
+    world = opened.world
+    alert_id = str(Rfq.objects.get(pk=opened.rfq_id).alert_id)
+    staff_kinds = [e["kind"] for e in ok(world.admin.client.get(url(world, f"alerts/{alert_id}/")))["timeline"]]
+    assert "rfq_opened" in staff_kinds
+    for caller in (world.supplier, opened.suppliers["cheap"], opened.suppliers["slow"]):
+        timeline = ok(caller.client.get(url(world, f"alerts/{alert_id}/")))["timeline"]
+        assert [e["kind"] for e in timeline] == [k for k in staff_kinds if k not in ("rfq_opened", "response_held")]
