@@ -9,4 +9,5 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.alerts.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.webhooks.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.procurement.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.transfers.urls")),
 ]

@@ -17,6 +17,7 @@ QUEUES = {
     "ingestion": "post-processing of bulk pushes",
     "webhooks": "outbound webhook deliveries",
     "procurement": "RFQs, quotes settling, playbook records",
+    "transfers": "system transfer plans",
 }
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
@@ -24,6 +25,7 @@ TASK_ROUTES = {
     "tripline.ingestion.*": {"queue": "ingestion"},
     "tripline.webhooks.*": {"queue": "webhooks"},
     "tripline.procurement.*": {"queue": "procurement"},
+    "tripline.transfers.*": {"queue": "transfers"},
 }
 
 LONGEST = settings.CELERY_LONGEST_TASK_SECONDS

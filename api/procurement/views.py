@@ -25,6 +25,7 @@ from core.procurement.models import (
     SupplierOffer,
 )
 from core.procurement.rfqs import limits_for
+from core.transfers import services as transfer_services
 from tenants.models import PartnerKind
 
 SUPPLIER = frozenset({PartnerKind.SUPPLIER})
@@ -305,9 +306,14 @@ class RecommendationDecisionView(TenantScopedView):
         record = selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
         data = s.DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        record = recommendations.recommendation_decide(
-            recommendation=record, actor=self.principal, accept=self.accept, note=data.validated_data["note"]
-        )
+        note = data.validated_data["note"]
+        if self.accept:
+            # An accepted transfer proposal becomes an approved transfer request in the same step.
+            record = transfer_services.recommendation_accept(recommendation=record, actor=self.principal, note=note)
+        else:
+            record = recommendations.recommendation_decide(
+                recommendation=record, actor=self.principal, accept=False, note=note
+            )
         return Response(
             s.RecommendationOutput(
                 selectors.recommendation_get(principal=self.principal, recommendation_id=record.pk)

@@ -105,6 +105,27 @@ class RecommendationEventData(serializers.Serializer):
     summary = serializers.CharField()
 
 
+class TransferEventData(serializers.Serializer):
+    transfer_id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    sku = serializers.CharField()
+    source = serializers.CharField()
+    destination = serializers.CharField(allow_null=True)
+    destination_location = serializers.CharField(allow_null=True)
+    quantity = serializers.IntegerField()
+    approval = serializers.CharField(required=False, help_text="transfer.approved: person, policy or plan.")
+    note = serializers.CharField(required=False)
+
+
+class PlanEventData(serializers.Serializer):
+    plan_id = serializers.UUIDField()
+    moves = serializers.IntegerField()
+    units = serializers.IntegerField()
+    transport_cost = serializers.DecimalField(max_digits=16, decimal_places=4)
+    units_short = serializers.IntegerField()
+
+
 class PingEventData(serializers.Serializer):
     endpoint_id = serializers.UUIDField()
 
@@ -145,4 +166,11 @@ RFQ_UNANSWERED = _webhook("rfq.unanswered", RfqUnansweredData, "No usable quote 
 RECOMMENDATION_PROPOSED = _webhook(
     "recommendation.proposed", RecommendationEventData, "A markdown, clearance or transfer awaits a planner."
 )
+TRANSFER_REQUESTED = _webhook("transfer.requested", TransferEventData, "A transfer was requested.")
+TRANSFER_APPROVED = _webhook("transfer.approved", TransferEventData, "Approved: reserved at the source.")
+TRANSFER_REJECTED = _webhook("transfer.rejected", TransferEventData, "A transfer request was rejected.")
+TRANSFER_SHIPPED = _webhook("transfer.shipped", TransferEventData, "The transfer left the source: in transit.")
+TRANSFER_RECEIVED = _webhook("transfer.received", TransferEventData, "The transfer landed at its destination.")
+TRANSFER_CANCELLED = _webhook("transfer.cancelled", TransferEventData, "Cancelled; a reservation is released.")
+TRANSFER_PLAN_COMPLETED = _webhook("transfer_plan.completed", PlanEventData, "A transfer plan is ready (tenant only).")
 WEBHOOK_PING = _webhook("webhook.ping", PingEventData, "Sent by webhook-endpoints/{id}/test/.")

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from guardian.models import GroupObjectPermission
 
 from core.demo.synthetic import DayBatch, DemoPlan
 from core.inventory import master_ingestion
 from core.inventory.grants import warehouse_grant
 from core.inventory.ingestion import BatchRejected, IngestResult, movement_rows_parse, movements_ingest
-from core.inventory.models import Anomaly, Movement, Position, Sku, Warehouse
+from core.inventory.models import Anomaly, Movement, Position, Sku, Warehouse, WarehouseGroupObjectPermission
 from core.procurement.models import SupplierOffer
 from core.procurement.services import supplier_offers_upsert
 from tenants import services
@@ -133,7 +131,6 @@ def _chunks(days: Iterable[DayBatch]) -> Iterator[tuple[int, list[dict]]]:
 
 
 def demo_dataset_summary(*, tenant: Tenant) -> LoadSummary:
-    warehouse_type = ContentType.objects.get_for_model(Warehouse)
     return LoadSummary(
         warehouses=Warehouse.objects.filter(tenant=tenant).count(),
         skus=Sku.objects.filter(tenant=tenant).count(),
@@ -147,7 +144,7 @@ def demo_dataset_summary(*, tenant: Tenant) -> LoadSummary:
             .order_by("reason")
         },
         offers=SupplierOffer.objects.filter(tenant=tenant).count(),
-        grants=GroupObjectPermission.objects.filter(
-            group__partner__tenant=tenant, content_type=warehouse_type, permission__codename="view_warehouse"
+        grants=WarehouseGroupObjectPermission.objects.filter(
+            group__partner__tenant=tenant, permission__codename="view_warehouse"
         ).count(),
     )

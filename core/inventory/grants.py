@@ -1,7 +1,9 @@
 """Which warehouses a distributor sees: guardian object permissions held by the partner's group.
 
 The grant hangs off the partner's group rather than a user, so every key of the partner sees the
-same warehouses, and deleting the partner (and with it the group) takes its grants along.
+same warehouses, and deleting the partner (and with it the group) takes its grants along. A grant
+is ``view_warehouse`` (stock as bands: available, low, out) and, for exact quantities, also
+``view_warehouse_quantities``; both live in the direct foreign-key table of warehouses.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
-from guardian.shortcuts import assign_perm, get_objects_for_group
+from django.db.models import Exists, OuterRef, QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_group, remove_perm
 
-from core.inventory.models import Warehouse
+from core.inventory.models import Warehouse, WarehouseGroupObjectPermission
 from tenants.models import Partner, PartnerKind
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
 
 WAREHOUSE_VIEW = "inventory.view_warehouse"
+WAREHOUSE_QUANTITIES = "inventory.view_warehouse_quantities"
+GRANT_MODES = ("exact", "bands")
 
 
 @dataclass(frozen=True)
@@ -50,16 +54,26 @@ def partner_scope(partner: Partner | None) -> PartnerScope:
     return PartnerScope(warehouses=granted.values("id"))
 
 
-@transaction.atomic
-def warehouse_grant(*, partner: Partner, warehouses: Iterable[Warehouse], actor: Principal | str = SYSTEM_ACTOR) -> int:
-    """Let a distributor see these warehouses of its tenant; answer how many grants are new.
-
-    Granting again what is granted already is a no-op, so a regional grant can be re-run.
-    """
+def _distributor(partner: Partner) -> None:
     if partner.kind != PartnerKind.DISTRIBUTOR:
         raise ValidationError(
             {"partner": f"Only a distributor is granted warehouses; this partner is a {partner.kind}."}
         )
+
+
+@transaction.atomic
+def warehouse_grant(
+    *,
+    partner: Partner,
+    warehouses: Iterable[Warehouse],
+    quantities: str = "exact",
+    actor: Principal | str = SYSTEM_ACTOR,
+) -> int:
+    """Let a distributor see these warehouses of its tenant, with exact quantities or as bands;
+    answer how many warehouses are newly granted. Granting again sets the mode; nothing else."""
+    _distributor(partner)
+    if quantities not in GRANT_MODES:
+        raise ValidationError({"quantities": f"One of: {', '.join(GRANT_MODES)}."})
     warehouses = list(warehouses)
     foreign = sorted(w.code for w in warehouses if w.tenant_id != partner.tenant_id)
     if foreign:
@@ -67,11 +81,42 @@ def warehouse_grant(*, partner: Partner, warehouses: Iterable[Warehouse], actor:
     if not warehouses:
         return 0
     created = assign_perm(WAREHOUSE_VIEW, partner.group, warehouses)
+    if quantities == "exact":
+        assign_perm(WAREHOUSE_QUANTITIES, partner.group, warehouses)
+    else:
+        remove_perm(WAREHOUSE_QUANTITIES, partner.group, Warehouse.objects.filter(pk__in=[w.pk for w in warehouses]))
     audit_record(
         tenant=partner.tenant,
         actor=actor,
         action="warehouses.granted",
         target=partner,
-        data={"warehouses": sorted(w.code for w in warehouses), "new": len(created)},
+        data={"warehouses": sorted(w.code for w in warehouses), "quantities": quantities, "new": len(created)},
     )
     return len(created)
+
+
+@transaction.atomic
+def warehouse_revoke(*, partner: Partner, warehouse: Warehouse, actor: Principal | str = SYSTEM_ACTOR) -> bool:
+    """Take a warehouse back from a distributor; answer whether it had been granted."""
+    _distributor(partner)
+    deleted, _ = WarehouseGroupObjectPermission.objects.filter(group=partner.group, content_object=warehouse).delete()
+    audit_record(
+        tenant=partner.tenant,
+        actor=actor,
+        action="warehouses.revoked",
+        target=partner,
+        data={"warehouse": warehouse.code, "was_granted": bool(deleted)},
+    )
+    return bool(deleted)
+
+
+def warehouse_grants(*, partner: Partner) -> QuerySet[Warehouse]:
+    """The partner's granted warehouses, each with ``exact`` (sees quantities) annotated."""
+    _distributor(partner)
+    direct = WarehouseGroupObjectPermission.objects.filter(group=partner.group, content_object=OuterRef("pk"))
+    return (
+        Warehouse.objects.filter(tenant_id=partner.tenant_id)
+        .filter(Exists(direct.filter(permission__codename="view_warehouse")))
+        .annotate(exact=Exists(direct.filter(permission__codename="view_warehouse_quantities")))
+        .order_by("region", "code")
+    )

@@ -8,6 +8,7 @@ index is paid for on every ingested line.
 
 from django.db import models
 from django.db.models import F, Q
+from guardian.models import GroupObjectPermissionBase
 
 from core.base_models import TimestampedModel
 from tenants.models import Tenant
@@ -52,9 +53,21 @@ class Warehouse(TimestampedModel):
     class Meta(TimestampedModel.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="warehouse_unique_code")]
         indexes = [models.Index(fields=["tenant", "region"], name="warehouse_tenant_region")]
+        # A distributor granted only view_warehouse sees stock as bands (available, low, out).
+        permissions = [("view_warehouse_quantities", "Can see exact stock quantities of the warehouse")]
 
     def __str__(self) -> str:
         return self.code
+
+
+class WarehouseGroupObjectPermission(GroupObjectPermissionBase):
+    """Guardian's direct-FK table for warehouse grants: the shared stock view filters by a join on
+    it, not by the generic table's text object ids."""
+
+    content_object = models.ForeignKey(Warehouse, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
 
 
 class Category(TimestampedModel):

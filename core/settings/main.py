@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tenants",
     "core.inventory",
     "core.procurement",
+    "core.transfers",
     "core.alerts",
     "core.webhooks",
     "core.demo",
@@ -223,6 +224,13 @@ SPECTACULAR_SETTINGS = {
             "RFQ_CLOSED",
             "RFQ_UNANSWERED",
             "RECOMMENDATION_PROPOSED",
+            "TRANSFER_REQUESTED",
+            "TRANSFER_APPROVED",
+            "TRANSFER_REJECTED",
+            "TRANSFER_SHIPPED",
+            "TRANSFER_RECEIVED",
+            "TRANSFER_CANCELLED",
+            "TRANSFER_PLAN_COMPLETED",
             "WEBHOOK_PING",
         )
     ],
@@ -257,6 +265,12 @@ SPECTACULAR_SETTINGS = {
         "RecommendationStatusEnum": "core.procurement.models.RecommendationStatus",
         "RecommendationKindEnum": "core.procurement.models.RecommendationKind",
         "AwardRuleEnum": "core.procurement.models.AwardRule",
+        "TransferStatusEnum": "core.transfers.models.TransferStatus",
+        "TransferLineKindEnum": "core.transfers.models.LineKind",
+        "TransferApprovalEnum": "core.transfers.models.Approval",
+        "MoveStatusEnum": "core.transfers.models.MoveStatus",
+        "StockBandEnum": ["available", "low", "out"],
+        "GrantQuantitiesEnum": ["exact", "bands"],
     },
 }
 
@@ -312,6 +326,7 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".tripline" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds: a hanging mail server must not hold a worker
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tripline@localhost")
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -38,6 +38,12 @@ EVENT_TYPES: dict[str, str] = {
     "rfq.unanswered": "to the tenant: RFQ id, rounds tried, and why no quote could be awarded",
     "recommendation.proposed": "to the tenant: recommendation id, kind (markdown, clearance, transfer), alert id, "
     "SKU and warehouse codes, the summary",
+    **{
+        f"transfer.{step}": f"to the requesting distributor and the tenant: the transfer {step}, with its id and "
+        "reference, status, SKU, source, destination, quantity"
+        for step in ("requested", "approved", "rejected", "shipped", "received", "cancelled")
+    },
+    "transfer_plan.completed": "to the tenant: plan id, moves, units, cost and what demand it leaves short",
     "webhook.ping": "the endpoint id: sent by webhook-endpoints/{id}/test/",
 }
 

@@ -11,6 +11,7 @@ from core.inventory.grants import partner_scope
 from core.task_requests import task_request
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import RELAY_PENDING_KEY
+from tenants.models import PartnerKind
 
 DELIVER_TASK = "tripline.webhooks.deliver"
 
@@ -25,8 +26,11 @@ def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
 
 def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
     if event.staff_only or event.recipient_id is not None:
-        # Addressed events: the tenant's own endpoints hear all of them, a partner only its own.
-        return endpoint.partner_id is None or (not event.staff_only and endpoint.partner_id == event.recipient_id)
+        # Addressed events: the tenant's own endpoints (and its ERP's) hear all of them, another
+        # partner only those addressed to it.
+        if endpoint.partner_id is None or endpoint.partner.kind == PartnerKind.ERP:
+            return True
+        return not event.staff_only and endpoint.partner_id == event.recipient_id
     skus, warehouses = grants
     if skus is not None:
         return event.sku_id is not None and event.sku_id in skus

@@ -32,8 +32,11 @@ from core.procurement.models import Quote, Recommendation, Rfq, RfqInvitation, S
 from core.procurement.recommendations import recommendations_sync
 from core.procurement.rfqs import RFQ_VIEW
 from core.procurement.services import supplier_offers_upsert
+from core.transfers.models import TransferPlan
+from core.transfers.services import transfer_lane_set, transfer_request_create
 from core.webhooks.services import endpoint_create, endpoint_test
 from tenants.models import ApiKey
+from tenants.principals import Principal
 
 if TYPE_CHECKING:
     from tests.conftest import TenantWorld
@@ -253,6 +256,29 @@ def _recommendation_id(world: TenantWorld, route: str) -> object:
     return world.recommendation_id
 
 
+def _transferring(world: TenantWorld) -> TenantWorld:
+    """Once per world: a transfer request out of the world's warehouse, a lane and a finished plan."""
+    if not hasattr(world, "transfer_id"):
+        staff = Principal(tenant=world.tenant, user=world.admin.user, role="admin")
+        transfer = transfer_request_create(
+            principal=staff,
+            tenant=world.tenant,
+            sku=world.sku.code,
+            source=world.warehouse.code,
+            destination_location="distributor yard",
+            quantity=1,
+        )
+        other = master_services.warehouse_create(
+            tenant=world.tenant, code="WH-2", name="Second", region="south", kind="store"
+        )
+        lane = transfer_lane_set(
+            tenant=world.tenant, actor=staff, source=world.warehouse.code, destination=other.code, cost_per_unit_km=1
+        )
+        plan = TransferPlan.objects.create(tenant=world.tenant, requested_by="fixture", status="succeeded")
+        world.transfer_id, world.lane_id, world.plan_id = transfer.id, lane.id, plan.id
+    return world
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
@@ -270,6 +296,9 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "rfq_id": lambda world, route: _procured(world).rfq_id,
     "quote_id": lambda world, route: _procured(world).quote_id,
     "recommendation_id": _recommendation_id,
+    "transfer_id": lambda world, route: _transferring(world).transfer_id,
+    "lane_id": lambda world, route: _transferring(world).lane_id,
+    "plan_id": lambda world, route: _transferring(world).plan_id,
 }
 
 

@@ -1,0 +1,266 @@
+"""System transfer plans: started over the API, computed on the worker, accepted move by move."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
+from core.alerts.policies import PolicyBook
+from core.exceptions import Conflict
+from core.inventory.models import Position, Sku, Warehouse
+from core.task_requests import task_request
+from core.transfers.models import (
+    Approval,
+    MoveStatus,
+    PlanStatus,
+    TransferLane,
+    TransferPlan,
+    TransferPlanMove,
+    TransferRequest,
+)
+from core.transfers.planning import Node, Problem, Solution, greedy_plan, optimal_plan, problem_build
+from core.transfers.services import policy_for, transfer_request_create
+from core.webhooks.outbox import Event, outbox_emit
+from tenants.models import Tenant
+from tenants.principals import Principal
+from tenants.services import audit_record
+
+PLAN_TASK = "tripline.transfers.plan"
+SOURCE_RULES = (RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING)
+COVER_KEPT_DAYS = 28  # a source keeps four weeks of its own sales
+
+
+@transaction.atomic
+def plan_start(*, tenant: Tenant, actor: Principal) -> TransferPlan:
+    plan = TransferPlan.objects.create(tenant=tenant, requested_by=actor.describe())
+    audit_record(tenant=tenant, actor=actor, action="transfer_plan.started", target=plan, data={})
+    transaction.on_commit(lambda: task_request(PLAN_TASK, args=[str(plan.pk)]), robust=True)
+    return plan
+
+
+def problem_load(tenant: Tenant) -> Problem:
+    """Sources, sinks and arcs of the tenant's open alerts, in a handful of set-based queries."""
+    alerts = (
+        Alert.objects.filter(
+            tenant=tenant,
+            active=True,
+            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+            rule__in=(*SOURCE_RULES, RuleCode.STOCK_OUT_RISK),
+        )
+        .order_by("position_id", "rule")
+        .values_list("pk", "rule", "position_id", "sku_id", "warehouse_id", "inputs")
+    )
+    by_position: dict[int, dict] = {}
+    for alert_id, rule, position_id, sku_id, warehouse_id, inputs in alerts:
+        role = "sink" if rule == RuleCode.STOCK_OUT_RISK else "source"
+        entry = by_position.setdefault(position_id, {"sku": sku_id, "warehouse": warehouse_id})
+        entry.setdefault(role, (alert_id, inputs))
+    positions = {
+        row[0]: row[1:]
+        for row in Position.objects.filter(pk__in=list(by_position)).values_list(
+            "pk", "on_hand", "reserved", "in_transit"
+        )
+    }
+    readings = {
+        row[0]: row[1:]
+        for row in IndicatorReading.objects.filter(position_id__in=list(by_position)).values_list(
+            "position_id", "ads_28", "safety_stock_service", "safety_stock_cover"
+        )
+    }
+    skus = {
+        row[0]: row[1:] for row in Sku.objects.filter(tenant=tenant).values_list("pk", "category_id", "velocity_class")
+    }
+    book = PolicyBook(tenant)
+    sources, sinks = [], []
+    for position_id, entry in by_position.items():
+        on_hand, reserved, in_transit = positions[position_id]
+        available = on_hand - reserved
+        if "sink" in entry:
+            alert_id, inputs = entry["sink"]
+            ads, lead = float(inputs["ads_28"]), float(inputs["lead_time_days"])
+            need = math.ceil(float(inputs["reorder_point"]) + ads * lead - available - in_transit)
+            if need > 0:
+                sinks.append(Node(position_id, entry["sku"], entry["warehouse"], need, alert_id))
+        elif "source" in entry and position_id in readings:
+            alert_id, _ = entry["source"]
+            ads, safety_service, safety_cover = readings[position_id]
+            category, velocity = skus[entry["sku"]]
+            method = book.effective(
+                RuleCode.STOCK_OUT_RISK, sku_id=entry["sku"], category_id=category, velocity_class=velocity
+            ).parameters["safety_stock_method"]
+            safety = safety_cover if method == "cover" else safety_service
+            give = min(math.floor(available - safety), available - math.ceil(ads * COVER_KEPT_DAYS))
+            if give > 0:
+                sources.append(Node(position_id, entry["sku"], entry["warehouse"], give, alert_id))
+    policy = policy_for(tenant)
+    coordinates = {
+        pk: (float(lat) if lat is not None else None, float(lon) if lon is not None else None)
+        for pk, lat, lon in Warehouse.objects.filter(tenant=tenant).values_list("pk", "latitude", "longitude")
+    }
+    lanes = {
+        (source, destination): float(rate)
+        for source, destination, rate in TransferLane.objects.filter(tenant=tenant).values_list(
+            "source_id", "destination_id", "cost_per_unit_km"
+        )
+    }
+    return problem_build(
+        sources=sources,
+        sinks=sinks,
+        coordinates=coordinates,
+        cost_per_unit_km=float(policy.cost_per_unit_km),
+        lanes=lanes,
+        shortage_penalty=float(policy.shortage_penalty_per_unit),
+    )
+
+
+def _claim(plan_id: object) -> TransferPlan | None:
+    with transaction.atomic():
+        plan = TransferPlan.objects.select_for_update(skip_locked=True).filter(pk=plan_id).first()
+        if plan is None or plan.status != PlanStatus.QUEUED:
+            return None  # taken, finished, or gone: a retried task does nothing
+        plan.status, plan.started_at = PlanStatus.RUNNING, timezone.now()
+        plan.save(update_fields=["status", "started_at", "updated_at"])
+        return plan
+
+
+def plan_run(*, plan_id: object) -> TransferPlan | None:
+    """Compute a queued plan: load, solve, write its moves. A failure is recorded on the plan."""
+    plan = _claim(plan_id)
+    if plan is None:
+        return None
+    started = time.perf_counter()
+    try:
+        problem = problem_load(plan.tenant)
+        loaded = time.perf_counter()
+        solution = optimal_plan(problem)
+        baseline = greedy_plan(problem)
+        _write(plan, problem, solution, baseline, load_seconds=loaded - started, started=started)
+    except Exception as exc:
+        TransferPlan.objects.filter(pk=plan.pk).update(
+            status=PlanStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+        )
+        raise
+    plan.refresh_from_db()
+    return plan
+
+
+@transaction.atomic
+def _write(
+    plan: TransferPlan, problem: Problem, solution: Solution, baseline: Solution, *, load_seconds: float, started: float
+) -> None:
+    TransferPlanMove.objects.bulk_create(
+        [
+            TransferPlanMove(
+                tenant_id=plan.tenant_id,
+                plan=plan,
+                sku_id=move.source.sku_id,
+                source_id=move.source.warehouse_id,
+                destination_id=move.sink.warehouse_id,
+                quantity=move.quantity,
+                distance_km=round(move.distance_km, 1),
+                unit_cost=round(move.unit_cost, 4),
+                cost=round(move.cost, 4),
+                supply_alert_id=move.source.alert_id,
+                demand_alert_id=move.sink.alert_id,
+            )
+            for move in solution.moves
+        ],
+        batch_size=5000,
+    )
+    summary = {
+        "sources": len(problem.sources),
+        "sinks": len(problem.sinks),
+        "arcs": len(problem.arcs),
+        "moves": len(solution.moves),
+        "units": sum(move.quantity for move in solution.moves),
+        "demand_units": sum(sink.units for sink in problem.sinks),
+        "units_short": solution.units_short,
+        "transport_cost": round(solution.transport_cost, 4),
+        "shortage_cost": round(solution.shortage_cost, 4),
+        "objective": round(solution.objective, 4),
+        "greedy_objective": round(baseline.objective, 4),
+        "greedy_transport_cost": round(baseline.transport_cost, 4),
+        "greedy_units_short": baseline.units_short,
+        "load_seconds": round(load_seconds, 3),
+        "solver_seconds": round(solution.stats.get("solver_seconds", 0.0), 3),
+        "total_seconds": round(time.perf_counter() - started, 3),
+    }
+    plan.status, plan.summary, plan.finished_at = PlanStatus.SUCCEEDED, summary, timezone.now()
+    plan.save(update_fields=["status", "summary", "finished_at", "updated_at"])
+    outbox_emit(
+        [
+            Event(
+                tenant_id=plan.tenant_id,
+                type="transfer_plan.completed",
+                data={
+                    "plan_id": str(plan.pk),
+                    "moves": summary["moves"],
+                    "units": summary["units"],
+                    "transport_cost": str(summary["transport_cost"]),
+                    "units_short": summary["units_short"],
+                },
+                staff_only=True,
+            )
+        ]
+    )
+
+
+@transaction.atomic
+def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | None = None) -> list[TransferRequest]:
+    """Turn the chosen moves (all proposed ones when none are named) into approved transfer requests.
+
+    All or nothing: if a source can no longer spare a move's units, nothing is accepted and the
+    answer names the move.
+    """
+    plan = TransferPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.SUCCEEDED:
+        raise Conflict(f"This plan is {plan.status}; only a finished plan's moves can be accepted.")
+    moves = (
+        TransferPlanMove.objects.select_for_update(of=("self",))
+        .filter(plan=plan)
+        .select_related("sku", "source", "destination")
+    )
+    if move_ids is not None:
+        moves = moves.filter(pk__in=move_ids)
+        missing = set(move_ids) - {move.pk for move in moves}
+        if missing:
+            raise Conflict(f"No move {sorted(missing)[:10]} in this plan.")
+    moves = list(moves.order_by("pk"))
+    taken = [move.pk for move in moves if move.status != MoveStatus.PROPOSED]
+    if taken:
+        raise Conflict(f"Moves {taken[:10]} are accepted already.")
+    created = []
+    for move in moves:
+        try:
+            transfer = transfer_request_create(
+                principal=actor,
+                tenant=plan.tenant,
+                sku=move.sku.code,
+                source=move.source.code,
+                destination=move.destination.code,
+                quantity=move.quantity,
+                note=f"Move {move.pk} of transfer plan {plan.pk}",
+                approval=Approval.PLAN,
+                actor=actor,
+            )
+        except (Conflict, ValidationError) as exc:
+            why = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            raise Conflict(
+                f"Move {move.pk} ({move.quantity} x {move.sku.code} from {move.source.code}): {why}"
+            ) from None
+        move.status, move.transfer = MoveStatus.ACCEPTED, transfer
+        move.save(update_fields=["status", "transfer"])
+        created.append(transfer)
+    audit_record(
+        tenant=plan.tenant,
+        actor=actor,
+        action="transfer_plan.accepted",
+        target=plan,
+        data={"moves": [move.pk for move in moves]},
+    )
+    return created

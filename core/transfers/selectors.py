@@ -1,0 +1,92 @@
+"""Reads of transfers and plans, and the shared stock view, by who is asking.
+
+The shared stock view is one query: positions joined to their warehouse's grant rows in guardian's
+direct table for the distributor's group (and to their reading for the band), filtered and
+annotated in SQL; no per-row permission checks.
+"""
+
+from __future__ import annotations
+
+from django.db.models import BooleanField, Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+
+from core.exceptions import NotFound
+from core.inventory.models import Position, WarehouseGroupObjectPermission
+from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
+from core.transfers.services import policy_for
+from tenants.models import PartnerKind
+from tenants.principals import Principal
+
+
+def _distributor(principal: Principal) -> bool:
+    return principal.partner is not None and principal.partner.kind == PartnerKind.DISTRIBUTOR
+
+
+def shared_stock(*, principal: Principal) -> QuerySet[Position]:
+    """Positions the caller may see, with ``available``, ``exact`` (may see numbers) and ``band``."""
+    low_days = policy_for(principal.tenant).low_cover_days
+    positions = Position.objects.filter(tenant=principal.tenant).annotate(available=F("on_hand") - F("reserved"))
+    if _distributor(principal):
+        grants = WarehouseGroupObjectPermission.objects.filter(
+            group_id=principal.partner.group_id, content_object_id=OuterRef("warehouse_id")
+        )
+        positions = positions.filter(Exists(grants.filter(permission__codename="view_warehouse"))).annotate(
+            exact=Exists(grants.filter(permission__codename="view_warehouse_quantities"))
+        )
+    else:
+        positions = positions.annotate(exact=Value(True, output_field=BooleanField()))
+    return positions.annotate(
+        band=Case(
+            When(available__lte=0, then=Value("out")),
+            When(reading__days_of_cover__lt=low_days, then=Value("low")),
+            default=Value("available"),
+            output_field=CharField(),
+        )
+    ).select_related("sku", "warehouse")
+
+
+def shared_stock_regions(*, positions: QuerySet[Position]) -> QuerySet:
+    """Per region: warehouses, positions by band, and units available where quantities are granted."""
+    return (
+        positions.order_by()
+        .values("warehouse__region")
+        .annotate(
+            warehouses=Count("warehouse_id", distinct=True),
+            positions=Count("id"),
+            available_units=Sum("available", filter=Q(exact=True)),
+            exact_positions=Count("id", filter=Q(exact=True)),
+            band_available=Count("id", filter=Q(band="available")),
+            band_low=Count("id", filter=Q(band="low")),
+            band_out=Count("id", filter=Q(band="out")),
+        )
+        .order_by("warehouse__region")
+    )
+
+
+def transfer_list(*, principal: Principal) -> QuerySet[TransferRequest]:
+    """Staff and the ERP see the tenant's transfers; a distributor only its own requests."""
+    transfers = TransferRequest.objects.filter(tenant=principal.tenant).select_related("sku", "source", "destination")
+    if _distributor(principal):
+        transfers = transfers.filter(requester=principal.partner)
+    return transfers
+
+
+def transfer_get(*, principal: Principal, transfer_id: object) -> TransferRequest:
+    transfer = transfer_list(principal=principal).filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound
+    return transfer
+
+
+def plan_list(*, principal: Principal) -> QuerySet[TransferPlan]:
+    return TransferPlan.objects.filter(tenant=principal.tenant)
+
+
+def plan_get(*, principal: Principal, plan_id: object) -> TransferPlan:
+    plan = plan_list(principal=principal).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound
+    return plan
+
+
+def plan_moves(*, plan: TransferPlan) -> QuerySet[TransferPlanMove]:
+    return TransferPlanMove.objects.filter(plan=plan).select_related("sku", "source", "destination").order_by("id")

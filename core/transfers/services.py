@@ -1,0 +1,481 @@
+"""Transfer requests through their life: requested -> approved -> shipped -> received, or rejected,
+or cancelled. Every step locks the request, then the positions it touches in id order, writes its
+transfer lines (and the stock ledger's transfer_out / transfer_in where stock moves) and an outbox
+event, in one transaction.
+
+What a source can spare (README, Transfers): available - safety stock, the safety stock being the
+one the stock-out rule's policy uses for the SKU (service level or cover), from its latest
+reading. Approval reserves at the source; reserved never exceeds on hand (a database constraint),
+and ingestion refuses a sale that would take stock below what is reserved, so no unit is promised
+twice and available never goes below zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
+from core.alerts.policies import PolicyBook
+from core.alerts.triggers import positions_mark_dirty
+from core.exceptions import Conflict
+from core.inventory.grants import partner_scope
+from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
+from core.inventory.models import Movement, Position, Sku, Warehouse
+from core.transfers.models import (
+    Approval,
+    LineKind,
+    TransferLane,
+    TransferLine,
+    TransferPolicy,
+    TransferRequest,
+    TransferStatus,
+)
+from core.webhooks.outbox import Event, outbox_emit
+from tenants.models import PartnerKind, Tenant
+from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.services import audit_record
+
+LEDGER_SOURCE = "transfers"  # the stock ledger's source of the lines transfers write
+
+
+def policy_for(tenant: Tenant | object) -> TransferPolicy:
+    policy, _ = TransferPolicy.objects.get_or_create(tenant_id=getattr(tenant, "pk", tenant))
+    return policy
+
+
+@dataclass(frozen=True)
+class Spare:
+    available: int
+    safety_stock: float
+    method: str
+
+    @property
+    def units(self) -> int:
+        return max(0, int(self.available - self.safety_stock))
+
+
+def spare_of(position: Position) -> Spare:
+    """What the position can give away now: available less the policy's safety stock."""
+    sku = position.sku
+    method = (
+        PolicyBook(position.tenant)
+        .effective(
+            RuleCode.STOCK_OUT_RISK, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
+        )
+        .parameters["safety_stock_method"]
+    )
+    reading = IndicatorReading.objects.filter(position_id=position.pk).first()
+    safety = 0.0
+    if reading is not None:
+        safety = reading.safety_stock_cover if method == "cover" else reading.safety_stock_service
+    return Spare(available=position.on_hand - position.reserved, safety_stock=round(safety, 2), method=method)
+
+
+def _actor_name(actor: Principal | str) -> str:
+    return actor.describe() if isinstance(actor, Principal) else actor
+
+
+def _line(transfer: TransferRequest, kind: str, quantity: int, actor: Principal | str, **extra: object) -> None:
+    TransferLine.objects.create(
+        tenant_id=transfer.tenant_id,
+        transfer=transfer,
+        kind=kind,
+        quantity=quantity,
+        actor=_actor_name(actor),
+        created_at=timezone.now(),
+        **extra,
+    )
+
+
+def _announce(transfer: TransferRequest, what: str, **data: object) -> None:
+    """``transfer.<what>`` to the requester's endpoints and the tenant's own, never to other partners."""
+    outbox_emit(
+        [
+            Event(
+                tenant_id=transfer.tenant_id,
+                type=f"transfer.{what}",
+                data={
+                    "transfer_id": str(transfer.pk),
+                    "reference": transfer.reference,
+                    "status": transfer.status,
+                    "sku": transfer.sku.code,
+                    "source": transfer.source.code,
+                    "destination": transfer.destination.code if transfer.destination_id else None,
+                    "destination_location": transfer.destination_location or None,
+                    "quantity": transfer.quantity,
+                    **data,
+                },
+                sku_id=transfer.sku_id,
+                warehouse_id=transfer.source_id,
+                recipient_id=transfer.requester_id,
+                staff_only=transfer.requester_id is None,
+            )
+        ]
+    )
+
+
+def _visible_warehouse(principal: Principal, code: str, field: str) -> Warehouse:
+    """The warehouse by code if the principal may see it; the same error for unknown and hidden."""
+    warehouses = Warehouse.objects.filter(tenant=principal.tenant, code=code)
+    scope = partner_scope(principal.partner)
+    if scope.warehouses is not None:
+        warehouses = warehouses.filter(id__in=scope.warehouses)
+    warehouse = warehouses.first()
+    if warehouse is None:
+        raise ValidationError({field: f"No warehouse {code!r} that you can see."})
+    return warehouse
+
+
+def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
+    position, _ = Position.objects.get_or_create(tenant_id=sku.tenant_id, sku=sku, warehouse=warehouse)
+    return Position.objects.select_for_update(of=("self",)).select_related("sku", "tenant").get(pk=position.pk)
+
+
+def _reference(transfer_id: object) -> str:
+    return "TR-" + str(transfer_id).replace("-", "")[:10].upper()
+
+
+@transaction.atomic
+def transfer_request_create(
+    *,
+    principal: Principal | None,
+    tenant: Tenant,
+    sku: str,
+    source: str,
+    quantity: int,
+    destination: str | None = None,
+    destination_location: str = "",
+    needed_by: date | None = None,
+    note: str = "",
+    recommendation: object = None,
+    approval: str | None = None,
+    actor: Principal | str | None = None,
+) -> TransferRequest:
+    """A request to move ``quantity`` of a SKU out of a source warehouse the requester can see.
+
+    ``approval`` set (a plan's move, an accepted proposal) approves it in the same transaction;
+    otherwise the tenant's auto-approval policy may.
+    """
+    who = principal or Principal(tenant=tenant)
+    errors: dict[str, str] = {}
+    if bool(destination) == bool(destination_location):
+        errors["destination"] = "Name a destination warehouse or a destination_location, one of the two."
+    sku_row = Sku.objects.filter(tenant=tenant, code=sku).first()
+    if sku_row is None:
+        errors["sku"] = f"No SKU {sku!r} in this tenant."
+    if errors:
+        raise ValidationError(errors)
+    source_row = _visible_warehouse(who, source, "source")
+    destination_row = _visible_warehouse(who, destination, "destination") if destination else None
+    if destination_row is not None and destination_row.pk == source_row.pk:
+        raise ValidationError({"destination": "The destination is the source."})
+    position = _locked_position(sku_row, source_row)
+    spare = spare_of(position)
+    if quantity > spare.units:
+        raise ValidationError(
+            {
+                "quantity": f"{source_row.code} can spare {spare.units} units of {sku_row.code} now: available "
+                f"{spare.available} less safety stock {spare.safety_stock:g} ({spare.method} method)."
+            }
+        )
+    transfer = TransferRequest(
+        tenant=tenant,
+        sku=sku_row,
+        source=source_row,
+        source_position=position,
+        destination=destination_row,
+        destination_location=destination_location,
+        quantity=quantity,
+        needed_by=needed_by,
+        note=note,
+        requester=who.partner if who.partner is not None and who.partner.kind == PartnerKind.DISTRIBUTOR else None,
+        requested_by=_actor_name(actor or principal or SYSTEM_ACTOR),
+        recommendation=recommendation,
+    )
+    transfer.reference = _reference(transfer.pk)
+    transfer.save()
+    _line(transfer, LineKind.REQUESTED, 0, transfer.requested_by)
+    _announce(transfer, "requested")
+    audit_record(
+        tenant=tenant,
+        actor=transfer.requested_by,
+        action="transfer.requested",
+        target=transfer,
+        data={"quantity": quantity},
+    )
+    if approval is not None:
+        return _approve(transfer, actor or SYSTEM_ACTOR, approval, note="")
+    why = _auto_approvable(transfer)
+    if why:
+        return _approve(transfer, "policy", Approval.POLICY, note=why)
+    return transfer
+
+
+def _auto_approvable(transfer: TransferRequest) -> str:
+    """Why the tenant's policy approves this request on its own, or '' if it does not."""
+    policy = policy_for(transfer.tenant_id)
+    limit = policy.auto_approve_max_quantity
+    if limit is None or transfer.quantity > limit:
+        return ""
+    if policy.auto_approve_requires_overstock:
+        idle = Alert.objects.filter(
+            tenant_id=transfer.tenant_id,
+            position_id=transfer.source_position_id,
+            active=True,
+            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+            rule__in=(RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING),
+        ).exists()
+        if not idle:
+            return ""
+        return f"at most {limit} units from a source with an overstock alert"
+    return f"at most {limit} units"
+
+
+def _locked(transfer: TransferRequest, allowed: tuple[str, ...], verb: str) -> TransferRequest:
+    locked = (
+        TransferRequest.objects.select_for_update(of=("self",))
+        .select_related("sku", "source", "destination", "tenant")
+        .get(pk=transfer.pk)
+    )
+    if locked.status not in allowed:
+        raise Conflict(
+            f"Transfer {locked.reference} is {locked.status}; only one that is {' or '.join(allowed)} can be {verb}."
+        )
+    return locked
+
+
+def _approve(transfer: TransferRequest, actor: Principal | str, approval: str, note: str) -> TransferRequest:
+    position = (
+        Position.objects.select_for_update(of=("self",))
+        .select_related("sku", "tenant")
+        .get(pk=transfer.source_position_id)
+    )
+    spare = spare_of(position)
+    if transfer.quantity > spare.units:
+        raise Conflict(
+            f"{transfer.source.code} can spare {spare.units} units now (available {spare.available} less safety "
+            f"stock {spare.safety_stock:g}); {transfer.reference} asks {transfer.quantity}. Reject it or wait."
+        )
+    Position.objects.filter(pk=position.pk).update(reserved=F("reserved") + transfer.quantity)
+    transfer.status, transfer.approval = TransferStatus.APPROVED, approval
+    transfer.decided_by, transfer.decided_at, transfer.decision_note = _actor_name(actor), timezone.now(), note
+    transfer.save(update_fields=["status", "approval", "decided_by", "decided_at", "decision_note", "updated_at"])
+    _line(transfer, LineKind.RESERVED, transfer.quantity, actor, position_id=position.pk)
+    positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position.pk))
+    _announce(transfer, "approved", approval=approval)
+    audit_record(
+        tenant=transfer.tenant,
+        actor=actor,
+        action="transfer.approved",
+        target=transfer,
+        data={"approval": approval, "note": note},
+    )
+    return transfer
+
+
+def _staff(actor: Principal) -> None:
+    if not actor.is_staff_member and not (actor.partner and actor.partner.kind == PartnerKind.ERP):
+        raise PermissionDenied("Only the brand's staff or its ERP may do this.")
+
+
+@transaction.atomic
+def transfer_approve(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
+    """Reserve the quantity at the source, if the source can still spare it (else 409)."""
+    if not actor.is_staff_member:
+        raise PermissionDenied("Only the brand's planners approve transfers.")
+    return _approve(_locked(transfer, (TransferStatus.REQUESTED,), "approved"), actor, Approval.PERSON, note)
+
+
+@transaction.atomic
+def transfer_reject(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
+    if not actor.is_staff_member:
+        raise PermissionDenied("Only the brand's planners reject transfers.")
+    transfer = _locked(transfer, (TransferStatus.REQUESTED,), "rejected")
+    transfer.status, transfer.decided_by, transfer.decided_at = (
+        TransferStatus.REJECTED,
+        actor.describe(),
+        timezone.now(),
+    )
+    transfer.decision_note = note
+    transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    _line(transfer, LineKind.REJECTED, 0, actor)
+    _announce(transfer, "rejected", note=note)
+    audit_record(tenant=transfer.tenant, actor=actor, action="transfer.rejected", target=transfer, data={"note": note})
+    return transfer
+
+
+@transaction.atomic
+def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
+    """The requester or the brand calls it off before it ships; an approval's reservation is released."""
+    transfer = _locked(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
+    if actor.partner is not None and actor.partner.pk != transfer.requester_id:
+        raise PermissionDenied("A partner cancels only its own requests.")
+    if transfer.status == TransferStatus.APPROVED:
+        Position.objects.select_for_update(of=("self",)).get(pk=transfer.source_position_id)
+        Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
+        _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
+        positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
+    transfer.status, transfer.cancelled_at, transfer.decision_note = TransferStatus.CANCELLED, timezone.now(), note
+    transfer.save(update_fields=["status", "cancelled_at", "decision_note", "updated_at"])
+    _announce(transfer, "cancelled", note=note)
+    audit_record(tenant=transfer.tenant, actor=actor, action="transfer.cancelled", target=transfer, data={"note": note})
+    return transfer
+
+
+def _ledger(transfer: TransferRequest, kind: str, warehouse: Warehouse, suffix: str) -> Movement:
+    """One line in the stock ledger through ingestion, so lots, daily facts and checks follow."""
+    columns, errors = movement_rows_parse(
+        [
+            {
+                "kind": kind,
+                "sku": transfer.sku.code,
+                "warehouse": warehouse.code,
+                "quantity": transfer.quantity,
+                "occurred_at": timezone.now().isoformat(),
+                "external_ref": f"{transfer.reference}:{suffix}",
+                "order_ref": transfer.reference,
+            }
+        ]
+    )
+    if errors:
+        raise ValidationError({"transfer": [item["message"] for item in errors.sorted()]})
+    try:
+        movements_ingest(tenant=transfer.tenant, source=LEDGER_SOURCE, columns=columns)
+    except BatchRejected as rejected:
+        reasons = "; ".join(item["message"] for item in rejected.errors.sorted())
+        raise Conflict(f"The stock ledger refused {transfer.reference}: {reasons}") from None
+    return Movement.objects.get(
+        tenant_id=transfer.tenant_id, source=LEDGER_SOURCE, external_ref=f"{transfer.reference}:{suffix}"
+    )
+
+
+@transaction.atomic
+def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
+    """The goods leave: the reservation becomes a transfer_out, and in transit at the destination."""
+    _staff(actor)
+    transfer = _locked(transfer, (TransferStatus.APPROVED,), "shipped")
+    destination = _locked_position(transfer.sku, transfer.destination) if transfer.destination_id else None
+    ids = sorted(p for p in (transfer.source_position_id, getattr(destination, "pk", None)) if p)
+    list(Position.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
+    _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
+    out = _ledger(transfer, "transfer_out", transfer.source, "out")
+    _line(
+        transfer, LineKind.SHIPPED_OUT, -transfer.quantity, actor, position_id=transfer.source_position_id, movement=out
+    )
+    if destination is not None:
+        Position.objects.filter(pk=destination.pk).update(in_transit=F("in_transit") + transfer.quantity)
+        _line(transfer, LineKind.IN_TRANSIT, transfer.quantity, actor, position_id=destination.pk)
+    transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, timezone.now()
+    transfer.save(update_fields=["status", "shipped_at", "updated_at"])
+    _announce(transfer, "shipped")
+    audit_record(tenant=transfer.tenant, actor=actor, action="transfer.shipped", target=transfer, data={})
+    return transfer
+
+
+@transaction.atomic
+def transfer_receive(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
+    """The goods land: in transit becomes a transfer_in at the destination (or leaves the network)."""
+    _staff(actor)
+    transfer = _locked(transfer, (TransferStatus.SHIPPED,), "received")
+    if transfer.destination_id:
+        destination = _locked_position(transfer.sku, transfer.destination)
+        Position.objects.filter(pk=destination.pk).update(in_transit=F("in_transit") - transfer.quantity)
+        _line(transfer, LineKind.IN_TRANSIT, -transfer.quantity, actor, position_id=destination.pk)
+        landed = _ledger(transfer, "transfer_in", transfer.destination, "in")
+        _line(transfer, LineKind.RECEIVED_IN, transfer.quantity, actor, position_id=destination.pk, movement=landed)
+    else:
+        _line(transfer, LineKind.DELIVERED, transfer.quantity, actor)
+    transfer.status, transfer.received_at = TransferStatus.RECEIVED, timezone.now()
+    transfer.save(update_fields=["status", "received_at", "updated_at"])
+    _announce(transfer, "received")
+    audit_record(tenant=transfer.tenant, actor=actor, action="transfer.received", target=transfer, data={})
+    return transfer
+
+
+@transaction.atomic
+def transfer_policy_update(*, tenant: Tenant, actor: Principal, **values: object) -> TransferPolicy:
+    policy = TransferPolicy.objects.select_for_update().get(pk=policy_for(tenant).pk)
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.full_clean(exclude=["tenant"])
+    policy.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="transfer_policy.updated",
+        target=policy,
+        data={name: str(value) for name, value in values.items()},
+    )
+    return policy
+
+
+@transaction.atomic
+def transfer_lane_set(
+    *, tenant: Tenant, actor: Principal, source: str, destination: str, cost_per_unit_km: object
+) -> TransferLane:
+    """A lane's own cost per unit and km, created or changed by its two warehouse codes."""
+    ends = dict(Warehouse.objects.filter(tenant=tenant, code__in=[source, destination]).values_list("code", "pk"))
+    errors = {
+        field: f"No warehouse {code!r} in this tenant."
+        for field, code in (("source", source), ("destination", destination))
+        if code not in ends
+    }
+    if errors:
+        raise ValidationError(errors)
+    if source == destination:
+        raise ValidationError({"destination": "A lane joins two different warehouses."})
+    lane, _ = TransferLane.objects.update_or_create(
+        tenant=tenant,
+        source_id=ends[source],
+        destination_id=ends[destination],
+        defaults={"cost_per_unit_km": cost_per_unit_km},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="transfer_lane.set",
+        target=lane,
+        data={"source": source, "destination": destination, "cost_per_unit_km": str(cost_per_unit_km)},
+    )
+    return lane
+
+
+@transaction.atomic
+def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
+    audit_record(tenant=actor.tenant, actor=actor, action="transfer_lane.deleted", target=lane, data={})
+    lane.delete()
+
+
+@transaction.atomic
+def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
+    """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
+    in the same transaction (if its source can no longer spare the units, nothing is accepted)."""
+    from core.procurement.models import RecommendationKind
+    from core.procurement.recommendations import recommendation_decide
+
+    record = recommendation_decide(recommendation=recommendation, actor=actor, accept=True, note=note)
+    if record.kind == RecommendationKind.TRANSFER:
+        (move,) = record.figures["moves"]
+        try:
+            transfer_request_create(
+                principal=actor,
+                tenant=actor.tenant,
+                sku=record.sku.code,
+                source=move["from_warehouse"],
+                destination=move["to_warehouse"],
+                quantity=int(move["quantity"]),
+                note=f"Transfer proposal {record.pk}",
+                recommendation=record,
+                approval=Approval.PLAN,
+                actor=actor,
+            )
+        except ValidationError as exc:
+            raise Conflict(f"The proposal cannot be carried out now: {'; '.join(exc.messages)}") from None
+    return record
