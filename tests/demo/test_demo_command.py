@@ -137,11 +137,22 @@ def test_demo_runs_on_embedded_services_and_ctrl_c_stops_them(state_dir):
         status, readings = get(f"{base}/api/v1/tenants/acme/indicators/?limit=5", key=admin_line.split()[-1])
         assert status == 200
         assert len(readings["results"]) == 5
-        # ... and carried out the responses: RFQs to backup suppliers and playbook records.
-        for path in ("rfqs/", "recommendations/"):
+        # ... and carried out the responses: RFQs, playbook records, a transfer and a plan.
+        for path in ("rfqs/", "recommendations/", "transfers/", "transfer-plans/"):
             status, listed = get(f"{base}/api/v1/tenants/acme/{path}", key=admin_line.split()[-1])
             assert status == 200, listed
             assert listed["results"], f"the demo shows no {path}"
+        _, transfers = get(f"{base}/api/v1/tenants/acme/transfers/", key=admin_line.split()[-1])
+        assert transfers["results"][0]["status"] == "received"
+        _, plans = get(f"{base}/api/v1/tenants/acme/transfer-plans/", key=admin_line.split()[-1])
+        assert plans["results"][0]["summary"]["moves"] > 0
+        # A distributor's key sees its shared view: some distributor has warehouses granted.
+        views = [
+            get(f"{base}/api/v1/tenants/acme/shared-stock/", key=line.split()[-1])[1]["results"]
+            for line in lines
+            if "(distributor)" in line
+        ]
+        assert any(views), "no distributor sees any shared stock"
     finally:
         # Also on failure: Ctrl-C lets the demo stop the web server, worker and beat it started.
         returncode = interrupt(process) if process.poll() is None else process.returncode

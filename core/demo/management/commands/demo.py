@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from core import embedded_services
 from core.demo.loading import demo_dataset_present
 from core.demo.seed import demo_tenant_seed
+from core.demo.transfers_showcase import transfers_showcase
+from core.procurement.models import OPEN_RFQ_STATUSES, Rfq
 from core.procurement.responses import responses_sweep
 from workers.app import worker_queues
 
@@ -48,13 +50,31 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.MIGRATE_HEADING("3/5 Evaluating every position (alerts, indicators)"))
         call_command("evaluate", "--tenant", credentials.tenant.slug, stdout=self.stdout, stderr=self.stderr)
-        self.stdout.write(self.style.MIGRATE_HEADING("4/5 Responding: RFQs to backup suppliers, playbook records"))
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("4/5 Responding: RFQs to backup suppliers, playbook records, transfers")
+        )
         # What the worker's sweep would do within a minute, done now so the first look shows it.
         counts = responses_sweep()
+        open_rfqs = Rfq.objects.filter(tenant=credentials.tenant, status__in=OPEN_RFQ_STATUSES).count()
         self.stdout.write(
-            f"{counts['rfqs']} RFQ(s) open, {counts['recommendations']} markdown / clearance / transfer record(s) "
-            f"proposed; invitation mail is in {settings.EMAIL_FILE_PATH}"
+            f"{counts['rfqs']} RFQ(s) opened now ({open_rfqs} open), {counts['recommendations']} markdown / "
+            f"clearance / transfer record(s) proposed; invitation mail is in {settings.EMAIL_FILE_PATH}"
         )
+        distributor = next(name for kind, name, _ in credentials.partner_keys if kind == "distributor")
+        showcase = transfers_showcase(tenant=credentials.tenant, distributor_name=distributor)
+        if showcase.transfer is not None:
+            self.stdout.write(
+                f"Transfer {showcase.transfer.reference} of {showcase.distributor}: requested, approved, shipped, "
+                f"{showcase.transfer.status}."
+            )
+        if showcase.plan is not None:
+            summary = showcase.plan.summary
+            self.stdout.write(
+                f"Transfer plan: {summary.get('moves', 0)} move(s), {summary.get('units', 0)} units, transport "
+                f"{summary.get('transport_cost', 0):,.2f}, {summary.get('units_short', 0)} units still short "
+                f"(nearest-source would cost {summary.get('greedy_objective', 0):,.2f} all in, the plan "
+                f"{summary.get('objective', 0):,.2f}); {summary.get('total_seconds', 0)} s."
+            )
         base = f"http://{host}:{port}"
         slug = credentials.tenant.slug
         lines = [
@@ -68,6 +88,9 @@ class Command(BaseCommand):
             f"Indicators {base}/api/v1/tenants/{slug}/indicators/",
             f"  RFQs            {base}/api/v1/tenants/{slug}/rfqs/   "
             f"Playbooks {base}/api/v1/tenants/{slug}/recommendations/",
+            f"  Transfers       {base}/api/v1/tenants/{slug}/transfers/   "
+            f"Plans {base}/api/v1/tenants/{slug}/transfer-plans/",
+            f"  Shared stock    {base}/api/v1/tenants/{slug}/shared-stock/  (with a distributor's key: its view)",
             f"  Readiness       {base}/readyz",
             "",
             "API keys (shown once; a new run issues new ones):",
