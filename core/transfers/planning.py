@@ -103,14 +103,17 @@ def problem_build(
     for index, sink in enumerate(sinks):
         sinks_by_sku[sink.sku_id].append(index)
     arcs = []
+    lane_costs: dict[tuple[object, object], tuple[float, float]] = {}  # a few hundred warehouse pairs
     for i, source in enumerate(sources):
         for j in sinks_by_sku.get(source.sku_id, ()):
             sink = sinks[j]
-            if sink.warehouse_id == source.warehouse_id:
+            pair = (source.warehouse_id, sink.warehouse_id)
+            if pair[0] == pair[1]:
                 continue
-            km = distance_km(coordinates[source.warehouse_id], coordinates[sink.warehouse_id])
-            rate = lanes.get((source.warehouse_id, sink.warehouse_id), cost_per_unit_km)
-            arcs.append((i, j, km, km * rate))
+            if pair not in lane_costs:
+                km = distance_km(coordinates[pair[0]], coordinates[pair[1]])
+                lane_costs[pair] = (km, km * lanes.get(pair, cost_per_unit_km))
+            arcs.append((i, j, *lane_costs[pair]))
     return Problem(sources=sources, sinks=sinks, arcs=arcs, shortage_penalty=shortage_penalty)
 
 

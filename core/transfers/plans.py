@@ -7,6 +7,7 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
@@ -22,6 +23,7 @@ from core.transfers.models import (
     TransferPlan,
     TransferPlanMove,
     TransferRequest,
+    TransferStatus,
 )
 from core.transfers.planning import Node, Problem, Solution, greedy_plan, optimal_plan, problem_build
 from core.transfers.services import policy_for, transfer_request_create
@@ -75,6 +77,16 @@ def problem_load(tenant: Tenant) -> Problem:
     skus = {
         row[0]: row[1:] for row in Sku.objects.filter(tenant=tenant).values_list("pk", "category_id", "velocity_class")
     }
+    # Approved transfers not shipped yet are on their way too: a second plan must not cover them again.
+    incoming = {
+        (sku, destination): units
+        for sku, destination, units in TransferRequest.objects.filter(
+            tenant=tenant, status=TransferStatus.APPROVED, destination__isnull=False
+        )
+        .values("sku_id", "destination_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("sku_id", "destination_id", "units")
+    }
     book = PolicyBook(tenant)
     sources, sinks = [], []
     for position_id, entry in by_position.items():
@@ -83,7 +95,8 @@ def problem_load(tenant: Tenant) -> Problem:
         if "sink" in entry:
             alert_id, inputs = entry["sink"]
             ads, lead = float(inputs["ads_28"]), float(inputs["lead_time_days"])
-            need = math.ceil(float(inputs["reorder_point"]) + ads * lead - available - in_transit)
+            coming = in_transit + incoming.get((entry["sku"], entry["warehouse"]), 0)
+            need = math.ceil(float(inputs["reorder_point"]) + ads * lead - available - coming)
             if need > 0:
                 sinks.append(Node(position_id, entry["sku"], entry["warehouse"], need, alert_id))
         elif "source" in entry and position_id in readings:
@@ -230,6 +243,8 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
         missing = set(move_ids) - {move.pk for move in moves}
         if missing:
             raise Conflict(f"No move {sorted(missing)[:10]} in this plan.")
+    else:
+        moves = moves.filter(status=MoveStatus.PROPOSED)
     moves = list(moves.order_by("pk"))
     taken = [move.pk for move in moves if move.status != MoveStatus.PROPOSED]
     if taken:
