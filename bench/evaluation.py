@@ -16,7 +16,9 @@ Measured, in one process on the same data:
 - the naive way on a sample (an ORM loop per position reading its facts and lots and computing a
   few indicators), extrapolated to all positions;
 - incremental: sequential single-sale pushes over HTTP, each taking one position into stock-out
-  risk; from the push's 201 (committed) until GET alerts/?sku=&warehouse= shows the new alert.
+  risk; from the push's 201 (committed) until GET alerts/?sku=&warehouse= shows the new alert,
+  and until the signed alert.opened reaches a local receiver (the tenant's endpoint);
+- memory: a full run through a real worker process, its peak resident memory (VmHWM).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from core.alerts.indicators import FACT_DAYS, INDICATOR_SQL
 from core.alerts.models import Alert, AlertEvent, EvaluationRun, EvaluationTrigger, IndicatorReading, RuleCode
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import DailyFact, Lot, Position
+from core.webhooks.models import OutboxEvent
+from core.webhooks.services import endpoint_create
 from tenants import services
 from tenants.models import PartnerKind
 from tenants.principals import SYSTEM_ACTOR
@@ -105,9 +109,9 @@ def _master(tenant, skus: int, warehouses: int, today: date) -> None:  # noqa: A
 _OFFERS_SQL = """
 INSERT INTO procurement_supplieroffer (id, created_at, updated_at, tenant_id, supplier_id, sku_id, rank,
                                        lead_time_days, unit_price, min_order_quantity, capacity_per_week,
-                                       reliability)
+                                       reliability, freight_per_unit, duty_rate)
 SELECT gen_random_uuid(), now(), now(), %(tenant)s, %(supplier)s, s.id, %(rank)s,
-       5 + (abs(hashtext(s.code)) %% 26) + %(extra)s, s.unit_cost, 10, NULL, 0.9
+       5 + (abs(hashtext(s.code)) %% 26) + %(extra)s, s.unit_cost, 10, NULL, 0.9, 0, 0
 FROM inventory_sku s
 WHERE s.tenant_id = %(tenant)s AND abs(hashtext(s.code || 'offer')) %% 100 < %(share)s
 """
@@ -477,15 +481,28 @@ def _percentile(values: list[float], share: float) -> float:
 def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
     import redis
 
+    from bench.webhooks import _receiver
+
     targets = _targets(tenant, pushes + WARM_UP_PUSHES)
     # Our Redis database only (the runner points REDIS_URL at the bench's number): the queued
     # messages of the full runs above (already done in-process) and any stale key go.
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     ingest = f"/api/v1/tenants/{tenant.slug}/ingest/movements/"
-    latencies, posts, polls = [], [], []
+    latencies, posts, polls, hooks = [], [], [], []
     since = timezone.now()
-    with gunicorn_server() as base_url, celery_worker() as worker:
+    with (
+        _receiver() as receiver,
+        gunicorn_server() as base_url,
+        celery_worker(queues="evaluation,webhooks,procurement,default") as worker,
+    ):
+        # The tenant's own system listens for alert.opened at a local receiver: the last leg of
+        # the latency, commit -> alert readable -> webhook received, as a partner sees it.
+        # The full runs above left their events in the outbox unrelayed (no worker ran): they are
+        # not this measurement's, and would otherwise reach the new endpoint first.
+        OutboxEvent.objects.filter(tenant=tenant, relayed_at__isnull=True).update(relayed_at=timezone.now())
+        _, secret = endpoint_create(tenant=tenant, actor=SYSTEM_ACTOR, url=receiver.url, event_types=["alert.opened"])
+        receiver.expect(secret, len(targets))
         for index, target in enumerate(progress(targets, "evaluation: incremental pushes")):
             tag = uuid.uuid4().hex[:12]
             line = {
@@ -500,11 +517,11 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
             }
             query = urlencode({"sku": target["sku"], "warehouse": target["warehouse"], "rule": RuleCode.STOCK_OUT_RISK})
             alerts_url = f"{base_url}/api/v1/tenants/{tenant.slug}/alerts/?{query}&active=true"
-            started = time.perf_counter()
+            started = time.monotonic()  # the receiver stamps arrivals with the same system-wide clock
             status, answer = http_post(
                 base_url + ingest, json.dumps([line]).encode(), {**headers, "Idempotency-Key": str(uuid.uuid4())}
             )
-            committed = time.perf_counter()
+            committed = time.monotonic()
             if status != 201:
                 raise RuntimeError(f"push answered {status}: {answer[:500]!r}")
             deadline = committed + (120 if index < WARM_UP_PUSHES else PUSH_TIMEOUT_SECONDS)
@@ -519,14 +536,24 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
                     break
                 if worker.poll() is not None:
                     raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
-                if time.perf_counter() > deadline:
+                if time.monotonic() > deadline:
                     raise RuntimeError(f"no stock-out alert for {target} within the deadline")
                 time.sleep(POLL_SECONDS)
-            seen = time.perf_counter()
+            seen = time.monotonic()
+            # Then the signed alert.opened at the receiver (one per push: only this position is dirty).
+            while receiver.arrived(wait=POLL_SECONDS) < index + 1:
+                if worker.poll() is not None:
+                    raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no alert.opened webhook for {target} within the deadline")
+            arrived, _, _, verified = receiver.records()[index]
+            if not verified:
+                raise RuntimeError("a webhook arrived whose signature did not verify")
             if index >= WARM_UP_PUSHES:
                 latencies.append(seen - committed)
                 posts.append(committed - started)
                 polls.append(count)
+                hooks.append(arrived - committed)
     incremental = list(
         EvaluationRun.objects.filter(
             tenant=tenant, trigger=EvaluationTrigger.INCREMENTAL, created_at__gte=since, status="succeeded"
@@ -535,11 +562,64 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
     run_seconds = [(r.finished_at - r.started_at).total_seconds() for r in incremental if r.finished_at]
     return {
         "latencies": latencies,
+        "webhooks": hooks,
         "posts": posts,
         "polls": polls,
         "runs": len(incremental),
         "run_seconds": run_seconds,
         "positions_per_run": [r.positions_done for r in incremental],
+    }
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def _pool_child(worker_pid: int, timeout: float = 60) -> int:
+    """The prefork pool's one child: the process that runs the tasks."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("the Celery worker started no pool process")
+
+
+def _worker_memory(tenant, positions: int) -> dict:  # noqa: ANN001
+    """A full run through a real worker (prefork, one child), with the child's resident memory
+    before and its high-water mark after (VmHWM: the kernel's own peak, nothing sampled)."""
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # queued messages of the in-process runs above
+    with celery_worker(queues="evaluation") as worker:
+        child = _pool_child(worker.pid)
+        time.sleep(2)  # imports done, connections not yet open: the idle figure
+        idle = _status_kib(child, "VmRSS")
+        run = runs.evaluation_start(tenant=tenant, actor=SYSTEM_ACTOR)
+        started = time.monotonic()
+        with tqdm(total=positions, desc="evaluation: full run on the worker", unit="pos", file=sys.stderr) as bar:
+            while True:
+                run.refresh_from_db()
+                bar.update(run.positions_done - bar.n)
+                if run.status in ("succeeded", "failed"):
+                    break
+                if worker.poll() is not None:
+                    raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
+                if time.monotonic() - started > 1800:
+                    raise RuntimeError("the full run on the worker did not finish in 30 minutes")
+                time.sleep(0.2)
+        if run.status != "succeeded":
+            raise RuntimeError(f"the full run on the worker failed: {run.error[:500]}")
+        peak = _status_kib(child, "VmHWM")
+    return {
+        "worker_full_run_seconds": round(time.monotonic() - started, 2),
+        "worker_idle_rss_mib": round(idle / 1024, 1),
+        "worker_peak_rss_mib": round(peak / 1024, 1),
+        "worker_peak_rss_growth_mib": round((peak - idle) / 1024, 1),
     }
 
 
@@ -592,6 +672,7 @@ def run(case: Case) -> dict:
     naive_seconds, naive_sample, naive_flagged = _naive(tenant, today, scale.evaluation_naive_positions, positions)
     naive_extrapolated = naive_seconds / naive_sample * positions
 
+    memory = _worker_memory(tenant, positions)
     incremental = _incremental(tenant, key, scale.evaluation_pushes)
     latencies = incremental["latencies"]
 
@@ -645,4 +726,10 @@ def run(case: Case) -> dict:
         if incremental["run_seconds"]
         else None,
         "incremental_positions_per_run_max": max(incremental["positions_per_run"], default=0),
+        "incremental_to_webhook_p50_seconds": round(statistics.median(incremental["webhooks"]), 3),
+        "incremental_to_webhook_p95_seconds": round(_percentile(incremental["webhooks"], 0.95), 3),
+        "incremental_to_webhook_p99_seconds": round(_percentile(incremental["webhooks"], 0.99), 3),
+        "incremental_to_webhook_goal_p95_seconds": 2.0,
+        "incremental_p99_seconds": round(_percentile(latencies, 0.99), 3),
+        **memory,
     }

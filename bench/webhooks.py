@@ -148,6 +148,10 @@ class Receiver:
                 if now > deadline or (seen and now - last_change > STALL_SECONDS):
                     return seen
 
+    def arrived(self, wait: float = 0.0) -> int:
+        """How many requests arrived so far, after waiting up to ``wait`` seconds for the phase."""
+        return self._ask("wait", wait)
+
     def records(self) -> list[tuple[float, str, int | None, bool]]:
         return self._ask("records")
 
