@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ["ingestion", "evaluation", "webhooks", "transfer_plan"]
+CASES = ["ingestion", "evaluation", "webhooks", "transfer_plan", "api_load"]
 
 
 def _bench_database_url(base_url: str) -> str:
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growing through a million lines
 
-    from bench import evaluation, ingestion, transfer_plan, webhooks
+    from bench import api_load, evaluation, ingestion, transfer_plan, webhooks
     from bench.harness import SCALES, Case
 
     print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
@@ -101,6 +101,7 @@ def main(argv: list[str]) -> int:
                 "evaluation": evaluation.run,
                 "webhooks": webhooks.run,
                 "transfer_plan": transfer_plan.run,
+                "api_load": api_load.run,
             }
             figures[name] = runners[name](case)
     finally:
