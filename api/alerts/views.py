@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from api.alerts import serializers as s
 from api.errors import ErrorResponseSerializer
+from api.filters import ChoicesFilter
 from api.inventory.ingest_views import BulkIngestView, bulk_schema
 from api.pagination import CreatedCursorPagination
 from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITERS
@@ -37,9 +38,9 @@ _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allo
 
 
 class AlertFilter(django_filters.FilterSet):
-    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, help_text="One or more (repeat the parameter).")
-    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
-    rule = django_filters.MultipleChoiceFilter(choices=RuleCode.choices)
+    grade = ChoicesFilter(choices=Grade.choices, help_text="One or more (repeat the parameter).")
+    status = ChoicesFilter(choices=AlertStatus.choices)
+    rule = ChoicesFilter(choices=RuleCode.choices)
     active = django_filters.BooleanFilter(help_text="Held by the engine: open, acknowledged, or dismissed but lasting.")
     snoozed = django_filters.BooleanFilter(method="filter_snoozed", help_text="Snoozed until a time still ahead.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")

@@ -86,7 +86,9 @@ class PositionListView(TenantScopedView):
 
     @extend_schema(responses=s.PositionOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_page(s.PositionOutput)
+        rows = self.filter_queryset(self.get_queryset()).values(*s.POSITION_ROW)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([s.position_row(row) for row in page])
 
 
 class PositionDetailView(TenantScopedView):

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
+from api.filters import ChoicesFilter
 from api.pagination import CreatedCursorPagination
 from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
 from api.procurement import serializers as s
@@ -123,7 +124,7 @@ class LimitsView(TenantScopedView):
 
 
 class RfqFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=RfqStatus.choices)
+    status = ChoicesFilter(choices=RfqStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     alert_id = django_filters.UUIDFilter(field_name="alert_id")
@@ -261,8 +262,8 @@ class RfqCancelView(TenantScopedView):
 
 
 class RecommendationFilter(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=RecommendationKind.choices)
-    status = django_filters.MultipleChoiceFilter(choices=RecommendationStatus.choices)
+    kind = ChoicesFilter(choices=RecommendationKind.choices)
+    status = ChoicesFilter(choices=RecommendationStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     alert_id = django_filters.UUIDFilter(field_name="alert_id")

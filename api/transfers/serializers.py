@@ -40,6 +40,35 @@ class SharedStockOutput(serializers.ModelSerializer):
         return position.in_transit if position.exact else None
 
 
+SHARED_ROW = [
+    "id",
+    "sku__code",
+    "sku__name",
+    "warehouse__code",
+    "warehouse__region",
+    "band",
+    "exact",
+    "available",
+    "in_transit",
+]
+
+
+def shared_row(row: dict) -> dict:
+    """``SharedStockOutput`` of a ``SHARED_ROW`` values row, without model instances."""
+    exact = row["exact"]
+    return {
+        "id": row["id"],
+        "sku": row["sku__code"],
+        "sku_name": row["sku__name"],
+        "warehouse": row["warehouse__code"],
+        "region": row["warehouse__region"],
+        "band": row["band"],
+        "exact": exact,
+        "available": row["available"] if exact else None,
+        "in_transit": row["in_transit"] if exact else None,
+    }
+
+
 class RegionTotalsOutput(serializers.Serializer):
     region = serializers.CharField(source="warehouse__region")
     warehouses = serializers.IntegerField()

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
+from api.filters import ChoicesFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination
 from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
@@ -34,7 +35,7 @@ class SharedStockFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     region = django_filters.CharFilter(field_name="warehouse__region")
-    band = django_filters.MultipleChoiceFilter(choices=[(b, b) for b in ("available", "low", "out")])
+    band = ChoicesFilter(choices=[(b, b) for b in ("available", "low", "out")])
 
     class Meta:
         model = Position
@@ -54,7 +55,8 @@ class SharedStockView(TenantScopedView):
 
     @extend_schema(responses=s.SharedStockOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_page(s.SharedStockOutput)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.SHARED_ROW))
+        return self.get_paginated_response([s.shared_row(row) for row in page])
 
 
 class SharedStockRegionsView(SharedStockView):
@@ -118,7 +120,7 @@ class GrantDetailView(TenantScopedView):
 
 
 class TransferFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TransferStatus.choices)
+    status = ChoicesFilter(choices=TransferStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code")
     source = django_filters.CharFilter(field_name="source__code")
     destination = django_filters.CharFilter(field_name="destination__code")

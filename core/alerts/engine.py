@@ -13,7 +13,7 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -297,11 +297,14 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             text, fingerprint = _fingerprint(trip)
         if alert is None:
             alert_id = uuid.uuid4()
+            # A microsecond apart each: lists page on (created_at, id) with a cursor, and DRF's
+            # cursor gives up on more than 1,000 rows sharing one timestamp.
+            opened = now + timedelta(microseconds=len(created))
             created.append(
                 {
                     "id": alert_id,
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": opened,
+                    "updated_at": opened,
                     "tenant_id": tenant.pk,
                     "position_id": key[0],
                     "sku_id": readings[key[0]]["sku_id"],

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.alerts.models import Alert
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
 from core.procurement.services import supplier_offers_upsert
@@ -725,3 +726,11 @@ def test_incremental_passes_are_listed_with_their_trigger(stocked):
     assert runs[-1]["counts"] == {"positions": 1, "deescalated": 1}
     assert runs[-1]["positions_done"] == 1
     assert ok(get(stocked.admin, stocked, "evaluations/", trigger="manual"))["results"] == []
+
+
+def test_alerts_opened_together_get_distinct_creation_times_for_the_cursor(stocked):
+    # Lists page on (created_at, id); DRF's cursor stops paging past 1,000 rows of one timestamp,
+    # and a chunk opens thousands of alerts at once: each must have a time of its own.
+    opened = Alert.objects.filter(tenant=stocked.tenant)
+    assert opened.count() >= 2
+    assert opened.values("created_at").distinct().count() == opened.count()
