@@ -1,5 +1,7 @@
 """Shapes of alerts, their timeline, indicator readings, rollups, policies and evaluation runs."""
 
+from datetime import datetime
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,6 +18,63 @@ from core.alerts.models import (
 )
 from core.alerts.policies import policy_bands
 from core.inventory.models import VelocityClass
+
+_DATETIME = serializers.DateTimeField()
+# The columns of an alert row as the list reads them: plain values, no model instances.
+ALERT_ROW = [
+    "id",
+    "rule",
+    "direction",
+    "grade",
+    "peak_grade",
+    "status",
+    "active",
+    "snoozed_until",
+    "position_id",
+    "sku__code",
+    "warehouse__code",
+    "warehouse__region",
+    "sku__category__code",
+    "deviation",
+    "explanation",
+    "recommendation",
+    "opened_at",
+    "acknowledged_at",
+    "resolved_at",
+    "dismissed_reason",
+    "created_at",
+    "updated_at",
+]
+
+
+def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
+    """``AlertOutput`` of an ``ALERT_ROW`` values row: the same JSON without three model instances
+    and a serializer per row (the bulk of a 100-alert page's time under load)."""
+    moment = _DATETIME.to_representation
+    advice = row["recommendation"] or {}
+    return {
+        "id": str(row["id"]),
+        "rule": row["rule"],
+        "direction": row["direction"],
+        "grade": row["grade"],
+        "peak_grade": row["peak_grade"],
+        "status": row["status"],
+        "active": row["active"],
+        "snoozed": bool(row["snoozed_until"] and row["snoozed_until"] > now),
+        "snoozed_until": moment(row["snoozed_until"]) if row["snoozed_until"] else None,
+        "position_id": row["position_id"],
+        "sku": row["sku__code"],
+        "warehouse": row["warehouse__code"],
+        "region": row["warehouse__region"],
+        "category": row["sku__category__code"],
+        "deviation": row["deviation"],
+        "explanation": row["explanation"],
+        "recommendation": {key: advice.get(key) for key in ("action", "quantity")} if limited else advice,
+        **{name: moment(row[name]) if row[name] else None for name in ("opened_at", "acknowledged_at", "resolved_at")},
+        "dismissed_reason": row["dismissed_reason"],
+        "created_at": moment(row["created_at"]),
+        "updated_at": moment(row["updated_at"]),
+    }
 
 
 class AlertOutput(serializers.ModelSerializer):

@@ -71,7 +71,9 @@ class AlertListView(TenantScopedView):
 
     @extend_schema(responses=s.AlertOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_page(s.AlertOutput, context={"now": timezone.now(), "limited": _limited(self.principal)})
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.ALERT_ROW))
+        now, limited = timezone.now(), _limited(self.principal)
+        return self.get_paginated_response([s.alert_row(row, now=now, limited=limited) for row in page])
 
 
 def _limited(principal: Principal) -> bool:

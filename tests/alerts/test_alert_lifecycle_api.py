@@ -734,3 +734,29 @@ def test_alerts_opened_together_get_distinct_creation_times_for_the_cursor(stock
     opened = Alert.objects.filter(tenant=stocked.tenant)
     assert opened.count() >= 2
     assert opened.values("created_at").distinct().count() == opened.count()
+
+
+def test_the_list_renders_each_alert_exactly_as_its_detail_does(stocked):
+    # The list builds its rows from plain values for speed; the detail goes through the serializer.
+    listed = alerts(stocked)
+    assert listed
+    for row in listed:
+        full = detail(stocked, row["id"])
+        assert {name: full[name] for name in row} == row
+    supplier_offers_upsert(
+        tenant=stocked.tenant,
+        offers=[
+            {
+                "sku": "S",
+                "supplier_id": stocked.supplier.partner.pk,
+                "rank": 1,
+                "lead_time_days": 5,
+                "unit_price": Decimal("1.1"),
+            }
+        ],
+    )
+    supplier_rows = alerts(stocked, caller=stocked.supplier)
+    assert supplier_rows  # the limited shape: the recommendation's action and quantity only
+    assert all(set(row["recommendation"]) == {"action", "quantity"} for row in supplier_rows)
+    for row in supplier_rows:
+        assert {name: detail(stocked, row["id"], caller=stocked.supplier)[name] for name in row} == row
