@@ -293,12 +293,19 @@ def _endpoint(receiver: Receiver, label: str) -> tuple[object, object, str]:
     return tenant, endpoint, secret
 
 
-def _deliveries(endpoint) -> dict:  # noqa: ANN001
-    return Delivery.objects.filter(endpoint=endpoint).aggregate(
-        total=Count("id"),
-        succeeded=Count("id", filter=Q(state=DeliveryState.SUCCEEDED)),
-        retried=Count("id", filter=Q(attempts__gt=1)),
-    )
+def _deliveries(endpoint, settle_seconds: float = 10.0) -> dict:  # noqa: ANN001
+    """The endpoint's delivery counts once the worker has recorded the last answers: the receiver
+    has a request before the worker commits its success, so the last few may still be pending."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        counts = Delivery.objects.filter(endpoint=endpoint).aggregate(
+            total=Count("id"),
+            succeeded=Count("id", filter=Q(state=DeliveryState.SUCCEEDED)),
+            retried=Count("id", filter=Q(attempts__gt=1)),
+        )
+        if counts["succeeded"] == counts["total"] or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.05)
 
 
 def _missing(endpoint) -> str:  # noqa: ANN001
