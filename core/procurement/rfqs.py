@@ -110,22 +110,27 @@ def _due(alert: Alert, policy: Effective) -> bool:
     )
 
 
+def _timeline(alert: Alert, kind: str, note: str, **data: object) -> None:
+    """A system event on the alert's timeline, at its current grade."""
+    AlertEvent.objects.create(
+        tenant_id=alert.tenant_id,
+        alert=alert,
+        kind=kind,
+        from_grade=alert.grade,
+        to_grade=alert.grade,
+        actor=SYSTEM_ACTOR,
+        note=note[:500],
+        data=data,
+        created_at=timezone.now(),
+    )
+
+
 def _hold(alert: Alert, reason: str, **data: object) -> None:
     """Note on the alert's timeline that its response waits, at most once an hour."""
     since = timezone.now() - HELD_NOTE_EVERY
     if AlertEvent.objects.filter(alert=alert, kind=AlertEventKind.RESPONSE_HELD, created_at__gte=since).exists():
         return
-    AlertEvent.objects.create(
-        tenant_id=alert.tenant_id,
-        alert=alert,
-        kind=AlertEventKind.RESPONSE_HELD,
-        from_grade=alert.grade,
-        to_grade=alert.grade,
-        actor=SYSTEM_ACTOR,
-        note=reason[:500],
-        data=data,
-        created_at=timezone.now(),
-    )
+    _timeline(alert, AlertEventKind.RESPONSE_HELD, reason, **data)
 
 
 @transaction.atomic
@@ -198,17 +203,13 @@ def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
             .first()
         )
     invited = invitations_send(rfq=rfq, wanted=invitations_per_round(rfq, limits), today=today)
-    AlertEvent.objects.create(
-        tenant_id=alert.tenant_id,
-        alert=alert,
-        kind=AlertEventKind.RFQ_OPENED,
-        from_grade=alert.grade,
-        to_grade=alert.grade,
-        actor=SYSTEM_ACTOR,
-        note=f"{rfq.reference}: {quantity} units needed by {needed_by.isoformat()}, "
-        f"{len(invited)} supplier(s) invited.",
-        data={"rfq_id": str(rfq.pk), "invited": len(invited), "skipped": len(rfq.skipped)},
-        created_at=now,
+    _timeline(
+        alert,
+        AlertEventKind.RFQ_OPENED,
+        f"{rfq.reference}: {quantity} units needed by {needed_by.isoformat()}, {len(invited)} supplier(s) invited.",
+        rfq_id=str(rfq.pk),
+        invited=len(invited),
+        skipped=len(rfq.skipped),
     )
     audit_record(
         tenant=alert.tenant,

@@ -360,7 +360,12 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
     """The goods leave: the reservation becomes a transfer_out, and in transit at the destination."""
     _staff(actor)
     transfer = _locked(transfer, (TransferStatus.APPROVED,), "shipped")
-    destination = _locked_position(transfer.sku, transfer.destination) if transfer.destination_id else None
+    destination = None
+    if transfer.destination_id:
+        destination, _ = Position.objects.get_or_create(
+            tenant_id=transfer.tenant_id, sku=transfer.sku, warehouse=transfer.destination
+        )
+    # Both ends locked in id order: two transfers between the same warehouses, either way, queue.
     ids = sorted(p for p in (transfer.source_position_id, getattr(destination, "pk", None)) if p)
     list(Position.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
     Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
