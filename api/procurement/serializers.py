@@ -185,6 +185,16 @@ class PurchaseOrderOutput(serializers.ModelSerializer):
         ]
 
 
+class PurchaseOrderDetailOutput(PurchaseOrderOutput):
+    id = serializers.UUIDField()
+    rfq_id = serializers.UUIDField(allow_null=True)
+    sku = serializers.CharField(source="position.sku.code")
+    warehouse = serializers.CharField(source="position.warehouse.code")
+
+    class Meta(PurchaseOrderOutput.Meta):
+        fields = ["id", "rfq_id", "sku", "warehouse", *PurchaseOrderOutput.Meta.fields, "created_at", "updated_at"]
+
+
 class SkippedSupplierOutput(serializers.Serializer):
     supplier_id = serializers.UUIDField()
     supplier = serializers.CharField()

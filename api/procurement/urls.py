@@ -19,6 +19,9 @@ urlpatterns = [
     ),
     path("rfqs/<uuid:rfq_id>/award/", views.RfqAwardView.as_view(), name="rfq-award"),
     path("rfqs/<uuid:rfq_id>/cancel/", views.RfqCancelView.as_view(), name="rfq-cancel"),
+    path("purchase-orders/", views.PurchaseOrderListView.as_view(), name="purchase-orders"),
+    path("purchase-orders/<uuid:order_id>/", views.PurchaseOrderDetailView.as_view(), name="purchase-order-detail"),
+    path("purchase-orders/<uuid:order_id>/close/", views.PurchaseOrderCloseView.as_view(), name="purchase-order-close"),
     path("recommendations/", views.RecommendationListView.as_view(), name="recommendations"),
     path(
         "recommendations/<uuid:recommendation_id>/",

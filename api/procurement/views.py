@@ -16,6 +16,8 @@ from api.procurement import serializers as s
 from api.tenant_scope import TenantScopedView
 from core.procurement import awards, quotes, recommendations, selectors, services
 from core.procurement.models import (
+    PurchaseOrder,
+    PurchaseOrderStatus,
     Quote,
     Recommendation,
     RecommendationKind,
@@ -256,6 +258,59 @@ class RfqCancelView(TenantScopedView):
         data.is_valid(raise_exception=True)
         awards.rfq_cancel(rfq=rfq, actor=self.principal, reason=data.validated_data["reason"])
         return Response(_rfq_detail(selectors.rfq_get(principal=self.principal, rfq_id=rfq_id), self.principal))
+
+
+# --- Purchase orders ------------------------------------------------------------------------------
+
+
+class PurchaseOrderFilter(django_filters.FilterSet):
+    status = ChoicesFilter(choices=PurchaseOrderStatus.choices)
+    sku = django_filters.CharFilter(field_name="position__sku__code", help_text="A SKU code.")
+
+    class Meta:
+        model = PurchaseOrder
+        fields: list[str] = []
+
+
+class PurchaseOrderListView(TenantScopedView):
+    """Awarded orders with what has arrived against them; a supplier sees its own."""
+
+    access = {"GET": STAFF_OR_SUPPLIER}
+    queryset = PurchaseOrder.objects.none()
+    filterset_class = PurchaseOrderFilter
+    pagination_class = CreatedCursorPagination
+
+    def get_queryset(self):  # noqa: ANN201
+        return selectors.purchase_order_list(principal=self.principal)
+
+    @extend_schema(responses=s.PurchaseOrderDetailOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.PurchaseOrderDetailOutput)
+
+
+class PurchaseOrderDetailView(TenantScopedView):
+    access = {"GET": STAFF_OR_SUPPLIER}
+
+    @extend_schema(responses=s.PurchaseOrderDetailOutput)
+    def get(self, request: Request, tenant_slug: str, order_id: str) -> Response:
+        order = selectors.purchase_order_get(principal=self.principal, order_id=order_id)
+        return Response(s.PurchaseOrderDetailOutput(order).data)
+
+
+class PurchaseOrderCloseView(TenantScopedView):
+    """Close an open order short: the rest will not come; it leaves in transit and counts against
+    the supplier's reliability."""
+
+    access = {"POST": STAFF_WRITERS}
+
+    @extend_schema(request=s.DecisionInput, responses={200: s.PurchaseOrderDetailOutput, **_CONFLICT})
+    def post(self, request: Request, tenant_slug: str, order_id: str) -> Response:
+        order = selectors.purchase_order_get(principal=self.principal, order_id=order_id)
+        data = s.DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        awards.purchase_order_close(order=order, actor=self.principal, note=data.validated_data["note"])
+        order = selectors.purchase_order_get(principal=self.principal, order_id=order_id)
+        return Response(s.PurchaseOrderDetailOutput(order).data)
 
 
 # --- Playbook records -----------------------------------------------------------------------------

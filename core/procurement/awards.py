@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from core.alerts.models import Alert, AlertStatus
@@ -278,3 +279,33 @@ def rfqs_overdue(*, now: datetime | None = None, limit: int = 500) -> list:
         .order_by("respond_by")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+@transaction.atomic
+def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = "") -> PurchaseOrder:
+    """A planner closes an open order short: what has not come is taken off in transit, and the
+    supplier's reliability counts the order as not complete."""
+    from django.db import connection
+
+    from core.procurement.receiving import reliability_refresh
+
+    order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != PurchaseOrderStatus.OPEN:
+        raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")
+    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
+    missing = order.quantity - order.received_quantity
+    Position.objects.filter(pk=order.position_id).update(in_transit=Greatest(F("in_transit") - missing, 0))
+    order.status = PurchaseOrderStatus.CLOSED_SHORT
+    order.received_on = order.received_on or timezone.now().date()
+    order.save(update_fields=["status", "received_on", "updated_at"])
+    with connection.cursor() as cursor:
+        reliability_refresh(cursor=cursor, tenant=actor.tenant, supplier_ids=[str(order.supplier_id)])
+    positions_mark_dirty(tenant=actor.tenant, where=Q(pk=order.position_id))
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        action="purchase_order.closed_short",
+        target=order,
+        data={"missing": missing, "note": note},
+    )
+    return order

@@ -243,6 +243,7 @@ class Quote(TimestampedModel):
 class PurchaseOrderStatus(models.TextChoices):
     OPEN = "open", "Open: stock in transit"
     RECEIVED = "received", "Received"
+    CLOSED_SHORT = "closed_short", "Closed short: the rest will not come"
 
 
 class PurchaseOrder(TimestampedModel):

@@ -4,7 +4,8 @@ A receipt pushed with ``order_ref`` equal to an open purchase order's reference 
 the same SKU and warehouse counts against it. When the order is complete, the supplier's
 reliability is recomputed from all its received orders (README, Procurement):
 ``(orders complete by their expected day + 4 x 0.9) / (orders received + 4)``, a share pulled
-toward 0.9 while the history is short, written to every offer of the supplier.
+toward 0.9 while the history is short, written to every offer of the supplier. An order a planner
+closes short counts as received and not complete.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def reliability_refresh(*, cursor, tenant: Tenant, supplier_ids: list[str]) -> N
                        (count(*) FILTER (WHERE received_on <= expected_on AND received_quantity >= quantity)
                         + %(weight)s * %(share)s) / (count(*) + %(weight)s) AS score
                   FROM procurement_purchaseorder
-                 WHERE tenant_id = %(tenant)s AND status = 'received' AND supplier_id = ANY(%(suppliers)s::uuid[])
+                 WHERE tenant_id = %(tenant)s AND status IN ('received', 'closed_short')
+                   AND supplier_id = ANY(%(suppliers)s::uuid[])
                  GROUP BY supplier_id) r
          WHERE so.tenant_id = %(tenant)s AND so.supplier_id = r.supplier_id
         """,

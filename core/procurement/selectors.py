@@ -70,6 +70,21 @@ def quote_get(*, rfq: Rfq, principal: Principal, quote_id: object) -> Quote:
     return quote
 
 
+def purchase_order_list(*, principal: Principal) -> QuerySet[PurchaseOrder]:
+    """Staff see the tenant's purchase orders; a supplier its own."""
+    orders = PurchaseOrder.objects.filter(tenant=principal.tenant).select_related(
+        "position__sku", "position__warehouse"
+    )
+    return orders.filter(supplier=principal.partner) if _supplier(principal) else orders
+
+
+def purchase_order_get(*, principal: Principal, order_id: object) -> PurchaseOrder:
+    order = purchase_order_list(principal=principal).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound
+    return order
+
+
 def purchase_order_of(*, rfq: Rfq) -> PurchaseOrder | None:
     return PurchaseOrder.objects.filter(rfq=rfq).first()
 

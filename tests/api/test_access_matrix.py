@@ -28,7 +28,7 @@ from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
-from core.procurement.models import Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
 from core.procurement.recommendations import recommendations_sync
 from core.procurement.rfqs import RFQ_VIEW
 from core.procurement.services import supplier_offers_upsert
@@ -245,7 +245,17 @@ def _procured(world: TenantWorld) -> TenantWorld:
             landed_unit_cost=1,
             submitted_by="fixture",
         )
-        world.offer_id, world.rfq_id, world.quote_id = offer.id, rfq.id, quote.id
+        order = PurchaseOrder.objects.create(
+            tenant=world.tenant,
+            reference="PO-MATRIX",
+            rfq=rfq,
+            supplier=supplier,
+            position=world.position,
+            quantity=10,
+            unit_price=1,
+            expected_on=timezone.now().date() + timedelta(days=3),
+        )
+        world.offer_id, world.rfq_id, world.quote_id, world.order_id = offer.id, rfq.id, quote.id, order.id
     return world
 
 
@@ -295,6 +305,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "offer_id": lambda world, route: _procured(world).offer_id,
     "rfq_id": lambda world, route: _procured(world).rfq_id,
     "quote_id": lambda world, route: _procured(world).quote_id,
+    "order_id": lambda world, route: _procured(world).order_id,
     "recommendation_id": _recommendation_id,
     "transfer_id": lambda world, route: _transferring(world).transfer_id,
     "lane_id": lambda world, route: _transferring(world).lane_id,

@@ -289,3 +289,44 @@ def test_the_sweep_leaves_stock_out_alerts_below_the_rfq_grade_alone(shortage):
     assert str(alert.pk) not in [str(i) for i in rfqs_due_alerts()]
     responses_sweep()
     assert not Rfq.objects.filter(tenant=world.tenant).exists()
+
+
+def test_a_planner_closes_a_short_shipped_order_and_the_supplier_answers_for_it(opened):
+    world, rfq = opened.world, the_rfq(opened)
+    ok(quote(opened.suppliers["quick"], world, rfq["id"], unit_price="0.98"), 201)
+    ok(quote(opened.suppliers["cheap"], world, rfq["id"], unit_price="2", quantity=160), 201)
+    procurement_settle(rfq["id"])
+    order = PurchaseOrder.objects.get(tenant=world.tenant)
+    pushed(
+        world,
+        "movements",
+        [
+            {
+                "kind": "receipt",
+                "sku": "S",
+                "warehouse": "W",
+                "occurred_at": ts(0),
+                "order_ref": order.reference,
+                "quantity": 100,
+                "external_ref": "po-short",
+            }
+        ],
+    )
+    mine = ok(opened.suppliers["quick"].client.get(url(world, "purchase-orders/")))["results"]
+    assert [(o["reference"], o["received_quantity"], o["status"]) for o in mine] == [(order.reference, 100, "open")]
+    assert ok(opened.suppliers["cheap"].client.get(url(world, "purchase-orders/")))["results"] == []
+    closed = ok(
+        world.planner.client.post(url(world, f"purchase-orders/{order.pk}/close/"), {"note": "50 lost"}, format="json")
+    )
+    assert (closed["status"], closed["received_quantity"]) == ("closed_short", 100)
+    assert Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code="W").in_transit == 0
+    # One order, not complete: (0 + 4 x 0.9) / (1 + 4) = 0.72.
+    assert SupplierOffer.objects.get(tenant=world.tenant, supplier=opened.partner("quick")).reliability == Decimal(
+        "0.720"
+    )
+    again = world.planner.client.post(url(world, f"purchase-orders/{order.pk}/close/"), {}, format="json")
+    assert again.status_code == 409
+    assert (
+        world.analyst.client.post(url(world, f"purchase-orders/{order.pk}/close/"), {}, format="json").status_code
+        == 403
+    )
