@@ -35,7 +35,7 @@ BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
     "evaluation-sweep": {"task": "tripline.evaluation.sweep", "schedule": float(settings.EVALUATION_SWEEP_SECONDS)},
     "evaluation-watchdog": {"task": "tripline.evaluation.recover", "schedule": 60.0},
-    "webhooks-sweep": {"task": "tripline.webhooks.sweep", "schedule": 15.0},
+    "webhooks-sweep": {"task": "tripline.webhooks.sweep", "schedule": float(settings.WEBHOOK_SWEEP_SECONDS)},
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},

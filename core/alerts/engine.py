@@ -393,13 +393,14 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
             changed.append(alert)
         else:
             counts["updated"] += 1  # new figures only: the state columns are not written
-    _outbox(tenant, readings, trips, created, events)
     with connection.cursor() as cursor:
         copy_records(cursor, Alert, created)
         state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
         Alert.objects.bulk_update(changed, state, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
         copy_records(cursor, AlertEvent, events)
+    # After the writes: an escalation's event carries the new deviation and action, not the old.
+    _outbox(tenant, created, events)
     return counts
 
 
@@ -413,7 +414,7 @@ _WEBHOOK_TYPES = {
 }
 
 
-def _outbox(tenant: Tenant, readings: dict, trips: dict, created: list[dict], events: list[dict]) -> None:
+def _outbox(tenant: Tenant, created: list[dict], events: list[dict]) -> None:
     """The chunk's alert changes as outbox events, in its transaction: small, ids and figures."""
     wanted = [event for event in events if event["kind"] in _WEBHOOK_TYPES]
     if not wanted:

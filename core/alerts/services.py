@@ -22,7 +22,8 @@ MAX_SNOOZE = timedelta(days=90)
 
 
 def _locked(alert: Alert, allowed: tuple[str, ...], verb: str) -> Alert:
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    # Its SKU, warehouse and tenant are read for the event and the audit, not locked.
+    locked = Alert.objects.select_for_update(of=("self",)).select_related("sku", "warehouse", "tenant").get(pk=alert.pk)
     if locked.status not in allowed:
         raise Conflict(f"This alert is {locked.status}; only an alert that is {' or '.join(allowed)} can be {verb}.")
     return locked

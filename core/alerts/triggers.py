@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Q
+from django.db.models.functions import Now
 
 from core.inventory.models import Position
 from core.task_requests import task_request
@@ -26,7 +26,7 @@ def pending_key(tenant_id: object) -> str:
 
 
 def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
-    """Mark the tenant's positions matching ``where`` for evaluation; answer how many.
+    """Mark the tenant's positions matching ``where`` for evaluation; answer how many were clean.
 
     The positions are locked in id order first, as ingestion does: a chunk that is evaluating one
     of them finishes before this change can commit, so its clearing of the mark cannot swallow it.
@@ -37,10 +37,9 @@ def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
         .select_for_update(no_key=True, of=("self",))
         .values_list("id", flat=True)
     )
-    if ids:
-        Position.objects.filter(id__in=ids).update(dirty_since=Coalesce(F("dirty_since"), Now()))
+    marked = Position.objects.filter(id__in=ids, dirty_since__isnull=True).update(dirty_since=Now()) if ids else 0
     evaluation_request(tenant_id=tenant.pk)
-    return len(ids)
+    return marked
 
 
 def evaluation_request(*, tenant_id: object) -> None:

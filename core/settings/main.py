@@ -311,6 +311,7 @@ OUTBOX_CONSUMERS = {
 # Webhooks: per-attempt timeout, how long a rotated secret keeps signing, how long an endpoint may
 # keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
 # loopback may be used (development and tests only; private ranges are never allowed in production).
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 15)  # the beat's relay and due-delivery sweep
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)

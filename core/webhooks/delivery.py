@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
+from core.webhooks.relay import deliveries_enqueue
 from core.webhooks.signing import signature_header
 from core.webhooks.url_safety import UnsafeUrl, url_resolve
 from tenants.models import Membership, Role
@@ -186,10 +187,11 @@ def _record(
         if not succeeded and status != 410:
             _note_failure(endpoint, now)
     if delivery.state == DeliveryState.PENDING:
-        from core.webhooks.relay import deliveries_enqueue
-
         wait = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
-        transaction.on_commit(lambda: deliveries_enqueue([str(delivery.pk)], countdown=wait))
+        # A retry due before the next sweep gets its own task; a later one is the sweep's to send.
+        # A countdown of hours would also outlive the broker's visibility timeout and come back.
+        if wait <= settings.WEBHOOK_SWEEP_SECONDS:
+            transaction.on_commit(lambda: deliveries_enqueue([str(delivery.pk)], countdown=wait))
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:

@@ -18,6 +18,7 @@ from core.alerts.models import Alert
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
 from core.procurement.services import supplier_offers_upsert
+from core.webhooks.models import OutboxEvent
 from tests.inventory.conftest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental, evaluation_run
 
@@ -760,3 +761,16 @@ def test_the_list_renders_each_alert_exactly_as_its_detail_does(stocked):
     assert all(set(row["recommendation"]) == {"action", "quantity"} for row in supplier_rows)
     for row in supplier_rows:
         assert {name: detail(stocked, row["id"], caller=stocked.supplier)[name] for name in row} == row
+
+
+def test_a_grade_change_is_announced_with_the_new_figures(stocked):
+    # Turnover days are 855; a standard of 743.4783 puts S 15 % beyond it: red down to yellow.
+    before = only_alert(stocked, sku="S")
+    create_policy(stocked, rule="overstock", sku="S", standard="743.4783")
+    evaluate(stocked)
+    after = only_alert(stocked, sku="S")
+    assert (before["grade"], after["grade"]) == ("red", "yellow")
+    (event,) = OutboxEvent.objects.filter(tenant=stocked.tenant, type="alert.deescalated")
+    assert (event.data["grade"], event.data["previous_grade"]) == ("yellow", "red")
+    assert event.data["deviation"] == after["deviation"] != before["deviation"]
+    assert event.data["action"] == after["recommendation"]["action"]
