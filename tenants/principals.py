@@ -36,3 +36,8 @@ class Principal:
 
 
 SYSTEM_ACTOR = "system"
+
+
+def actor_name(actor: Principal | str) -> str:
+    """How records name who acted: a principal's description, or a name such as ``system``."""
+    return actor if isinstance(actor, str) else actor.describe()

@@ -10,11 +10,7 @@ from django.utils import timezone
 
 from tenants import api_key_secrets
 from tenants.models import ApiKey, AuditEvent, Membership, Partner, Tenant
-from tenants.principals import SYSTEM_ACTOR, Principal
-
-
-def _actor_name(actor: Principal | str) -> str:
-    return actor if isinstance(actor, str) else actor.describe()
+from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 
 
 def audit_record(
@@ -22,7 +18,7 @@ def audit_record(
 ) -> None:
     AuditEvent.objects.create(
         tenant=tenant,
-        actor=_actor_name(actor),
+        actor=actor_name(actor),
         action=action,
         target_type=type(target).__name__.lower(),
         target_id=str(getattr(target, "pk", "")),

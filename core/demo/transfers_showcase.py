@@ -112,8 +112,9 @@ def _request_lifecycle(tenant: Tenant, distributor: Partner, staff: Principal) -
         .first()
     )
     destination = next(w for w in granted if w.pk != source.warehouse_id)
-    quantity = max(1, min(10, services.spare_of(source).units // 4))
-    if services.spare_of(source).units < quantity:
+    spare = services.spare_of(source).units
+    quantity = max(1, min(10, spare // 4))
+    if spare < quantity:
         return None
     asking = Principal(tenant=tenant, partner=distributor)
     transfer = services.transfer_request_create(

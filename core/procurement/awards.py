@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -33,9 +33,10 @@ from core.procurement.models import (
     RfqInvitation,
     RfqStatus,
 )
-from core.procurement.rfqs import invitations_per_round, invitations_send, limits_for, rfq_locked
+from core.procurement.receiving import reliability_refresh
+from core.procurement.rfqs import everyone_answered, invitations_per_round, invitations_send, limits_for, rfq_locked
 from core.webhooks.outbox import Event, outbox_emit
-from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 from tenants.services import audit_record
 
 
@@ -48,10 +49,6 @@ def quotes_awardable(rfq: Rfq, today: date) -> list[Quote]:
     return sorted(usable, key=lambda q: (q.landed_unit_cost, -q.invitation.reliability, q.created_at))
 
 
-def _everyone_answered(rfq: Rfq) -> bool:
-    return not RfqInvitation.objects.filter(rfq=rfq, status=InvitationStatus.INVITED).exists()
-
-
 @transaction.atomic
 def rfq_settle(*, rfq_id: object, now: datetime | None = None) -> str:
     """Move an open RFQ on if it is time; answer what happened. Safe to run any number of times."""
@@ -62,7 +59,7 @@ def rfq_settle(*, rfq_id: object, now: datetime | None = None) -> str:
     if rfq.alert_id is not None and not _alert_live(rfq.alert_id):
         _close_for_quiet_alert(rfq)
         return "cancelled"
-    if now < rfq.respond_by and not _everyone_answered(rfq):
+    if now < rfq.respond_by and not everyone_answered(rfq):
         return "waiting"
     if rfq.award_rule == AwardRule.LOWEST_LANDED_COST:
         best = quotes_awardable(rfq, now.date())
@@ -181,7 +178,7 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
     now = timezone.now()
     was_unanswered = rfq.status == RfqStatus.UNANSWERED
     rfq.status, rfq.awarded_quote, rfq.awarded_at = RfqStatus.AWARDED, quote, now
-    rfq.decided_by = actor.describe() if isinstance(actor, Principal) else actor
+    rfq.decided_by = actor_name(actor)
     rfq.save(update_fields=["status", "awarded_quote", "awarded_at", "decided_by", "updated_at"])
     winner = quote.invitation
     RfqInvitation.objects.filter(pk=winner.pk).update(status=InvitationStatus.WON)
@@ -285,10 +282,6 @@ def rfqs_overdue(*, now: datetime | None = None, limit: int = 500) -> list:
 def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = "") -> PurchaseOrder:
     """A planner closes an open order short: what has not come is taken off in transit, and the
     supplier's reliability counts the order as not complete."""
-    from django.db import connection
-
-    from core.procurement.receiving import reliability_refresh
-
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrderStatus.OPEN:
         raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")

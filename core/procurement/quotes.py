@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound
 from core.procurement.models import InvitationStatus, Quote, QuoteStatus, Rfq, RfqInvitation, RfqStatus
-from core.procurement.rfqs import limits_for, rfq_locked, settle_request
+from core.procurement.rfqs import everyone_answered, limits_for, rfq_locked, settle_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import Principal
 from tenants.services import audit_record
@@ -35,7 +35,7 @@ def _open_for_quotes(rfq: Rfq, principal: Principal) -> tuple[Rfq, RfqInvitation
 
 
 def _settle_if_everyone_answered(rfq: Rfq) -> None:
-    if not RfqInvitation.objects.filter(rfq=rfq, status=InvitationStatus.INVITED).exists():
+    if everyone_answered(rfq):
         settle_request(rfq.pk)
 
 

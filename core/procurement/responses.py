@@ -34,10 +34,10 @@ def alerts_respond(*, alert_ids: list) -> dict[str, int]:
     """Open the RFQs and sync the playbook records these alerts call for; close the open RFQs of
     stock-out alerts gone quiet. Safe to repeat; one alert's failure does not stop the others."""
     stock_out = dict(Alert.objects.filter(pk__in=alert_ids, rule=RuleCode.STOCK_OUT_RISK).values_list("pk", "active"))
-    opened = 0
+    opened, books = 0, {}
     for alert_id in sorted(stock_out, key=str):
         try:
-            if stock_out[alert_id] and rfq_open_for_alert(alert_id=alert_id) is not None:
+            if stock_out[alert_id] and rfq_open_for_alert(alert_id=alert_id, books=books) is not None:
                 opened += 1
         except Exception:
             logger.exception("Opening the RFQ of alert %s failed", alert_id)

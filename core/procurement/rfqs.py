@@ -21,8 +21,10 @@ from guardian.shortcuts import assign_perm
 
 from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertPolicy, AlertStatus, RuleCode
 from core.alerts.policies import Effective, PolicyBook
+from core.base_models import short_reference
 from core.procurement.models import (
     OPEN_RFQ_STATUSES,
+    InvitationStatus,
     ProcurementLimits,
     Rfq,
     RfqInvitation,
@@ -51,9 +53,14 @@ def limits_for(tenant: Tenant | object, *, lock: bool = False) -> ProcurementLim
     return limits
 
 
-def stock_out_policy(alert: Alert) -> Effective:
+def stock_out_policy(alert: Alert, books: dict | None = None) -> Effective:
+    """The stock-out rule's settings for the alert's SKU; ``books`` keeps one PolicyBook per tenant
+    across a batch of alerts instead of loading the tenant's policies for each."""
+    books = {} if books is None else books
+    if alert.tenant_id not in books:
+        books[alert.tenant_id] = PolicyBook(alert.tenant)
     sku = alert.sku
-    return PolicyBook(alert.tenant).effective(
+    return books[alert.tenant_id].effective(
         RuleCode.STOCK_OUT_RISK, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
     )
 
@@ -91,13 +98,14 @@ def rfq_locked(rfq_id: object) -> Rfq | None:
     )
 
 
+def everyone_answered(rfq: Rfq) -> bool:
+    """Every invitee quoted or withdrew: nothing is left to wait for but the deadline."""
+    return not RfqInvitation.objects.filter(rfq=rfq, status=InvitationStatus.INVITED).exists()
+
+
 def settle_request(rfq_id: object) -> None:
     """Ask a worker to settle the RFQ once this transaction commits (the sweep catches a lost ask)."""
     transaction.on_commit(lambda: task_request(SETTLE_TASK, args=[str(rfq_id)]), robust=True)
-
-
-def _reference(rfq_id: object) -> str:
-    return "RFQ-" + str(rfq_id).replace("-", "")[:10].upper()
 
 
 def _due(alert: Alert, policy: Effective) -> bool:
@@ -134,7 +142,7 @@ def _hold(alert: Alert, reason: str, **data: object) -> None:
 
 
 @transaction.atomic
-def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
+def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | None:
     """The RFQ for a stock-out alert at its policy's RFQ grade: the one that exists, a new one, or
     None (not due, or held by the tenant's hourly limit, which the alert's timeline records)."""
     alert = Alert.objects.select_related("sku", "warehouse", "tenant").filter(pk=alert_id).first()
@@ -143,7 +151,7 @@ def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
     existing = Rfq.objects.filter(alert=alert).first()
     if existing is not None:
         return existing
-    policy = stock_out_policy(alert)
+    policy = stock_out_policy(alert, books)
     if not _due(alert, policy):
         return None
     limits = limits_for(alert.tenant_id, lock=True)  # serializes openings of this tenant
@@ -190,7 +198,7 @@ def rfq_open_for_alert(*, alert_id: object) -> Rfq | None:
         basis={**basis, "invitations_per_round": int(policy.parameters["rfq_invitations"])},
         opened_by=SYSTEM_ACTOR,
     )
-    rfq.reference = _reference(rfq.pk)
+    rfq.reference = short_reference("RFQ", rfq.pk)
     try:
         with transaction.atomic():
             rfq.save()

@@ -29,11 +29,12 @@ OFFER_UPDATED = [
     "unit_price",
     "min_order_quantity",
     "capacity_per_week",
-    "reliability",
     "freight_per_unit",
     "duty_rate",
 ]
-OFFER_EDITABLE = frozenset(OFFER_UPDATED) - {"reliability"}
+# Reliability is a starting score for a new offer (OFFER_OPTIONAL); afterwards it is the
+# supplier's delivery record (receiving.py), so neither a re-pushed catalogue nor an edit sets it.
+OFFER_EDITABLE = frozenset(OFFER_UPDATED)
 _SHOWN = 20
 
 
@@ -114,9 +115,7 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["tenant", "sku", "supplier"],
-        # Reliability is a starting score for a new offer; on an existing one it is the supplier's
-        # delivery record (receiving.py) and a re-pushed catalogue must not reset it.
-        update_fields=[*(name for name in OFFER_UPDATED if name != "reliability"), "updated_at"],
+        update_fields=[*OFFER_UPDATED, "updated_at"],
     )
     audit_record(
         tenant=tenant,

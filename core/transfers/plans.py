@@ -261,7 +261,6 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
                 quantity=move.quantity,
                 note=f"Move {move.pk} of transfer plan {plan.pk}",
                 approval=Approval.PLAN,
-                actor=actor,
             )
         except (Conflict, ValidationError) as exc:
             why = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

@@ -23,10 +23,13 @@ from django.utils import timezone
 from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.triggers import positions_mark_dirty
+from core.base_models import short_reference
 from core.exceptions import Conflict
 from core.inventory.grants import partner_scope
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import Movement, Position, Sku, Warehouse
+from core.procurement.models import RecommendationKind
+from core.procurement.recommendations import recommendation_decide
 from core.transfers.models import (
     Approval,
     LineKind,
@@ -38,7 +41,7 @@ from core.transfers.models import (
 )
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import PartnerKind, Tenant
-from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.principals import Principal, actor_name
 from tenants.services import audit_record
 
 LEDGER_SOURCE = "transfers"  # the stock ledger's source of the lines transfers write
@@ -77,17 +80,13 @@ def spare_of(position: Position) -> Spare:
     return Spare(available=position.on_hand - position.reserved, safety_stock=round(safety, 2), method=method)
 
 
-def _actor_name(actor: Principal | str) -> str:
-    return actor.describe() if isinstance(actor, Principal) else actor
-
-
 def _line(transfer: TransferRequest, kind: str, quantity: int, actor: Principal | str, **extra: object) -> None:
     TransferLine.objects.create(
         tenant_id=transfer.tenant_id,
         transfer=transfer,
         kind=kind,
         quantity=quantity,
-        actor=_actor_name(actor),
+        actor=actor_name(actor),
         created_at=timezone.now(),
         **extra,
     )
@@ -137,14 +136,10 @@ def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
     return Position.objects.select_for_update(of=("self",)).select_related("sku", "tenant").get(pk=position.pk)
 
 
-def _reference(transfer_id: object) -> str:
-    return "TR-" + str(transfer_id).replace("-", "")[:10].upper()
-
-
 @transaction.atomic
 def transfer_request_create(
     *,
-    principal: Principal | None,
+    principal: Principal,
     tenant: Tenant,
     sku: str,
     source: str,
@@ -155,14 +150,12 @@ def transfer_request_create(
     note: str = "",
     recommendation: object = None,
     approval: str | None = None,
-    actor: Principal | str | None = None,
 ) -> TransferRequest:
     """A request to move ``quantity`` of a SKU out of a source warehouse the requester can see.
 
     ``approval`` set (a plan's move, an accepted proposal) approves it in the same transaction;
     otherwise the tenant's auto-approval policy may.
     """
-    who = principal or Principal(tenant=tenant)
     errors: dict[str, str] = {}
     if bool(destination) == bool(destination_location):
         errors["destination"] = "Name a destination warehouse or a destination_location, one of the two."
@@ -171,8 +164,8 @@ def transfer_request_create(
         errors["sku"] = f"No SKU {sku!r} in this tenant."
     if errors:
         raise ValidationError(errors)
-    source_row = _visible_warehouse(who, source, "source")
-    destination_row = _visible_warehouse(who, destination, "destination") if destination else None
+    source_row = _visible_warehouse(principal, source, "source")
+    destination_row = _visible_warehouse(principal, destination, "destination") if destination else None
     if destination_row is not None and destination_row.pk == source_row.pk:
         raise ValidationError({"destination": "The destination is the source."})
     position = _locked_position(sku_row, source_row)
@@ -194,11 +187,11 @@ def transfer_request_create(
         quantity=quantity,
         needed_by=needed_by,
         note=note,
-        requester=who.partner if who.partner is not None and who.partner.kind == PartnerKind.DISTRIBUTOR else None,
-        requested_by=_actor_name(actor or principal or SYSTEM_ACTOR),
+        requester=principal.partner if principal.access == PartnerKind.DISTRIBUTOR else None,
+        requested_by=principal.describe(),
         recommendation=recommendation,
     )
-    transfer.reference = _reference(transfer.pk)
+    transfer.reference = short_reference("TR", transfer.pk)
     transfer.save()
     _line(transfer, LineKind.REQUESTED, 0, transfer.requested_by)
     _announce(transfer, "requested")
@@ -209,11 +202,12 @@ def transfer_request_create(
         target=transfer,
         data={"quantity": quantity},
     )
+    # The position is locked and its spare just read: approving now reads neither again.
     if approval is not None:
-        return _approve(transfer, actor or SYSTEM_ACTOR, approval, note="")
+        return _approve(transfer, principal, approval, note="", spare=spare)
     why = _auto_approvable(transfer)
     if why:
-        return _approve(transfer, "policy", Approval.POLICY, note=why)
+        return _approve(transfer, "policy", Approval.POLICY, note=why, spare=spare)
     return transfer
 
 
@@ -250,24 +244,30 @@ def _locked(transfer: TransferRequest, allowed: tuple[str, ...], verb: str) -> T
     return locked
 
 
-def _approve(transfer: TransferRequest, actor: Principal | str, approval: str, note: str) -> TransferRequest:
-    position = (
-        Position.objects.select_for_update(of=("self",))
-        .select_related("sku", "tenant")
-        .get(pk=transfer.source_position_id)
-    )
-    spare = spare_of(position)
+def _approve(
+    transfer: TransferRequest, actor: Principal | str, approval: str, note: str, spare: Spare | None = None
+) -> TransferRequest:
+    """Reserve at the source. A caller that holds the position's lock and has just read what it
+    can spare passes ``spare``; otherwise the position is locked and read here."""
+    if spare is None:
+        position = (
+            Position.objects.select_for_update(of=("self",))
+            .select_related("sku", "tenant")
+            .get(pk=transfer.source_position_id)
+        )
+        spare = spare_of(position)
+    position_id = transfer.source_position_id
     if transfer.quantity > spare.units:
         raise Conflict(
             f"{transfer.source.code} can spare {spare.units} units now (available {spare.available} less safety "
             f"stock {spare.safety_stock:g}); {transfer.reference} asks {transfer.quantity}. Reject it or wait."
         )
-    Position.objects.filter(pk=position.pk).update(reserved=F("reserved") + transfer.quantity)
+    Position.objects.filter(pk=position_id).update(reserved=F("reserved") + transfer.quantity)
     transfer.status, transfer.approval = TransferStatus.APPROVED, approval
-    transfer.decided_by, transfer.decided_at, transfer.decision_note = _actor_name(actor), timezone.now(), note
+    transfer.decided_by, transfer.decided_at, transfer.decision_note = actor_name(actor), timezone.now(), note
     transfer.save(update_fields=["status", "approval", "decided_by", "decided_at", "decision_note", "updated_at"])
-    _line(transfer, LineKind.RESERVED, transfer.quantity, actor, position_id=position.pk)
-    positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position.pk))
+    _line(transfer, LineKind.RESERVED, transfer.quantity, actor, position_id=position_id)
+    positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position_id))
     _announce(transfer, "approved", approval=approval)
     audit_record(
         tenant=transfer.tenant,
@@ -462,9 +462,6 @@ def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
 def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
     """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
     in the same transaction (if its source can no longer spare the units, nothing is accepted)."""
-    from core.procurement.models import RecommendationKind
-    from core.procurement.recommendations import recommendation_decide
-
     record = recommendation_decide(recommendation=recommendation, actor=actor, accept=True, note=note)
     if record.kind == RecommendationKind.TRANSFER:
         (move,) = record.figures["moves"]
@@ -479,7 +476,6 @@ def recommendation_accept(*, recommendation: object, actor: Principal, note: str
                 note=f"Transfer proposal {record.pk}",
                 recommendation=record,
                 approval=Approval.PLAN,
-                actor=actor,
             )
         except ValidationError as exc:
             raise Conflict(f"The proposal cannot be carried out now: {'; '.join(exc.messages)}") from None
