@@ -39,8 +39,8 @@ class OutboxEvent(models.Model):
 
     ``sku`` and ``warehouse`` say what the event is about, so partners only hear of what they are
     granted. An event addressed to one partner (``recipient``: an RFQ invitation) goes to that
-    partner's endpoints and the tenant's own, never to other partners; a ``staff_only`` one only to
-    the tenant's own endpoints.
+    partner's endpoints and the tenant's own (its ERP's too), never to other partners; a ``staff_only``
+    one only to the tenant's own and its ERP's.
     """
 
     id = models.BigAutoField(primary_key=True)

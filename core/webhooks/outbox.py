@@ -55,8 +55,8 @@ class Event:
     data: dict
     sku_id: object = None
     warehouse_id: object = None
-    recipient_id: object = None  # a partner: only it (and the tenant's own endpoints) hears of it
-    staff_only: bool = False  # only the tenant's own endpoints
+    recipient_id: object = None  # a partner: only it (and the tenant's own and ERP endpoints) hears of it
+    staff_only: bool = False  # only the tenant's own (and its ERP's) endpoints
     created_at: datetime = field(default_factory=timezone.now)
 
 

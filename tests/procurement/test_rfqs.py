@@ -104,20 +104,43 @@ def test_a_red_stock_out_opens_one_rfq_with_the_replenishment_quantity_and_skips
     }
 
 
-def test_rerunning_retrying_and_escalating_never_open_a_second_rfq_or_invitation(opened):
-    world = opened.world
+def test_rerunning_retrying_and_escalating_never_open_a_second_rfq_or_invitation(shortage):
+    world = shortage.world
+    # RFQs at orange, and bands under which 5 days of cover against 10 of lead time (0.5) is orange.
+    policy = {
+        "rule": "stock_out_risk",
+        "bands": {"yellow": 0.1, "orange": 0.4, "red": 0.9},
+        "parameters": {"rfq_grade": "orange"},
+    }
+    ok(world.admin.client.post(url(world, "alert-policies/"), policy, format="json"), 201)
+    evaluate(world)
+    respond(world)
     respond(world)  # the same task again
     responses_sweep()  # the beat's catch-up
-    evaluate(world)
-    # Two more sales days: escalation or not, the alert is the same and so is its RFQ.
+    evaluate(world)  # a second evaluation in a row
+    alert = Alert.objects.get(tenant=world.tenant, rule="stock_out_risk", active=True)
+    assert (alert.grade, Rfq.objects.filter(tenant=world.tenant).count()) == ("orange", 1)
+    # 40 more sold today: a day of cover or less is red, the same alert escalates.
     pushed(
         world,
         "movements",
-        [{"kind": "sale", "sku": "S", "warehouse": "W", "quantity": 30, "occurred_at": ts(0), "external_ref": "more"}],
+        [
+            {
+                "kind": "sale",
+                "sku": "S",
+                "warehouse": "W",
+                "quantity": 40,
+                "occurred_at": ts(0, hour=0),
+                "external_ref": "more",
+            }
+        ],
     )
     evaluate(world)
     respond(world)
     responses_sweep()
+    alert.refresh_from_db()
+    assert alert.grade == "red"
+    assert OutboxEvent.objects.filter(tenant=world.tenant, type="alert.escalated").count() == 1
     assert Rfq.objects.filter(tenant=world.tenant).count() == 1
     assert RfqInvitation.objects.filter(rfq__tenant=world.tenant).count() == 2
     assert OutboxEvent.objects.filter(tenant=world.tenant, type="rfq.invited").count() == 2

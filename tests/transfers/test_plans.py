@@ -110,7 +110,7 @@ def test_the_lp_beats_greedy_nearest_first_where_greedy_is_not_optimal():
     assert best.objective == pytest.approx(20.0)
     assert greedy.objective > best.objective
     assert best.stats["variables"] == 4 + 2  # one per arc and one shortage per sink
-    assert best.stats["solver_seconds"] >= 0
+    assert 0 < best.stats["solver_seconds"] <= best.seconds  # the solve is part of the plan's time
 
 
 def test_supply_short_of_demand_is_counted_and_penalized():
@@ -432,8 +432,8 @@ def test_a_plan_fills_the_short_warehouse_from_the_cheapest_sources_first(france
     assert summary["greedy_objective"] >= summary["objective"]
     assert summary["greedy_objective"] == pytest.approx(296.7107, abs=1e-4)
     assert summary["greedy_units_short"] == 0
-    for timing in ("solver_seconds", "load_seconds", "total_seconds"):
-        assert summary[timing] >= 0
+    # The load and the solve are parts of the whole.
+    assert summary["load_seconds"] + summary["solver_seconds"] <= summary["total_seconds"]
 
 
 def test_no_source_gives_beyond_its_safety_stock_or_four_weeks_of_its_own_sales(france):

@@ -100,6 +100,7 @@ def test_a_receiver_failing_twice_gets_the_event_three_times_with_one_id(world, 
     response = world.admin.client.post(url(world, f"webhook-deliveries/{delivery.pk}/redeliver/"))
     assert response.status_code == 202
     webhooks_deliver(str(delivery.pk))
+    assert len(receiver.requests) == 4  # sent again
     assert receiver.requests[-1].headers["webhook-id"] == receiver.requests[0].headers["webhook-id"]
 
 
@@ -157,8 +158,10 @@ def test_private_and_loopback_urls_are_refused_in_production_settings(world, rec
     assert "local development only" in log["attempt_log"][0]["error"]
 
 
-def test_a_partner_hears_only_of_what_it_is_granted(world, other_world, receiver) -> None:
+def test_a_partner_hears_only_of_what_it_is_granted(world, other_world, receivers) -> None:
+    receiver = receivers()
     supplier_endpoint = subscribe(world.supplier, world, receiver)
+    staff_endpoint = subscribe(world.admin, world, receivers())
     assert supplier_endpoint["partner_id"] == str(world.supplier.partner.pk)
     stale_stock(world, "SKU-MINE")
     stale_stock(world, "SKU-NOT")
@@ -178,15 +181,18 @@ def test_a_partner_hears_only_of_what_it_is_granted(world, other_world, receiver
     )
     stale_stock(other_world, "SKU-MINE")
     evaluation_incremental(str(other_world.tenant.pk))
-    deliveries = run_engine_and_relay(world)
+    run_engine_and_relay(world)
+    # Counted by endpoint: a delivery of another tenant's event would be stored under that tenant.
+    deliveries = list(Delivery.objects.filter(endpoint_id=supplier_endpoint["id"]))
     assert len(deliveries) == 1
+    assert Delivery.objects.filter(endpoint_id=staff_endpoint["id"]).count() == 2  # both SKUs
     webhooks_deliver(str(deliveries[0].pk))
     (request,) = receiver.requests
     assert Webhook(supplier_endpoint["secret"]).verify(request.body, request.headers)["data"]["sku"] == "SKU-MINE"
     # Its own endpoints and deliveries only; the tenant's staff see all.
-    assert world.supplier.client.get(url(world, "webhook-deliveries/")).json()["results"][0]["id"] == str(
-        deliveries[0].pk
-    )
+    supplier_sees = [d["id"] for d in world.supplier.client.get(url(world, "webhook-deliveries/")).json()["results"]]
+    assert supplier_sees == [str(deliveries[0].pk)]
+    assert len(world.admin.client.get(url(world, "webhook-deliveries/")).json()["results"]) == 3
     assert world.distributor.client.get(url(world, f"webhook-endpoints/{supplier_endpoint['id']}/")).status_code == 404
 
 

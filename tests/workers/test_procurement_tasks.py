@@ -22,6 +22,7 @@ from core.inventory.models import Position
 from core.procurement.models import Rfq, RfqInvitation
 from tests.inventory.conftest import push_rows, shop, ts  # noqa: F401 - the one-SKU shop fixture
 from tests.procurement.conftest import backup_suppliers, url
+from tests.workers.conftest import worker_idle_wait
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_sweep
 
@@ -114,7 +115,7 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
     # Retried task, another evaluation, the sweep: still one RFQ, one invitation per supplier.
     procurement_sweep.delay()
     evaluation_incremental.delay(str(world.tenant.pk))
-    time.sleep(1.0)
+    worker_idle_wait()  # both ran to the end
     assert Rfq.objects.filter(tenant=world.tenant).count() == 1
     assert RfqInvitation.objects.filter(rfq=rfq).count() == 2
 
