@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from guardian.shortcuts import assign_perm, get_objects_for_group, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from core.inventory.models import Warehouse, WarehouseGroupObjectPermission
 from tenants.models import Partner, PartnerKind
@@ -45,13 +45,8 @@ def partner_scope(partner: Partner | None) -> PartnerScope:
         return PartnerScope(
             skus=SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
         )
-    granted = get_objects_for_group(
-        partner.group,
-        WAREHOUSE_VIEW,
-        klass=Warehouse.objects.filter(tenant_id=partner.tenant_id),
-        accept_global_perms=False,
-    )
-    return PartnerScope(warehouses=granted.values("id"))
+    visible = Warehouse.objects.filter(tenant_id=partner.tenant_id).filter(granted(partner, OuterRef("pk")))
+    return PartnerScope(warehouses=visible.values("id"))
 
 
 def _distributor(partner: Partner) -> None:
@@ -110,13 +105,22 @@ def warehouse_revoke(*, partner: Partner, warehouse: Warehouse, actor: Principal
     return bool(deleted)
 
 
+def granted(partner: Partner, warehouse: OuterRef, permission: str = WAREHOUSE_VIEW) -> Exists:
+    """SQL: the partner's group holds ``permission`` on ``warehouse`` (an outer query's column), a
+    join on guardian's direct table that lists filter by and annotate with in their one query."""
+    return Exists(
+        WarehouseGroupObjectPermission.objects.filter(
+            group_id=partner.group_id, content_object_id=warehouse, permission__codename=permission.split(".")[1]
+        )
+    )
+
+
 def warehouse_grants(*, partner: Partner) -> QuerySet[Warehouse]:
     """The partner's granted warehouses, each with ``exact`` (sees quantities) annotated."""
     _distributor(partner)
-    direct = WarehouseGroupObjectPermission.objects.filter(group=partner.group, content_object=OuterRef("pk"))
     return (
         Warehouse.objects.filter(tenant_id=partner.tenant_id)
-        .filter(Exists(direct.filter(permission__codename="view_warehouse")))
-        .annotate(exact=Exists(direct.filter(permission__codename="view_warehouse_quantities")))
+        .filter(granted(partner, OuterRef("pk")))
+        .annotate(exact=granted(partner, OuterRef("pk"), WAREHOUSE_QUANTITIES))
         .order_by("region", "code")
     )

@@ -7,10 +7,11 @@ annotated in SQL; no per-row permission checks.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, OuterRef, Q, QuerySet, Sum, Value, When
 
 from core.exceptions import NotFound
-from core.inventory.models import Position, WarehouseGroupObjectPermission
+from core.inventory.grants import WAREHOUSE_QUANTITIES, granted
+from core.inventory.models import Position
 from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
 from core.transfers.services import policy_for
 from tenants.models import PartnerKind
@@ -26,11 +27,8 @@ def shared_stock(*, principal: Principal) -> QuerySet[Position]:
     low_days = policy_for(principal.tenant).low_cover_days
     positions = Position.objects.filter(tenant=principal.tenant).annotate(available=F("on_hand") - F("reserved"))
     if _distributor(principal):
-        grants = WarehouseGroupObjectPermission.objects.filter(
-            group_id=principal.partner.group_id, content_object_id=OuterRef("warehouse_id")
-        )
-        positions = positions.filter(Exists(grants.filter(permission__codename="view_warehouse"))).annotate(
-            exact=Exists(grants.filter(permission__codename="view_warehouse_quantities"))
+        positions = positions.filter(granted(principal.partner, OuterRef("warehouse_id"))).annotate(
+            exact=granted(principal.partner, OuterRef("warehouse_id"), WAREHOUSE_QUANTITIES)
         )
     else:
         positions = positions.annotate(exact=Value(True, output_field=BooleanField()))
