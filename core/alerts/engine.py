@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -33,9 +33,9 @@ from core.alerts.models import (
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
-from core.inventory.bulk_copy import copy_records, copy_rows, staging_table_create
+from core.inventory.bulk_copy import JsonText, copy_records, copy_rows, staging_table_create
 from core.inventory.models import Sku, Warehouse
-from core.webhooks.outbox import Event, outbox_emit
+from core.webhooks.outbox import Event, outbox_emit, outbox_relay_after_commit
 from tenants.models import Tenant
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
@@ -77,22 +77,26 @@ def _session_settings(cursor) -> None:  # noqa: ANN001
 
 @dataclass(frozen=True)
 class ReadAhead:
-    """A chunk's indicator rows read before the chunk took its locks, and when and for which day."""
+    """A chunk read and graded before the chunk took its locks, and when and for which day."""
 
     rows: list[dict]
+    readings: dict[int, dict]
+    trips: dict[tuple, Trip]
     started_at: datetime
     today: date
 
 
-def rows_prefetch(*, tenant_id: object, position_ids: list[int], today: date) -> ReadAhead:
-    """A chunk's indicator rows, read ahead on this thread's own connection while the previous
-    chunk is graded and written. ``chunk_evaluate`` re-reads whatever changed in between."""
+def rows_prefetch(*, tenant: Tenant, position_ids: list[int], today: date) -> ReadAhead:
+    """A chunk's indicator rows, read and graded on this thread's own connection while the previous
+    chunk is written, so its Python work runs while that chunk waits on the database.
+    ``chunk_evaluate`` reads and grades again whatever changed in between."""
     started_at = timezone.now()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _session_settings(cursor)
-            rows = indicator_rows(cursor, tenant_id=tenant_id, position_ids=position_ids, today=today)
-        return ReadAhead(rows=rows, started_at=started_at, today=today)
+            rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
+        readings, trips = _assess(tenant, rows, today)
+        return ReadAhead(rows=rows, readings=readings, trips=trips, started_at=started_at, today=today)
     finally:
         connection.close()  # the thread's connection, not the caller's
 
@@ -122,10 +126,10 @@ def chunk_evaluate(
             prefetched = None
         if prefetched is None:
             rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
+            readings, trips = _assess(tenant, rows, today)
         else:
-            rows = _fresh_rows(cursor, tenant, position_ids, today, prefetched.rows, dirty)
-        readings, trips = _assess(tenant, rows, today)
-        _readings_write(cursor, tenant, readings)
+            rows, readings, trips = _refreshed(cursor, tenant, position_ids, today, prefetched, dirty)
+        _readings_write(cursor, tenant, readings, {row["id"]: row["reading_fingerprint"] for row in rows})
         _recommend(tenant, readings, trips)
         counts = _alerts_diff(tenant, readings, trips, actor)
         counts["positions"] = len(rows)
@@ -148,16 +152,29 @@ def _read_ahead_current(tenant: Tenant, ahead: ReadAhead, today: date) -> bool:
     ).exists()
 
 
-def _fresh_rows(cursor, tenant: Tenant, ids: list[int], today: date, prefetched: list[dict], dirty: list[int]) -> list:  # noqa: ANN001
+def _refreshed(
+    cursor,  # noqa: ANN001
+    tenant: Tenant,
+    ids: list[int],
+    today: date,
+    ahead: ReadAhead,
+    dirty: list[int],
+) -> tuple[list[dict], dict[int, dict], dict[tuple, Trip]]:
+    """The read-ahead's rows, readings and trips, with dirty or unseen positions read and graded again."""
     cursor.execute("SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s)", [tenant.pk, ids])
     existing = {row[0] for row in cursor.fetchall()}
-    by_id = {row["id"]: row for row in prefetched if row["id"] in existing}
-    stale = sorted(set(dirty) | (existing - by_id.keys()))  # changed since, or not seen by the read-ahead
+    kept = existing - set(dirty)
+    by_id = {row["id"]: row for row in ahead.rows if row["id"] in kept}
+    readings = {pid: reading for pid, reading in ahead.readings.items() if pid in by_id}
+    trips = {key: trip for key, trip in ahead.trips.items() if key[0] in by_id}
+    stale = sorted(existing - by_id.keys())  # changed since, or not seen by the read-ahead
     if stale:
-        by_id.update(
-            (row["id"], row) for row in indicator_rows(cursor, tenant_id=tenant.pk, position_ids=stale, today=today)
-        )
-    return [by_id[pid] for pid in sorted(by_id)]
+        fresh = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=stale, today=today)
+        by_id.update((row["id"], row) for row in fresh)
+        fresh_readings, fresh_trips = _assess(tenant, fresh, today)
+        readings.update(fresh_readings)
+        trips.update(fresh_trips)
+    return [by_id[pid] for pid in sorted(by_id)], readings, trips
 
 
 def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | None:
@@ -188,8 +205,30 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
     return readings, trips
 
 
-def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict]) -> None:  # noqa: ANN001
-    if not readings:
+# Stands for None in a reading's hash: hash(None) differs between processes before Python 3.12.
+_NONE_HASHED = -1.7976931348623157e308
+_HASHED_COLUMNS = [column for column in _READING_COLUMNS if column not in ("position_id", "as_of", "fingerprint")]
+
+
+def reading_fingerprint(reading: dict) -> int:
+    """A 64-bit hash of a reading's stored values, the same in every process.
+
+    Numbers, booleans and UUIDs hash alike everywhere (strings and dates do not, so the day goes in
+    as its ordinal). Equal fingerprints mean equal readings, up to a 1 in 2^64 chance.
+    """
+    values = [_NONE_HASHED if (value := reading[column]) is None else value for column in _HASHED_COLUMNS]
+    values.append(reading["as_of"].toordinal())
+    return hash(tuple(values))
+
+
+def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: dict[int, int | None]) -> None:  # noqa: ANN001
+    """Upsert the readings whose fingerprint differs from the stored one (``stored``, by position)."""
+    changed = []
+    for position_id, reading in readings.items():
+        reading["fingerprint"] = reading_fingerprint(reading)
+        if stored.get(position_id) != reading["fingerprint"]:
+            changed.append(reading)
+    if not changed:
         return
     fields = [f for f in IndicatorReading._meta.concrete_fields if f.column in _READING_COLUMNS]
     staging_table_create(cursor, "evaluation_reading", {f.column: _sql_type(f) for f in fields})
@@ -197,7 +236,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict]) -> None: 
         cursor,
         "evaluation_reading",
         _READING_COLUMNS,
-        ([reading[column] for column in _READING_COLUMNS] for reading in readings.values()),
+        ([reading[column] for column in _READING_COLUMNS] for reading in changed),
     )
     assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in _READING_COLUMNS if column != "position_id")
     cursor.execute(
@@ -220,23 +259,22 @@ def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Tri
         trip.recommendation = recommend(trip, readings[pid], context)
 
 
-def _fingerprint(trip: Trip) -> tuple[str, str]:
-    """What an alert shows of its trip as JSON text (keys sorted), and a hash of it.
+def _fingerprint(trip: Trip) -> tuple[dict[str, JsonText], str]:
+    """What an alert shows of its trip, each JSON column as text, and a hash of them all.
 
-    The hash lets a re-run compare thousands of alerts without loading or parsing their JSON. The
-    thresholds are the policy's, identical for every trip under it: their text is made once.
+    The hash (of the trip as one JSON object, keys sorted) lets a re-run compare thousands of
+    alerts without loading or parsing their JSON. Each column is serialized once and the object
+    is put together from those texts; the thresholds are the policy's, made once for all its trips.
     """
-    head = json.dumps(
-        {
-            "deviation": trip.deviation,
-            "explanation": trip.explanation,
-            "inputs": trip.inputs,
-            "recommendation": trip.recommendation,
-        },
-        sort_keys=True,
-    )
-    text = f'{head[:-1]}, "thresholds": {trip.thresholds_json}}}'  # "thresholds" sorts last
-    return text, hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    values = {
+        "deviation": JsonText(json.dumps(trip.deviation)),
+        "explanation": JsonText(json.dumps(trip.explanation)),
+        "inputs": JsonText(json.dumps(trip.inputs, sort_keys=True)),
+        "recommendation": JsonText(json.dumps(trip.recommendation, sort_keys=True)),
+        "thresholds": JsonText(trip.thresholds_json),
+    }
+    text = "{" + ", ".join(f'"{name}": {value}' for name, value in values.items()) + "}"  # keys in sorted order
+    return values, hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _event(alert_id: object, tenant_id: object, kind: str, actor: str, now: datetime, **data: object) -> dict:
@@ -269,8 +307,8 @@ _STATE_FIELDS = [
     "dismissed_reason",
     "snoozed_until",
     "fingerprint",
-    "updated_at",
 ]
+_AlertState = namedtuple("_AlertState", _STATE_FIELDS)  # updated_at is not read: every write sets it
 _VALUE_FIELDS = ["deviation", "explanation", "inputs", "thresholds", "recommendation", "fingerprint"]
 
 
@@ -280,13 +318,15 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     # Plain rows, not model instances: most alerts are unchanged and only their fingerprint is read.
     # Locked, in id order, so a person's acknowledge or dismiss either lands before this read or
     # waits for the chunk: the engine never writes a state it read before someone changed it.
-    active = {
-        (row.position_id, row.rule): row
-        for row in Alert.objects.filter(tenant=tenant, active=True, position_id__in=list(readings))
-        .order_by("id")
-        .select_for_update(of=("self",))
-        .values_list(*_STATE_FIELDS, named=True)
-    }
+    # The chunk's positions go as one array parameter: an IN list of 5,000 ids cost more to build
+    # in the ORM than the query takes to run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_STATE_FIELDS)} FROM alerts_alert "  # noqa: S608 - column names are constants
+            "WHERE tenant_id = %s AND active AND position_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+            [tenant.pk, list(readings)],
+        )
+        active = {(row.position_id, row.rule): row for row in map(_AlertState._make, cursor.fetchall())}
     created: list[dict] = []
     changed: list[Alert] = []
     refigured: list[Alert] = []
@@ -294,7 +334,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     for key in trips.keys() | active.keys():
         trip, alert = trips.get(key), active.get(key)
         if trip is not None:
-            text, fingerprint = _fingerprint(trip)
+            shown, fingerprint = _fingerprint(trip)
         if alert is None:
             alert_id = uuid.uuid4()
             # A microsecond apart each: lists page on (created_at, id) with a cursor, and DRF's
@@ -321,10 +361,13 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
                     "resolved_at": None,
                     "dismissed_reason": "",
                     "snoozed_until": None,
-                    **json.loads(text),
+                    "deviation": trip.deviation,
+                    "explanation": trip.explanation,
+                    "inputs": shown["inputs"],
+                    "thresholds": shown["thresholds"],
+                    "recommendation": shown["recommendation"],
                 }
             )
-            events.append(_event(alert_id, tenant.pk, AlertEventKind.OPENED, actor, now, to_grade=trip.grade))
             counts["opened"] += 1
             continue
         if trip is None:
@@ -362,9 +405,9 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         if kind is None and alert.fingerprint == fingerprint:
             counts["unchanged"] += 1
             continue
-        values = json.loads(text)  # as it reads back from the JSON column
-        for name, value in values.items():
-            setattr(alert, name, value)
+        alert.deviation, alert.explanation = trip.deviation, trip.explanation
+        for name in ("inputs", "thresholds", "recommendation"):
+            setattr(alert, name, json.loads(shown[name]))  # as it reads back from the JSON column
         alert.fingerprint, alert.updated_at = fingerprint, now
         refigured.append(alert)
         if kind is not None:
@@ -396,12 +439,50 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     with connection.cursor() as cursor:
         copy_records(cursor, Alert, created)
         state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
+        state.append("updated_at")
         Alert.objects.bulk_update(changed, state, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
         copy_records(cursor, AlertEvent, events)
+        _opened_announce(cursor, tenant, [row["id"] for row in created], actor, now)
     # After the writes: an escalation's event carries the new deviation and action, not the old.
-    _outbox(tenant, created, events)
+    _outbox(tenant, events)
     return counts
+
+
+def _opened_announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
+    """The ``opened`` timeline rows and ``alert.opened`` outbox events of new alerts, in one statement.
+
+    Written from the alert rows just copied, in SQL: a first run opens tens of thousands of alerts,
+    and building two more rows for each in Python cost more than writing the alerts.
+    """
+    if not alert_ids:
+        return
+    cursor.execute(
+        f"""
+        WITH opened AS (
+            SELECT a.id, a.position_id, a.rule, a.grade, a.deviation, a.recommendation ->> 'action' AS action,
+                   a.sku_id, a.warehouse_id
+            FROM alerts_alert a WHERE a.tenant_id = %(tenant)s AND a.id = ANY(%(ids)s::uuid[])
+        ), timeline AS (
+            INSERT INTO alerts_alertevent (tenant_id, alert_id, kind, from_grade, to_grade, actor, note, data,
+                                           created_at)
+            SELECT %(tenant)s, id, '{AlertEventKind.OPENED.value}', '', grade, %(actor)s, '', '{{}}'::jsonb, %(now)s
+            FROM opened
+        )
+        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, sku_id, warehouse_id, recipient_id,
+                                          staff_only, created_at)
+        SELECT %(tenant)s, 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'alert.opened',
+               jsonb_build_object('alert_id', o.id::text, 'rule', o.rule, 'grade', o.grade, 'previous_grade', NULL,
+                                  'position_id', o.position_id, 'sku', s.code, 'warehouse', w.code,
+                                  'deviation', o.deviation, 'action', o.action, 'by', 'system'),
+               o.sku_id, o.warehouse_id, NULL, false, %(now)s
+        FROM opened o
+        JOIN inventory_sku s ON s.id = o.sku_id
+        JOIN inventory_warehouse w ON w.id = o.warehouse_id
+        """,  # noqa: S608 - a constant
+        {"tenant": tenant.pk, "ids": alert_ids, "actor": actor, "now": now},
+    )
+    outbox_relay_after_commit()
 
 
 # Timeline kinds partners hear of, as webhook event types.
@@ -414,32 +495,29 @@ _WEBHOOK_TYPES = {
 }
 
 
-def _outbox(tenant: Tenant, created: list[dict], events: list[dict]) -> None:
-    """The chunk's alert changes as outbox events, in its transaction: small, ids and figures."""
+def _outbox(tenant: Tenant, events: list[dict]) -> None:
+    """Outbox events for the chunk's changes to existing alerts (new ones: ``_opened_announce``)."""
     wanted = [event for event in events if event["kind"] in _WEBHOOK_TYPES]
     if not wanted:
         return
-    rows = {row["id"]: row for row in created}
     known = {
         alert.pk: alert
-        for alert in Alert.objects.filter(pk__in=[e["alert_id"] for e in wanted if e["alert_id"] not in rows]).only(
+        for alert in Alert.objects.filter(pk__in=[e["alert_id"] for e in wanted]).only(
             "id", "position_id", "rule", "sku_id", "warehouse_id", "grade", "deviation", "recommendation"
         )
     }
     facts = []
     for event in wanted:
-        row = rows.get(event["alert_id"])
-        if row is None:
-            alert = known[event["alert_id"]]
-            row = {
-                "position_id": alert.position_id,
-                "rule": alert.rule,
-                "sku_id": alert.sku_id,
-                "warehouse_id": alert.warehouse_id,
-                "grade": alert.grade,
-                "deviation": alert.deviation,
-                "recommendation": alert.recommendation,
-            }
+        alert = known[event["alert_id"]]
+        row = {
+            "position_id": alert.position_id,
+            "rule": alert.rule,
+            "sku_id": alert.sku_id,
+            "warehouse_id": alert.warehouse_id,
+            "grade": alert.grade,
+            "deviation": alert.deviation,
+            "action": (alert.recommendation or {}).get("action"),
+        }
         facts.append((event, row))
     codes = _codes({row["sku_id"] for _, row in facts}, {row["warehouse_id"] for _, row in facts})
     outbox_emit(
@@ -456,7 +534,7 @@ def _outbox(tenant: Tenant, created: list[dict], events: list[dict]) -> None:
                     "sku": codes[row["sku_id"]],
                     "warehouse": codes[row["warehouse_id"]],
                     "deviation": row["deviation"],
-                    "action": (row["recommendation"] or {}).get("action"),
+                    "action": row["action"],
                     "by": "system",
                 },
                 sku_id=row["sku_id"],

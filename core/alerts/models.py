@@ -147,6 +147,8 @@ class IndicatorReading(models.Model):
     stockout_risk = models.BooleanField()
     overstock = models.BooleanField()
     health_index = models.SmallIntegerField()
+    # A hash of the values above: a re-run compares it and writes only readings that changed.
+    fingerprint = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField()
 
     class Meta:

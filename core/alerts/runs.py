@@ -9,7 +9,7 @@ idempotent, so even a chunk done twice opens no second alert.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
@@ -32,6 +32,9 @@ from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
 
 RUN_TASK = "tripline.evaluation.run"
+# Chunks read and graded ahead, each on its own thread and connection: one's SQL runs while
+# another's Python grades, and both while the current chunk is written.
+_READ_AHEAD = 2
 ACTIVE = (EvaluationStatus.QUEUED, EvaluationStatus.RUNNING)
 
 
@@ -112,8 +115,8 @@ def _next_ids(run: EvaluationRun, after: int) -> list[int]:
 def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
     """Carry out (or resume) a run; None when another worker holds it or it is finished.
 
-    A full run reads the next chunk's indicators on a second connection while it grades and
-    writes the current one, so the database and Python work at the same time.
+    A full run reads and grades the next chunks on other threads and connections while it writes
+    the current one, so the database and Python work at the same time.
     ``progress`` hears the number of positions of each committed chunk (a command's progress bar).
     """
     run, lease = _claim(run_id)
@@ -122,20 +125,28 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
     actor = f"system:evaluation {run.pk}"
     read_ahead = run.trigger != EvaluationTrigger.INCREMENTAL  # an incremental pass re-reads all anyway
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation-read-ahead") as pool:
+        with ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="evaluation-read-ahead") as pool:
 
             def ahead(ids: list[int]) -> Future | None:
-                if not (ids and read_ahead):
+                if not read_ahead:
                     return None
                 today = timezone.now().date()
-                return pool.submit(rows_prefetch, tenant_id=run.tenant_id, position_ids=ids, today=today)
+                return pool.submit(rows_prefetch, tenant=run.tenant, position_ids=ids, today=today)
 
-            ids = _next_ids(run, run.cursor)
-            future = ahead(ids)
-            while ids:
-                following = _next_ids(run, ids[-1])
+            pending: deque[tuple[list[int], Future | None]] = deque()
+            after = run.cursor
+
+            def queue_up() -> None:
+                nonlocal after
+                while len(pending) < _READ_AHEAD and (ids := _next_ids(run, after)):
+                    after = ids[-1]
+                    pending.append((ids, ahead(ids)))
+
+            queue_up()
+            while pending:
+                ids, future = pending.popleft()
                 prefetched = future.result() if future is not None else None
-                future = ahead(following)
+                queue_up()
                 with transaction.atomic():
                     # Each chunk is graded as of its own day: a run that crosses midnight, or is
                     # resumed the next day, does not write yesterday's figures over today's.
@@ -160,7 +171,6 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
                 if progress is not None:
                     progress(len(ids))
-                ids = following
     except Exception as exc:
         EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
             status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()

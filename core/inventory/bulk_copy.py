@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import models
-from psycopg.types.json import Jsonb
 
 
 def staging_table_create(cursor, name: str, columns: Mapping[str, str]) -> None:  # noqa: ANN001 - a DB cursor
@@ -34,19 +34,49 @@ def copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
         copy.write(buffer.getvalue())
 
 
+class _Null:
+    """Written unquoted as ``\\N`` by a QUOTE_NONNUMERIC writer (it passes for a number)."""
+
+    __slots__ = ()
+
+    def __index__(self) -> int:
+        return 0
+
+    def __str__(self) -> str:
+        return "\\N"
+
+
+_NULL = _Null()
+
+
+class JsonText(str):
+    """A value already serialized as JSON: ``copy_records`` writes it as it is."""
+
+
 def copy_records(cursor, model: type[models.Model], rows: list[dict]) -> None:  # noqa: ANN001
     """Insert new rows of a model (dicts by column name; a missing column is NULL) with one COPY.
 
-    psycopg adapts each value, so None and '' stay apart and JSON columns take Python objects.
-    The model's auto-increment key is left to the database.
+    One CSV text written by the csv module in C, as in ``copy_rows``, but with every non-number
+    quoted, so an empty string stays an empty string; None goes as an unquoted ``\\N``, the
+    NULL marker. JSON columns take Python objects (None is JSON null) or ``JsonText``. The
+    auto-increment key is left to the database.
     """
     if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    columns = ", ".join(f.column for f in fields)
-    json_columns = {f.column for f in fields if isinstance(f, models.JSONField)}
-    with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [Jsonb(row.get(f.column)) if f.column in json_columns else row.get(f.column) for f in fields]
-            )
+    columns = [f.column for f in fields]
+    json_at = [index for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    for row in rows:
+        values = [_NULL if (value := row.get(column)) is None else value for column in columns]
+        for index in json_at:
+            value = values[index]
+            if value is _NULL:
+                values[index] = "null"
+            elif not isinstance(value, JsonText):
+                values[index] = json.dumps(value)
+        writer.writerow(values)
+    statement = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    with cursor.copy(statement) as copy:
+        copy.write(buffer.getvalue())

@@ -87,8 +87,13 @@ def outbox_emit(events: list[Event]) -> int:
     ]
     with connection.cursor() as cursor:
         copy_records(cursor, OutboxEvent, rows)
-    transaction.on_commit(relay_request, robust=True)
+    outbox_relay_after_commit()
     return len(events)
+
+
+def outbox_relay_after_commit() -> None:
+    """Have the relay run once the current transaction commits (after writing outbox rows)."""
+    transaction.on_commit(relay_request, robust=True)
 
 
 def relay_request() -> None:

@@ -29,8 +29,9 @@ def test_a_push_between_the_read_ahead_and_the_chunk_is_not_lost(shop) -> None:
     ids = list(Position.objects.filter(tenant=shop.tenant).order_by("id").values_list("id", flat=True))
     chunk_evaluate(tenant=shop.tenant, position_ids=ids, today=today, actor="test")
     position = Position.objects.get(tenant=shop.tenant, sku__code="S")
-    ahead = rows_prefetch(tenant_id=shop.tenant.pk, position_ids=ids, today=today)
+    ahead = rows_prefetch(tenant=shop.tenant, position_ids=ids, today=today)
     assert {row["id"]: row["on_hand"] for row in ahead.rows}[position.pk] == 100
+    assert ahead.readings[position.pk]["on_hand"] == 100  # graded ahead too
     # The push lands after the read-ahead and before the chunk takes its locks.
     assert push_rows(shop.admin, slug, "movements", [_line("sale", 60, 0, "s1")]).status_code == 201
     counts = chunk_evaluate(tenant=shop.tenant, position_ids=ids, today=today, actor="test", prefetched=ahead)
@@ -44,7 +45,7 @@ def test_positions_the_read_ahead_did_not_see_are_read_in_the_chunk(shop) -> Non
     slug, today = shop.tenant.slug, timezone.now().date()
     assert push_rows(shop.admin, slug, "movements", [_line("receipt", 5, 3, "r1")]).status_code == 201
     ids = list(Position.objects.filter(tenant=shop.tenant).order_by("id").values_list("id", flat=True))
-    ahead = ReadAhead(rows=[], started_at=timezone.now(), today=today)
+    ahead = ReadAhead(rows=[], readings={}, trips={}, started_at=timezone.now(), today=today)
     counts = chunk_evaluate(tenant=shop.tenant, position_ids=ids, today=today, actor="test", prefetched=ahead)
     assert counts["positions"] == len(ids)
     assert IndicatorReading.objects.filter(position_id__in=ids).count() == len(ids)
@@ -55,7 +56,7 @@ def test_an_incremental_pass_between_the_read_ahead_and_the_chunk_wins(shop) -> 
     assert push_rows(shop.admin, slug, "movements", [_line("receipt", 100, 10, "r1")]).status_code == 201
     ids = list(Position.objects.filter(tenant=shop.tenant).order_by("id").values_list("id", flat=True))
     chunk_evaluate(tenant=shop.tenant, position_ids=ids, today=today, actor="test")
-    ahead = rows_prefetch(tenant_id=shop.tenant.pk, position_ids=ids, today=today)
+    ahead = rows_prefetch(tenant=shop.tenant, position_ids=ids, today=today)
     # A push and the incremental pass it triggers both commit before the chunk locks: the
     # position is clean again, but the rows read ahead are older than what the pass wrote.
     assert push_rows(shop.admin, slug, "movements", [_line("sale", 60, 0, "s1")]).status_code == 201
