@@ -108,10 +108,15 @@ class IndicatorReading(models.Model):
     stored: the detail endpoint computes them for its one position, so a full run writes numbers only.
     """
 
-    position = models.OneToOneField(Position, on_delete=models.CASCADE, primary_key=True, related_name="reading")
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # As on Alert: one composite foreign key to the position (migration 0004) instead of four.
+    position = models.OneToOneField(
+        Position, on_delete=models.CASCADE, primary_key=True, related_name="reading", db_constraint=False
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     as_of = models.DateField()
     on_hand = models.BigIntegerField()
     available = models.BigIntegerField()
@@ -170,10 +175,16 @@ class Alert(TimestampedModel):
     lasts (a dismissed alert keeps the slot, so the same condition does not open a new one).
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="alerts", db_index=False)
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # One composite foreign key (migration 0004) checks all four against the position in one lookup:
+    # the alert's tenant, SKU and warehouse are its position's. Four single ones cost four.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, related_name="alerts", db_index=False, db_constraint=False
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     rule = models.CharField(max_length=32, choices=RuleCode.choices)
     direction = models.CharField(max_length=16)
     grade = models.CharField(max_length=8, choices=Grade.choices)

@@ -126,6 +126,9 @@ class Position(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "sku", "warehouse"], name="position_unique_sku_warehouse"),
+            # What alerts and readings reference with one composite foreign key (their tenant, SKU and
+            # warehouse are their position's), checked in one lookup instead of four.
+            models.UniqueConstraint(fields=["id", "tenant", "sku", "warehouse"], name="position_identity"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="position_on_hand_not_negative"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="position_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="position_reserved_within_on_hand"),

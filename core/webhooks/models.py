@@ -45,7 +45,7 @@ class OutboxEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
-    event_id = models.CharField(max_length=40, unique=True)
+    event_id = models.CharField(max_length=40)  # unique by a constraint: no pattern index beside it
     type = models.CharField(max_length=64)
     data = models.JSONField()
     sku_id = models.UUIDField(null=True, blank=True)
@@ -57,6 +57,7 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="outbox_unique_event_id")]
         indexes = [
             models.Index(fields=["id"], name="outbox_unrelayed", condition=Q(relayed_at__isnull=True)),
             models.Index(fields=["tenant", "created_at"], name="outbox_tenant_created"),
