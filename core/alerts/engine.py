@@ -34,8 +34,7 @@ from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
 from core.inventory.bulk_copy import JsonText, copy_records, copy_rows, staging_table_create
-from core.inventory.models import Sku, Warehouse
-from core.webhooks.outbox import Event, outbox_emit, outbox_relay_after_commit
+from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
@@ -443,46 +442,24 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         Alert.objects.bulk_update(changed, state, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
         copy_records(cursor, AlertEvent, events)
-        _opened_announce(cursor, tenant, [row["id"] for row in created], actor, now)
-    # After the writes: an escalation's event carries the new deviation and action, not the old.
-    _outbox(tenant, events)
+        _opened_timeline(cursor, tenant, [row["id"] for row in created], actor, now)
+        _announce(cursor, tenant, [row["id"] for row in created] + [event["alert_id"] for event in events], actor, now)
     return counts
 
 
-def _opened_announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
-    """The ``opened`` timeline rows and ``alert.opened`` outbox events of new alerts, in one statement.
-
-    Written from the alert rows just copied, in SQL: a first run opens tens of thousands of alerts,
-    and building two more rows for each in Python cost more than writing the alerts.
-    """
-    if not alert_ids:
-        return
-    cursor.execute(
-        f"""
-        WITH opened AS (
-            SELECT a.id, a.position_id, a.rule, a.grade, a.deviation, a.recommendation ->> 'action' AS action,
-                   a.sku_id, a.warehouse_id
-            FROM alerts_alert a WHERE a.tenant_id = %(tenant)s AND a.id = ANY(%(ids)s::uuid[])
-        ), timeline AS (
+def _opened_timeline(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
+    """The ``opened`` timeline row of each new alert, written in SQL from the alerts just copied:
+    a first run opens tens of thousands, and building each row in Python cost more than the alert."""
+    if alert_ids:
+        cursor.execute(
+            """
             INSERT INTO alerts_alertevent (tenant_id, alert_id, kind, from_grade, to_grade, actor, note, data,
                                            created_at)
-            SELECT %(tenant)s, id, '{AlertEventKind.OPENED.value}', '', grade, %(actor)s, '', '{{}}'::jsonb, %(now)s
-            FROM opened
+            SELECT a.tenant_id, a.id, %(kind)s, '', a.grade, %(actor)s, '', '{}'::jsonb, %(now)s
+            FROM alerts_alert a WHERE a.tenant_id = %(tenant)s AND a.id = ANY(%(ids)s::uuid[])
+            """,
+            {"tenant": tenant.pk, "ids": alert_ids, "kind": AlertEventKind.OPENED.value, "actor": actor, "now": now},
         )
-        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, sku_id, warehouse_id, recipient_id,
-                                          staff_only, created_at)
-        SELECT %(tenant)s, 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'alert.opened',
-               jsonb_build_object('alert_id', o.id::text, 'rule', o.rule, 'grade', o.grade, 'previous_grade', NULL,
-                                  'position_id', o.position_id, 'sku', s.code, 'warehouse', w.code,
-                                  'deviation', o.deviation, 'action', o.action, 'by', 'system'),
-               o.sku_id, o.warehouse_id, NULL, false, %(now)s
-        FROM opened o
-        JOIN inventory_sku s ON s.id = o.sku_id
-        JOIN inventory_warehouse w ON w.id = o.warehouse_id
-        """,  # noqa: S608 - a constant
-        {"tenant": tenant.pk, "ids": alert_ids, "actor": actor, "now": now},
-    )
-    outbox_relay_after_commit()
 
 
 # Timeline kinds partners hear of, as webhook event types.
@@ -493,60 +470,47 @@ _WEBHOOK_TYPES = {
     AlertEventKind.DEESCALATED: "alert.deescalated",
     AlertEventKind.AUTO_RESOLVED: "alert.resolved",
 }
+_WEBHOOK_TYPE_SQL = (
+    "CASE e.kind "
+    + " ".join(f"WHEN '{kind}' THEN '{kind_type}'" for kind, kind_type in _WEBHOOK_TYPES.items())
+    + " END"
+)
 
 
-def _outbox(tenant: Tenant, events: list[dict]) -> None:
-    """Outbox events for the chunk's changes to existing alerts (new ones: ``_opened_announce``)."""
-    wanted = [event for event in events if event["kind"] in _WEBHOOK_TYPES]
-    if not wanted:
+def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
+    """An outbox event for each of the chunk's timeline rows partners hear of, in one statement.
+
+    Built in SQL from the rows as written (after the writes: an escalation's event carries the new
+    deviation and action, not the old); the timeline row gives the grades, the alert the rest.
+    """
+    if not alert_ids:
         return
-    known = {
-        alert.pk: alert
-        for alert in Alert.objects.filter(pk__in=[e["alert_id"] for e in wanted]).only(
-            "id", "position_id", "rule", "sku_id", "warehouse_id", "grade", "deviation", "recommendation"
-        )
-    }
-    facts = []
-    for event in wanted:
-        alert = known[event["alert_id"]]
-        row = {
-            "position_id": alert.position_id,
-            "rule": alert.rule,
-            "sku_id": alert.sku_id,
-            "warehouse_id": alert.warehouse_id,
-            "grade": alert.grade,
-            "deviation": alert.deviation,
-            "action": (alert.recommendation or {}).get("action"),
-        }
-        facts.append((event, row))
-    codes = _codes({row["sku_id"] for _, row in facts}, {row["warehouse_id"] for _, row in facts})
-    outbox_emit(
-        [
-            Event(
-                tenant_id=tenant.pk,
-                type=_WEBHOOK_TYPES[event["kind"]],
-                data={
-                    "alert_id": str(event["alert_id"]),
-                    "rule": row["rule"],
-                    "grade": event["to_grade"] or row["grade"],
-                    "previous_grade": event["from_grade"] or None,
-                    "position_id": row["position_id"],
-                    "sku": codes[row["sku_id"]],
-                    "warehouse": codes[row["warehouse_id"]],
-                    "deviation": row["deviation"],
-                    "action": row["action"],
-                    "by": "system",
-                },
-                sku_id=row["sku_id"],
-                warehouse_id=row["warehouse_id"],
-                created_at=event["created_at"],
-            )
-            for event, row in facts
-        ]
+    cursor.execute(
+        f"""
+        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, sku_id, warehouse_id, recipient_id,
+                                          staff_only, created_at)
+        SELECT e.tenant_id, {EVENT_ID_SQL}, {_WEBHOOK_TYPE_SQL},
+               jsonb_build_object('alert_id', a.id::text, 'rule', a.rule,
+                                  'grade', COALESCE(NULLIF(e.to_grade, ''), a.grade),
+                                  'previous_grade', NULLIF(e.from_grade, ''), 'position_id', a.position_id,
+                                  'sku', s.code, 'warehouse', w.code, 'deviation', a.deviation,
+                                  'action', a.recommendation ->> 'action', 'by', 'system'),
+               a.sku_id, a.warehouse_id, NULL, false, e.created_at
+        FROM alerts_alertevent e
+        JOIN alerts_alert a ON a.id = e.alert_id
+        JOIN inventory_sku s ON s.id = a.sku_id
+        JOIN inventory_warehouse w ON w.id = a.warehouse_id
+        WHERE e.tenant_id = %(tenant)s AND e.alert_id = ANY(%(ids)s::uuid[]) AND e.created_at = %(now)s
+          AND e.actor = %(actor)s AND e.kind = ANY(%(kinds)s)
+        ORDER BY e.id
+        """,  # noqa: S608 - constants only
+        {
+            "tenant": tenant.pk,
+            "ids": alert_ids,
+            "now": now,
+            "actor": actor,
+            "kinds": [str(kind) for kind in _WEBHOOK_TYPES],
+        },
     )
-
-
-def _codes(sku_ids: set, warehouse_ids: set) -> dict:
-    codes = dict(Sku.objects.filter(pk__in=sku_ids).values_list("id", "code"))
-    codes.update(Warehouse.objects.filter(pk__in=warehouse_ids).values_list("id", "code"))
-    return codes
+    if cursor.rowcount:
+        outbox_relay_after_commit()

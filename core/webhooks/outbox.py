@@ -64,6 +64,10 @@ def event_id_new() -> str:
     return "msg_" + uuid.uuid4().hex
 
 
+# The same id made by PostgreSQL, for events written by INSERT ... SELECT.
+EVENT_ID_SQL = "'msg_' || replace(gen_random_uuid()::text, '-', '')"
+
+
 def outbox_emit(events: list[Event]) -> int:
     """Write the events in the current transaction (one COPY); the relay runs once it commits."""
     if not events:
