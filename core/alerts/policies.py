@@ -273,6 +273,15 @@ class PolicyBook:
             cached = self._cache[key] = self._resolve(rule, sku_id, category_id, velocity_class)
         return cached
 
+    def safety_stock(
+        self, *, sku_id: object, category_id: object, velocity_class: str, cover: float, service: float
+    ) -> tuple[float, str]:
+        """The safety stock the SKU's stock-out policy uses (of a reading's two figures), and its method."""
+        method = self.effective(
+            RuleCode.STOCK_OUT_RISK, sku_id=sku_id, category_id=category_id, velocity_class=velocity_class
+        ).parameters["safety_stock_method"]
+        return (cover if method == "cover" else service), method
+
     def _resolve(self, rule: str, sku_id: object, category_id: object, velocity_class: str) -> Effective:
         spec = RULES[rule]
         chain = [

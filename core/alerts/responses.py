@@ -66,7 +66,7 @@ def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> Re
     return context
 
 
-def _cover_stock(ads_28: float) -> int:
+def cover_stock(ads_28: float) -> int:
     """Units that last COVER_TARGET_DAYS at the 28-day rate, from the whole units sold.
 
     ``ads_28`` is stored rounded to 4 places; multiplied back it lands a hair off the integer it
@@ -78,7 +78,7 @@ def _cover_stock(ads_28: float) -> int:
 
 def _excess(trip: Trip, reading: dict) -> int:
     on_hand, available = reading["on_hand"], reading["available"]
-    beyond_cover = max(0, available - _cover_stock(reading["ads_28"]))
+    beyond_cover = max(0, available - cover_stock(reading["ads_28"]))
     if trip.rule == RuleCode.OVERSTOCK:
         # Stock beyond what sells in the standard's days at the 90-day rate, from whole units.
         standard = trip.thresholds["standard"]
@@ -110,7 +110,7 @@ def _transfer(trip: Trip, reading: dict, context: ResponseContext, quantity: int
             f"{COVER_TARGET_DAYS} days of cover now, so consider a markdown instead.",
         }
     target = candidates[0]
-    need = max(0, _cover_stock(target["ads_28"]) - target["available"])
+    need = max(0, cover_stock(target["ads_28"]) - target["available"])
     moved = min(quantity, need) if need else quantity
     return {
         "action": action,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
+from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
 from core.inventory.models import Position, Sku, Warehouse
 from core.task_requests import task_request
@@ -34,7 +35,6 @@ from tenants.services import audit_record
 
 PLAN_TASK = "tripline.transfers.plan"
 SOURCE_RULES = (RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING)
-COVER_KEPT_DAYS = 28  # a source keeps four weeks of its own sales
 
 
 @transaction.atomic
@@ -103,11 +103,15 @@ def problem_load(tenant: Tenant) -> Problem:
             alert_id, _ = entry["source"]
             ads, safety_service, safety_cover = readings[position_id]
             category, velocity = skus[entry["sku"]]
-            method = book.effective(
-                RuleCode.STOCK_OUT_RISK, sku_id=entry["sku"], category_id=category, velocity_class=velocity
-            ).parameters["safety_stock_method"]
-            safety = safety_cover if method == "cover" else safety_service
-            give = min(math.floor(available - safety), available - math.ceil(ads * COVER_KEPT_DAYS))
+            safety, _ = book.safety_stock(
+                sku_id=entry["sku"],
+                category_id=category,
+                velocity_class=velocity,
+                cover=safety_cover,
+                service=safety_service,
+            )
+            # A source keeps four weeks of its own sales, counted as the responses count them.
+            give = min(math.floor(available - safety), available - cover_stock(ads))
             if give > 0:
                 sources.append(Node(position_id, entry["sku"], entry["warehouse"], give, alert_id))
     policy = policy_for(tenant)

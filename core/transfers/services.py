@@ -66,17 +66,14 @@ class Spare:
 def spare_of(position: Position) -> Spare:
     """What the position can give away now: available less the policy's safety stock."""
     sku = position.sku
-    method = (
-        PolicyBook(position.tenant)
-        .effective(
-            RuleCode.STOCK_OUT_RISK, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
-        )
-        .parameters["safety_stock_method"]
-    )
     reading = IndicatorReading.objects.filter(position_id=position.pk).first()
-    safety = 0.0
-    if reading is not None:
-        safety = reading.safety_stock_cover if method == "cover" else reading.safety_stock_service
+    safety, method = PolicyBook(position.tenant).safety_stock(
+        sku_id=sku.pk,
+        category_id=sku.category_id,
+        velocity_class=sku.velocity_class,
+        cover=reading.safety_stock_cover if reading is not None else 0.0,
+        service=reading.safety_stock_service if reading is not None else 0.0,
+    )
     return Spare(available=position.on_hand - position.reserved, safety_stock=round(safety, 2), method=method)
 
 
