@@ -35,6 +35,11 @@ class AlertStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+# An alert someone still has to act on: the engine holds it, and it was neither dismissed nor resolved.
+LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+LIVE = Q(active=True, status__in=LIVE_STATUSES)
+
+
 class AlertPolicy(TimestampedModel):
     """Thresholds of one rule for a scope: the tenant (no scope), a velocity class, a category or a SKU.
 

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from core.alerts.models import Alert, AlertStatus
+from core.alerts.models import LIVE, Alert
 from core.alerts.triggers import positions_mark_dirty
 from core.exceptions import Conflict
 from core.inventory.models import Position
@@ -82,9 +82,7 @@ def rfq_settle(*, rfq_id: object, now: datetime | None = None) -> str:
 
 
 def _alert_live(alert_id: object) -> bool:
-    return Alert.objects.filter(
-        pk=alert_id, active=True, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-    ).exists()
+    return Alert.objects.filter(LIVE, pk=alert_id).exists()
 
 
 def _close_for_quiet_alert(rfq: Rfq) -> None:

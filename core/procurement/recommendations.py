@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, IndicatorReading
+from core.alerts.models import LIVE, Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.exceptions import Conflict
 from core.procurement.models import Recommendation, RecommendationKind, RecommendationStatus
@@ -27,7 +27,6 @@ PLAYBOOK_OF_ACTION = {
     "transfer": RecommendationKind.TRANSFER,
     "redistribution": RecommendationKind.TRANSFER,
 }
-LIVE = Q(active=True, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))
 
 
 def _wanted(alert: Alert) -> str | None:

@@ -19,7 +19,16 @@ from django.db.models import Case, Exists, OuterRef, When
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from core.alerts.models import GRADE_RANK, Alert, AlertEvent, AlertEventKind, AlertPolicy, AlertStatus, RuleCode
+from core.alerts.models import (
+    GRADE_RANK,
+    LIVE,
+    LIVE_STATUSES,
+    Alert,
+    AlertEvent,
+    AlertEventKind,
+    AlertPolicy,
+    RuleCode,
+)
 from core.alerts.policies import Effective, PolicyBook
 from core.base_models import short_reference
 from core.procurement.models import (
@@ -112,7 +121,7 @@ def _due(alert: Alert, policy: Effective) -> bool:
     return (
         alert.active
         and alert.rule == RuleCode.STOCK_OUT_RISK
-        and alert.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+        and alert.status in LIVE_STATUSES
         and not (alert.snoozed_until and alert.snoozed_until > timezone.now())
         and GRADE_RANK[alert.grade] >= GRADE_RANK[policy.parameters["rfq_grade"]]
     )
@@ -367,12 +376,7 @@ def rfqs_due_alerts(*, limit: int = 500) -> list:
         status__in=OPEN_RFQ_STATUSES,
     )
     return list(
-        Alert.objects.filter(
-            active=True,
-            rule=RuleCode.STOCK_OUT_RISK,
-            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
-            grade__in=grades,
-        )
+        Alert.objects.filter(LIVE, rule=RuleCode.STOCK_OUT_RISK, grade__in=grades)
         .filter(rfqs__isnull=True)
         .exclude(Exists(open_here))
         .order_by(Case(When(grade="red", then=0), default=1), "created_at")

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
+from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
@@ -27,14 +27,13 @@ from core.transfers.models import (
     TransferStatus,
 )
 from core.transfers.planning import Node, Problem, Solution, greedy_plan, optimal_plan, problem_build
-from core.transfers.services import policy_for, transfer_request_create
+from core.transfers.services import SOURCE_RULES, policy_for, transfer_request_create
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 from tenants.principals import Principal
 from tenants.services import audit_record
 
 PLAN_TASK = "tripline.transfers.plan"
-SOURCE_RULES = (RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING)
 
 
 @transaction.atomic
@@ -48,12 +47,7 @@ def plan_start(*, tenant: Tenant, actor: Principal) -> TransferPlan:
 def problem_load(tenant: Tenant) -> Problem:
     """Sources, sinks and arcs of the tenant's open alerts, in a handful of set-based queries."""
     alerts = (
-        Alert.objects.filter(
-            tenant=tenant,
-            active=True,
-            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
-            rule__in=(*SOURCE_RULES, RuleCode.STOCK_OUT_RISK),
-        )
+        Alert.objects.filter(LIVE, tenant=tenant, rule__in=(*SOURCE_RULES, RuleCode.STOCK_OUT_RISK))
         .order_by("position_id", "rule")
         .values_list("pk", "rule", "position_id", "sku_id", "warehouse_id", "inputs")
     )

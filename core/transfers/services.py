@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.alerts.models import Alert, AlertStatus, IndicatorReading, RuleCode
+from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.triggers import positions_mark_dirty
 from core.base_models import short_reference
@@ -45,6 +45,7 @@ from tenants.principals import Principal, actor_name
 from tenants.services import audit_record
 
 LEDGER_SOURCE = "transfers"  # the stock ledger's source of the lines transfers write
+SOURCE_RULES = (RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING)  # alerts that say a position has stock to give
 
 
 def policy_for(tenant: Tenant | object) -> TransferPolicy:
@@ -216,11 +217,10 @@ def _auto_approvable(transfer: TransferRequest) -> str:
         return ""
     if policy.auto_approve_requires_overstock:
         idle = Alert.objects.filter(
+            LIVE,
             tenant_id=transfer.tenant_id,
             position_id=transfer.source_position_id,
-            active=True,
-            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
-            rule__in=(RuleCode.OVERSTOCK, RuleCode.SLOW_MOVING),
+            rule__in=SOURCE_RULES,
         ).exists()
         if not idle:
             return ""
