@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.alerts.models import Alert, IndicatorReading
 from core.inventory.models import Position, Sku
+from tenants.services import tenant_create
 from tests.inventory.conftest import push_rows, ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -46,8 +47,14 @@ def test_an_alert_whose_sku_is_not_its_positions_is_refused(shop) -> None:
     with pytest.raises(IntegrityError, match="alert_position_identity"), transaction.atomic():
         _alert(position, other.pk).save()
     assert not Alert.objects.exists()
+    foreign = tenant_create(slug="elsewhere", name="Elsewhere")
+    alert = _alert(position, position.sku_id)
+    alert.tenant_id = foreign.pk  # another tenant's alert on this tenant's position
+    with pytest.raises(IntegrityError, match="alert_position_identity"), transaction.atomic():
+        alert.save()
+    assert not Alert.objects.exists()
     with transaction.atomic():
-        _alert(position, position.sku_id).save()  # the position's own SKU is fine
+        _alert(position, position.sku_id).save()  # the position's own tenant and SKU are fine
     assert Alert.objects.count() == 1
 
 
@@ -65,3 +72,12 @@ def test_a_reading_of_another_positions_warehouse_is_refused(shop) -> None:
             position=position, tenant_id=position.tenant_id, sku_id=position.sku_id, warehouse=elsewhere, **fields
         )
     assert not IndicatorReading.objects.exists()
+    with transaction.atomic():  # the position's own warehouse is fine
+        IndicatorReading.objects.create(
+            position=position,
+            tenant_id=position.tenant_id,
+            sku_id=position.sku_id,
+            warehouse_id=position.warehouse_id,
+            **fields,
+        )
+    assert IndicatorReading.objects.count() == 1

@@ -37,8 +37,6 @@ def test_concurrent_approvals_and_sales_never_take_available_below_zero(network)
     north = Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code="W-N")
     start = threading.Barrier(WORKERS + 1)
     outcomes: list[str] = []
-    lowest: list[int] = []
-    stop = threading.Event()
 
     def approve(transfer: TransferRequest) -> None:
         start.wait()
@@ -47,6 +45,8 @@ def test_concurrent_approvals_and_sales_never_take_available_below_zero(network)
             outcomes.append("approved")
         except Conflict:
             outcomes.append("approval refused")
+        except Exception as exc:  # a lock gone wrong shows here (reserved above on hand: IntegrityError)
+            outcomes.append(repr(exc))
         finally:
             connection.close()
 
@@ -70,37 +70,27 @@ def test_concurrent_approvals_and_sales_never_take_available_below_zero(network)
             outcomes.append("sold")
         except BatchRejected:
             outcomes.append("sale refused")
+        except Exception as exc:
+            outcomes.append(repr(exc))
         finally:
             connection.close()
 
-    def watch() -> None:
-        # Reads committed states all along: available is never seen below zero.
-        while not stop.is_set():
-            on_hand, reserved = Position.objects.filter(pk=north.pk).values_list("on_hand", "reserved").get()
-            lowest.append(on_hand - reserved)
-        connection.close()
-
     threads = [threading.Thread(target=approve, args=(t,)) for t in requests]
     threads += [threading.Thread(target=sell, args=(n,)) for n in range(WORKERS // 2)]
-    watcher = threading.Thread(target=watch)
     for thread in threads:
         thread.start()
-    watcher.start()
     start.wait()
     for thread in threads:
         thread.join(timeout=120)
-    stop.set()
-    watcher.join(timeout=10)
     assert not any(thread.is_alive() for thread in threads)
     connections.close_all()
 
     approved, sold = outcomes.count("approved"), outcomes.count("sold")
+    # Each one sold, was approved or was refused cleanly: none hit the database's own guard
+    # (reserved <= on hand, on hand >= 0), which is what a missing lock would run into.
     assert len(outcomes) == WORKERS
+    assert set(outcomes) <= {"approved", "approval refused", "sold", "sale refused"}, outcomes
     assert 10 * (approved + sold) == 100  # every unit went to exactly one of them, and all were taken
-    # The watcher sampled throughout (the database's own constraint, reserved <= on hand, is what
-    # keeps these at zero or above; the accounting below is what the locks have to get right).
-    assert lowest
-    assert min(lowest) >= 0
     north.refresh_from_db()
     assert (north.on_hand, north.reserved) == (100 - 10 * sold, 10 * approved)
     # The ledger adds up to on hand; the transfer lines to what is reserved.

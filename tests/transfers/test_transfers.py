@@ -225,6 +225,22 @@ def test_the_policy_approves_small_requests_on_its_own(network):
     assert (
         ok(request(world.distributor, world, source="W-N", destination="W-S", quantity=1), 201)["status"] == "requested"
     )
+    # With a live overstock alert at W-N, the same small request is approved by the policy.
+    north = position(world, "W-N")
+    Alert.objects.create(
+        tenant=world.tenant,
+        position=north,
+        sku=north.sku,
+        warehouse=north.warehouse,
+        rule="overstock",
+        direction="overstock",
+        grade="yellow",
+        peak_grade="yellow",
+        explanation="by hand",
+        opened_at=timezone.now(),
+    )
+    idle = ok(request(world.distributor, world, source="W-N", destination="W-S", quantity=1), 201)
+    assert (idle["status"], idle["approval"]) == ("approved", "policy")
     assert error(world.planner.client.patch(policy_url, {"low_cover_days": 3}, format="json"), 403)
     assert (
         "low_cover_days"

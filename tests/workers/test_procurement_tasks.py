@@ -89,7 +89,10 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
         name: _wait_for(lambda name=name: _events(listening[name], verifiers[name]), f"rfq.invited at {name}")
         for name in ("cheap", "quick")
     }
-    (opened,) = [e for e in _events(planners, planner_verifier) if e["type"] == "alert.opened"]
+    (opened,) = _wait_for(
+        lambda: [e for e in _events(planners, planner_verifier) if e["type"] == "alert.opened"],
+        "alert.opened at the planners",
+    )
     assert (opened["data"]["rule"], opened["data"]["grade"]) == ("stock_out_risk", "red")
     reading = world.admin.client.get(url(world, f"indicators/{opened['data']['position_id']}/")).json()
     assert reading["available"] < reading["details"]["safety_stock"]  # below safety stock, 50 left
@@ -118,6 +121,10 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
     worker_idle_wait()  # both ran to the end
     assert Rfq.objects.filter(tenant=world.tenant).count() == 1
     assert RfqInvitation.objects.filter(rfq=rfq).count() == 2
+    invitees = set(RfqInvitation.objects.filter(rfq=rfq).values_list("supplier_id", flat=True))
+    assert invitees == {suppliers["cheap"].partner.pk, suppliers["quick"].partner.pk}
+    # Now that every task has run to the end: still nothing at the slow and the small one.
+    assert listening["slow"].requests == listening["tiny"].requests == []
 
     # The suppliers quote from their systems; the second answer completes the round.
     def quote(name: str, price: str, quantity: int, lead: int) -> None:
@@ -143,7 +150,9 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
         "rfq.closed at cheap",
     )
     assert lost[0]["data"]["reason"] == "awarded_elsewhere"
+    worker_idle_wait()  # whatever else the award sent has arrived
     assert not [e for e in _events(listening["cheap"], verifiers["cheap"]) if e["type"] == "rfq.awarded"]
+    assert listening["slow"].requests == listening["tiny"].requests == []
     position = Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code="W")
     assert (position.on_hand, position.in_transit) == (50, asked)
     detail = world.admin.client.get(url(world, f"rfqs/{rfq.pk}/")).json()
