@@ -99,7 +99,14 @@ def _close_for_quiet_alert(rfq: Rfq) -> None:
 def rfqs_close_for_quiet_alerts(*, alert_ids: list) -> int:
     """Cancel the open RFQs of these alerts that are no longer live; answer how many."""
     closed = 0
-    for rfq_id in Rfq.objects.filter(alert_id__in=alert_ids, status__in=OPEN_RFQ_STATUSES).values_list("pk", flat=True):
+    # Only RFQs whose alert has gone quiet are locked (and checked again under the lock): locking
+    # every open RFQ of every alert event would hold up suppliers quoting on live ones.
+    quiet = (
+        Rfq.objects.filter(alert_id__in=alert_ids, status__in=OPEN_RFQ_STATUSES)
+        .exclude(alert__in=Alert.objects.filter(LIVE, pk__in=alert_ids))
+        .values_list("pk", flat=True)
+    )
+    for rfq_id in quiet:
         rfq = rfq_locked(rfq_id)
         if rfq.status in OPEN_RFQ_STATUSES and not _alert_live(rfq.alert_id):
             _close_for_quiet_alert(rfq)

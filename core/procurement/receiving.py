@@ -86,6 +86,7 @@ def reliability_refresh(*, cursor, tenant: Tenant, supplier_ids: list[str]) -> N
                    AND supplier_id = ANY(%(suppliers)s::uuid[])
                  GROUP BY supplier_id) r
          WHERE so.tenant_id = %(tenant)s AND so.supplier_id = r.supplier_id
+           AND so.reliability IS DISTINCT FROM round(r.score::numeric, 3)
         """,
         {"tenant": tenant.pk, "suppliers": supplier_ids, "weight": PRIOR_WEIGHT, "share": PRIOR_SHARE},
     )

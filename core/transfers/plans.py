@@ -6,7 +6,7 @@ import math
 import time
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -247,6 +247,7 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
     taken = [move.pk for move in moves if move.status != MoveStatus.PROPOSED]
     if taken:
         raise Conflict(f"Moves {taken[:10]} are accepted already.")
+    _sources_lock(plan.tenant, moves)
     created = []
     for move in moves:
         try:
@@ -276,3 +277,22 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
         data={"moves": [move.pk for move in moves]},
     )
     return created
+
+
+def _sources_lock(tenant: Tenant, moves: list[TransferPlanMove]) -> None:
+    """Lock every move's source position up front, in id order, as ingestion locks them.
+
+    Taken move by move they would be locked in move order, and a push on the same positions
+    locking in id order could deadlock with the acceptance.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT p.id FROM inventory_position p
+            JOIN unnest(%s::uuid[], %s::uuid[]) AS m (sku_id, warehouse_id)
+              ON p.sku_id = m.sku_id AND p.warehouse_id = m.warehouse_id
+            WHERE p.tenant_id = %s
+            ORDER BY p.id FOR UPDATE OF p
+            """,
+            [[move.sku_id for move in moves], [move.source_id for move in moves], tenant.pk],
+        )
