@@ -11,20 +11,20 @@ from rest_framework.response import Response
 from api.errors import ErrorResponseSerializer
 from api.filters import ChoicesFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination
-from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
+from api.permissions import ADMINS, ANY_STAFF, INVENTORY_PUSHERS, INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from api.transfers import serializers as s
 from core.exceptions import NotFound
 from core.inventory.grants import warehouse_grant, warehouse_grants, warehouse_revoke
 from core.inventory.models import Position, Warehouse
+from core.inventory.selectors import warehouse_get
 from core.transfers import plans, selectors, services
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
 from tenants.models import PartnerKind
 from tenants.selectors import partner_get
 
 DISTRIBUTOR = frozenset({PartnerKind.DISTRIBUTOR})
-ERP = frozenset({PartnerKind.ERP})
-STOCK_VIEWERS = ANY_STAFF | DISTRIBUTOR | ERP
+STOCK_VIEWERS = INVENTORY_READERS | DISTRIBUTOR
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the current state.")}
 
 
@@ -109,9 +109,7 @@ class GrantDetailView(TenantScopedView):
     @extend_schema(responses={204: OpenApiResponse(description="Revoked (or never granted).")})
     def delete(self, request: Request, tenant_slug: str, partner_id: str, warehouse_id: str) -> Response:
         partner = partner_get(tenant=self.tenant, partner_id=partner_id)
-        warehouse = Warehouse.objects.filter(tenant=self.tenant, pk=warehouse_id).first()
-        if warehouse is None:
-            raise NotFound
+        warehouse = warehouse_get(tenant=self.tenant, warehouse_id=warehouse_id)
         warehouse_revoke(partner=partner, warehouse=warehouse, actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -199,7 +197,7 @@ class TransferRejectView(TransferStepView):
 class TransferShipView(TransferStepView):
     """The goods left the source: a transfer_out in the ledger, in transit at the destination."""
 
-    access = {"POST": STAFF_WRITERS | ERP}
+    access = {"POST": INVENTORY_PUSHERS}
     step = staticmethod(services.transfer_ship)
     takes_note = False
 
@@ -207,7 +205,7 @@ class TransferShipView(TransferStepView):
 class TransferReceiveView(TransferStepView):
     """The goods landed: a transfer_in at the destination warehouse."""
 
-    access = {"POST": STAFF_WRITERS | ERP}
+    access = {"POST": INVENTORY_PUSHERS}
     step = staticmethod(services.transfer_receive)
     takes_note = False
 
