@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.alerts.indicators import indicator_rows, reading_derive
+from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.models import (
     GRADE_RANK,
     Alert,
@@ -33,7 +33,7 @@ from core.alerts.models import (
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
-from core.inventory.bulk_copy import JsonText, copy_records, copy_rows, staging_table_create
+from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
 from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant
 
@@ -116,9 +116,9 @@ def chunk_evaluate(
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
         _session_settings(cursor)
         cursor.execute(
-            "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s) AND dirty_since IS NOT NULL "
-            "ORDER BY id FOR NO KEY UPDATE",
-            [tenant.pk, position_ids],
+            "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "
+            "AND dirty_since IS NOT NULL ORDER BY id FOR NO KEY UPDATE",
+            [tenant.pk, bigint_array(position_ids)],
         )
         dirty = [row[0] for row in cursor.fetchall()]
         if prefetched is not None and not _read_ahead_current(tenant, prefetched, today):
@@ -160,7 +160,10 @@ def _refreshed(
     dirty: list[int],
 ) -> tuple[list[dict], dict[int, dict], dict[tuple, Trip]]:
     """The read-ahead's rows, readings and trips, with dirty or unseen positions read and graded again."""
-    cursor.execute("SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s)", [tenant.pk, ids])
+    cursor.execute(
+        "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[])",
+        [tenant.pk, bigint_array(ids)],
+    )
     existing = {row[0] for row in cursor.fetchall()}
     kept = existing - set(dirty)
     by_id = {row["id"]: row for row in ahead.rows if row["id"] in kept}
@@ -189,18 +192,31 @@ def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | 
 
 def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, dict], dict[tuple, Trip]]:
     book = PolicyBook(tenant)
+    row_policies = [book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"]) for row in rows]
+    derive_policies: dict[int, DerivePolicy] = {}  # by the SKU's policies (one dict per SKU in the book)
+    derived = readings_derive(
+        rows,
+        [
+            derive_policies.get(id(policies))
+            or derive_policies.setdefault(
+                id(policies),
+                DerivePolicy.of(policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK].standard),
+            )
+            for policies in row_policies
+        ],
+        today,
+    )
     readings: dict[int, dict] = {}
     trips: dict[tuple, Trip] = {}
-    for row in rows:
-        policies = book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"])
-        standard = policies[RuleCode.OVERSTOCK].standard
-        reading = readings[row["id"]] = reading_derive(row, policies[RuleCode.STOCK_OUT_RISK], standard, today)
+    for reading, policies in zip(derived, row_policies, strict=True):
+        position_id = reading["position_id"]
+        readings[position_id] = reading
         for rule, policy in policies.items():
             if not policy.enabled:
                 continue
             trip = EVALUATORS[rule](reading, policy)
             if trip is not None:
-                trips[(row["id"], rule)] = trip
+                trips[(position_id, rule)] = trip
     return readings, trips
 
 
@@ -229,13 +245,11 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: d
             changed.append(reading)
     if not changed:
         return
-    fields = [f for f in IndicatorReading._meta.concrete_fields if f.column in _READING_COLUMNS]
-    staging_table_create(cursor, "evaluation_reading", {f.column: _sql_type(f) for f in fields})
-    copy_rows(
-        cursor,
-        "evaluation_reading",
-        _READING_COLUMNS,
-        ([reading[column] for column in _READING_COLUMNS] for reading in changed),
+    fields = {f.column: f for f in IndicatorReading._meta.concrete_fields}
+    types = {column: _sql_type(fields[column]) for column in _READING_COLUMNS}
+    staging_table_create(cursor, "evaluation_reading", types)
+    copy_rows_binary(
+        cursor, "evaluation_reading", types, ([reading[column] for column in _READING_COLUMNS] for reading in changed)
     )
     assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in _READING_COLUMNS if column != "position_id")
     cursor.execute(
@@ -323,7 +337,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         cursor.execute(
             f"SELECT {', '.join(_STATE_FIELDS)} FROM alerts_alert "  # noqa: S608 - column names are constants
             "WHERE tenant_id = %s AND active AND position_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-            [tenant.pk, list(readings)],
+            [tenant.pk, bigint_array(readings)],
         )
         active = {(row.position_id, row.rule): row for row in map(_AlertState._make, cursor.fetchall())}
     created: list[dict] = []

@@ -8,17 +8,29 @@ The formulas are in ``catalog.INDICATORS`` and README.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from statistics import NormalDist
 
+import numpy as np
+
 from core.alerts.catalog import HEALTH_WEIGHTS
+from core.alerts.models import IndicatorReading
 from core.alerts.policies import Effective
+from core.inventory.bulk_copy import bigint_array
 
 FACT_DAYS = 90  # the longest window read from the daily facts
 WEEKS = 12  # weekly sales kept for the consecutive-decline count
 NET_WEEKS = 9  # weekly net stock change, to rebuild week-end stock for weekly sell-through
+_NO_WEEKS = [0] * WEEKS
+_NO_NET_WEEKS = [0] * NET_WEEKS
+# The figures a reading stores, in the model's order, which is the order a reading lists them in.
+_STORED = [
+    field.column
+    for field in IndicatorReading._meta.concrete_fields
+    if field.column not in ("tenant_id", "fingerprint", "changed_at")
+]
 
 
 def _weekly(column: str, weeks: int) -> str:
@@ -33,7 +45,7 @@ WITH pos AS (
     FROM inventory_position p
     JOIN inventory_sku s ON s.id = p.sku_id
     JOIN inventory_category c ON c.id = s.category_id
-    WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s)
+    WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s::bigint[])
 ), facts AS (
     SELECT f.position_id,
            COALESCE(sum(f.units_sold) FILTER (WHERE f.week = 0), 0)::bigint AS sold_7,
@@ -53,7 +65,7 @@ WITH pos AS (
         SELECT f.position_id, f.units_sold, f.net_change, f.receipts_promised, f.receipt_delay_days,
                f.receipt_delay_days_sq, %(today)s - f.day AS age, (%(today)s - f.day) / 7 AS week
         FROM inventory_dailyfact f
-        WHERE f.tenant_id = %(tenant)s AND f.position_id = ANY(%(ids)s)
+        WHERE f.tenant_id = %(tenant)s AND f.position_id = ANY(%(ids)s::bigint[])
           AND f.day > %(today)s - {FACT_DAYS} AND f.day <= %(today)s
         OFFSET 0
     ) f
@@ -79,7 +91,7 @@ WITH pos AS (
            sum(l.quantity * GREATEST(%(today)s - l.received_on, 0))::float8 / sum(l.quantity) AS weighted_age,
            min(l.expires_on) AS earliest_expiry
     FROM inventory_lot l
-    WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s) AND l.quantity > 0
+    WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
     GROUP BY l.position_id
 ), expiry AS (
     -- Selling at the 28-day rate, first-expired-first-out, what cannot be sold by each expiry day
@@ -91,7 +103,7 @@ WITH pos AS (
                sum(l.quantity) OVER (PARTITION BY l.position_id ORDER BY l.expires_on) AS cumulative,
                COALESCE(facts.sold_28, 0) / 28.0 AS rate
         FROM inventory_lot l LEFT JOIN facts ON facts.position_id = l.position_id
-        WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s) AND l.quantity > 0
+        WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
           AND l.expires_on IS NOT NULL
     ) x
     GROUP BY x.position_id
@@ -131,7 +143,8 @@ SELECT pos.*, facts.sold_7, facts.sold_28, facts.sold_90, facts.sold_sq_28, fact
        reading.fingerprint AS reading_fingerprint
 FROM pos
 -- The chunk's ids again: the readings' primary key answers them, whatever the table's statistics say.
-LEFT JOIN alerts_indicatorreading reading ON reading.position_id = pos.id AND reading.position_id = ANY(%(ids)s)
+LEFT JOIN alerts_indicatorreading reading
+    ON reading.position_id = pos.id AND reading.position_id = ANY(%(ids)s::bigint[])
 LEFT JOIN facts ON facts.position_id = pos.id
 LEFT JOIN launched ON launched.position_id = pos.id
 LEFT JOIN lots ON lots.position_id = pos.id
@@ -144,7 +157,7 @@ ORDER BY pos.id
 
 def indicator_rows(cursor, *, tenant_id: object, position_ids: list[int], today: date) -> list[dict]:  # noqa: ANN001
     """The aggregated inputs of every listed position, one row each, in id order."""
-    cursor.execute(INDICATOR_SQL, {"tenant": tenant_id, "ids": position_ids, "today": today})
+    cursor.execute(INDICATOR_SQL, {"tenant": tenant_id, "ids": bigint_array(position_ids), "today": today})
     names = [column.name for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -155,166 +168,255 @@ def _z(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
-def _r(value: float | None, places: int = 4) -> float | None:
-    return None if value is None else round(value, places)
+def _rounded(values: np.ndarray, places: int) -> np.ndarray:
+    """``round(value, places)`` of each value, exactly as Python rounds a float (NaN stays NaN).
+
+    Scaling by 10**places can move a value that sits within a rounding error of a half across it,
+    so those few (and values too large to scale) are rounded one by one by Python itself.
+    """
+    scale = 10.0**places
+    scaled = values * scale
+    result = np.rint(scaled) / scale
+    doubtful = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= np.abs(scaled) * 2.0**-50 + 1e-9
+    doubtful |= np.abs(scaled) > 2.0**50
+    doubtful &= ~np.isnan(values)
+    for index in np.flatnonzero(doubtful):
+        result.flat[index] = round(float(values.flat[index]), places)
+    return result
 
 
-def _ratio_change(now: float, before: float) -> float | None:
-    return (now - before) / before if before > 0 else None
+def _listed(values: np.ndarray) -> list:
+    """Floats as Python floats, NaN as None."""
+    return [None if value != value else value for value in values.tolist()]
 
 
-def _clip(value: float) -> float:
-    return 0.0 if value < 0 else 1.0 if value > 1 else value
+def _clipped(values: np.ndarray) -> np.ndarray:
+    return np.clip(values, 0.0, 1.0)
 
 
-def reading_derive(row: dict, stock_policy: Effective, turnover_standard: float, today: date) -> dict:
-    """One position's indicators from its aggregated row (formulas documented in README)."""
-    on_hand, reserved = row["on_hand"], row["reserved"]
-    weighted_age = row["weighted_age"]
+def _ratio_changes(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """(now - before) / before where before > 0, else NaN (no ratio)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(before > 0, (now - before) / before, np.nan)
+
+
+def _column(rows: list[dict], name: str, default: float = np.nan) -> np.ndarray:
+    return np.array([default if (value := row[name]) is None else value for row in rows], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class DerivePolicy:
+    """What a reading takes from its SKU's policies: the stock-out rule's parameters and the
+    overstock rule's turnover standard."""
+
+    default_lead_time: float
+    z: float
+    volatility_days: float
+    uses_cover: bool
+    turnover_standard: float
+
+    @classmethod
+    def of(cls, stock_policy: Effective, turnover_standard: float) -> DerivePolicy:
+        parameters = stock_policy.parameters
+        return cls(
+            default_lead_time=float(parameters["default_lead_time_days"]),
+            z=_z(float(parameters["service_level"])),
+            volatility_days=float(parameters["volatility_coefficient_days"]),
+            uses_cover=parameters["safety_stock_method"] == "cover",
+            turnover_standard=turnover_standard,
+        )
+
+
+def readings_derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list[dict]:
+    """Each position's indicators from its aggregated row (formulas documented in README).
+
+    The arithmetic runs on whole columns at once (NumPy), in the same order of operations as the
+    documented formulas, so every figure equals what the one-position formula gives; NaN stands for
+    an empty value until the end.
+    """
+    if not rows:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _derive(rows, policies, today)
+
+
+def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list[dict]:
+    on_hand = _column(rows, "on_hand")
+    reserved = _column(rows, "reserved")
     available = on_hand - reserved
-    sold_7, sold_28, sold_90 = row["sold_7"] or 0, row["sold_28"] or 0, row["sold_90"] or 0
+    sold_7, sold_28, sold_90 = (_column(rows, name, 0) for name in ("sold_7", "sold_28", "sold_90"))
     ads_7, ads_28, ads_90 = sold_7 / 7, sold_28 / 28, sold_90 / FACT_DAYS
-    days_of_cover = available / ads_28 if ads_28 > 0 else None
+    days_of_cover = np.where(ads_28 > 0, available / ads_28, np.nan)
     # End-of-day stock over the window, rebuilt backwards from today's on hand by the net changes.
-    average_on_hand = max(0.0, on_hand - float(row["net_weighted"] or 0) / FACT_DAYS)
+    average_on_hand = np.maximum(0.0, on_hand - _column(rows, "net_weighted", 0) / FACT_DAYS)
     # Unit cost cancels per position: COGS / average inventory value = units sold / average units.
-    turnover_rate = (sold_90 / average_on_hand) * (365 / FACT_DAYS) if average_on_hand > 0 else None
-    turnover_days = average_on_hand * FACT_DAYS / sold_90 if sold_90 > 0 else None
-    sell_through_28 = sold_28 / (sold_28 + on_hand) if sold_28 + on_hand > 0 else None
-    weekly = list(row["weekly_sold"]) if row["weekly_sold"] else [0] * WEEKS
-    wow_change = _ratio_change(weekly[0], weekly[1])
-    declines = 0
-    while declines < WEEKS - 1 and weekly[declines] < weekly[declines + 1]:
-        declines += 1
+    turnover_rate = np.where(average_on_hand > 0, (sold_90 / average_on_hand) * (365 / FACT_DAYS), np.nan)
+    turnover_days = np.where(sold_90 > 0, average_on_hand * FACT_DAYS / sold_90, np.nan)
+    sell_through_28 = np.where(sold_28 + on_hand > 0, sold_28 / (sold_28 + on_hand), np.nan)
+    weekly_lists = [row["weekly_sold"] or _NO_WEEKS for row in rows]
+    weekly = np.array(weekly_lists, dtype=np.float64)
+    wow_change = _ratio_changes(weekly[:, 0], weekly[:, 1])
+    # Consecutive weeks, back from this one, each selling less than the week before it.
+    declines = np.cumprod(weekly[:, :-1] < weekly[:, 1:], axis=1).sum(axis=1)
     # Weekly sell-through: week k's sales over (its sales + stock at its end).
-    net = list(row["weekly_net"]) if row["weekly_net"] else [0] * NET_WEEKS
-    week_end, weekly_st = on_hand, []
-    for k in range(NET_WEEKS):
-        sold = weekly[k]
-        weekly_st.append(sold / (sold + week_end) if sold + week_end > 0 else None)
-        week_end -= net[k]
-    st_changes = [
-        _ratio_change(weekly_st[k], weekly_st[k + 1])
-        if weekly_st[k] is not None and weekly_st[k + 1] is not None
-        else None
-        for k in range(NET_WEEKS - 1)
-    ]
-    lead_time = row["lead_time"]
-    lead_source = "primary supplier"
-    if lead_time is None:
-        lead_time, lead_source = float(stock_policy.parameters["default_lead_time_days"]), "policy default"
-    longest = row["longest_lead_time"] if row["longest_lead_time"] is not None else lead_time
-    n, delay_sum, delay_sq = row["receipts_promised"] or 0, row["delay_sum"] or 0, row["delay_sq_sum"] or 0
-    lead_volatility = math.sqrt(max(0.0, (delay_sq - delay_sum * delay_sum / n) / (n - 1))) if n >= 2 else None
-    variance = (row["sold_sq_28"] - sold_28 * sold_28 / 28) / 27 if row["sold_sq_28"] else 0.0
-    sigma = math.sqrt(max(0.0, variance))
-    z = _z(float(stock_policy.parameters["service_level"]))
-    volatility_days = float(stock_policy.parameters["volatility_coefficient_days"])
+    net = np.array([row["weekly_net"] or _NO_NET_WEEKS for row in rows], dtype=np.float64)
+    week_end = on_hand[:, None] - np.concatenate([np.zeros((len(rows), 1)), np.cumsum(net, axis=1)[:, :-1]], axis=1)
+    sold_weeks = weekly[:, :NET_WEEKS]
+    weekly_st = np.where(sold_weeks + week_end > 0, sold_weeks / (sold_weeks + week_end), np.nan)
+    st_changes = _ratio_changes(weekly_st[:, :-1], weekly_st[:, 1:])
+    default_lead = np.array([policy.default_lead_time for policy in policies])
+    supplier_lead = _column(rows, "lead_time")
+    has_supplier = ~np.isnan(supplier_lead)
+    lead_time = np.where(has_supplier, supplier_lead, default_lead)
+    longest = _column(rows, "longest_lead_time")
+    longest = np.where(np.isnan(longest), lead_time, longest)
+    n = _column(rows, "receipts_promised", 0)
+    delay_sum, delay_sq = _column(rows, "delay_sum", 0), _column(rows, "delay_sq_sum", 0)
+    lead_volatility = np.where(
+        n >= 2, np.sqrt(np.maximum(0.0, (delay_sq - delay_sum * delay_sum / n) / (n - 1))), np.nan
+    )
+    sold_sq = _column(rows, "sold_sq_28", 0)
+    variance = np.where(sold_sq != 0, (sold_sq - sold_28 * sold_28 / 28) / 27, 0.0)
+    sigma = np.sqrt(np.maximum(0.0, variance))
+    z = np.array([policy.z for policy in policies])
+    volatility_days = np.array([policy.volatility_days for policy in policies])
+    standard = np.array([policy.turnover_standard for policy in policies])
+    uses_cover = np.array([policy.uses_cover for policy in policies], dtype=bool)
     safety_cover = ads_28 * (longest + volatility_days)
-    safety_service = z * sigma * math.sqrt(lead_time)
-    uses_cover = stock_policy.parameters["safety_stock_method"] == "cover"
-    safety_stock = safety_cover if uses_cover else safety_service
-    at_risk = round(float(row["at_risk"])) if row["at_risk"] is not None else 0
-    at_risk = min(at_risk, on_hand)
-    days_to_expiry = (row["earliest_expiry"] - today).days if row["earliest_expiry"] else None
-    launch_date = row["launch_date"]
-    days_since_launch = (today - launch_date).days if launch_date else None
-    since_launch = row["sold_since_launch"] or 0
-    launch_st = since_launch / (since_launch + on_hand) if launch_date and since_launch + on_hand > 0 else None
-    list_price = float(row["list_price"])
-    competitor_gap = (
-        float(row["competitor_price"]) / list_price - 1 if row["competitor_price"] is not None and list_price else None
-    )
-    social_change = (
-        _ratio_change(float(row["social_recent"]), float(row["social_before"]))
-        if row["social_recent"] is not None and row["social_before"] is not None
-        else None
-    )
-    lead_index = row["supplier_lead_time_index"]
-    stockout = ads_28 > 0 and (available < safety_stock or (days_of_cover is not None and days_of_cover < lead_time))
+    safety_service = z * sigma * np.sqrt(lead_time)
+    safety_stock = np.where(uses_cover, safety_cover, safety_service)
+    at_risk = np.minimum(np.rint(_column(rows, "at_risk", 0)), on_hand)
+    since_launch = _column(rows, "sold_since_launch", 0)
+    launched = np.array([row["launch_date"] is not None for row in rows], dtype=bool)
+    launch_st = np.where(launched & (since_launch + on_hand > 0), since_launch / (since_launch + on_hand), np.nan)
+    list_price = _column(rows, "list_price", 0)
+    competitor_price = _column(rows, "competitor_price")
+    competitor_gap = np.where(list_price != 0, competitor_price / list_price - 1, np.nan)
+    social_change = _ratio_changes(_column(rows, "social_recent"), _column(rows, "social_before"))
+    stockout = (ads_28 > 0) & ((available < safety_stock) | (days_of_cover < lead_time))
+    weighted_age = _column(rows, "weighted_age")
     # Unsold stock counts as overstock once it has sat longer than the standard turnover.
-    unsold_too_long = turnover_days is None and (weighted_age or 0) >= turnover_standard
-    overstock = on_hand > 0 and (unsold_too_long or (turnover_days or 0) > turnover_standard)
-    components = {
-        "availability": 1.0
-        if ads_28 <= 0
-        else min(
-            _clip(available / safety_stock) if safety_stock > 0 else 1.0,
-            _clip(days_of_cover / lead_time) if lead_time > 0 else 1.0,
+    unsold_too_long = np.isnan(turnover_days) & (np.nan_to_num(weighted_age) >= standard)
+    overstock = (on_hand > 0) & (unsold_too_long | (np.nan_to_num(turnover_days) > standard))
+    availability = np.where(
+        ads_28 <= 0,
+        1.0,
+        np.minimum(
+            np.where(safety_stock > 0, _clipped(available / safety_stock), 1.0),
+            np.where(lead_time > 0, _clipped(days_of_cover / lead_time), 1.0),
         ),
-        "turnover": 1.0
-        if on_hand <= 0 or (turnover_days is None and not unsold_too_long)
-        else 0.0
-        if turnover_days is None
-        else _clip(turnover_standard / turnover_days)
-        if turnover_days > 0
-        else 1.0,
-        "age": 1.0 if not weighted_age or weighted_age <= 90 else _clip(90 / weighted_age),
-        "expiry": 1.0 if on_hand <= 0 else _clip(1 - at_risk / on_hand),
-        "trend": 1.0 if wow_change is None else _clip(1 + wow_change),
-        "sell_through": 1.0 if sell_through_28 is None else _clip(sell_through_28 / 0.30),
+    )
+    turnover = np.where(
+        (on_hand <= 0) | (np.isnan(turnover_days) & ~unsold_too_long),
+        1.0,
+        np.where(np.isnan(turnover_days), 0.0, np.where(turnover_days > 0, _clipped(standard / turnover_days), 1.0)),
+    )
+    age = np.where(np.isnan(weighted_age) | (weighted_age <= 90), 1.0, _clipped(90 / weighted_age))
+    expiry = np.where(on_hand <= 0, 1.0, _clipped(1 - at_risk / on_hand))
+    trend = np.where(np.isnan(wow_change), 1.0, _clipped(1 + wow_change))
+    sell_through = np.where(np.isnan(sell_through_28), 1.0, _clipped(sell_through_28 / 0.30))
+    components = {
+        "availability": availability,
+        "turnover": turnover,
+        "age": age,
+        "expiry": expiry,
+        "trend": trend,
+        "sell_through": sell_through,
     }
-    health = round(sum(HEALTH_WEIGHTS[name] * score for name, score in components.items()))
-    return {
-        "position_id": row["id"],
-        "sku_id": row["sku_id"],
-        "warehouse_id": row["warehouse_id"],
-        "as_of": today,
-        "on_hand": on_hand,
-        "available": available,
-        "in_transit": row["in_transit"],
-        "unit_cost": row["unit_cost"],
-        "ads_7": round(ads_7, 4),
-        "ads_28": round(ads_28, 4),
-        "ads_90": round(ads_90, 4),
-        "units_sold_90": sold_90,
-        "days_of_cover": _r(days_of_cover, 2),
-        "average_on_hand_90": round(average_on_hand, 2),
-        "turnover_days": _r(turnover_days, 2),
-        "turnover_rate": _r(turnover_rate),
-        "sell_through_28": _r(sell_through_28),
-        "wow_change": _r(wow_change),
-        "weekly_declines": declines,
-        "age_0_30": row["age_0_30"] or 0,
-        "age_31_60": row["age_31_60"] or 0,
-        "age_61_90": row["age_61_90"] or 0,
-        "age_91_180": row["age_91_180"] or 0,
-        "age_over_180": row["age_over_180"] or 0,
-        "weighted_age_days": _r(weighted_age, 2),
-        "expiry_at_risk": at_risk,
-        "days_to_expiry": days_to_expiry,
-        "lead_time_days": int(lead_time),
-        "longest_lead_time_days": int(longest),
-        "lead_time_volatility_days": _r(lead_volatility, 2),
-        "demand_sigma_28": round(sigma, 4),
-        "safety_stock_cover": round(safety_cover, 2),
-        "safety_stock_service": round(safety_service, 2),
-        "reorder_point_cover": round(ads_28 * lead_time + safety_cover, 2),
-        "reorder_point_service": round(ads_28 * lead_time + safety_service, 2),
-        "stockout_risk": stockout,
-        "overstock": overstock,
-        "health_index": health,
-        "details": {
-            "safety_stock": round(safety_stock, 2),
-            "safety_stock_method": "cover" if uses_cover else "service_level",
-            "service_level_z": round(z, 4),
-            "lead_time_source": lead_source,
-            "receipts_with_promised_day": n,
-            "mean_receipt_delay_days": _r(delay_sum / n, 2) if n else None,
-            "turnover_standard_days": turnover_standard,
-            "weekly_sales": weekly,
-            "weekly_sell_through": [_r(v) for v in weekly_st],
-            "sell_through_weekly_changes": [_r(v) for v in st_changes],
-            "expiry_at_risk_share": _r(at_risk / on_hand) if on_hand > 0 else None,
-            "days_since_launch": days_since_launch,
-            "launch_sell_through": _r(launch_st),
-            "units_sold_since_launch": since_launch if launch_date else None,
-            "competitor_price": float(row["competitor_price"]) if row["competitor_price"] is not None else None,
-            "competitor_price_gap": _r(competitor_gap),
-            "social_volume_change": _r(social_change),
-            "supplier_lead_time_index": float(lead_index) if lead_index is not None else None,
-            "min_order_quantity": row["min_order_quantity"],
-            "backup_suppliers": row["backups"] or 0,
-            "health_components": {name: _r(score, 3) for name, score in components.items()},
-        },
+    health = np.zeros(len(rows))
+    for name, score in components.items():
+        health = health + HEALTH_WEIGHTS[name] * score
+    health = np.rint(health)
+
+    columns = {
+        "ads_7": _rounded(ads_7, 4).tolist(),
+        "ads_28": _rounded(ads_28, 4).tolist(),
+        "ads_90": _rounded(ads_90, 4).tolist(),
+        "days_of_cover": _listed(_rounded(days_of_cover, 2)),
+        "average_on_hand_90": _rounded(average_on_hand, 2).tolist(),
+        "turnover_days": _listed(_rounded(turnover_days, 2)),
+        "turnover_rate": _listed(_rounded(turnover_rate, 4)),
+        "sell_through_28": _listed(_rounded(sell_through_28, 4)),
+        "wow_change": _listed(_rounded(wow_change, 4)),
+        "weekly_declines": declines.tolist(),
+        "weighted_age_days": _listed(_rounded(weighted_age, 2)),
+        "expiry_at_risk": at_risk.astype(np.int64).tolist(),
+        "lead_time_days": lead_time.astype(np.int64).tolist(),
+        "longest_lead_time_days": longest.astype(np.int64).tolist(),
+        "lead_time_volatility_days": _listed(_rounded(lead_volatility, 2)),
+        "demand_sigma_28": _rounded(sigma, 4).tolist(),
+        "safety_stock_cover": _rounded(safety_cover, 2).tolist(),
+        "safety_stock_service": _rounded(safety_service, 2).tolist(),
+        "reorder_point_cover": _rounded(ads_28 * lead_time + safety_cover, 2).tolist(),
+        "reorder_point_service": _rounded(ads_28 * lead_time + safety_service, 2).tolist(),
+        "stockout_risk": stockout.tolist(),
+        "overstock": overstock.tolist(),
+        "health_index": health.astype(np.int64).tolist(),
     }
+    details = {
+        "safety_stock": _rounded(safety_stock, 2).tolist(),
+        "service_level_z": _rounded(z, 4).tolist(),
+        "lead_source": has_supplier.tolist(),
+        "mean_delay": _listed(_rounded(np.where(n > 0, delay_sum / n, np.nan), 2)),
+        "weekly_st": [_listed(row) for row in _rounded(weekly_st, 4)],
+        "st_changes": [_listed(row) for row in _rounded(st_changes, 4)],
+        "expiry_share": _listed(_rounded(np.where(on_hand > 0, at_risk / on_hand, np.nan), 4)),
+        "launch_st": _listed(_rounded(launch_st, 4)),
+        "competitor_gap": _listed(_rounded(competitor_gap, 4)),
+        "social_change": _listed(_rounded(social_change, 4)),
+        "components": [
+            dict(zip(components, values, strict=True))
+            for values in zip(*(_listed(_rounded(score, 3)) for score in components.values()), strict=True)
+        ],
+    }
+
+    def passed(name: str, empty: object = None) -> list:
+        return [empty if (value := row[name]) is None else value for row in rows]
+
+    launch_dates, on_hands, count = passed("launch_date"), passed("on_hand"), len(rows)
+    methods = ["cover" if policy.uses_cover else "service_level" for policy in policies]
+    stored = columns | {
+        "position_id": passed("id"),
+        "sku_id": passed("sku_id"),
+        "warehouse_id": passed("warehouse_id"),
+        "as_of": [today] * count,
+        "on_hand": on_hands,
+        "available": [on_hand - row["reserved"] for on_hand, row in zip(on_hands, rows, strict=True)],
+        "in_transit": passed("in_transit"),
+        "unit_cost": passed("unit_cost"),
+        "units_sold_90": passed("sold_90", 0),
+        **{name: passed(name, 0) for name in ("age_0_30", "age_31_60", "age_61_90", "age_91_180", "age_over_180")},
+        "days_to_expiry": [(day - today).days if day else None for day in passed("earliest_expiry")],
+    }
+    detail_columns = {
+        "safety_stock": details["safety_stock"],
+        "safety_stock_method": methods,
+        "service_level_z": details["service_level_z"],
+        "lead_time_source": ["primary supplier" if known else "policy default" for known in details["lead_source"]],
+        "receipts_with_promised_day": passed("receipts_promised", 0),
+        "mean_receipt_delay_days": details["mean_delay"],
+        "turnover_standard_days": [policy.turnover_standard for policy in policies],
+        "weekly_sales": [list(weeks) for weeks in weekly_lists],
+        "weekly_sell_through": details["weekly_st"],
+        "sell_through_weekly_changes": details["st_changes"],
+        "expiry_at_risk_share": details["expiry_share"],
+        "days_since_launch": [(today - day).days if day else None for day in launch_dates],
+        "launch_sell_through": details["launch_st"],
+        "units_sold_since_launch": [
+            (sold or 0) if day else None for sold, day in zip(passed("sold_since_launch"), launch_dates, strict=True)
+        ],
+        "competitor_price": [None if price is None else float(price) for price in passed("competitor_price")],
+        "competitor_price_gap": details["competitor_gap"],
+        "social_volume_change": details["social_change"],
+        "supplier_lead_time_index": [
+            None if index is None else float(index) for index in passed("supplier_lead_time_index")
+        ],
+        "min_order_quantity": passed("min_order_quantity"),
+        "backup_suppliers": passed("backups", 0),
+        "health_components": details["components"],
+    }
+    by_position = zip(*(stored[name] for name in _STORED), strict=True)
+    readings = [dict(zip(_STORED, values, strict=True)) for values in by_position]
+    for reading, values in zip(readings, zip(*detail_columns.values(), strict=True), strict=True):
+        reading["details"] = dict(zip(detail_columns, values, strict=True))
+    return readings

@@ -168,8 +168,11 @@ def declining_product(reading: dict, policy: Effective) -> Trip | None:
     weeks = int(policy.parameters["weeks"])
     limit = policy.thresholds["sell_through_weekly_change"]
     changes = reading["details"]["sell_through_weekly_changes"][:weeks]
-    if len(changes) < weeks or any(change is None or not round(change, _PLACES) < limit for change in changes):
+    if len(changes) < weeks:
         return None
+    for change in changes:  # most positions fail on the first week: a plain loop stops there cheaply
+        if change is None or not round(change, _PLACES) < limit:
+            return None
     mean_decline = -sum(changes) / weeks
     deviation = (mean_decline - (-limit)) / -limit
     grade = grade_of(deviation, policy.bands) or Grade.YELLOW

@@ -34,6 +34,27 @@ def copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
         copy.write(buffer.getvalue())
 
 
+def copy_rows_binary(cursor, table: str, types: Mapping[str, str], rows: Iterable[Sequence]) -> None:  # noqa: ANN001
+    """COPY ``rows`` into ``table`` (``types``: column -> SQL type, in row order) in binary format.
+
+    psycopg packs each value in C by its column's type: for rows of numbers several times faster
+    than writing them as CSV text, which formats every float, and exact by construction.
+    """
+    with cursor.copy(f"COPY {table} ({', '.join(types)}) FROM STDIN (FORMAT binary)") as copy:
+        copy.set_types([sql_type.split("(")[0].strip() for sql_type in types.values()])
+        for row in rows:
+            copy.write_row(row)
+
+
+def bigint_array(ids: Iterable[int]) -> str:
+    """Ids as one PostgreSQL array literal, for a ``%s::bigint[]`` parameter.
+
+    psycopg adapts a list element by element in Python; a chunk's 5,000 ids go to several
+    statements, and one joined string costs a fraction of that.
+    """
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
 class _Null:
     """Written unquoted as ``\\N`` by a QUOTE_NONNUMERIC writer (it passes for a number)."""
 
