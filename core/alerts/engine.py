@@ -88,16 +88,14 @@ class ReadAhead:
 def rows_prefetch(*, tenant: Tenant, position_ids: list[int], today: date) -> ReadAhead:
     """A chunk's indicator rows, read and graded on this thread's own connection while the previous
     chunk is written, so its Python work runs while that chunk waits on the database.
-    ``chunk_evaluate`` reads and grades again whatever changed in between."""
+    ``chunk_evaluate`` reads and grades again whatever changed in between. The connection stays
+    open for the thread's next chunk; whoever runs the thread closes it."""
     started_at = timezone.now()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _session_settings(cursor)
-            rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
-        readings, trips = _assess(tenant, rows, today)
-        return ReadAhead(rows=rows, readings=readings, trips=trips, started_at=started_at, today=today)
-    finally:
-        connection.close()  # the thread's connection, not the caller's
+    with transaction.atomic(), connection.cursor() as cursor:
+        _session_settings(cursor)
+        rows = indicator_rows(cursor, tenant_id=tenant.pk, position_ids=position_ids, today=today)
+    readings, trips = _assess(tenant, rows, today)
+    return ReadAhead(rows=rows, readings=readings, trips=trips, started_at=started_at, today=today)
 
 
 def chunk_evaluate(
