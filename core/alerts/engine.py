@@ -72,6 +72,9 @@ def _session_settings(cursor) -> None:  # noqa: ANN001
     cursor.execute("SET LOCAL jit = off")
     # A chunk's facts (90 days of 5,000 positions) sort and hash in memory rather than on disk.
     cursor.execute("SET LOCAL work_mem = '64MB'")
+    # The run already keeps the cores busy with chunks side by side; parallel workers for a scan of
+    # one chunk's lots only added their start-up.
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,11 @@ WITH pos AS (
       AND f.position_id = ANY(ARRAY(SELECT id FROM pos WHERE launch_date > %(today)s - {FACT_DAYS}))
       AND f.day >= pos.launch_date AND f.day <= %(today)s
     GROUP BY f.position_id
+), lot AS MATERIALIZED (
+    -- The chunk's lots in stock, read once for both the age buckets and the expiry cut.
+    SELECT l.position_id, l.quantity, l.received_on, l.expires_on
+    FROM inventory_lot l
+    WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
 ), lots AS (
     SELECT l.position_id,
            COALESCE(sum(l.quantity) FILTER (WHERE %(today)s - l.received_on <= 30), 0)::bigint AS age_0_30,
@@ -90,8 +95,7 @@ WITH pos AS (
            COALESCE(sum(l.quantity) FILTER (WHERE %(today)s - l.received_on > 180), 0)::bigint AS age_over_180,
            sum(l.quantity * GREATEST(%(today)s - l.received_on, 0))::float8 / sum(l.quantity) AS weighted_age,
            min(l.expires_on) AS earliest_expiry
-    FROM inventory_lot l
-    WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
+    FROM lot l
     GROUP BY l.position_id
 ), expiry AS (
     -- Selling at the 28-day rate, first-expired-first-out, what cannot be sold by each expiry day
@@ -102,9 +106,8 @@ WITH pos AS (
         SELECT l.position_id, l.expires_on - %(today)s AS days_left,
                sum(l.quantity) OVER (PARTITION BY l.position_id ORDER BY l.expires_on) AS cumulative,
                COALESCE(facts.sold_28, 0) / 28.0 AS rate
-        FROM inventory_lot l LEFT JOIN facts ON facts.position_id = l.position_id
-        WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
-          AND l.expires_on IS NOT NULL
+        FROM lot l LEFT JOIN facts ON facts.position_id = l.position_id
+        WHERE l.expires_on IS NOT NULL
     ) x
     GROUP BY x.position_id
 ), supply AS (
