@@ -212,6 +212,8 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
     for reading, policies in zip(derived, row_policies, strict=True):
         position_id = reading["position_id"]
         readings[position_id] = reading
+        # Hashed here, on the read-ahead thread when there is one, not while the chunk holds its locks.
+        reading["fingerprint"] = reading_fingerprint(reading)
         for rule, policy in policies.items():
             if not policy.enabled:
                 continue
@@ -239,11 +241,7 @@ def reading_fingerprint(reading: dict) -> int:
 
 def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: dict[int, int | None]) -> None:  # noqa: ANN001
     """Upsert the readings whose fingerprint differs from the stored one (``stored``, by position)."""
-    changed = []
-    for position_id, reading in readings.items():
-        reading["fingerprint"] = reading_fingerprint(reading)
-        if stored.get(position_id) != reading["fingerprint"]:
-            changed.append(reading)
+    changed = [reading for pid, reading in readings.items() if stored.get(pid) != reading["fingerprint"]]
     if not changed:
         return
     fields = {f.column: f for f in IndicatorReading._meta.concrete_fields}

@@ -117,12 +117,12 @@ def _next_ids(run: EvaluationRun, after: int) -> list[int]:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a run works, one collection after it.
+    """Python's cyclic garbage collector off while a run works.
 
     A run allocates millions of short-lived objects (rows, readings, trips) while the chunks read
     ahead keep tens of thousands alive, and every automatic collection walked them all: 15-20 %
     of a full run on the benchmark. Reference counting still frees everything as it goes; only
-    cycles, rare here, wait for the collection at the end.
+    cycles, rare here, wait for the collector's next turn once it is back on.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -131,7 +131,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.collect()
 
 
 def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
