@@ -171,7 +171,7 @@ def _z(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
-def _rounded(values: np.ndarray, places: int) -> np.ndarray:
+def round_column(values: np.ndarray, places: int) -> np.ndarray:
     """``round(value, places)`` of each value, exactly as Python rounds a float (NaN stays NaN).
 
     Scaling by 10**places can move a value that sits within a rounding error of a half across it,
@@ -332,44 +332,44 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     health = np.rint(health)
 
     columns = {
-        "ads_7": _rounded(ads_7, 4).tolist(),
-        "ads_28": _rounded(ads_28, 4).tolist(),
-        "ads_90": _rounded(ads_90, 4).tolist(),
-        "days_of_cover": _listed(_rounded(days_of_cover, 2)),
-        "average_on_hand_90": _rounded(average_on_hand, 2).tolist(),
-        "turnover_days": _listed(_rounded(turnover_days, 2)),
-        "turnover_rate": _listed(_rounded(turnover_rate, 4)),
-        "sell_through_28": _listed(_rounded(sell_through_28, 4)),
-        "wow_change": _listed(_rounded(wow_change, 4)),
+        "ads_7": round_column(ads_7, 4).tolist(),
+        "ads_28": round_column(ads_28, 4).tolist(),
+        "ads_90": round_column(ads_90, 4).tolist(),
+        "days_of_cover": _listed(round_column(days_of_cover, 2)),
+        "average_on_hand_90": round_column(average_on_hand, 2).tolist(),
+        "turnover_days": _listed(round_column(turnover_days, 2)),
+        "turnover_rate": _listed(round_column(turnover_rate, 4)),
+        "sell_through_28": _listed(round_column(sell_through_28, 4)),
+        "wow_change": _listed(round_column(wow_change, 4)),
         "weekly_declines": declines.tolist(),
-        "weighted_age_days": _listed(_rounded(weighted_age, 2)),
+        "weighted_age_days": _listed(round_column(weighted_age, 2)),
         "expiry_at_risk": at_risk.astype(np.int64).tolist(),
         "lead_time_days": lead_time.astype(np.int64).tolist(),
         "longest_lead_time_days": longest.astype(np.int64).tolist(),
-        "lead_time_volatility_days": _listed(_rounded(lead_volatility, 2)),
-        "demand_sigma_28": _rounded(sigma, 4).tolist(),
-        "safety_stock_cover": _rounded(safety_cover, 2).tolist(),
-        "safety_stock_service": _rounded(safety_service, 2).tolist(),
-        "reorder_point_cover": _rounded(ads_28 * lead_time + safety_cover, 2).tolist(),
-        "reorder_point_service": _rounded(ads_28 * lead_time + safety_service, 2).tolist(),
+        "lead_time_volatility_days": _listed(round_column(lead_volatility, 2)),
+        "demand_sigma_28": round_column(sigma, 4).tolist(),
+        "safety_stock_cover": round_column(safety_cover, 2).tolist(),
+        "safety_stock_service": round_column(safety_service, 2).tolist(),
+        "reorder_point_cover": round_column(ads_28 * lead_time + safety_cover, 2).tolist(),
+        "reorder_point_service": round_column(ads_28 * lead_time + safety_service, 2).tolist(),
         "stockout_risk": stockout.tolist(),
         "overstock": overstock.tolist(),
         "health_index": health.astype(np.int64).tolist(),
     }
     details = {
-        "safety_stock": _rounded(safety_stock, 2).tolist(),
-        "service_level_z": _rounded(z, 4).tolist(),
+        "safety_stock": round_column(safety_stock, 2).tolist(),
+        "service_level_z": round_column(z, 4).tolist(),
         "lead_source": has_supplier.tolist(),
-        "mean_delay": _listed(_rounded(np.where(n > 0, delay_sum / n, np.nan), 2)),
-        "weekly_st": [_listed(row) for row in _rounded(weekly_st, 4)],
-        "st_changes": [_listed(row) for row in _rounded(st_changes, 4)],
-        "expiry_share": _listed(_rounded(np.where(on_hand > 0, at_risk / on_hand, np.nan), 4)),
-        "launch_st": _listed(_rounded(launch_st, 4)),
-        "competitor_gap": _listed(_rounded(competitor_gap, 4)),
-        "social_change": _listed(_rounded(social_change, 4)),
+        "mean_delay": _listed(round_column(np.where(n > 0, delay_sum / n, np.nan), 2)),
+        "weekly_st": [_listed(row) for row in round_column(weekly_st, 4)],
+        "st_changes": [_listed(row) for row in round_column(st_changes, 4)],
+        "expiry_share": _listed(round_column(np.where(on_hand > 0, at_risk / on_hand, np.nan), 4)),
+        "launch_st": _listed(round_column(launch_st, 4)),
+        "competitor_gap": _listed(round_column(competitor_gap, 4)),
+        "social_change": _listed(round_column(social_change, 4)),
         "components": [
             dict(zip(components, values, strict=True))
-            for values in zip(*(_listed(_rounded(score, 3)) for score in components.values()), strict=True)
+            for values in zip(*(_listed(round_column(score, 3)) for score in components.values()), strict=True)
         ],
     }
 
