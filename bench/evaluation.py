@@ -306,7 +306,7 @@ def _raw_scan(tenant, today: date) -> tuple[float, int]:  # noqa: ANN001
 
 _PARTS = {
     "indicator_rows": "sql",  # the indicator statement, fetch and row dicts
-    "_assess": "assess",  # Python: policies, reading_derive, rules
+    "_assess": "assess",  # Python: policies, readings_derive, rules
     "_readings_write": "readings_write",  # COPY + upsert of the readings
     "_recommend": "recommend",  # context queries + recommendations
     "_alerts_diff": "alerts_diff",  # read active alerts, diff, bulk writes

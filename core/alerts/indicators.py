@@ -1,8 +1,8 @@
 """Indicators of many positions at once: one SQL statement over daily facts, lots, offers and signals.
 
 SQL does the reading and aggregating (every window, week and lot bucket in one pass per table);
-``reading_derive`` turns one aggregated row into the documented indicators, with the
-stock-out policy's parameters (service level, volatility coefficient) of that position's SKU.
+``readings_derive`` turns the aggregated rows of a chunk into the documented indicators, with the
+stock-out policy's parameters (service level, volatility coefficient) of each position's SKU.
 The formulas are in ``catalog.INDICATORS`` and README.
 """
 
@@ -233,9 +233,11 @@ class DerivePolicy:
 def readings_derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list[dict]:
     """Each position's indicators from its aggregated row (formulas documented in README).
 
-    The arithmetic runs on whole columns at once (NumPy), in the same order of operations as the
-    documented formulas, so every figure equals what the one-position formula gives; NaN stands for
-    an empty value until the end.
+    The arithmetic runs on whole columns at once (NumPy), in the order of operations of the
+    documented formulas, and rounds as Python's round() does: every figure is what the formula,
+    worked out for that one position in plain Python, gives (it was, until the fifth session; the
+    two agreed on every position of the benchmark). NaN stands for an empty value until the end.
+    Counts are exact as floats up to 2**53.
     """
     if not rows:
         return []
