@@ -333,92 +333,78 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
         health = health + HEALTH_WEIGHTS[name] * score
     health = np.rint(health)
 
-    columns = {
-        "ads_7": round_column(ads_7, 4).tolist(),
-        "ads_28": round_column(ads_28, 4).tolist(),
-        "ads_90": round_column(ads_90, 4).tolist(),
-        "days_of_cover": _listed(round_column(days_of_cover, 2)),
-        "average_on_hand_90": round_column(average_on_hand, 2).tolist(),
-        "turnover_days": _listed(round_column(turnover_days, 2)),
-        "turnover_rate": _listed(round_column(turnover_rate, 4)),
-        "sell_through_28": _listed(round_column(sell_through_28, 4)),
-        "wow_change": _listed(round_column(wow_change, 4)),
-        "weekly_declines": declines.tolist(),
-        "weighted_age_days": _listed(round_column(weighted_age, 2)),
-        "expiry_at_risk": at_risk.astype(np.int64).tolist(),
-        "lead_time_days": lead_time.astype(np.int64).tolist(),
-        "longest_lead_time_days": longest.astype(np.int64).tolist(),
-        "lead_time_volatility_days": _listed(round_column(lead_volatility, 2)),
-        "demand_sigma_28": round_column(sigma, 4).tolist(),
-        "safety_stock_cover": round_column(safety_cover, 2).tolist(),
-        "safety_stock_service": round_column(safety_service, 2).tolist(),
-        "reorder_point_cover": round_column(ads_28 * lead_time + safety_cover, 2).tolist(),
-        "reorder_point_service": round_column(ads_28 * lead_time + safety_service, 2).tolist(),
-        "stockout_risk": stockout.tolist(),
-        "overstock": overstock.tolist(),
-        "health_index": health.astype(np.int64).tolist(),
-    }
-    details = {
-        "safety_stock": round_column(safety_stock, 2).tolist(),
-        "service_level_z": round_column(z, 4).tolist(),
-        "lead_source": has_supplier.tolist(),
-        "mean_delay": _listed(round_column(np.where(n > 0, delay_sum / n, np.nan), 2)),
-        "weekly_st": [_listed(row) for row in round_column(weekly_st, 4)],
-        "st_changes": [_listed(row) for row in round_column(st_changes, 4)],
-        "expiry_share": _listed(round_column(np.where(on_hand > 0, at_risk / on_hand, np.nan), 4)),
-        "launch_st": _listed(round_column(launch_st, 4)),
-        "competitor_gap": _listed(round_column(competitor_gap, 4)),
-        "social_change": _listed(round_column(social_change, 4)),
-        "components": [
-            dict(zip(components, values, strict=True))
-            for values in zip(*(_listed(round_column(score, 3)) for score in components.values()), strict=True)
-        ],
-    }
+    def figures(values: np.ndarray, places: int) -> list:
+        return _listed(round_column(values, places))
 
     def passed(name: str, empty: object = None) -> list:
         return [empty if (value := row[name]) is None else value for row in rows]
 
-    launch_dates, on_hands, count = passed("launch_date"), passed("on_hand"), len(rows)
-    methods = ["cover" if policy.uses_cover else "service_level" for policy in policies]
-    stored = columns | {
+    launch_dates, on_hands = passed("launch_date"), passed("on_hand")
+    stored = {
         "position_id": passed("id"),
         "sku_id": passed("sku_id"),
         "warehouse_id": passed("warehouse_id"),
-        "as_of": [today] * count,
+        "as_of": [today] * len(rows),
         "on_hand": on_hands,
         "available": [on_hand - row["reserved"] for on_hand, row in zip(on_hands, rows, strict=True)],
         "in_transit": passed("in_transit"),
         "unit_cost": passed("unit_cost"),
+        "ads_7": figures(ads_7, 4),
+        "ads_28": figures(ads_28, 4),
+        "ads_90": figures(ads_90, 4),
         "units_sold_90": passed("sold_90", 0),
+        "days_of_cover": figures(days_of_cover, 2),
+        "average_on_hand_90": figures(average_on_hand, 2),
+        "turnover_days": figures(turnover_days, 2),
+        "turnover_rate": figures(turnover_rate, 4),
+        "sell_through_28": figures(sell_through_28, 4),
+        "wow_change": figures(wow_change, 4),
+        "weekly_declines": declines.tolist(),
         **{name: passed(name, 0) for name in ("age_0_30", "age_31_60", "age_61_90", "age_91_180", "age_over_180")},
+        "weighted_age_days": figures(weighted_age, 2),
+        "expiry_at_risk": at_risk.astype(np.int64).tolist(),
         "days_to_expiry": [(day - today).days if day else None for day in passed("earliest_expiry")],
+        "lead_time_days": lead_time.astype(np.int64).tolist(),
+        "longest_lead_time_days": longest.astype(np.int64).tolist(),
+        "lead_time_volatility_days": figures(lead_volatility, 2),
+        "demand_sigma_28": figures(sigma, 4),
+        "safety_stock_cover": figures(safety_cover, 2),
+        "safety_stock_service": figures(safety_service, 2),
+        "reorder_point_cover": figures(ads_28 * lead_time + safety_cover, 2),
+        "reorder_point_service": figures(ads_28 * lead_time + safety_service, 2),
+        "stockout_risk": stockout.tolist(),
+        "overstock": overstock.tolist(),
+        "health_index": health.astype(np.int64).tolist(),
     }
     detail_columns = {
-        "safety_stock": details["safety_stock"],
-        "safety_stock_method": methods,
-        "service_level_z": details["service_level_z"],
-        "lead_time_source": ["primary supplier" if known else "policy default" for known in details["lead_source"]],
+        "safety_stock": figures(safety_stock, 2),
+        "safety_stock_method": ["cover" if policy.uses_cover else "service_level" for policy in policies],
+        "service_level_z": figures(z, 4),
+        "lead_time_source": ["primary supplier" if known else "policy default" for known in has_supplier.tolist()],
         "receipts_with_promised_day": passed("receipts_promised", 0),
-        "mean_receipt_delay_days": details["mean_delay"],
+        "mean_receipt_delay_days": figures(np.where(n > 0, delay_sum / n, np.nan), 2),
         "turnover_standard_days": [policy.turnover_standard for policy in policies],
         "weekly_sales": [list(weeks) for weeks in weekly_lists],
-        "weekly_sell_through": details["weekly_st"],
-        "sell_through_weekly_changes": details["st_changes"],
-        "expiry_at_risk_share": details["expiry_share"],
+        "weekly_sell_through": [_listed(week) for week in round_column(weekly_st, 4)],
+        "sell_through_weekly_changes": [_listed(week) for week in round_column(st_changes, 4)],
+        "expiry_at_risk_share": figures(np.where(on_hand > 0, at_risk / on_hand, np.nan), 4),
         "days_since_launch": [(today - day).days if day else None for day in launch_dates],
-        "launch_sell_through": details["launch_st"],
+        "launch_sell_through": figures(launch_st, 4),
         "units_sold_since_launch": [
             (sold or 0) if day else None for sold, day in zip(passed("sold_since_launch"), launch_dates, strict=True)
         ],
         "competitor_price": [None if price is None else float(price) for price in passed("competitor_price")],
-        "competitor_price_gap": details["competitor_gap"],
-        "social_volume_change": details["social_change"],
+        "competitor_price_gap": figures(competitor_gap, 4),
+        "social_volume_change": figures(social_change, 4),
         "supplier_lead_time_index": [
             None if index is None else float(index) for index in passed("supplier_lead_time_index")
         ],
         "min_order_quantity": passed("min_order_quantity"),
         "backup_suppliers": passed("backups", 0),
-        "health_components": details["components"],
+        "health_components": [
+            dict(zip(components, values, strict=True))
+            for values in zip(*(figures(score, 3) for score in components.values()), strict=True)
+        ],
     }
     by_position = zip(*(stored[name] for name in _STORED), strict=True)
     readings = [dict(zip(_STORED, values, strict=True)) for values in by_position]
