@@ -44,26 +44,6 @@ _READING_COLUMNS = [
     for f in IndicatorReading._meta.concrete_fields
     if f.column not in ("tenant_id", "changed_at")  # tenant comes from the chunk, changed_at from now()
 ]
-_READING_TYPES = {
-    "position_id": "bigint",
-    "sku_id": "uuid",
-    "warehouse_id": "uuid",
-    "as_of": "date",
-    "unit_cost": "numeric(12, 4)",
-    "stockout_risk": "boolean",
-    "overstock": "boolean",
-}
-
-
-def _sql_type(field: object) -> str:
-    if field.column in _READING_TYPES:
-        return _READING_TYPES[field.column]
-    return {
-        "BigIntegerField": "bigint",
-        "IntegerField": "integer",
-        "SmallIntegerField": "smallint",
-        "FloatField": "float8",
-    }[field.get_internal_type()]
 
 
 def _session_settings(cursor) -> None:  # noqa: ANN001
@@ -194,19 +174,12 @@ def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | 
 def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, dict], dict[tuple, Trip]]:
     book = PolicyBook(tenant)
     row_policies = [book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"]) for row in rows]
-    derive_policies: dict[int, DerivePolicy] = {}  # by the SKU's policies (one dict per SKU in the book)
-    derived = readings_derive(
-        rows,
-        [
-            derive_policies.get(id(policies))
-            or derive_policies.setdefault(
-                id(policies),
-                DerivePolicy.of(policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK].standard),
-            )
-            for policies in row_policies
-        ],
-        today,
-    )
+    by_sku: dict[object, DerivePolicy] = {}
+    for row, policies in zip(rows, row_policies, strict=True):
+        if row["sku_id"] not in by_sku:
+            stock_out, overstock = policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK]
+            by_sku[row["sku_id"]] = DerivePolicy.of(stock_out, overstock.standard)
+    derived = readings_derive(rows, [by_sku[row["sku_id"]] for row in rows], today)
     readings: dict[int, dict] = {}
     trips: dict[tuple, Trip] = {}
     for reading, policies in zip(derived, row_policies, strict=True):
@@ -245,7 +218,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: d
     if not changed:
         return
     fields = {f.column: f for f in IndicatorReading._meta.concrete_fields}
-    types = {column: _sql_type(fields[column]) for column in _READING_COLUMNS}
+    types = {column: fields[column].db_type(connection) for column in _READING_COLUMNS}
     staging_table_create(cursor, "evaluation_reading", types)
     copy_rows_binary(
         cursor, "evaluation_reading", types, ([reading[column] for column in _READING_COLUMNS] for reading in changed)
