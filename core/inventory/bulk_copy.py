@@ -76,19 +76,19 @@ def copy_records(cursor, model: type[models.Model], rows: list[dict]) -> None:  
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     columns = [f.column for f in fields]
-    types = [f.db_type(connection).split("(")[0].strip() for f in fields]
+    types = [f.db_type(connection) for f in fields]
     json_at = [index for index, sql_type in enumerate(types) if sql_type == "jsonb"]
     uuid_at = [index for index, sql_type in enumerate(types) if sql_type == "uuid"]
-    statement = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)"
-    with cursor.copy(statement) as copy:
-        copy.set_types(types)
-        for row in rows:
-            values = [row.get(column) for column in columns]
-            for index in json_at:
-                value = values[index]
-                values[index] = Jsonb(value, dumps=_as_is) if isinstance(value, JsonText) else Jsonb(value)
-            for index in uuid_at:
-                value = values[index]
-                if value is not None and not isinstance(value, uuid.UUID):
-                    values[index] = uuid.UUID(str(value))
-            copy.write_row(values)
+
+    def values_of(row: dict) -> list:
+        values = [row.get(column) for column in columns]
+        for index in json_at:
+            value = values[index]
+            values[index] = Jsonb(value, dumps=_as_is) if isinstance(value, JsonText) else Jsonb(value)
+        for index in uuid_at:
+            value = values[index]
+            if value is not None and not isinstance(value, uuid.UUID):
+                values[index] = uuid.UUID(str(value))
+        return values
+
+    copy_rows_binary(cursor, model._meta.db_table, dict(zip(columns, types, strict=True)), map(values_of, rows))
