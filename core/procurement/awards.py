@@ -287,10 +287,13 @@ def rfqs_overdue(*, now: datetime | None = None, limit: int = 500) -> list:
 def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = "") -> PurchaseOrder:
     """A planner closes an open order short: what has not come is taken off in transit, and the
     supplier's reliability counts the order as not complete."""
+    # The position first, then the order: ingestion locks positions before it updates the orders a
+    # receipt lands on, and the opposite order here could deadlock with a push (an order's position
+    # never changes, so the one passed in names it).
+    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrderStatus.OPEN:
         raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")
-    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
     missing = order.quantity - order.received_quantity
     Position.objects.filter(pk=order.position_id).update(in_transit=Greatest(F("in_transit") - missing, 0))
     order.status = PurchaseOrderStatus.CLOSED_SHORT

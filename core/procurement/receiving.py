@@ -74,6 +74,14 @@ def purchase_orders_receive(*, cursor, tenant: Tenant, order_refs: list[str]) ->
 
 
 def reliability_refresh(*, cursor, tenant: Tenant, supplier_ids: list[str]) -> None:  # noqa: ANN001
+    # Two refreshes of one supplier (a receipt and a close) would each count the orders of its own
+    # snapshot, and the later UPDATE rechecks only its target rows: lock the offers first, so the
+    # UPDATE's fresh snapshot includes the other's committed order.
+    cursor.execute(
+        "SELECT 1 FROM procurement_supplieroffer WHERE tenant_id = %s AND supplier_id = ANY(%s::uuid[]) "
+        "ORDER BY id FOR UPDATE",
+        [tenant.pk, supplier_ids],
+    )
     cursor.execute(
         """
         UPDATE procurement_supplieroffer so

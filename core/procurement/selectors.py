@@ -71,11 +71,13 @@ def quote_get(*, rfq: Rfq, principal: Principal, quote_id: object) -> Quote:
 
 
 def purchase_order_list(*, principal: Principal) -> QuerySet[PurchaseOrder]:
-    """Staff see the tenant's purchase orders; a supplier its own."""
+    """Staff see the tenant's purchase orders; a supplier its own; anyone else none."""
     orders = PurchaseOrder.objects.filter(tenant=principal.tenant).select_related(
         "position__sku", "position__warehouse"
     )
-    return orders.filter(supplier=principal.partner) if _supplier(principal) else orders
+    if _supplier(principal):
+        return orders.filter(supplier=principal.partner)
+    return orders if principal.is_staff_member else orders.none()
 
 
 def purchase_order_get(*, principal: Principal, order_id: object) -> PurchaseOrder:

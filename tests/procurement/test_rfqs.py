@@ -338,6 +338,7 @@ def test_a_planner_closes_a_short_shipped_order_and_the_supplier_answers_for_it(
     mine = ok(opened.suppliers["quick"].client.get(url(world, "purchase-orders/")))["results"]
     assert [(o["reference"], o["received_quantity"], o["status"]) for o in mine] == [(order.reference, 100, "open")]
     assert ok(opened.suppliers["cheap"].client.get(url(world, "purchase-orders/")))["results"] == []
+    assert opened.suppliers["cheap"].client.get(url(world, f"purchase-orders/{order.pk}/")).status_code == 404
     closed = ok(
         world.planner.client.post(url(world, f"purchase-orders/{order.pk}/close/"), {"note": "50 lost"}, format="json")
     )
