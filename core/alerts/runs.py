@@ -31,7 +31,7 @@ from core.inventory.models import Position
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
-from tenants.principals import SYSTEM_ACTOR, Principal
+from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 from tenants.services import audit_record
 
 RUN_TASK = "tripline.evaluation.run"
@@ -71,7 +71,7 @@ def evaluation_start(
     as_of: date | None = None,
 ) -> EvaluationRun:
     """Queue a full run of the tenant; refused while one is queued or running."""
-    describe = actor.describe() if isinstance(actor, Principal) else actor
+    describe = actor_name(actor)
     try:
         with transaction.atomic():
             run = EvaluationRun.objects.create(

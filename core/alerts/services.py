@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus
+from core.alerts.models import LIVE_STATUSES, Alert, AlertEvent, AlertEventKind, AlertStatus
 from core.exceptions import Conflict
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import Principal
@@ -78,7 +78,7 @@ def alert_acknowledge(*, alert: Alert, actor: Principal, note: str = "") -> Aler
 @transaction.atomic
 def alert_resolve(*, alert: Alert, actor: Principal, note: str = "") -> Alert:
     """Closed by hand; if the position still trips the rule, the next evaluation opens a new alert."""
-    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "resolved")
+    alert = _locked(alert, LIVE_STATUSES, "resolved")
     alert.status, alert.active, alert.resolved_at, alert.snoozed_until = (
         AlertStatus.RESOLVED,
         False,
@@ -96,7 +96,7 @@ def alert_dismiss(*, alert: Alert, actor: Principal, reason: str) -> Alert:
     worse than the grade it was dismissed at."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the alert is dismissed; the timeline keeps it."})
-    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "dismissed")
+    alert = _locked(alert, LIVE_STATUSES, "dismissed")
     alert.status, alert.dismissed_reason, alert.snoozed_until = AlertStatus.DISMISSED, reason.strip(), None
     alert.save(update_fields=["status", "dismissed_reason", "snoozed_until", "updated_at"])
     _record(alert, actor, AlertEventKind.DISMISSED, reason.strip())
@@ -111,7 +111,7 @@ def alert_snooze(*, alert: Alert, actor: Principal, until: datetime, note: str =
         raise ValidationError({"until": "Must be in the future."})
     if until - now > MAX_SNOOZE:
         raise ValidationError({"until": f"At most {MAX_SNOOZE.days} days ahead; dismiss the alert instead."})
-    alert = _locked(alert, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), "snoozed")
+    alert = _locked(alert, LIVE_STATUSES, "snoozed")
     alert.snoozed_until = until
     alert.save(update_fields=["snoozed_until", "updated_at"])
     _record(alert, actor, AlertEventKind.SNOOZED, note, until=until.isoformat())

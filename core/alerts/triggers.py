@@ -25,8 +25,8 @@ def pending_key(tenant_id: object) -> str:
     return f"evaluation:incremental:{tenant_id}"
 
 
-def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
-    """Mark the tenant's positions matching ``where`` for evaluation; answer how many were clean.
+def positions_mark_dirty(*, tenant: Tenant, where: Q) -> None:
+    """Mark the tenant's positions matching ``where`` for evaluation (those not marked already).
 
     The positions are locked in id order first, as ingestion does: a chunk that is evaluating one
     of them finishes before this change can commit, so its clearing of the mark cannot swallow it.
@@ -37,9 +37,9 @@ def positions_mark_dirty(*, tenant: Tenant, where: Q) -> int:
         .select_for_update(no_key=True, of=("self",))
         .values_list("id", flat=True)
     )
-    marked = Position.objects.filter(id__in=ids, dirty_since__isnull=True).update(dirty_since=Now()) if ids else 0
+    if ids:
+        Position.objects.filter(id__in=ids, dirty_since__isnull=True).update(dirty_since=Now())
     evaluation_request(tenant_id=tenant.pk)
-    return marked
 
 
 def evaluation_request(*, tenant_id: object) -> None:

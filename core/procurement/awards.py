@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.alerts.models import LIVE, Alert
 from core.alerts.triggers import positions_mark_dirty
+from core.base_models import short_reference
 from core.exceptions import Conflict
 from core.inventory.models import Position
 from core.procurement.models import (
@@ -191,7 +192,7 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
     ordered = min(quote.quantity, winner.quantity)
     order = PurchaseOrder.objects.create(
         tenant_id=rfq.tenant_id,
-        reference="PO-" + rfq.reference.removeprefix("RFQ-"),
+        reference=short_reference("PO", rfq.pk),
         rfq=rfq,
         supplier_id=quote.supplier_id,
         position_id=rfq.position_id,

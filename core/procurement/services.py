@@ -34,7 +34,6 @@ OFFER_UPDATED = [
 ]
 # Reliability is a starting score for a new offer (OFFER_OPTIONAL); afterwards it is the
 # supplier's delivery record (receiving.py), so neither a re-pushed catalogue nor an edit sets it.
-OFFER_EDITABLE = frozenset(OFFER_UPDATED)
 _SHOWN = 20
 
 
@@ -130,7 +129,7 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
 @transaction.atomic
 def supplier_offer_update(*, offer: SupplierOffer, actor: Principal, **values: object) -> SupplierOffer:
     """Change an offer's terms; reliability is the supplier's record, not an editable term."""
-    unknown = set(values) - OFFER_EDITABLE
+    unknown = set(values).difference(OFFER_UPDATED)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not an editable term of an offer."))
     offer = SupplierOffer.objects.select_for_update().get(pk=offer.pk)
