@@ -47,11 +47,21 @@ ALERT_ROW = [
 ]
 
 
+def is_snoozed(until: datetime | None, now: datetime) -> bool:
+    return bool(until and until > now)
+
+
+def visible_recommendation(advice: dict | None, *, limited: bool) -> dict:
+    """Suppliers and distributors see what is recommended, not the figures behind it: those name
+    other suppliers' prices and other warehouses' stock."""
+    advice = advice or {}
+    return {key: advice.get(key) for key in ("action", "quantity")} if limited else advice
+
+
 def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
     """``AlertOutput`` of an ``ALERT_ROW`` values row: the same JSON without three model instances
     and a serializer per row (the bulk of a 100-alert page's time under load)."""
     moment = _DATETIME.to_representation
-    advice = row["recommendation"] or {}
     return {
         "id": str(row["id"]),
         "rule": row["rule"],
@@ -60,8 +70,8 @@ def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
         "peak_grade": row["peak_grade"],
         "status": row["status"],
         "active": row["active"],
-        "snoozed": bool(row["snoozed_until"] and row["snoozed_until"] > now),
-        "snoozed_until": moment(row["snoozed_until"]) if row["snoozed_until"] else None,
+        "snoozed": is_snoozed(row["snoozed_until"], now),
+        "snoozed_until": moment(row["snoozed_until"]),
         "position_id": row["position_id"],
         "sku": row["sku__code"],
         "warehouse": row["warehouse__code"],
@@ -69,8 +79,8 @@ def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
         "category": row["sku__category__code"],
         "deviation": row["deviation"],
         "explanation": row["explanation"],
-        "recommendation": {key: advice.get(key) for key in ("action", "quantity")} if limited else advice,
-        **{name: moment(row[name]) if row[name] else None for name in ("opened_at", "acknowledged_at", "resolved_at")},
+        "recommendation": visible_recommendation(row["recommendation"], limited=limited),
+        **{name: moment(row[name]) for name in ("opened_at", "acknowledged_at", "resolved_at")},
         "dismissed_reason": row["dismissed_reason"],
         "created_at": moment(row["created_at"]),
         "updated_at": moment(row["updated_at"]),
@@ -115,15 +125,11 @@ class AlertOutput(serializers.ModelSerializer):
         ]
 
     def get_snoozed(self, alert: Alert) -> bool:
-        return bool(alert.snoozed_until and alert.snoozed_until > self.context["now"])
+        return is_snoozed(alert.snoozed_until, self.context["now"])
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_recommendation(self, alert: Alert) -> dict:
-        """Suppliers and distributors see what is recommended, not the figures behind it: those name
-        other suppliers' prices and other warehouses' stock."""
-        if self.context.get("limited"):
-            return {key: alert.recommendation.get(key) for key in ("action", "quantity")}
-        return alert.recommendation
+        return visible_recommendation(alert.recommendation, limited=bool(self.context.get("limited")))
 
 
 class AlertEventOutput(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from api.alerts.serializers import AlertOutput
 from core.alerts.models import Alert
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
@@ -739,9 +740,13 @@ def test_alerts_opened_together_get_distinct_creation_times_for_the_cursor(stock
 
 def test_the_list_renders_each_alert_exactly_as_its_detail_does(stocked):
     # The list builds its rows from plain values for speed; the detail goes through the serializer.
+    first = alerts(stocked)[0]["id"]
+    ok(act(stocked, first, "acknowledge", note="on it"))
+    ok(act(stocked, first, "snooze", until=soon(days=2)))  # the optional times and flags filled in too
     listed = alerts(stocked)
-    assert listed
+    assert any(row["snoozed"] and row["acknowledged_at"] and row["snoozed_until"] for row in listed)
     for row in listed:
+        assert set(row) == set(AlertOutput.Meta.fields)
         full = detail(stocked, row["id"])
         assert {name: full[name] for name in row} == row
     supplier_offers_upsert(
