@@ -220,6 +220,17 @@ def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) 
         [tenant.pk, skus, warehouses],
     )
     created = cursor.rowcount
+    ids = positions_lock(cursor, tenant, skus, warehouses)
+    return [ids[pair] for pair in zip(sku_ids, warehouse_ids, strict=True)], created
+
+
+def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -> dict[tuple, int]:  # noqa: ANN001
+    """Lock the tenant's positions of these (SKU, warehouse) pairs in primary-key order; answer
+    their ids by pair.
+
+    Every writer that locks several positions at once takes them this way (ingestion, accepting a
+    transfer plan), so two of them on the same positions queue instead of deadlocking.
+    """
     cursor.execute(
         """
         SELECT p.id, p.sku_id, p.warehouse_id FROM inventory_position p
@@ -228,10 +239,9 @@ def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) 
         WHERE p.tenant_id = %s
         ORDER BY p.id FOR UPDATE OF p
         """,
-        [skus, warehouses, tenant.pk],
+        [list(sku_ids), list(warehouse_ids), tenant.pk],
     )
-    ids = {(sku, warehouse): pk for pk, sku, warehouse in cursor.fetchall()}
-    return [ids[pair] for pair in zip(sku_ids, warehouse_ids, strict=True)], created
+    return {(sku, warehouse): pk for pk, sku, warehouse in cursor.fetchall()}
 
 
 def _stage(cursor, columns: dict[str, list], position_ids: list[int]) -> None:  # noqa: ANN001

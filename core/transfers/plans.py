@@ -14,6 +14,7 @@ from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
+from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position, Sku, Warehouse
 from core.task_requests import task_request
 from core.transfers.models import (
@@ -286,13 +287,4 @@ def _sources_lock(tenant: Tenant, moves: list[TransferPlanMove]) -> None:
     locking in id order could deadlock with the acceptance.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT p.id FROM inventory_position p
-            JOIN unnest(%s::uuid[], %s::uuid[]) AS m (sku_id, warehouse_id)
-              ON p.sku_id = m.sku_id AND p.warehouse_id = m.warehouse_id
-            WHERE p.tenant_id = %s
-            ORDER BY p.id FOR UPDATE OF p
-            """,
-            [[move.sku_id for move in moves], [move.source_id for move in moves], tenant.pk],
-        )
+        positions_lock(cursor, tenant, [move.sku_id for move in moves], [move.source_id for move in moves])
