@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from core.inventory.grants import warehouse_grant
-from core.inventory.models import Warehouse
+from core.inventory.models import Position, Warehouse
 from tests.conftest import TenantWorld
 from tests.inventory.conftest import push_rows, ts
 
@@ -29,6 +29,10 @@ def error(response, status: int) -> dict:
     body = response.json()
     assert set(body["error"]) == {"code", "message", "fields"}
     return body["error"]
+
+
+def position(world: TenantWorld, warehouse: str) -> Position:
+    return Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code=warehouse)
 
 
 def pushed(world: TenantWorld, what: str, rows: list[dict]) -> None:

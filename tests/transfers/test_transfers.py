@@ -6,18 +6,14 @@ from __future__ import annotations
 from django.utils import timezone
 
 from core.alerts.models import Alert
-from core.inventory.models import Movement, Position, Warehouse
+from core.inventory.models import Movement, Warehouse
 from core.procurement.models import Recommendation
 from core.transfers.models import TransferRequest
 from core.webhooks.models import OutboxEvent
 from tenants import services as tenant_services
 from tests.conftest import key_client
 from tests.inventory.conftest import ts
-from tests.transfers.conftest import error, ok, pushed, url
-
-
-def position(world, warehouse: str) -> Position:
-    return Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code=warehouse)
+from tests.transfers.conftest import error, ok, position, pushed, url
 
 
 def request(caller, world, **body):
