@@ -74,8 +74,8 @@ from rest_framework.serializers import ListSerializer
 from tqdm import tqdm
 
 from api.tenant_scope import TenantScopedView
-from bench.evaluation import _master, _percentile
-from bench.harness import Case, gunicorn_server, gunicorn_workers
+from bench.evaluation import _master
+from bench.harness import Case, gunicorn_server, gunicorn_workers, percentile
 from core.alerts.models import Alert, IndicatorReading
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Position, Warehouse
@@ -88,6 +88,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"small": (20, 5_000), "medium": (200, 5_000), "large": (200, 5_000)}
 GRANTED_WAREHOUSE = "EW007"  # a store; 5,000 positions, granted to the distributor with exact quantities
 PAGE_SIZE = 100
+PAGE_QUERY = re.compile(rf"\bLIMIT\s+{PAGE_SIZE + 1}\b")  # a list page's statement: the cursor reads one row more
 PAGES_PER_VISIT = 5  # a client's start page and the next links it follows after it
 DEEP_STARTS = 9  # cursors at the deciles of a list, besides its first page
 LOAD_PROCESSES = 2  # the GIL: one process would not keep three workers busy on its own
@@ -507,9 +508,11 @@ def _queries(endpoint: Endpoint) -> dict:
         raise RuntimeError(f"{endpoint.name}: {path} answered {response.status_code}")
     statements = [query["sql"] for query in captured.captured_queries]
     tables = [re.search(r'FROM\s+"?(\w+)"?', sql, re.IGNORECASE) for sql in statements]
-    listing = [sql for sql in statements if re.search(r"\bLIMIT\s+101\b", sql)]
+    listing = [sql for sql in statements if PAGE_QUERY.search(sql)]
     if len(listing) != 1:
-        raise RuntimeError(f"{endpoint.name}: expected one list statement (LIMIT 101), found {len(listing)}")
+        raise RuntimeError(
+            f"{endpoint.name}: expected one list statement (LIMIT {PAGE_SIZE + 1}), found {len(listing)}"
+        )
     return {
         "count": len(statements),
         "tables": ", ".join(
@@ -676,7 +679,7 @@ def _diagnose(endpoint: Endpoint, prefix: str) -> dict:
     deep = endpoint.page_paths[len(endpoint.page_paths) // 2]
     with CaptureQueriesContext(connection) as captured:
         _client(endpoint.key).get(deep)
-    deep_sql = next(q["sql"] for q in captured.captured_queries if re.search(r"\bLIMIT\s+101\b", q["sql"]))
+    deep_sql = next(q["sql"] for q in captured.captured_queries if PAGE_QUERY.search(q["sql"]))
     _, deep_plan = _orm_statement(deep_sql)
     plan = (
         f"-- {endpoint.name}: the list statement of {queries['path']}\n{first_sql}\n\n{first_plan}\n\n"
@@ -855,9 +858,9 @@ def _hammer(
     return {
         "requests": len(latencies),
         "rps": len(latencies) / measure,
-        "p50": _percentile(latencies, 0.50),
-        "p95": _percentile(latencies, 0.95),
-        "p99": _percentile(latencies, 0.99),
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
         "max": latencies[-1],
         "errors": errors,
         "samples": [sample for result in results for sample in result["samples"]][:5],
@@ -990,7 +993,7 @@ def run(case: Case) -> dict:
                     else {}
                 ),
                 f"{name}_raw_sql_p50_ms": _ms(raw_p50),
-                f"{name}_raw_sql_p95_ms": _ms(_percentile(raw, 0.95)),
+                f"{name}_raw_sql_p95_ms": _ms(percentile(raw, 0.95)),
                 f"{name}_ratio_http_p50_to_raw_p50": round(load["p50"] / raw_p50, 1),
                 f"{name}_ratio_serial_p50_to_raw_p50": round(one["p50"] / raw_p50, 1),
                 f"{name}_queries_per_request": query["count"],

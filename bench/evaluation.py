@@ -41,7 +41,16 @@ from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
-from bench.harness import EVALUATION_DAYS, Case, celery_worker, gunicorn_server, http_get, http_post, progress
+from bench.harness import (
+    EVALUATION_DAYS,
+    Case,
+    celery_worker,
+    gunicorn_server,
+    http_get,
+    http_post,
+    percentile,
+    progress,
+)
 from core.alerts import engine, runs
 from core.alerts.indicators import FACT_DAYS, INDICATOR_SQL
 from core.alerts.models import Alert, AlertEvent, EvaluationRun, EvaluationTrigger, IndicatorReading, RuleCode
@@ -472,12 +481,6 @@ def _targets(tenant, count: int) -> list[dict]:  # noqa: ANN001
     return targets
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))  # nearest rank
-    return ordered[index]
-
-
 def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
     import redis
 
@@ -717,7 +720,7 @@ def run(case: Case) -> dict:
         "incremental_pushes": len(latencies),
         "incremental_debounce_seconds": settings.EVALUATION_DEBOUNCE_SECONDS,
         "incremental_p50_seconds": round(statistics.median(latencies), 3),
-        "incremental_p95_seconds": round(_percentile(latencies, 0.95), 3),
+        "incremental_p95_seconds": round(percentile(latencies, 0.95), 3),
         "incremental_max_seconds": round(max(latencies), 3),
         "incremental_goal_p95_seconds": 1.0,
         "incremental_push_http_p50_seconds": round(statistics.median(incremental["posts"]), 3),
@@ -727,9 +730,9 @@ def run(case: Case) -> dict:
         else None,
         "incremental_positions_per_run_max": max(incremental["positions_per_run"], default=0),
         "incremental_to_webhook_p50_seconds": round(statistics.median(incremental["webhooks"]), 3),
-        "incremental_to_webhook_p95_seconds": round(_percentile(incremental["webhooks"], 0.95), 3),
-        "incremental_to_webhook_p99_seconds": round(_percentile(incremental["webhooks"], 0.99), 3),
+        "incremental_to_webhook_p95_seconds": round(percentile(incremental["webhooks"], 0.95), 3),
+        "incremental_to_webhook_p99_seconds": round(percentile(incremental["webhooks"], 0.99), 3),
         "incremental_to_webhook_goal_p95_seconds": 2.0,
-        "incremental_p99_seconds": round(_percentile(latencies, 0.99), 3),
+        "incremental_p99_seconds": round(percentile(latencies, 0.99), 3),
         **memory,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import math
 import os
 import secrets
 import signal
@@ -69,6 +70,12 @@ SCALES = {
 @dataclass(frozen=True)
 class Case:
     scale: Scale
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least ``share`` of them at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def progress(items: Iterable, label: str) -> Iterable:

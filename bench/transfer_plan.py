@@ -243,10 +243,9 @@ def _load(tenant, warehouses: int, skus: int, today: date) -> dict:  # noqa: ANN
         )
         cursor.execute(
             "SELECT count(DISTINCT sku_id) FILTER (WHERE role IS NOT NULL), "
-            "count(*) FILTER (WHERE role IS NOT NULL), "
             "count(*) FILTER (WHERE role = 'source'), count(*) FILTER (WHERE role = 'sink') FROM bench_transfer"
         )
-        alerted_skus, alerted, source_alerts, sink_alerts = cursor.fetchone()
+        alerted_skus, source_alerts, sink_alerts = cursor.fetchone()
         cursor.execute(
             "SELECT count(*) FROM (SELECT sku_id FROM bench_transfer WHERE role IS NOT NULL GROUP BY sku_id "
             "HAVING bool_or(role = 'source') AND bool_or(role = 'sink')) both_ends"
@@ -269,7 +268,6 @@ def _load(tenant, warehouses: int, skus: int, today: date) -> dict:  # noqa: ANN
     bar.close()
     return {
         "alerted_skus": alerted_skus,
-        "alerts": alerted,
         "source_alerts": source_alerts,
         "sink_alerts": sink_alerts,
         "skus_with_both": both,

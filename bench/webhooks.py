@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import math
 import multiprocessing
 import os
 import signal
@@ -43,7 +42,7 @@ from django.db.models import Count, Q
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tqdm import tqdm
 
-from bench.harness import ROOT, Case, _production_env, progress
+from bench.harness import ROOT, Case, _production_env, percentile, progress
 from core.webhooks.delivery import USER_AGENT
 from core.webhooks.models import Delivery, DeliveryState, OutboxEvent
 from core.webhooks.outbox import Event, event_id_new, outbox_emit
@@ -249,11 +248,6 @@ def _checked(records: list, expected: int, what: str) -> dict[int, float]:
     return arrivals
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def _http_floor(receiver: Receiver, count: int) -> float:
     """The same number of signed POSTs, one after the other, from this process: seconds taken."""
     secret = "whsec_" + "QkVOQ0hCRU5DSEJFTkNIQkVOQ0hCRU5DSEJFTkNIQkU="
@@ -361,8 +355,8 @@ def _with_worker(receiver: Receiver, pool: str, concurrency: int, events: int, r
         arrivals = _checked(records, LAG_EVENTS, f"{label} lag")
         lags = [arrivals[seq] - commits[seq] for seq in commits]
         lag = _deliveries(endpoint)
-        figures[f"{label}_lag_p50_ms"] = round(_percentile(lags, 0.50) * 1000, 1)
-        figures[f"{label}_lag_p99_ms"] = round(_percentile(lags, 0.99) * 1000, 1)
+        figures[f"{label}_lag_p50_ms"] = round(percentile(lags, 0.50) * 1000, 1)
+        figures[f"{label}_lag_p99_ms"] = round(percentile(lags, 0.99) * 1000, 1)
         figures[f"{label}_lag_max_ms"] = round(max(lags) * 1000, 1)
         figures[f"{label}_duplicate_requests"] = len(records) - LAG_EVENTS
         for name, counts in (("burst", burst), ("lag", lag)):
