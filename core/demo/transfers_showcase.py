@@ -15,7 +15,7 @@ from core.inventory.grants import warehouse_grant, warehouse_grants
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Position, Warehouse
 from core.transfers import plans, services
-from core.transfers.models import TransferPlan, TransferRequest
+from core.transfers.models import TransferPlan, TransferRequest, TransferStatus
 from tenants.models import Membership, Partner, PartnerKind, Role, Tenant
 from tenants.principals import Principal
 
@@ -51,7 +51,8 @@ def transfers_showcase(*, tenant: Tenant, distributor_name: str) -> Showcase:
     if plan is None:
         _misallocated_delivery(tenant)
         plan = plans.plan_start(tenant=tenant, actor=staff)
-        plan = plans.plan_run(plan_id=plan.pk) or plan
+        # None when a worker took the queued plan first: then show it as it stands.
+        plan = plans.plan_run(plan_id=plan.pk) or TransferPlan.objects.get(pk=plan.pk)
     return Showcase(distributor.name, transfer, plan)
 
 
@@ -104,18 +105,18 @@ def _request_lifecycle(tenant: Tenant, distributor: Partner, staff: Principal) -
     granted = [w for w in warehouse_grants(partner=distributor) if w.exact]
     if len(granted) < 2:
         return None
-    # The granted position with the most to spare sends a little to another granted warehouse.
-    source = (
+    # A granted position with stock to spare (the fullest first) sends a little to another granted
+    # warehouse.
+    candidates = (
         Position.objects.filter(tenant=tenant, warehouse__in=granted)
         .select_related("sku", "warehouse")
-        .order_by("-on_hand", "id")
-        .first()
+        .order_by("-on_hand", "id")[:20]
     )
-    destination = next(w for w in granted if w.pk != source.warehouse_id)
-    spare = services.spare_of(source).units
-    quantity = max(1, min(10, spare // 4))
-    if spare < quantity:
+    source, spare = next(((p, units) for p in candidates if (units := services.spare_of(p).units) > 0), (None, 0))
+    if source is None:
         return None
+    destination = next(w for w in granted if w.pk != source.warehouse_id)
+    quantity = max(1, min(10, spare // 4))
     asking = Principal(tenant=tenant, partner=distributor)
     transfer = services.transfer_request_create(
         principal=asking,
@@ -126,7 +127,7 @@ def _request_lifecycle(tenant: Tenant, distributor: Partner, staff: Principal) -
         quantity=quantity,
         note="Demo: a weekend promotion needs more at the store.",
     )
-    if transfer.status == "requested":
+    if transfer.status == TransferStatus.REQUESTED:
         transfer = services.transfer_approve(transfer=transfer, actor=staff, note="Demo approval")
     transfer = services.transfer_ship(transfer=transfer, actor=staff)
     return services.transfer_receive(transfer=transfer, actor=staff)

@@ -19,6 +19,7 @@ from core.demo.seed import demo_tenant_seed
 from core.demo.transfers_showcase import transfers_showcase
 from core.procurement.models import OPEN_RFQ_STATUSES, Rfq
 from core.procurement.responses import responses_sweep
+from core.transfers.models import PlanStatus
 from workers.app import worker_queues
 
 
@@ -60,20 +61,23 @@ class Command(BaseCommand):
             f"{counts['rfqs']} RFQ(s) opened now ({open_rfqs} open), {counts['recommendations']} markdown / "
             f"clearance / transfer record(s) proposed; invitation mail is in {settings.EMAIL_FILE_PATH}"
         )
-        distributor = next(name for kind, name, _ in credentials.partner_keys if kind == "distributor")
+        distributor = next((name for kind, name, _ in credentials.partner_keys if kind == "distributor"), "")
         showcase = transfers_showcase(tenant=credentials.tenant, distributor_name=distributor)
         if showcase.transfer is not None:
             self.stdout.write(
                 f"Transfer {showcase.transfer.reference} of {showcase.distributor}: requested, approved, shipped, "
                 f"{showcase.transfer.status}."
             )
-        if showcase.plan is not None:
-            summary = showcase.plan.summary
+        plan = showcase.plan
+        if plan is not None and plan.status != PlanStatus.SUCCEEDED:
+            self.stdout.write(f"Transfer plan {plan.status}: {plan.error or 'see transfer-plans/ in the API'}")
+        elif plan is not None:
+            summary = plan.summary
             self.stdout.write(
-                f"Transfer plan: {summary.get('moves', 0)} move(s), {summary.get('units', 0)} units, transport "
-                f"{summary.get('transport_cost', 0):,.2f}, {summary.get('units_short', 0)} units still short "
-                f"(nearest-source would cost {summary.get('greedy_objective', 0):,.2f} all in, the plan "
-                f"{summary.get('objective', 0):,.2f}); {summary.get('total_seconds', 0)} s."
+                f"Transfer plan: {summary['moves']} move(s), {summary['units']} units, transport "
+                f"{summary['transport_cost']:,.2f}, {summary['units_short']} units still short "
+                f"(nearest-source would cost {summary['greedy_objective']:,.2f} all in, the plan "
+                f"{summary['objective']:,.2f}); {summary['total_seconds']} s."
             )
         base = f"http://{host}:{port}"
         slug = credentials.tenant.slug
