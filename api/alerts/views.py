@@ -71,9 +71,8 @@ class AlertListView(TenantScopedView):
 
     @extend_schema(responses=s.AlertOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.ALERT_ROW))
         now, limited = timezone.now(), _limited(self.principal)
-        return self.get_paginated_response([s.alert_row(row, now=now, limited=limited) for row in page])
+        return self.list_rows(s.ALERT_ROW, lambda row: s.alert_row(row, now=now, limited=limited))
 
 
 def _limited(principal: Principal) -> bool:

@@ -86,9 +86,7 @@ class PositionListView(TenantScopedView):
 
     @extend_schema(responses=s.PositionOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        rows = self.filter_queryset(self.get_queryset()).values(*s.POSITION_ROW)
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response([s.position_row(row) for row in page])
+        return self.list_rows(s.POSITION_ROW, s.position_row)
 
 
 class PositionDetailView(TenantScopedView):

@@ -55,8 +55,7 @@ class SharedStockView(TenantScopedView):
 
     @extend_schema(responses=s.SharedStockOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.SHARED_ROW))
-        return self.get_paginated_response([s.shared_row(row) for row in page])
+        return self.list_rows(s.SHARED_ROW, s.shared_row)
 
 
 class SharedStockRegionsView(SharedStockView):

@@ -39,7 +39,7 @@ def shared_stock(*, principal: Principal) -> QuerySet[Position]:
             default=Value("available"),
             output_field=CharField(),
         )
-    ).select_related("sku", "warehouse")
+    )
 
 
 def shared_stock_regions(*, positions: QuerySet[Position]) -> QuerySet:
