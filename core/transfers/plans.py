@@ -28,7 +28,7 @@ from core.transfers.models import (
     TransferStatus,
 )
 from core.transfers.planning import Node, Problem, Solution, greedy_plan, optimal_plan, problem_build
-from core.transfers.services import SOURCE_RULES, policy_for, transfer_request_create
+from core.transfers.services import SOURCE_RULES, Spare, policy_for, transfer_request_create
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 from tenants.principals import Principal
@@ -98,15 +98,17 @@ def problem_load(tenant: Tenant) -> Problem:
             alert_id, _ = entry["source"]
             ads, safety_service, safety_cover = readings[position_id]
             category, velocity = skus[entry["sku"]]
-            safety, _ = book.safety_stock(
+            safety, method = book.safety_stock(
                 sku_id=entry["sku"],
                 category_id=category,
                 velocity_class=velocity,
                 cover=safety_cover,
                 service=safety_service,
             )
-            # A source keeps four weeks of its own sales, counted as the responses count them.
-            give = min(math.floor(available - safety), available - cover_stock(ads))
+            # What it can spare as a transfer request counts it (so an accepted move always fits),
+            # keeping four weeks of its own sales, counted as the responses count them.
+            spare = Spare(available=available, safety_stock=round(safety, 2), method=method)
+            give = min(spare.units, available - cover_stock(ads))
             if give > 0:
                 sources.append(Node(position_id, entry["sku"], entry["warehouse"], give, alert_id))
     policy = policy_for(tenant)
@@ -249,6 +251,7 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
     if taken:
         raise Conflict(f"Moves {taken[:10]} are accepted already.")
     _sources_lock(plan.tenant, moves)
+    book = PolicyBook(plan.tenant)  # one load of the tenant's policies for every move's spare stock
     created = []
     for move in moves:
         try:
@@ -261,6 +264,7 @@ def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | N
                 quantity=move.quantity,
                 note=f"Move {move.pk} of transfer plan {plan.pk}",
                 approval=Approval.PLAN,
+                book=book,
             )
         except (Conflict, ValidationError) as exc:
             why = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

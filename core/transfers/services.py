@@ -64,11 +64,12 @@ class Spare:
         return max(0, int(self.available - self.safety_stock))
 
 
-def spare_of(position: Position) -> Spare:
-    """What the position can give away now: available less the policy's safety stock."""
+def spare_of(position: Position, book: PolicyBook | None = None) -> Spare:
+    """What the position can give away now: available less the policy's safety stock (``book``: the
+    tenant's policies when the caller has them loaded already)."""
     sku = position.sku
     reading = IndicatorReading.objects.filter(position_id=position.pk).first()
-    safety, method = PolicyBook(position.tenant).safety_stock(
+    safety, method = (book or PolicyBook(position.tenant)).safety_stock(
         sku_id=sku.pk,
         category_id=sku.category_id,
         velocity_class=sku.velocity_class,
@@ -148,6 +149,7 @@ def transfer_request_create(
     note: str = "",
     recommendation: object = None,
     approval: str | None = None,
+    book: PolicyBook | None = None,
 ) -> TransferRequest:
     """A request to move ``quantity`` of a SKU out of a source warehouse the requester can see.
 
@@ -167,7 +169,7 @@ def transfer_request_create(
     if destination_row is not None and destination_row.pk == source_row.pk:
         raise ValidationError({"destination": "The destination is the source."})
     position = _locked_position(sku_row, source_row)
-    spare = spare_of(position)
+    spare = spare_of(position, book)
     if quantity > spare.units:
         raise ValidationError(
             {
