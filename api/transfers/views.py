@@ -14,7 +14,6 @@ from api.pagination import CreatedCursorPagination, IdCursorPagination
 from api.permissions import ADMINS, ANY_STAFF, INVENTORY_PUSHERS, INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from api.transfers import serializers as s
-from core.exceptions import NotFound
 from core.inventory.grants import warehouse_grant, warehouse_grants, warehouse_revoke
 from core.inventory.models import Position, Warehouse
 from core.inventory.selectors import warehouse_get
@@ -261,9 +260,7 @@ class LaneDetailView(TenantScopedView):
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted: the policy's rate applies again.")})
     def delete(self, request: Request, tenant_slug: str, lane_id: str) -> Response:
-        lane = TransferLane.objects.filter(tenant=self.tenant, pk=lane_id).first()
-        if lane is None:
-            raise NotFound
+        lane = selectors.lane_get(tenant=self.tenant, lane_id=lane_id)
         services.transfer_lane_delete(lane=lane, actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -12,9 +12,9 @@ from django.db.models import BooleanField, Case, CharField, Count, F, OuterRef, 
 from core.exceptions import NotFound
 from core.inventory.grants import WAREHOUSE_QUANTITIES, granted
 from core.inventory.models import Position
-from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
+from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest
 from core.transfers.services import policy_for
-from tenants.models import PartnerKind
+from tenants.models import PartnerKind, Tenant
 from tenants.principals import Principal
 
 
@@ -88,3 +88,10 @@ def plan_get(*, principal: Principal, plan_id: object) -> TransferPlan:
 
 def plan_moves(*, plan: TransferPlan) -> QuerySet[TransferPlanMove]:
     return TransferPlanMove.objects.filter(plan=plan).select_related("sku", "source", "destination").order_by("id")
+
+
+def lane_get(*, tenant: Tenant, lane_id: object) -> TransferLane:
+    lane = TransferLane.objects.filter(tenant=tenant, pk=lane_id).first()
+    if lane is None:
+        raise NotFound
+    return lane
