@@ -599,8 +599,10 @@ def _worker_memory(tenant, positions: int) -> dict:  # noqa: ANN001
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # queued messages of the in-process runs above
     with celery_worker(queues="evaluation") as worker:
-        child = _pool_child(worker.pid)
         time.sleep(2)  # imports done, connections not yet open: the idle figure
+        # Read the child after the start-up: one bench run found the first child gone 2 s later
+        # (/proc/<pid>/status missing), the pool having started another in its place.
+        child = _pool_child(worker.pid)
         idle = _status_kib(child, "VmRSS")
         run = runs.evaluation_start(tenant=tenant, actor=SYSTEM_ACTOR)
         started = time.monotonic()
