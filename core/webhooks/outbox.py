@@ -57,6 +57,9 @@ class Event:
     warehouse_id: object = None
     recipient_id: object = None  # a partner: only it (and the tenant's own and ERP endpoints) hears of it
     staff_only: bool = False  # only the tenant's own (and its ERP's) endpoints
+    # Partner kind -> the payload its endpoints get (the emitting domain shapes it through the access
+    # registry); a kind left out hears nothing, so an event nobody shaped reaches the tenant's own only.
+    partner_payloads: dict[str, dict] | None = None
     created_at: datetime = field(default_factory=timezone.now)
 
 
@@ -81,6 +84,7 @@ def outbox_emit(events: list[Event]) -> int:
             "event_id": event_id_new(),
             "type": event.type,
             "data": event.data,
+            "partner_payloads": event.partner_payloads or {},
             "sku_id": event.sku_id,
             "warehouse_id": event.warehouse_id,
             "recipient_id": event.recipient_id,
