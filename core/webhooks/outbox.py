@@ -27,8 +27,10 @@ EVENT_TYPES: dict[str, str] = {
     "alert.deescalated": "as alert.opened, with the previous grade",
     "alert.resolved": "alert id, rule, position, SKU and warehouse codes, and who resolved it (system or a person)",
     "alert.dismissed": "alert id, rule, position, SKU and warehouse codes, and the reason",
-    "evaluation.completed": "run id, trigger, positions evaluated and the counts of what changed",
-    "stock.anomaly_flagged": "anomaly id, reason, movement reference, SKU and warehouse codes",
+    "evaluation.completed": "to the tenant and its ERP: run id, trigger, positions evaluated and the counts of what "
+    "changed",
+    "stock.anomaly_flagged": "to the tenant and its ERP: anomaly id, reason, movement reference, SKU and "
+    "warehouse codes",
     "rfq.invited": "to the invited supplier: RFQ id and reference, SKU and ship-to warehouse, quantity, needed-by "
     "and respond-by (never who else was invited)",
     "rfq.quoted": "to the tenant: RFQ id, the supplier, the quote's revision, price, quantity and lead time",
