@@ -212,7 +212,18 @@ class PartnerRecommendationOutput(serializers.Serializer):
     due_on = serializers.DateField(allow_null=True, help_text="A stock-out's projected day, where shown.")
 
 
-class PartnerAlertOutput(serializers.Serializer):
+class PartnerPlaceOutput(serializers.Serializer):
+    """Which position a partner shape is about."""
+
+    position_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    region = serializers.CharField()
+    category = serializers.CharField()
+    band = serializers.ChoiceField(choices=BAND_WORDS, allow_null=True, help_text="The position's stock band now.")
+
+
+class PartnerAlertOutput(PartnerPlaceOutput):
     """An alert as a supplier or distributor sees it: what is recommended, in words written for it,
     never the figures behind it. Quantities appear only where the grant shows them."""
 
@@ -223,12 +234,6 @@ class PartnerAlertOutput(serializers.Serializer):
     peak_grade = serializers.ChoiceField(choices=Grade.choices)
     status = serializers.ChoiceField(choices=AlertStatus.choices)
     active = serializers.BooleanField()
-    position_id = serializers.IntegerField()
-    sku = serializers.CharField()
-    warehouse = serializers.CharField()
-    region = serializers.CharField()
-    category = serializers.CharField()
-    band = serializers.ChoiceField(choices=BAND_WORDS, allow_null=True, help_text="The position's stock band now.")
     explanation = serializers.CharField(help_text="The situation, the action, its quantity and due day where shown.")
     recommendation = PartnerRecommendationOutput()
     opened_at = serializers.DateTimeField()
@@ -357,17 +362,11 @@ class ReadingDetailOutput(ReadingOutput):
         return self.context["details"]
 
 
-class PartnerReadingOutput(serializers.Serializer):
+class PartnerReadingOutput(PartnerPlaceOutput):
     """A reading as a supplier or distributor sees it: the position's band and health, and its
     quantities only where the grant of its warehouse shows them (``exact``); no other figure."""
 
-    position_id = serializers.IntegerField()
-    sku = serializers.CharField()
-    warehouse = serializers.CharField()
-    region = serializers.CharField()
-    category = serializers.CharField()
     as_of = serializers.DateField()
-    band = serializers.ChoiceField(choices=BAND_WORDS, allow_null=True, help_text="available, low or out.")
     exact = serializers.BooleanField(help_text="Whether the quantities are shown (else null).")
     on_hand = serializers.IntegerField(allow_null=True)
     available = serializers.IntegerField(allow_null=True)

@@ -16,7 +16,7 @@ a grant level this table does not know sees nothing: ``capabilities`` answers ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import BooleanField, Case, CharField, Expression, F, OuterRef, Q, Value, When
 
@@ -95,32 +95,24 @@ class Capabilities:
 
 _PARTNER_EVENTS = dict.fromkeys(ALERT_EVENT_TYPES, ALERT_EVENT_KEYS) | {"webhook.ping": EVERY}
 
+_STAFF = Capabilities(
+    audience=STAFF,
+    view="staff",
+    quantities=True,
+    indicators=True,
+    alert_figures=True,
+    quantity_of=EVERY,
+    due_day=True,
+    band=True,
+    actor_names=True,
+    refusal="figures",
+    events=EVERY,
+)
+
 REGISTRY: dict[tuple[str, str | None], Capabilities] = {
-    (STAFF, None): Capabilities(
-        audience=STAFF,
-        view="staff",
-        quantities=True,
-        indicators=True,
-        alert_figures=True,
-        quantity_of=EVERY,
-        due_day=True,
-        band=True,
-        actor_names=True,
-        refusal="figures",
-        events=EVERY,
-    ),
-    (PartnerKind.ERP, None): Capabilities(
-        audience=PartnerKind.ERP,
-        view="staff",
-        quantities=True,
-        indicators=True,
-        alert_figures=True,
-        quantity_of=EVERY,
-        due_day=True,
-        band=True,
-        refusal="figures",
-        events=EVERY,
-    ),
+    (STAFF, None): _STAFF,
+    # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
+    (PartnerKind.ERP, None): replace(_STAFF, audience=PartnerKind.ERP, actor_names=False),
     (PartnerKind.SUPPLIER, None): Capabilities(
         audience=PartnerKind.SUPPLIER,
         view="partner",
