@@ -134,13 +134,18 @@ def _wait_for(predicate, timeout: float = 30.0, every: object = None):
     pytest.fail(f"Nothing after {timeout}s")
 
 
-def _alert_with_endpoint(world, receiver, types: list[str]) -> tuple[str, dict]:
+def _endpoint(world, receiver, types: list[str]) -> dict:
     response = world.admin.client.post(
         f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/",
         {"url": receiver.url, "event_types": types},
         format="json",
     )
     assert response.status_code == 201
+    return response.json()
+
+
+def _alert_with_endpoint(world, receiver, types: list[str]) -> tuple[str, dict]:
+    endpoint = _endpoint(world, receiver, types)
     row = {"code": "SKU-OUT", "name": "Out", "category": world.category.code, "unit_cost": "1", "list_price": "2"}
     assert push_rows(world.admin, world.tenant.slug, "skus", [row]).status_code == 201
     line = {"kind": "receipt", "sku": "SKU-OUT", "warehouse": world.warehouse.code, "quantity": 9}
@@ -148,7 +153,7 @@ def _alert_with_endpoint(world, receiver, types: list[str]) -> tuple[str, dict]:
     assert push_rows(world.admin, world.tenant.slug, "movements", [line]).status_code == 201
     evaluation_incremental(str(world.tenant.pk))
     alerts = world.admin.client.get(f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku=SKU-OUT").json()["results"]
-    return response.json()["secret"], alerts[0]
+    return endpoint["secret"], alerts[0]
 
 
 def test_an_event_committed_while_redis_is_down_arrives_after_it_is_back(world, receiver, stack) -> None:
@@ -187,13 +192,7 @@ def test_a_backlog_left_by_a_redis_outage_is_sent_once_per_attempt(world, receiv
     (75 times the production rate) while the worker drains the backlog. Each attempt is one task,
     and no sweep waits behind the deliveries it scheduled."""
     events, failing = 300, 10
-    response = world.admin.client.post(
-        f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/",
-        {"url": receiver.url, "event_types": ["evaluation.completed"]},
-        format="json",
-    )
-    assert response.status_code == 201
-    endpoint_id = response.json()["id"]
+    endpoint_id = _endpoint(world, receiver, ["evaluation.completed"])["id"]
     receiver.script = [(500, {})] * failing  # their retries come 5 s later, with a countdown
     stack.stop_redis()
     data = {"run_id": "00000000-0000-0000-0000-000000000000", "trigger": "manual", "positions": 0, "counts": {}}
@@ -221,21 +220,11 @@ def test_a_backlog_left_by_a_redis_outage_is_sent_once_per_attempt(world, receiv
     assert max(gaps[1:]) < events / 3, gaps
 
 
-def _ping_endpoint(world, receiver) -> str:
-    response = world.admin.client.post(
-        f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/",
-        {"url": receiver.url, "event_types": ["webhook.ping"]},
-        format="json",
-    )
-    assert response.status_code == 201
-    return response.json()["id"]
-
-
 def test_a_delivery_whose_message_redis_lost_is_sent_again_once_its_lease_runs_out(
     world, receiver, stack, settings
 ) -> None:
     settings.WEBHOOK_QUEUE_LEASE_SECONDS = 3
-    endpoint_id = _ping_endpoint(world, receiver)
+    endpoint_id = _endpoint(world, receiver, ["webhook.ping"])["id"]
     stack.kill_worker()  # nothing takes the message before Redis goes
     queued_at = time.monotonic()
     response = world.admin.client.post(f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/{endpoint_id}/test/")
@@ -255,7 +244,7 @@ def test_a_delivery_whose_message_redis_lost_is_sent_again_once_its_lease_runs_o
 
 
 def test_a_delivery_that_could_not_be_queued_goes_at_the_first_sweep_after(world, receiver, stack) -> None:
-    endpoint_id = _ping_endpoint(world, receiver)
+    endpoint_id = _endpoint(world, receiver, ["webhook.ping"])["id"]
     stack.stop_redis()
     response = world.admin.client.post(f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/{endpoint_id}/test/")
     assert response.status_code == 202  # written; only its message could not be sent
