@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0003_outbox_event_id_constraint'),
+        ('webhooks', '0004_delivery_queued_until'),
     ]
 
     operations = [
