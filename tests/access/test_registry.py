@@ -6,10 +6,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from core.access import registry
 from core.access.registry import BANDS, EXACT, NOTHING, STAFF, capabilities
@@ -23,8 +24,15 @@ from core.access.views import (
     spare_refusal,
     stock_quantities,
 )
+from core.alerts.engine import chunk_evaluate
+from core.inventory import master_services
+from core.inventory.grants import warehouse_grant
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
-from core.webhooks.models import OutboxEvent
+from core.inventory.models import Position
+from core.webhooks.models import Delivery, OutboxEvent
+from core.webhooks.relay import outbox_relay
+from core.webhooks.services import endpoint_create
+from tenants import services as tenant_services
 from tenants.models import Partner, PartnerKind
 from tenants.principals import Principal
 
@@ -212,3 +220,38 @@ def test_a_grant_level_dropped_from_the_table_shows_its_rows_nothing(figured, mo
         format="json",
     )
     assert refused.json()["error"]["fields"]["quantity"] == ["WH-B cannot spare 9999999 units of SKU-V now."]
+
+
+def test_an_endpoint_of_a_kind_the_table_does_not_know_hears_nothing(world) -> None:
+    # A distributor granted the world's warehouse, whose kind then becomes one nobody knows.
+    broker = tenant_services.partner_create(tenant=world.tenant, kind="distributor", name="Broker")
+    warehouse_grant(partner=broker, warehouses=[world.warehouse])
+    url = "http://127.0.0.1:9/hook"
+    theirs, _ = endpoint_create(
+        tenant=world.tenant, actor="fixture", url=url, event_types=["alert.opened"], partner=broker
+    )
+    ours, _ = endpoint_create(tenant=world.tenant, actor="fixture", url=url, event_types=["alert.opened"])
+    Partner.objects.filter(pk=broker.pk).update(kind="broker")
+    sku = master_services.sku_create(
+        tenant=world.tenant, code="SKU-OLD", name="Old", category=world.category, unit_cost=1, list_price=2
+    )
+    old = (timezone.now() - timedelta(days=200)).isoformat()
+    columns, errors = movement_rows_parse(
+        [
+            {
+                "kind": "receipt",
+                "sku": sku.code,
+                "warehouse": "WH-1",
+                "quantity": "5",
+                "occurred_at": old,
+                "external_ref": "o",
+            }
+        ]
+    )
+    assert not errors
+    movements_ingest(tenant=world.tenant, source="fixture", columns=columns)
+    ids = list(Position.objects.filter(tenant=world.tenant).values_list("pk", flat=True))
+    chunk_evaluate(tenant=world.tenant, position_ids=ids, today=timezone.now().date(), actor="system")
+    outbox_relay()
+    assert Delivery.objects.filter(endpoint=ours).exists()
+    assert not Delivery.objects.filter(endpoint=theirs).exists()
