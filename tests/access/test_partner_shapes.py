@@ -5,6 +5,8 @@ is the branch of the caller's view (staff and the ERP the staff shape, the other
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator
 
@@ -66,3 +68,21 @@ def test_every_answer_matches_exactly_the_branch_of_its_view(figured: Figured, c
         for item in items:
             _validator(components, union).validate(item)  # oneOf: exactly one branch
             assert [branch.is_valid(item) for branch in branches] == [wanted == 0, wanted == 1], (union, item)
+
+
+@pytest.mark.parametrize("audience", ["supplier", "distributor:mixed"])
+def test_partner_lists_read_no_query_per_row(figured: Figured, audience: str) -> None:
+    # The partner rows are value rows with their grant level and band in the list's one query.
+    client, base = figured.callers[audience].client, f"/api/v1/tenants/{figured.world.tenant.slug}/"
+    paths = ["alerts/", "indicators/", "indicators/rollup/?by=warehouse"]
+    paths += ["shared-stock/"] if audience.startswith("distributor") else []
+    for path in paths:
+        client.get(base + path)  # the first call of a key records its use; the policy row is made once
+        counts = []
+        for size in (1, 2):
+            join = "&" if "?" in path else "?"
+            with CaptureQueriesContext(connection) as queries:
+                rows = client.get(f"{base}{path}{join}page_size={size}&limit={size}").json()["results"]
+            assert len(rows) == size, (path, rows)
+            counts.append(len(queries))
+        assert counts[0] == counts[1] <= 4, (path, counts)
