@@ -61,7 +61,7 @@ def shared_row(row: dict, *, principal: Principal) -> dict | None:
     registry says, by the grant level of the row's warehouse, whether its quantities show (and
     whether the row shows at all)."""
     caps = access.of(principal, row["grant"])
-    if not caps.view:
+    if not caps.sees:
         return None
     return {
         "id": row["id"],

@@ -1,17 +1,17 @@
 """The one table of what each principal may see, by partner kind and grant level.
 
-| kind / grant | stock quantities | reading's other figures | alert | who acted | transfer refusal |
-| --- | --- | --- | --- | --- | --- |
-| staff | yes | yes | everything | by name | with the figures |
-| erp | yes | yes | everything | as a role | with the figures |
-| distributor, exact | yes | no | its own words: action, quantity, grade, due day | as a role | the units it can spare |
-| distributor, bands | no: a band | no | its own words: action, grade, band | as a role | the band |
-| supplier | no: a band | no | its own words: sourcing quantity, grade, due day | as a role | (files none) |
+| kind / grant | stock quantities | reading's other figures | alert | who acted | transfer refusal | webhook events |
+| --- | --- | --- | --- | --- | --- | --- |
+| staff | yes | yes | everything | by name | with the figures | everything |
+| erp | yes | yes | everything | as a role | with the figures | everything, who acted as a role |
+| distributor, exact | yes | no | its own words: action, quantity, grade, due day | as a role | the units it can spare | alerts without deviation or reason; its transfers |
+| distributor, bands | no: a band | no | its own words: action, grade, band | as a role | the band | as exact |
+| supplier | no: a band | no | its own words: sourcing quantity, grade, due day | as a role | (files none) | alerts as distributors; its RFQs |
 
 The ERP pushes the tenant's stock and sales, so it sees what staff see of them; like every partner
 it sees who acted as a role (``staff``, ``system``, ``you``), never a user name or a key. A kind or
 a grant level this table does not know sees nothing: ``capabilities`` answers ``NOTHING``.
-"""
+"""  # noqa: E501 - a table reads best unwrapped
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 
 from django.db.models import BooleanField, Case, CharField, Expression, F, OuterRef, Q, Value, When
 
-from core.inventory.grants import WAREHOUSE_QUANTITIES, granted
+from core.inventory.grants import GRANT_MODES, WAREHOUSE_QUANTITIES, granted
 from core.inventory.models import Position, Warehouse
 from tenants.models import PartnerKind
 from tenants.principals import Principal
 
 STAFF = "staff"  # the audience of every staff role
-EXACT, BANDS = "exact", "bands"  # a distributor's grant of a warehouse (core.inventory.grants.GRANT_MODES)
+EXACT, BANDS = GRANT_MODES  # a distributor's grant of a warehouse: with numbers, or as bands
 BAND_WORDS = ("available", "low", "out")
 
 
@@ -64,8 +64,8 @@ class Capabilities:
     """What one audience sees. The default of every field is nothing."""
 
     audience: str
-    # The shapes its answers take: "staff" (the tenant's own) or "partner" (narrower shapes of their own).
-    view: str = ""
+    # Anything at all: a row of an audience that does not see is left out of every answer.
+    sees: bool = False
     # A position's on_hand, available and in_transit, and the units a source can spare.
     quantities: bool = False
     # The rest of a reading (sales rates, cover, turnover, ages, expiry, lead times, safety stock,
@@ -86,6 +86,14 @@ class Capabilities:
     # Webhook event type -> the payload keys its endpoints get (EVERY: every type, every key).
     events: Mapping[str, Keys] | _Every = field(default_factory=dict)
 
+    @property
+    def view(self) -> str:
+        """The shapes its answers take: the staff ones, which carry the figures behind readings and
+        alerts; the partner ones, narrower shapes of their own; or none."""
+        if not self.sees:
+            return ""
+        return "staff" if self.indicators and self.alert_figures else "partner"
+
     def hears(self, event_type: str) -> Keys:
         """The payload keys of ``event_type`` this audience gets; empty: it does not hear of it."""
         if isinstance(self.events, _Every):
@@ -97,7 +105,7 @@ _PARTNER_EVENTS = dict.fromkeys(ALERT_EVENT_TYPES, ALERT_EVENT_KEYS) | {"webhook
 
 _STAFF = Capabilities(
     audience=STAFF,
-    view="staff",
+    sees=True,
     quantities=True,
     indicators=True,
     alert_figures=True,
@@ -115,7 +123,7 @@ REGISTRY: dict[tuple[str, str | None], Capabilities] = {
     (PartnerKind.ERP, None): replace(_STAFF, audience=PartnerKind.ERP, actor_names=False),
     (PartnerKind.SUPPLIER, None): Capabilities(
         audience=PartnerKind.SUPPLIER,
-        view="partner",
+        sees=True,
         quantity_of=SOURCING_ACTIONS,
         due_day=True,
         band=True,
@@ -124,7 +132,7 @@ REGISTRY: dict[tuple[str, str | None], Capabilities] = {
     ),
     (PartnerKind.DISTRIBUTOR, EXACT): Capabilities(
         audience=f"{PartnerKind.DISTRIBUTOR}:{EXACT}",
-        view="partner",
+        sees=True,
         quantities=True,
         quantity_of=EVERY,
         due_day=True,
@@ -135,7 +143,7 @@ REGISTRY: dict[tuple[str, str | None], Capabilities] = {
     ),
     (PartnerKind.DISTRIBUTOR, BANDS): Capabilities(
         audience=f"{PartnerKind.DISTRIBUTOR}:{BANDS}",
-        view="partner",
+        sees=True,
         band=True,
         refusal="band",
         events=_PARTNER_EVENTS | dict.fromkeys(TRANSFER_EVENT_TYPES, EVERY),
@@ -185,7 +193,7 @@ def grant_level(principal: Principal, warehouse: str = "warehouse_id") -> Expres
     whens = [
         When(_LEVEL_SQL[(kind, level)](principal.partner, OuterRef(warehouse)), then=Value(level))
         for level in levels_of(kind)
-        if level is not None
+        if (kind, level) in _LEVEL_SQL
     ]
     if not whens:
         return Value(None, output_field=CharField())
@@ -202,9 +210,11 @@ def shown(principal: Principal, what: str, warehouse: str = "warehouse_id") -> E
     whens = [
         When(_LEVEL_SQL[(kind, level)](principal.partner, OuterRef(warehouse)), then=Value(True))
         for level in levels
-        if getattr(capabilities(kind, level), what)
+        if (kind, level) in _LEVEL_SQL and getattr(capabilities(kind, level), what)
     ]
-    return Case(*whens, default=Value(False), output_field=BooleanField()) if whens else Value(False)
+    if not whens:
+        return Value(False, output_field=BooleanField())
+    return Case(*whens, default=Value(False), output_field=BooleanField())
 
 
 def level_of(principal: Principal, *, warehouse_id: object) -> str | None:
