@@ -301,6 +301,10 @@ EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
 EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
 EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 
+# Transfer plans: one queued or running per tenant. One older than this (queued, or running since)
+# is taken to have lost its worker and no longer blocks a new one; above the plan task's 600 s limit.
+TRANSFER_PLAN_STALE_SECONDS = env_int("TRANSFER_PLAN_STALE_SECONDS", 900)
+
 # Procurement: the sweep that opens RFQs a lost message missed and settles RFQs past their deadline.
 PROCUREMENT_SWEEP_SECONDS = env_int("PROCUREMENT_SWEEP_SECONDS", 30)
 # Outbox event types handed to in-house consumers (task name -> event types) besides webhooks.
