@@ -35,6 +35,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A request limit such as ``1200/min`` or ``30/10min``; ``off`` lifts it."""
+    value = os.environ.get(name, "").strip() or default
+    return None if value.lower() == "off" else value
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -177,6 +183,26 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# --- Request limits (README "Limits") ----------------------------------------------------------
+
+# Counted in the cache's Redis per fixed window (api/throttling.py). The defaults sit well above
+# what an integration does (an ERP pushing bulk batches, a partner paging a list of 1,000 rows a
+# page) and stop a runaway loop within a minute.
+THROTTLE_RATES = {
+    "key": env_rate("THROTTLE_KEY_RATE", "60000/hour"),
+    "key_burst": env_rate("THROTTLE_KEY_BURST_RATE", "3000/min"),
+    "address": env_rate("THROTTLE_ADDRESS_RATE", "120000/hour"),
+    "address_burst": env_rate("THROTTLE_ADDRESS_BURST_RATE", "6000/min"),
+    "user": env_rate("THROTTLE_USER_RATE", "20000/hour"),
+    "user_burst": env_rate("THROTTLE_USER_BURST_RATE", "1200/min"),
+    # A wrong or unknown API key or a malformed Authorization header, per client address: past
+    # this the address is refused before any key is looked up, until the window closes.
+    "auth_failures": env_rate("THROTTLE_AUTH_FAILURES", "30/10min"),
+    "test_ping": env_rate("THROTTLE_TEST_PINGS", "5/min"),  # per webhook endpoint
+}
+# How many proxies in front of Tripline append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
 # --- REST framework and OpenAPI ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -195,6 +221,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.TriplineAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.RequestRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
