@@ -1,5 +1,5 @@
 """Request limits through HTTP: per API key, per staff user and per client address (each with a
-burst and a sustained rate), and failed authentication per address.
+burst and a sustained rate), failed authentication per address, and test pings per endpoint.
 
 Each test sets its own low limits (the test settings lift them for the rest of the suite) and
 speaks from addresses of its own (2001:db8::/32 is for documentation), since the counters live
@@ -139,6 +139,26 @@ def test_an_address_with_too_many_failed_authentications_is_refused_before_its_k
     throttled(from_address(wrong_secret, attacker).get(me(world)), locked_out)
     # The same key from another address works.
     assert from_address(world.erp.raw_key, elsewhere).get(me(world)).status_code == 200
+
+
+def test_test_pings_are_limited_per_endpoint(world, limits) -> None:
+    limits(test_ping="2/min")
+    base = f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/"
+    created = [
+        world.erp.client.post(
+            base, {"url": f"http://127.0.0.1:9/hook-{n}", "event_types": ["webhook.ping"]}, format="json"
+        )
+        for n in range(2)
+    ]
+    assert [response.status_code for response in created] == [201, 201]
+    busy, other = (response.json()["id"] for response in created)
+    assert [world.erp.client.post(f"{base}{busy}/test/").status_code for _ in range(2)] == [202, 202]
+    wait = throttled(world.erp.client.post(f"{base}{busy}/test/"), "test pings to this endpoint (2 per minute)")
+    assert 0 < wait <= 60
+    # The refused ping sent nothing; another endpoint still pings.
+    deliveries = world.erp.client.get(f"/api/v1/tenants/{world.tenant.slug}/webhook-deliveries/", {"endpoint": busy})
+    assert len(deliveries.json()["results"]) == 2
+    assert world.erp.client.post(f"{base}{other}/test/").status_code == 202
 
 
 def test_limits_let_requests_through_when_redis_does_not_answer(world, limits, settings) -> None:
