@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "tenants",
     "core.inventory",
     "core.procurement",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a login refused for a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -132,6 +135,8 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out address or username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -202,6 +207,20 @@ THROTTLE_RATES = {
 }
 # How many proxies in front of Tripline append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Session and admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one
+# address, or for one username, both are refused for the cool-off, counted again from each
+# refused try. Attempts are kept in the database (the admin lists them; deleting one unlocks).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item for item in env_list("AXES_LOCKOUT_PARAMETERS", ["ip_address", "username"])
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "api.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "api.errors.login_lockout"
+# Successful logins are not logged: the table would grow without bound and hold addresses.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Request limits through HTTP: per API key, per staff user and per client address (each with a
-burst and a sustained rate), failed authentication per address, and test pings per endpoint.
+burst and a sustained rate), failed authentication per address, test pings per endpoint, and the
+login lockout of the session login and the admin.
 
 Each test sets its own low limits (the test settings lift them for the rest of the suite) and
 speaks from addresses of its own (2001:db8::/32 is for documentation), since the counters live
@@ -9,9 +10,13 @@ in Redis and outlast a test.
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -166,3 +171,39 @@ def test_limits_let_requests_through_when_redis_does_not_answer(world, limits, s
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
     client = from_address(world.erp.raw_key, fresh_address())
     assert [client.get(me(world)).status_code for _ in range(3)] == [200, 200, 200]
+
+
+# --- Login lockout (django-axes) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api-auth/login/", "/admin/login/"])
+def test_logins_lock_out_after_repeated_wrong_passwords_until_the_cool_off(db, settings, path) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = timedelta(seconds=2)
+    get_user_model().objects.create_user(username="ops", password="right-horse-battery", is_staff=True)
+    address = fresh_address()
+    browser = Client(REMOTE_ADDR=address)
+
+    def log_in(password: str, client: Client = browser):
+        return client.post(path, {"username": "ops", "password": password, "next": "/api/v1/tenants/"})
+
+    assert [log_in("wrong").status_code for _ in range(2)] == [200, 200]  # the form again, with its error
+    locked = log_in("wrong")
+    assert locked.status_code == 429
+    # The right password is refused while locked, from this address and (by username) any other.
+    for client in (browser, Client(REMOTE_ADDR=fresh_address())):
+        refused = log_in("right-horse-battery", client)
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "2"
+        assert refused.json() == {
+            "error": {
+                "code": "throttled",
+                "message": "Too many failed logins from your address or for this user; try again in 2 s.",
+                "fields": {},
+            }
+        }
+        assert "_auth_user_id" not in client.session
+    time.sleep(2.1)
+    accepted = log_in("right-horse-battery")
+    assert (accepted.status_code, accepted["Location"]) == (302, "/api/v1/tenants/")
+    assert "_auth_user_id" in browser.session
