@@ -115,9 +115,8 @@ class Bucket:
     ident: str
     counted: bool = True  # False: read how full it is without adding this request
 
-    @property
-    def key(self) -> str:
-        return cache.make_key(f"throttle:{self.limit.scope}:{self.limit.seconds}:{self.ident}")
+    def key(self, namespace: str) -> str:
+        return f"{namespace}:{self.limit.scope}:{self.limit.seconds}:{self.ident}"
 
 
 @dataclass(frozen=True)
@@ -145,9 +144,10 @@ def buckets_count(buckets: Sequence[Bucket]) -> list[Tally]:
     """Count (or read) every bucket in one round trip; no tallies when Redis does not answer."""
     if not buckets:
         return []
+    namespace = cache.make_key("throttle")  # the cache's prefix and version, once per request
     try:
         answer = _counter(settings.CACHES["default"]["LOCATION"])(
-            keys=[bucket.key for bucket in buckets],
+            keys=[bucket.key(namespace) for bucket in buckets],
             args=[bucket.limit.seconds * 1000 if bucket.counted else 0 for bucket in buckets],
         )
     except RedisError as exc:
