@@ -5,6 +5,7 @@ REDIS_URL, the embedded PostgreSQL and Redis under ``.tripline/`` are started an
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,7 +39,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_rate(name: str, default: str) -> str | None:
     """A request limit such as ``1200/min`` or ``30/10min``; ``off`` lifts it."""
     value = os.environ.get(name, "").strip() or default
-    return None if value.lower() == "off" else value
+    if value.lower() == "off":
+        return None
+    # Refused here, at start-up, rather than by every request that reads it.
+    if not re.fullmatch(r"\d+/\d*[smhd][a-z]*", value.replace(" ", "").lower()):
+        raise ImproperlyConfigured(f"{name}={value!r}: write a rate like 1200/min, 60000/hour or 30/10min, or off.")
+    return value
 
 
 DEBUG = env_bool("DEBUG", False)
