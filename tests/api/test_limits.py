@@ -2,9 +2,8 @@
 burst and a sustained rate), failed authentication per address, test pings per endpoint, and the
 login lockout of the session login and the admin.
 
-Each test sets its own low limits (the test settings lift them for the rest of the suite) and
-speaks from addresses of its own (2001:db8::/32 is for documentation), since the counters live
-in Redis and outlast a test.
+Each test sets its own low limits (the test settings lift them for the rest of the suite), starts
+with no counters and speaks from addresses of its own (2001:db8::/32 is for documentation).
 """
 
 from __future__ import annotations
@@ -14,13 +13,26 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from redis import Redis
 from rest_framework.test import APIClient
 
 from tests.conftest import TenantWorld
+
+
+@pytest.fixture(autouse=True)
+def _counters_start_empty() -> None:
+    """Counters outlive a test in Redis, and ids (a user's) start again with a new test database."""
+    client = Redis.from_url(django_settings.CACHES["default"]["LOCATION"])
+    stale = list(client.scan_iter(match=f"{cache.make_key('throttle')}:*", count=1000))
+    if stale:
+        client.delete(*stale)
+    client.close()
 
 
 def fresh_address() -> str:
