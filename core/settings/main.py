@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
         "DeliveryStateEnum": "core.webhooks.models.DeliveryState",
         "RfqStatusEnum": "core.procurement.models.RfqStatus",
+        "SupplierRfqStatusEnum": "core.procurement.models.SupplierRfqStatus",
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
