@@ -165,13 +165,12 @@ class Command(BaseCommand):
             "beat": [celery, "-A", "workers", "beat", "-l", "INFO", "-s", str(state / "celerybeat-schedule")],
         }
         # A stop request only sets a flag: a service manager signals the whole process group and the
-        # embedded-services wrapper passes its own signal on as well, so the same request arrives more
-        # than once, and none of them may cut short the wait for the children below.
+        # embedded-services wrapper passes its own signal on as well (Ctrl-C after 3 s), so the same
+        # request arrives more than once and late, and none may cut short the wait for the children
+        # below, or the exit after it: the handler stays for the rest of the process.
         stop_requests: list[int] = []
-        previous = {
-            signum: signal.signal(signum, lambda signum, frame: stop_requests.append(signum))
-            for signum in (signal.SIGINT, signal.SIGTERM)
-        }
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda signum, frame: stop_requests.append(signum))
         children: dict[str, subprocess.Popen] = {}
         try:
             for name, command in commands.items():
@@ -187,8 +186,6 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self._stop(children)
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         """SIGTERM to each child (the worker finishes its running tasks: a warm shutdown), then wait;
