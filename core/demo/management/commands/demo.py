@@ -1,6 +1,6 @@
 """``manage.py demo``: migrate, seed the demo tenant (with the small scale of ``seed_demo`` on the
 first run), evaluate it and carry out the responses, then run web server, worker and beat together
-until Ctrl-C stops all of them."""
+until Ctrl-C or a SIGTERM stops all of them."""
 
 import contextlib
 import os
