@@ -20,6 +20,12 @@ from core.exceptions import Conflict, NotFound
 
 logger = logging.getLogger("tripline.api")
 
+# DRF's own "Authentication credentials were not provided." leaves a newcomer guessing what to send.
+MISSING_CREDENTIALS = (
+    "Authentication credentials were not provided. Send an API key in the header "
+    "`Authorization: Bearer tl_<prefix>_<secret>`, or log in at /api-auth/login/ for a browser session."
+)
+
 
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `validation_error`, `not_found`.")
@@ -74,6 +80,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Conflict):
         exc = ConflictError(str(exc))
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # In place: the view set the WWW-Authenticate challenge (and the status) on this instance.
+        exc.detail = exceptions.ErrorDetail(MISSING_CREDENTIALS, code=exc.default_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:
