@@ -52,7 +52,8 @@ def test_options_describes_what_the_caller_may_do(route: Endpoint, world) -> Non
         actions = body.get("actions", {})
         assert set(actions) <= {"POST", "PUT", "PATCH"} & set(granted), access
         for fields in actions.values():
-            assert fields and all("type" in field for field in fields.values())
+            assert fields
+            assert all("type" in field for field in fields.values())
 
 
 @pytest.mark.parametrize("route", OTHER_API_ROUTES)
