@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import uuid
 from datetime import timedelta
 
@@ -20,7 +19,8 @@ import pytest
 from django.utils import timezone
 
 from core.timestamps import UTC_OFFSET_MESSAGE
-from tests.api.test_access_matrix import ACCESS_TOKENS, ENDPOINTS, Endpoint, ids_in
+from tests.api.documented import json_body_schema, operations, resolve
+from tests.api.test_access_matrix import ACCESS_TOKENS, Endpoint, ids_in
 from tests.inventory.conftest import push_rows
 
 # Offsets Python parses and PostgreSQL refuses: beyond ±15:59, or not whole minutes.
@@ -29,49 +29,29 @@ UNSTORABLE = ["-22:35", "+16:00", "+23:59", "+05:30:15", "-03:00:00.500000"]
 STORABLE = ["-15:59", "+15:59", "+14:00", "-12:00", "Z"]
 
 
-def _document() -> dict:
-    from django.test import Client
-
-    response = Client().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
-
-
-def _schema_path(route: str) -> str:
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-
-
-def _datetime_fields(schema: dict, components: dict, prefix: str = "") -> list[str]:
+def _datetime_fields(schema: dict, prefix: str = "") -> list[str]:
     """Dotted paths of the date-time fields of a request body schema (array items as ``1``, the first row)."""
-    if "$ref" in schema:
-        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    schema = resolve(schema)
     if schema.get("type") == "array":
-        return _datetime_fields(schema["items"], components, f"{prefix}1.")
+        return _datetime_fields(schema["items"], f"{prefix}1.")
     found = []
     for name, field in schema.get("properties", {}).items():
         if field.get("format") == "date-time":
             found.append(prefix + name)
         elif "$ref" in field or field.get("type") in ("object", "array"):
-            found += _datetime_fields(field, components, f"{prefix}{name}.")
+            found += _datetime_fields(field, f"{prefix}{name}.")
     return found
 
 
 def _cases() -> tuple[list, list]:
-    document = _document()
-    components = document["components"]["schemas"]
-    endpoints = {(_schema_path(e.route), e.method): e for e in ENDPOINTS}
     params, bodies = [], []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            endpoint = endpoints.get((path, method.upper()))
-            if endpoint is None:
-                continue
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query" and parameter["schema"].get("format") == "date-time":
-                    params.append(pytest.param(endpoint, parameter["name"], id=f"{endpoint} ?{parameter['name']}"))
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            for field in _datetime_fields(body["schema"], components) if body else []:
-                bodies.append(pytest.param(endpoint, field, id=f"{endpoint} {field}"))
+    for endpoint, operation in operations():
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["schema"].get("format") == "date-time":
+                params.append(pytest.param(endpoint, parameter["name"], id=f"{endpoint} ?{parameter['name']}"))
+        body = json_body_schema(operation)
+        for field in _datetime_fields(body) if body else []:
+            bodies.append(pytest.param(endpoint, field, id=f"{endpoint} {field}"))
     return params, bodies
 
 
