@@ -44,6 +44,11 @@ def test_the_generator_finds_the_writes() -> None:
     assert len(BULK) == 5  # movements, signals and the three kinds of master data
 
 
+def test_every_write_documents_its_413() -> None:
+    writes = [operation for endpoint, operation in operations() if endpoint.method in ("POST", "PUT", "PATCH")]
+    assert all("413" in operation["responses"] for operation in writes)
+
+
 def test_three_mebibytes_to_partners_is_413(world) -> None:
     before = Partner.objects.count(), AuditEvent.objects.count()
     body = json.dumps({"name": "x" * (3 << 20), "kind": "erp"})
