@@ -7,14 +7,14 @@ ago`` as in the other by-hand tests.
 
 | position | SKU (category, cost) | receipt | sale | on hand | reserved | avg on hand 90 | lot age |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| P@WN1 | P (C1, 1) | 1,800, 9 days ago | 1,260, 2 days ago | 540 | 0 | (1800*7 + 540*3) / 90 = 158 | 9 |
-| Q@WN1 | Q (C1, 2) | 90, 44 days ago | - | 90 | 0 | 90*45 / 90 = 45 | 44 |
-| Q@WN2 | Q (C1, 2) | 30, 120 days ago | - | 30 | 0 | 30 | 120 |
-| P@WS | P (C1, 1) | 60, 29 days ago | - | 60 | 10 | 60*30 / 90 = 20 | 29 |
-| R@WS | R (C2, 3) | 45, 200 days ago, expires in 30 days | - | 45 | 0 | 45 | 200 |
+| P@WE1 | P (C1, 1) | 1,800, 9 days ago | 1,260, 2 days ago | 540 | 0 | (1800*7 + 540*3) / 90 = 158 | 9 |
+| Q@WE1 | Q (C1, 2) | 90, 44 days ago | - | 90 | 0 | 90*45 / 90 = 45 | 44 |
+| Q@WE2 | Q (C1, 2) | 30, 120 days ago | - | 30 | 0 | 30 | 120 |
+| P@WW | P (C1, 1) | 60, 29 days ago | - | 60 | 10 | 60*30 / 90 = 20 | 29 |
+| R@WW | R (C2, 3) | 45, 200 days ago, expires in 30 days | - | 45 | 0 | 45 | 200 |
 
-WN1 and WN2 are in region east, WS in west (the world fixture's own SKU-1 @ WH-1, region north,
-is left out of the comparison). P@WN1 sells 1,260 in the last 7 days: ads_7 180,
+WE1 and WE2 are in region east, WW in west (the world fixture's own SKU-1 @ WH-1, region north,
+is left out of the comparison). P@WE1 sells 1,260 in the last 7 days: ads_7 180,
 ads_28 45, ads_90 14; nothing else sells. R's 45 units will not sell before they expire.
 """
 
@@ -41,9 +41,9 @@ def stock(world):
         world,
         "warehouses",
         [
-            {"code": "WN1", "name": "North one", "region": "east", "kind": "store"},
-            {"code": "WN2", "name": "North two", "region": "east", "kind": "store"},
-            {"code": "WS", "name": "South", "region": "west", "kind": "store"},
+            {"code": "WE1", "name": "East one", "region": "east", "kind": "store"},
+            {"code": "WE2", "name": "East two", "region": "east", "kind": "store"},
+            {"code": "WW", "name": "West", "region": "west", "kind": "store"},
         ],
     )
     _push(
@@ -56,12 +56,12 @@ def stock(world):
         ],
     )
     lines = [
-        ("receipt", "P", "WN1", 1800, 9, {}),
-        ("sale", "P", "WN1", 1260, 2, {}),
-        ("receipt", "Q", "WN1", 90, 44, {}),
-        ("receipt", "Q", "WN2", 30, 120, {}),
-        ("receipt", "P", "WS", 60, 29, {}),
-        ("receipt", "R", "WS", 45, 200, {"expires_on": str(TODAY + timedelta(days=30))}),
+        ("receipt", "P", "WE1", 1800, 9, {}),
+        ("sale", "P", "WE1", 1260, 2, {}),
+        ("receipt", "Q", "WE1", 90, 44, {}),
+        ("receipt", "Q", "WE2", 30, 120, {}),
+        ("receipt", "P", "WW", 60, 29, {}),
+        ("receipt", "R", "WW", 45, 200, {"expires_on": str(TODAY + timedelta(days=30))}),
     ]
     _push(
         world,
@@ -80,13 +80,13 @@ def stock(world):
         ],
     )
     # Reservations have no endpoint; as in the world fixture, one is set on the position directly.
-    Position.objects.filter(tenant=world.tenant, sku__code="P", warehouse__code="WS").update(reserved=10)
+    Position.objects.filter(tenant=world.tenant, sku__code="P", warehouse__code="WW").update(reserved=10)
     evaluation_incremental(str(world.tenant.pk))
     return world
 
 
 def _group(*, on_hand, available, positions, skus, selling, held, sold=0, ages, weighted, expiry=(0, None)) -> dict:
-    """The expected row of a group from its by-hand sums (ads are P@WN1's or nothing).
+    """The expected row of a group from its by-hand sums (ads are P@WE1's or nothing).
 
     ``held`` is the sum of average on hand x unit cost, ``sold`` of units sold x unit cost (90
     days), ``weighted`` the sum of on hand x lot age, ``ages`` the five age buckets.
@@ -116,8 +116,8 @@ def _group(*, on_hand, available, positions, skus, selling, held, sold=0, ages, 
     }
 
 
-# Per position: P@WN1 held 158*1, sold 1260*1, 540 units aged 9 (weighted 4860); Q@WN1 held 45*2 = 90,
-# aged 44 (3960); Q@WN2 held 30*2 = 60, aged 120 (3600); P@WS held 20*1 = 20, aged 29 (1740); R@WS held
+# Per position: P@WE1 held 158*1, sold 1260*1, 540 units aged 9 (weighted 4860); Q@WE1 held 45*2 = 90,
+# aged 44 (3960); Q@WE2 held 30*2 = 60, aged 120 (3600); P@WW held 20*1 = 20, aged 29 (1740); R@WW held
 # 45*3 = 135, aged 200 (9000), 45 at risk in 30 days.
 EXPECTED = {
     "sku": {
@@ -145,15 +145,15 @@ EXPECTED = {
         ),
     },
     "warehouse": {
-        ("WN1", "North one"): _group(
+        ("WE1", "East one"): _group(
             on_hand=630, available=630, positions=2, skus=2, selling=1, held=158 + 90, sold=1260,
             ages=(540, 90, 0, 0, 0), weighted=4860 + 3960,
         ),
-        ("WN2", "North two"): _group(
+        ("WE2", "East two"): _group(
             on_hand=30, available=30, positions=1, skus=1, selling=0, held=60,
             ages=(0, 0, 0, 30, 0), weighted=3600,
         ),
-        ("WS", "South"): _group(
+        ("WW", "West"): _group(
             on_hand=105, available=95, positions=2, skus=2, selling=0, held=20 + 135,
             ages=(60, 0, 0, 0, 45), weighted=1740 + 9000, expiry=(45, 30),
         ),
