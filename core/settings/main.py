@@ -312,6 +312,9 @@ OUTBOX_CONSUMERS = {
 # keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
 # loopback may be used (development and tests only; private ranges are never allowed in production).
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 15)  # the beat's relay and due-delivery sweep
+# How long a queued delivery message may wait to be taken before the sweep presumes it lost (with
+# Redis) and queues another: above the time the webhooks queue takes to drain a backlog.
+WEBHOOK_QUEUE_LEASE_SECONDS = env_int("WEBHOOK_QUEUE_LEASE_SECONDS", 300)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
