@@ -5,13 +5,15 @@ leaves in this shape.
 """
 
 import logging
+import math
 from collections.abc import Mapping
 
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -156,3 +158,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_error(403, "permission_denied", "You may not do this.")
+
+
+def login_lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> JsonResponse:
+    """django-axes' answer to a locked-out login (the session login, the admin's).
+
+    Every refused try starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
+    the whole cool-off is what is left.
+    """
+    cool_off = get_cool_off(request)
+    wait = max(1, math.ceil(cool_off.total_seconds())) if cool_off is not None else None
+    message = "Too many failed logins from your address or for this user; " + (
+        f"try again in {wait} s." if wait else "ask an admin to unlock the login."
+    )
+    response = _json_error(429, "throttled", message)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
