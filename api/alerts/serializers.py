@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from api.input import InputSerializer
+from api.input import AwareDateTimeField, InputSerializer
 from core.access import registry as access
 from core.access import views
 from core.access.registry import BAND_WORDS
@@ -289,7 +289,7 @@ class AlertDismissInput(InputSerializer):
 
 
 class AlertSnoozeInput(InputSerializer):
-    until = serializers.DateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
+    until = AwareDateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

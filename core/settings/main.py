@@ -8,6 +8,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -236,14 +237,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsAuthenticatedPrincipal"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.TriplineAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.RequestRateThrottle"],
@@ -313,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
         "DeliveryStateEnum": "core.webhooks.models.DeliveryState",
         "RfqStatusEnum": "core.procurement.models.RfqStatus",
+        "SupplierRfqStatusEnum": "core.procurement.models.SupplierRfqStatus",
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
@@ -393,8 +395,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tripline@localhost")
 
 # --- Celery -----------------------------------------------------------------------------------
 
-# Kombu and Celery name a unix socket ``redis+socket://``; redis-py and Django name it ``unix://``.
-CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+
+def celery_redis_url(url: str) -> str:
+    """``url`` as Kombu and Celery read it. They name a unix socket ``redis+socket://`` (redis-py
+    and Django ``unix://``) and take its database from ``virtual_host``: a ``db`` in the query
+    would be ignored, and every socket URL would share database 0."""
+    parts = urlsplit(url)
+    if parts.scheme != "unix":
+        return url
+    query = dict(parse_qsl(parts.query))
+    if "db" in query:
+        query["virtual_host"] = query.pop("db")
+    return f"redis+socket://{parts.path}" + (f"?{urlencode(query)}" if query else "")
+
+
+CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_LONGEST_TASK_SECONDS = env_int("CELERY_LONGEST_TASK_SECONDS", 30 * 60)
 
