@@ -54,7 +54,9 @@ def anomaly_dismiss(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     locked = _locked(anomaly)
     movement = locked.movement
     # The position first, as ingestion locks it before the daily facts: one order, no deadlock.
-    position = Position.objects.select_for_update(of=("self",)).select_related("sku").get(pk=movement.position_id)
+    position = (
+        Position.objects.select_for_update(no_key=True, of=("self",)).select_related("sku").get(pk=movement.position_id)
+    )
     price = movement.unit_price if movement.unit_price is not None else position.sku.list_price
     day = movement.occurred_at.astimezone(UTC).date()  # fact days are UTC dates, as ingestion writes them
     DailyFact.objects.filter(tenant=locked.tenant, position=position, day=day).update(

@@ -230,6 +230,13 @@ def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -
 
     Every writer that locks several positions at once takes them this way (ingestion, accepting a
     transfer plan), so two of them on the same positions queue instead of deadlocking.
+
+    The lock is FOR NO KEY UPDATE, as every writer of positions takes it: none changes a
+    position's key. FOR UPDATE would also block the FOR KEY SHARE lock that PostgreSQL takes on a
+    position at another transaction's COMMIT, where the deferred foreign keys of the rows it wrote
+    (alerts, readings, RFQs, playbook records) are checked, in whatever order those rows went in:
+    a chunk of the engine that had checked one position this push wanted, and waited at COMMIT for
+    one this push held, deadlocked with it.
     """
     cursor.execute(
         """
@@ -237,7 +244,7 @@ def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -
         JOIN unnest(%s::uuid[], %s::uuid[]) AS pair (sku_id, warehouse_id)
           ON p.sku_id = pair.sku_id AND p.warehouse_id = pair.warehouse_id
         WHERE p.tenant_id = %s
-        ORDER BY p.id FOR UPDATE OF p
+        ORDER BY p.id FOR NO KEY UPDATE OF p
         """,
         [list(sku_ids), list(warehouse_ids), tenant.pk],
     )

@@ -291,7 +291,7 @@ def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = 
     # The position first, then the order: ingestion locks positions before it updates the orders a
     # receipt lands on, and the opposite order here could deadlock with a push (an order's position
     # never changes, so the one passed in names it).
-    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
+    Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.position_id)
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrderStatus.OPEN:
         raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")

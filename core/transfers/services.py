@@ -132,7 +132,11 @@ def _visible_warehouse(principal: Principal, code: str, field: str) -> Warehouse
 
 def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
     position, _ = Position.objects.get_or_create(tenant_id=sku.tenant_id, sku=sku, warehouse=warehouse)
-    return Position.objects.select_for_update(of=("self",)).select_related("sku", "tenant").get(pk=position.pk)
+    return (
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("sku", "tenant")
+        .get(pk=position.pk)
+    )
 
 
 @transaction.atomic
@@ -250,7 +254,7 @@ def _approve(
     can spare passes ``spare``; otherwise the position is locked and read here."""
     if spare is None:
         position = (
-            Position.objects.select_for_update(of=("self",))
+            Position.objects.select_for_update(no_key=True, of=("self",))
             .select_related("sku", "tenant")
             .get(pk=transfer.source_position_id)
         )
@@ -316,7 +320,7 @@ def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = 
     if actor.partner is not None and actor.partner.pk != transfer.requester_id:
         raise PermissionDenied("A partner cancels only its own requests.")
     if transfer.status == TransferStatus.APPROVED:
-        Position.objects.select_for_update(of=("self",)).get(pk=transfer.source_position_id)
+        Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=transfer.source_position_id)
         Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
         _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
         positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
@@ -366,7 +370,12 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
         )
     # Both ends locked in id order: two transfers between the same warehouses, either way, queue.
     ids = sorted(p for p in (transfer.source_position_id, getattr(destination, "pk", None)) if p)
-    list(Position.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    list(
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk")
+    )
     Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
     _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
     out = _ledger(transfer, "transfer_out", transfer.source, "out")
