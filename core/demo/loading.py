@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 
 from core.demo.synthetic import DayBatch, DemoPlan
@@ -21,6 +20,7 @@ from core.inventory.ingestion import BatchRejected, IngestResult, movement_rows_
 from core.inventory.models import Anomaly, Movement, Position, Sku, Warehouse, WarehouseGroupObjectPermission
 from core.procurement.models import SupplierOffer
 from core.procurement.services import supplier_offers_upsert
+from core.retries import atomic_retried
 from tenants import services
 from tenants.models import PartnerKind, Tenant
 
@@ -79,7 +79,7 @@ def demo_ledger_load(
             on_batch(days, result)
 
 
-@transaction.atomic
+@atomic_retried
 def _partners_offers_grants(tenant: Tenant, plan: DemoPlan) -> None:
     wanted = [(PartnerKind.SUPPLIER, item) for item in plan.suppliers]
     wanted += [(PartnerKind.DISTRIBUTOR, item) for item in plan.distributors]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.alerts.triggers import evaluation_request
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Anomaly, AnomalyStatus, DailyFact, Position
+from core.retries import atomic_retried
 from tenants.models import Tenant
 from tenants.principals import Principal
 from tenants.services import audit_record
@@ -48,7 +49,7 @@ def anomaly_confirm(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     return anomaly_get(tenant=locked.tenant, anomaly_id=locked.pk)
 
 
-@transaction.atomic
+@atomic_retried
 def anomaly_dismiss(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     """The sale was real: its units and revenue count again in the daily facts."""
     locked = _locked(anomaly)

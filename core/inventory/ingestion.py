@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from core.alerts.triggers import evaluation_request
 from core.inventory import bulk_rows as br
@@ -26,6 +26,7 @@ from core.inventory.models import (
     receipt_delay_sums_sql,
     signed_quantity_sql,
 )
+from core.retries import atomic_retried
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 
@@ -111,6 +112,7 @@ def _resolve_codes(tenant: Tenant, columns: dict[str, list], errors: br.RowError
     return sku_ids, warehouse_ids
 
 
+@atomic_retried
 def movements_ingest(
     *,
     tenant: Tenant,
@@ -118,13 +120,16 @@ def movements_ingest(
     columns: dict[str, list],
     idempotency_record: IdempotencyRecord | None = None,
 ) -> IngestResult:
-    """Write a parsed batch of ledger lines, all or nothing; BatchRejected lists what is wrong."""
+    """Write a parsed batch of ledger lines, all or nothing; BatchRejected lists what is wrong.
+
+    One transaction, run again if PostgreSQL aborts it for contention (``atomic_retried``).
+    """
     errors = br.RowErrors()
     sku_ids, warehouse_ids = _resolve_codes(tenant, columns, errors)
     if errors:
         raise BatchRejected(errors)
     batch_id = uuid.uuid4()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # Statistics of tables that just grew by a batch lag behind; a nested loop planned on them
         # turns a batch quadratic. Every join here is batch-wide: hash joins are the right shape.
         cursor.execute("SET LOCAL enable_nestloop = off")

@@ -16,6 +16,7 @@ from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
 from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position, Sku, Warehouse
+from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.transfers.models import (
     Approval,
@@ -224,7 +225,7 @@ def _write(
     )
 
 
-@transaction.atomic
+@atomic_retried
 def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | None = None) -> list[TransferRequest]:
     """Turn the chosen moves (all proposed ones when none are named) into approved transfer requests.
 

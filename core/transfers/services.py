@@ -30,6 +30,7 @@ from core.inventory.ingestion import BatchRejected, movement_rows_parse, movemen
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from core.procurement.models import RecommendationKind
 from core.procurement.recommendations import recommendation_decide
+from core.retries import atomic_retried
 from core.transfers.models import (
     Approval,
     LineKind,
@@ -139,7 +140,7 @@ def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_request_create(
     *,
     principal: Principal,
@@ -287,7 +288,7 @@ def _staff(actor: Principal) -> None:
         raise PermissionDenied("Only the brand's staff or its ERP may do this.")
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_approve(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """Reserve the quantity at the source, if the source can still spare it (else 409)."""
     if not actor.is_staff_member:
@@ -313,7 +314,7 @@ def transfer_reject(*, transfer: TransferRequest, actor: Principal, note: str = 
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """The requester or the brand calls it off before it ships; an approval's reservation is released."""
     transfer = _locked(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
@@ -358,7 +359,7 @@ def _ledger(transfer: TransferRequest, kind: str, warehouse: Warehouse, suffix: 
     )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods leave: the reservation becomes a transfer_out, and in transit at the destination."""
     _staff(actor)
@@ -392,7 +393,7 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_receive(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods land: in transit becomes a transfer_in at the destination (or leaves the network)."""
     _staff(actor)
@@ -466,7 +467,7 @@ def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
     lane.delete()
 
 
-@transaction.atomic
+@atomic_retried
 def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
     """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
     in the same transaction (if its source can no longer spare the units, nothing is accepted)."""
