@@ -5,11 +5,13 @@ leaves in this shape.
 """
 
 import logging
+import math
 from collections.abc import Mapping
 
+from axes.helpers import get_cool_off
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,6 +20,12 @@ from core.exceptions import Conflict, Contended, NotFound
 from core.retries import contention_of
 
 logger = logging.getLogger("tripline.api")
+
+# DRF's own "Authentication credentials were not provided." leaves a newcomer guessing what to send.
+MISSING_CREDENTIALS = (
+    "Authentication credentials were not provided. Send an API key in the header "
+    "`Authorization: Bearer tl_<prefix>_<secret>`, or log in at /api-auth/login/ for a browser session."
+)
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -78,6 +86,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         # nothing was written, and the same request will most likely pass in a moment.
         logger.warning("%s answered 503: %s", context.get("view").__class__.__name__, exc)
         exc = ContendedError(wait=Contended.retry_after_seconds)
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # In place: the view set the WWW-Authenticate challenge (and the status) on this instance.
+        exc.detail = exceptions.ErrorDetail(MISSING_CREDENTIALS, code=exc.default_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -140,3 +151,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_error(403, "permission_denied", "You may not do this.")
+
+
+def login_lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> JsonResponse:
+    """django-axes' answer to a locked-out login (the session login, the admin's).
+
+    Every refused try starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
+    the whole cool-off is what is left.
+    """
+    cool_off = get_cool_off(request)
+    wait = max(1, math.ceil(cool_off.total_seconds())) if cool_off is not None else None
+    message = "Too many failed logins from your address or for this user; " + (
+        f"try again in {wait} s." if wait else "ask an admin to unlock the login."
+    )
+    response = _json_error(429, "throttled", message)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response

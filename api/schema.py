@@ -12,6 +12,7 @@ _ERROR_DESCRIPTIONS = {
     "403": "Your role or partner kind may not do this.",
     "404": "No such object in this tenant (or not visible to you), or no such tenant for you.",
     "415": "Unsupported content type; send `application/json`.",
+    "429": "Over a request limit (README, Limits); `Retry-After` says in how many seconds to try again.",
     "500": "Unexpected error; it was logged.",
 }
 
@@ -19,7 +20,7 @@ _ERROR_DESCRIPTIONS = {
 class TriplineAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        codes = ["400", "401", "403", "404", "500"]
+        codes = ["400", "401", "403", "404", "429", "500"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")
         for code in codes:
@@ -31,6 +32,15 @@ class TriplineAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list:
         parameters = list(super().get_override_parameters())
+        parameters.append(
+            OpenApiParameter(
+                "Retry-After",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds until the limit that refused the request lets it through.",
+            )
+        )
         if "{tenant_slug}" in self.path:
             parameters.append(
                 OpenApiParameter(

@@ -269,7 +269,7 @@ class LaneDetailView(TenantScopedView):
 
 
 class PlanListView(TenantScopedView):
-    """System transfer plans; POST starts one on the worker (202) and answers its id."""
+    """System transfer plans; POST starts one on the worker (202) and answers its id, one at a time."""
 
     access = {"GET": ANY_STAFF, "POST": STAFF_WRITERS}
     queryset = TransferPlan.objects.none()
@@ -282,7 +282,13 @@ class PlanListView(TenantScopedView):
     def get(self, request: Request, tenant_slug: str) -> Response:
         return self.list_page(s.PlanOutput)
 
-    @extend_schema(request=None, responses={202: s.PlanOutput})
+    @extend_schema(
+        request=None,
+        responses={
+            202: s.PlanOutput,
+            409: OpenApiResponse(ErrorResponseSerializer, description="A plan is already queued or running."),
+        },
+    )
     def post(self, request: Request, tenant_slug: str) -> Response:
         plan = plans.plan_start(tenant=self.tenant, actor=self.principal)
         return Response(s.PlanOutput(plan).data, status=status.HTTP_202_ACCEPTED)

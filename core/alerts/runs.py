@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -28,6 +28,7 @@ from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigge
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Position
+from core.one_at_a_time import run_start
 from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
@@ -72,23 +73,18 @@ def evaluation_start(
     as_of: date | None = None,
 ) -> EvaluationRun:
     """Queue a full run of the tenant; refused while one is queued or running."""
-    describe = actor_name(actor)
-    try:
-        with transaction.atomic():
-            run = EvaluationRun.objects.create(
-                tenant=tenant,
-                trigger=trigger,
-                requested_by=describe,
-                as_of=as_of or timezone.now().date(),
-                positions_total=Position.objects.filter(tenant=tenant).count(),
-            )
-    except IntegrityError:
-        current = run_active_full(tenant=tenant)
-        raise Conflict(
-            f"A full evaluation is already {current.status if current else 'running'}"
-            + (f" ({current.pk})" if current else "")
-            + "; follow it at evaluations/{id}/ instead of starting another."
-        ) from None
+    run = run_start(
+        create=lambda: EvaluationRun.objects.create(
+            tenant=tenant,
+            trigger=trigger,
+            requested_by=actor_name(actor),
+            as_of=as_of or timezone.now().date(),
+            positions_total=Position.objects.filter(tenant=tenant).count(),
+        ),
+        active=lambda: run_active_full(tenant=tenant),
+        what="A full evaluation",
+        follow="evaluations/{id}/",
+    )
     audit_record(tenant=tenant, actor=actor, action="evaluation.started", target=run, data={"trigger": trigger})
     transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
     return run

@@ -74,7 +74,12 @@ class DeliveryState(models.TextChoices):
 
 
 class Delivery(TimestampedModel):
-    """One event to one endpoint. Every attempt of it carries the event's id as ``webhook-id``."""
+    """One event to one endpoint. Every attempt of it carries the event's id as ``webhook-id``.
+
+    ``queued_until`` says a task message for the next attempt is on the queue: until then the sweep
+    leaves the delivery to it, and sends another only when it has passed without the message being
+    taken (lost with Redis). Taking the message for an attempt clears it.
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
@@ -82,6 +87,7 @@ class Delivery(TimestampedModel):
     state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    queued_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
     succeeded_at = models.DateTimeField(null=True, blank=True)
