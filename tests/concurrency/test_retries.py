@@ -21,7 +21,7 @@ from core.inventory.ingestion import positions_lock
 from core.inventory.models import IdempotencyRecord, Movement, Position, Warehouse
 from core.retries import atomic_retried
 from tenants.models import AuditEvent
-from tests.concurrency.conftest import lock_waiter_wait
+from tests.concurrency.conftest import deadlock_victim
 from tests.inventory.conftest import push_rows, ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -167,32 +167,15 @@ def _sale_of_each(world, positions: list[Position]) -> list[dict]:
 
 
 def _push_into_a_deadlock(world, positions: list[Position], key: str):
-    """Push a sale of both positions while another transaction holds the second, waits until the
-    push waits for it, then locks the first (the push holds it): the push waited first, so its
-    deadlock check runs first and PostgreSQL aborts it. The other transaction then commits."""
+    """Push a sale of both positions while another writer holds the second and, once the push waits
+    for it, takes the first (which the push holds): PostgreSQL aborts the push's transaction."""
     first, second = positions[0], positions[-1]
-    failures: list[BaseException] = []
-    held = threading.Event()
-
-    def other_writer() -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                positions_lock(cursor, world.tenant, [second.sku_id], [second.warehouse_id])
-                held.set()
-                lock_waiter_wait(cursor)  # the push, for the second position
-                positions_lock(cursor, world.tenant, [first.sku_id], [first.warehouse_id])
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    assert held.wait(timeout=10)
-    response = push_rows(world.erp, world.tenant.slug, "movements", _sale_of_each(world, positions), key=key)
-    thread.join(timeout=30)
-    assert not failures, failures
-    return response
+    with deadlock_victim(
+        hold=lambda cursor: positions_lock(cursor, world.tenant, [second.sku_id], [second.warehouse_id]),
+        close=lambda cursor: positions_lock(cursor, world.tenant, [first.sku_id], [first.warehouse_id]),
+    ) as held:
+        assert held.wait(timeout=10)
+        return push_rows(world.erp, world.tenant.slug, "movements", _sale_of_each(world, positions), key=key)
 
 
 def test_a_push_picked_as_a_deadlock_victim_is_run_again_and_answers_201(world, retries_logged):

@@ -1,6 +1,5 @@
 """``manage.py seed_demo`` builds a realistic tenant through the ingestion services, from a seed."""
 
-import threading
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -8,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from guardian.shortcuts import get_objects_for_group
 
@@ -29,7 +27,7 @@ from core.inventory.models import (
 )
 from core.procurement.models import SupplierOffer
 from tenants.models import Partner, PartnerKind, Tenant
-from tests.concurrency.conftest import lock_waiter_wait
+from tests.concurrency.conftest import deadlock_victim
 
 TODAY = date(2026, 11, 20)
 
@@ -97,40 +95,33 @@ def test_small_seed_builds_a_realistic_tenant(db):
     assert Movement.objects.filter(tenant=tenant, source=DEMO_SOURCE).count() == lines
 
 
-def _deadlock_a_later_batch(slug: str, failures: list) -> threading.Thread:
-    """Once the seed's first batch has committed, hold the tenant's last position, wait for a batch
-    to wait for it, then take the first one (which that batch holds): the batch waited first, so
-    PostgreSQL aborts it."""
+def _a_later_batch_deadlocked(slug: str):
+    """Once the seed's first batch has committed, hold the tenant's last position and, when a later
+    batch waits for it, take the first one (which that batch holds): PostgreSQL aborts the batch."""
+    ids: list[int] = []
 
-    def other_writer() -> None:
-        try:
-            deadline = time.monotonic() + 30
-            while not (ids := list(Position.objects.filter(tenant__slug=slug).values_list("id", flat=True))):
-                assert time.monotonic() < deadline, "the seed's first batch never committed"
-                time.sleep(0.02)
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [max(ids)])
-                lock_waiter_wait(cursor, timeout=30)
-                cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [min(ids)])
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
+    def hold_the_last(cursor) -> None:
+        deadline = time.monotonic() + 30
+        while not ids:
+            assert time.monotonic() < deadline, "the seed's first batch never committed"
+            time.sleep(0.02)
+            ids.extend(Position.objects.filter(tenant__slug=slug).values_list("id", flat=True))
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [max(ids)])
 
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    return thread
+    def take_the_first(cursor) -> None:
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [min(ids)])
+
+    return deadlock_victim(hold=hold_the_last, close=take_the_first)
 
 
 def test_a_seed_cut_short_is_resumed_by_the_same_command(transactional_db, settings):
     # Given a seed whose batch PostgreSQL aborted for a deadlock, with no attempt left
     settings.DB_RETRY_ATTEMPTS = 1
-    failures: list = []
-    other_writer = _deadlock_a_later_batch("cut", failures)
-    with pytest.raises(CommandError, match="What was loaded stays; run the same command again"):
+    with (
+        _a_later_batch_deadlocked("cut"),
+        pytest.raises(CommandError, match="What was loaded stays; run the same command again"),
+    ):
         seed("--tenant", "cut", "--seed", "7", "--today", TODAY.isoformat())
-    other_writer.join(timeout=30)
-    assert not failures, failures
     tenant = Tenant.objects.get(slug="cut")
     loaded = Movement.objects.filter(tenant=tenant, source=DEMO_SOURCE)
     plan = demo_plan(scale="small", seed=7, today=TODAY)
