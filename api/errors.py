@@ -9,9 +9,12 @@ import math
 from collections.abc import Mapping
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -89,6 +92,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, exceptions.NotAuthenticated):
         # In place: the view set the WWW-Authenticate challenge (and the status) on this instance.
         exc.detail = exceptions.ErrorDetail(MISSING_CREDENTIALS, code=exc.default_code)
+    elif isinstance(exc, SuspiciousOperation | MultiPartParserError):
+        exc = _request_refused(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -132,6 +137,34 @@ class ContendedError(exceptions.APIException):
         self.wait = wait
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "The request could not be understood."
+
+
+def _request_refused(exc: Exception) -> exceptions.APIException:
+    """What Django refuses while reading a request (its size, field count, form encoding) as a 4xx.
+
+    Django answers these with a 400 when they reach its own handler; raised inside a DRF view (when
+    the body or the query string is first read) DRF does not know them, and they were a 500.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(f"The request body is over {limit} bytes, the most this endpoint reads.")
+    if isinstance(exc, MultiPartParserError):
+        return exceptions.ParseError(f"Malformed multipart body: {exc}")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError(str(exc))  # Django's message names the limit
+    return BadRequest()  # other suspicious requests: no detail of what was suspected
+
+
 def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=status_code)
 
@@ -146,7 +179,9 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(400, "bad_request", "The request could not be understood.")
+    """Django's 400, for what it refuses outside the API's views (in a middleware, on the login form)."""
+    refused = _request_refused(exception) if exception is not None else BadRequest()
+    return _json_error(refused.status_code, refused.default_code, str(refused.detail))
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

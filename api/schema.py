@@ -11,6 +11,7 @@ _ERROR_DESCRIPTIONS = {
     "401": "No API key or session, or the key is malformed, unknown, revoked or expired.",
     "403": "Your role or partner kind may not do this.",
     "404": "No such object in this tenant (or not visible to you), or no such tenant for you.",
+    "413": "The body is over the request size limit.",
     "415": "Unsupported content type; send `application/json`.",
     "429": "Over a request limit (README, Limits); `Retry-After` says in how many seconds to try again.",
     "500": "Unexpected error; it was logged.",
@@ -24,7 +25,7 @@ class TriplineAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "404", "429", "500"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("415")
+            codes += ["413", "415"]
         if self.method != "GET":
             codes.append("503")  # a write PostgreSQL kept aborting for a deadlock or serialization failure
         for code in codes:

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.input import InputSerializer
+from api.input import AwareDateTimeField, InputSerializer
 from core.alerts.catalog import INDICATORS
 from core.alerts.models import (
     Alert,
@@ -166,7 +166,7 @@ class AlertDismissInput(InputSerializer):
 
 
 class AlertSnoozeInput(InputSerializer):
-    until = serializers.DateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
+    until = AwareDateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

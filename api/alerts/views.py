@@ -122,7 +122,13 @@ def _action(name: str, input_class: type[serializers.Serializer], act, doc: str)
         {"input_class": input_class, "act": lambda self, alert, data: act(alert=alert, actor=self.principal, **data)},
     )
     view.__doc__ = doc
-    view.post = extend_schema(request=input_class, responses={200: s.AlertDetailOutput, **_CONFLICT})(view.post)
+
+    # A post of its own: extend_schema annotates the function, and the one function shared by every
+    # action would document the last action's body (the snooze's) for all of them.
+    def post(self: AlertActionView, request: Request, tenant_slug: str, alert_id: str) -> Response:
+        return AlertActionView.post(self, request, tenant_slug, alert_id)
+
+    view.post = extend_schema(request=input_class, responses={200: s.AlertDetailOutput, **_CONFLICT})(post)
     return view
 
 

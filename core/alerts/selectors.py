@@ -95,10 +95,16 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet
     return (
         readings.order_by()
         .values(key=F(key), name=F(name))
+        # The sums that read a column also summed under its own name come first, in their own
+        # annotate(): once ``on_hand=Sum("on_hand")`` exists, ``F("on_hand")`` means that sum.
+        .annotate(
+            age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
+            age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
+            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
+        )
         .annotate(
             positions=Count("position_id"),
             skus=Count("sku_id", distinct=True),
-            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
             on_hand=Sum("on_hand"),
             available=Sum("available"),
             ads_7=Sum("ads_7"),
@@ -111,8 +117,6 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet
             age_61_90=Sum("age_61_90"),
             age_91_180=Sum("age_91_180"),
             age_over_180=Sum("age_over_180"),
-            age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
-            age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
             expiry_at_risk=Sum("expiry_at_risk"),
             days_to_expiry=Min("days_to_expiry"),
             stockout_risk_positions=Count("position_id", filter=Q(stockout_risk=True)),
