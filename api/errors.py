@@ -19,7 +19,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import Conflict, NotFound
+from core.exceptions import Conflict, Contended, NotFound
+from core.retries import contention_of
 
 logger = logging.getLogger("tripline.api")
 
@@ -83,6 +84,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Conflict):
         exc = ConflictError(str(exc))
+    elif isinstance(exc, Contended) or contention_of(exc):
+        # Aborted by PostgreSQL for contention, after the service's own retries if it has them:
+        # nothing was written, and the same request will most likely pass in a moment.
+        logger.warning("%s answered 503: %s", context.get("view").__class__.__name__, exc)
+        exc = ContendedError(wait=Contended.retry_after_seconds)
     elif isinstance(exc, exceptions.NotAuthenticated):
         # In place: the view set the WWW-Authenticate challenge (and the status) on this instance.
         exc.detail = exceptions.ErrorDetail(MISSING_CREDENTIALS, code=exc.default_code)
@@ -116,6 +122,19 @@ class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class ContendedError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "Other changes to the same stock kept this request from finishing; nothing was written. "
+        "Send it again after Retry-After seconds."
+    )
+    default_code = "contended"
+
+    def __init__(self, wait: int) -> None:
+        super().__init__()
+        self.wait = wait
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -15,6 +15,8 @@ _ERROR_DESCRIPTIONS = {
     "415": "Unsupported content type; send `application/json`.",
     "429": "Over a request limit (README, Limits); `Retry-After` says in how many seconds to try again.",
     "500": "Unexpected error; it was logged.",
+    "503": "Other writes to the same data kept aborting this one (README, Bulk ingestion: Concurrency); nothing "
+    "was written. Send it again after `Retry-After` seconds.",
 }
 
 
@@ -24,6 +26,8 @@ class TriplineAutoSchema(AutoSchema):
         codes = ["400", "401", "403", "404", "429", "500"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["413", "415"]
+        if self.method != "GET":
+            codes.append("503")  # a write PostgreSQL kept aborting for a deadlock or serialization failure
         for code in codes:
             if code not in responses:
                 response = self._get_response_for_code(ErrorResponseSerializer, code, direction=direction)
@@ -38,8 +42,9 @@ class TriplineAutoSchema(AutoSchema):
                 "Retry-After",
                 OpenApiTypes.INT,
                 OpenApiParameter.HEADER,
-                response=[429],
-                description="Seconds until the limit that refused the request lets it through.",
+                response=[429, 503],
+                description="Seconds until the limit that refused the request lets it through, or until a write "
+                "held up by others is worth sending again.",
             )
         )
         if "{tenant_slug}" in self.path:

@@ -36,6 +36,7 @@ from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
 from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.retries import atomic_retried
 from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR
@@ -84,6 +85,7 @@ def rows_prefetch(*, tenant: Tenant, position_ids: list[int], today: date) -> Re
     return ReadAhead(rows=rows, readings=readings, trips=trips, started_at=started_at, today=today)
 
 
+@atomic_retried
 def chunk_evaluate(
     *, tenant: Tenant, position_ids: list[int], today: date, actor: str, prefetched: ReadAhead | None = None
 ) -> Counter:
@@ -91,12 +93,13 @@ def chunk_evaluate(
 
     ``prefetched`` rows (read before this chunk's locks) are used only for positions that were not
     dirty once the locks are held: a push that landed in between made its positions dirty, and
-    those are read again here.
+    those are read again here. Run again as a whole if PostgreSQL aborts it for contention; the
+    read-ahead is only read, so a second attempt starts from the same one.
     """
     counts: Counter = Counter()
     if not position_ids:
         return counts
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
         _session_settings(cursor)
         cursor.execute(

@@ -24,12 +24,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.access.views import event_payloads
-from core.alerts.engine import chunk_evaluate, rows_prefetch
+from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Position
 from core.one_at_a_time import run_start
+from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
@@ -130,6 +131,31 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@atomic_retried
+def _chunk_commit(
+    run: EvaluationRun, lease: uuid.UUID, ids: list[int], actor: str, prefetched: ReadAhead | None
+) -> Counter | None:
+    """Evaluate one chunk and move the run's cursor past it, in one transaction; None (and nothing
+    written) when the run's lease is no longer this worker's. Run again as a whole if PostgreSQL
+    aborts it for contention."""
+    # Each chunk is graded as of its own day: a run that crosses midnight, or is resumed the next
+    # day, does not write yesterday's figures over today's.
+    counts = chunk_evaluate(
+        tenant=run.tenant, position_ids=ids, today=timezone.now().date(), actor=actor, prefetched=prefetched
+    )
+    total = Counter(run.counts) + counts
+    updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+        cursor=ids[-1],
+        positions_done=run.positions_done + len(ids),
+        counts=dict(total),
+        heartbeat_at=timezone.now(),
+    )
+    if not updated:
+        transaction.set_rollback(True)
+        return None
+    return total
+
+
 def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
     """Carry out (or resume) a run; None when another worker holds it or it is finished.
 
@@ -175,27 +201,9 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 ids, future = pending.popleft()
                 prefetched = future.result() if future is not None else None
                 queue_up()
-                with transaction.atomic():
-                    # Each chunk is graded as of its own day: a run that crosses midnight, or is
-                    # resumed the next day, does not write yesterday's figures over today's.
-                    counts = chunk_evaluate(
-                        tenant=run.tenant,
-                        position_ids=ids,
-                        today=timezone.now().date(),
-                        actor=actor,
-                        prefetched=prefetched,
-                    )
-                    total = Counter(run.counts) + counts
-                    updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
-                        cursor=ids[-1],
-                        positions_done=run.positions_done + len(ids),
-                        counts=dict(total),
-                        heartbeat_at=timezone.now(),
-                    )
-                    if not updated:
-                        # Another worker took the run over (this one looked dead): let it finish.
-                        transaction.set_rollback(True)
-                        return None
+                total = _chunk_commit(run, lease, ids, actor, prefetched)
+                if total is None:
+                    return None  # another worker took the run over (this one looked dead): let it finish
                 run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
                 if progress is not None:
                     progress(len(ids))

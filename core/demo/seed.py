@@ -4,9 +4,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from core.procurement.services import procurement_limits_update
+from core.retries import atomic_retried
 from tenants import services
 from tenants.models import ApiKey, PartnerKind, Role, Tenant
 
@@ -34,7 +34,7 @@ class DemoCredentials:
     admin_key: str = ""
 
 
-@transaction.atomic
+@atomic_retried
 def demo_tenant_seed() -> DemoCredentials:
     """Create the demo tenant once; on every run give the admin a new password and every demo
     principal a new key (the old demo keys are revoked), since secrets cannot be shown again."""

@@ -37,6 +37,7 @@ from core.procurement.models import (
 )
 from core.procurement.receiving import reliability_refresh
 from core.procurement.rfqs import everyone_answered, invitations_per_round, invitations_send, limits_for, rfq_locked
+from core.retries import atomic_retried
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 from tenants.services import audit_record
@@ -294,14 +295,14 @@ def rfqs_overdue(*, now: datetime | None = None, limit: int = 500) -> list:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = "") -> PurchaseOrder:
     """A planner closes an open order short: what has not come is taken off in transit, and the
     supplier's reliability counts the order as not complete."""
     # The position first, then the order: ingestion locks positions before it updates the orders a
     # receipt lands on, and the opposite order here could deadlock with a push (an order's position
     # never changes, so the one passed in names it).
-    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
+    Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.position_id)
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrderStatus.OPEN:
         raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")

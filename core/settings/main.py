@@ -345,6 +345,11 @@ IDEMPOTENCY_KEY_TTL_HOURS = max(24, env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))
 # A claimed key whose request has not finished after this long is taken to have died.
 IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 600)
 
+# A transaction PostgreSQL aborts for a deadlock or a serialization failure runs again, up to this
+# many attempts in all, after a jittered pause of up to DB_RETRY_BACKOFF_SECONDS x 2^(attempt - 1).
+DB_RETRY_ATTEMPTS = env_int("DB_RETRY_ATTEMPTS", 5)
+DB_RETRY_BACKOFF_SECONDS = float(os.environ.get("DB_RETRY_BACKOFF_SECONDS", "0.05"))
+
 # Data cleaning: a sale line above median + k x MAD of the position's daily sales is a spike.
 ANOMALY_SPIKE_K = float(os.environ.get("ANOMALY_SPIKE_K", "5"))
 ANOMALY_BASELINE_DAYS = env_int("ANOMALY_BASELINE_DAYS", 28)

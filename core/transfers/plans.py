@@ -20,6 +20,7 @@ from core.exceptions import Conflict
 from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position, Sku, Warehouse
 from core.one_at_a_time import run_start
+from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.transfers.models import (
     Approval,
@@ -263,7 +264,7 @@ def _write(
     )
 
 
-@transaction.atomic
+@atomic_retried
 def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | None = None) -> list[TransferRequest]:
     """Turn the chosen moves (all proposed ones when none are named) into approved transfer requests.
 

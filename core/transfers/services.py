@@ -32,6 +32,7 @@ from core.inventory.ingestion import BatchRejected, movement_rows_parse, movemen
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from core.procurement.models import RecommendationKind
 from core.procurement.recommendations import recommendation_decide
+from core.retries import atomic_retried
 from core.transfers.models import (
     Approval,
     LineKind,
@@ -136,10 +137,14 @@ def _visible_warehouse(principal: Principal, code: str, field: str) -> Warehouse
 
 def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
     position, _ = Position.objects.get_or_create(tenant_id=sku.tenant_id, sku=sku, warehouse=warehouse)
-    return Position.objects.select_for_update(of=("self",)).select_related("sku", "tenant").get(pk=position.pk)
+    return (
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("sku", "tenant")
+        .get(pk=position.pk)
+    )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_request_create(
     *,
     principal: Principal,
@@ -268,7 +273,7 @@ def _approve(
     can spare passes ``spare``; otherwise the position is locked and read here."""
     if spare is None:
         position = (
-            Position.objects.select_for_update(of=("self",))
+            Position.objects.select_for_update(no_key=True, of=("self",))
             .select_related("sku", "tenant")
             .get(pk=transfer.source_position_id)
         )
@@ -301,7 +306,7 @@ def _staff(actor: Principal) -> None:
         raise PermissionDenied("Only the brand's staff or its ERP may do this.")
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_approve(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """Reserve the quantity at the source, if the source can still spare it (else 409)."""
     if not actor.is_staff_member:
@@ -327,14 +332,14 @@ def transfer_reject(*, transfer: TransferRequest, actor: Principal, note: str = 
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """The requester or the brand calls it off before it ships; an approval's reservation is released."""
     transfer = _locked(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
     if actor.partner is not None and actor.partner.pk != transfer.requester_id:
         raise PermissionDenied("A partner cancels only its own requests.")
     if transfer.status == TransferStatus.APPROVED:
-        Position.objects.select_for_update(of=("self",)).get(pk=transfer.source_position_id)
+        Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=transfer.source_position_id)
         Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
         _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
         positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
@@ -372,7 +377,7 @@ def _ledger(transfer: TransferRequest, kind: str, warehouse: Warehouse, suffix: 
     )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods leave: the reservation becomes a transfer_out, and in transit at the destination."""
     _staff(actor)
@@ -384,7 +389,12 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
         )
     # Both ends locked in id order: two transfers between the same warehouses, either way, queue.
     ids = sorted(p for p in (transfer.source_position_id, getattr(destination, "pk", None)) if p)
-    list(Position.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    list(
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk")
+    )
     Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
     _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
     out = _ledger(transfer, "transfer_out", transfer.source, "out")
@@ -401,7 +411,7 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_receive(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods land: in transit becomes a transfer_in at the destination (or leaves the network)."""
     _staff(actor)
@@ -475,7 +485,7 @@ def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
     lane.delete()
 
 
-@transaction.atomic
+@atomic_retried
 def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
     """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
     in the same transaction (if its source can no longer spare the units, nothing is accepted)."""

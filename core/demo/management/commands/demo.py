@@ -167,7 +167,7 @@ class Command(BaseCommand):
         # A stop request only sets a flag: a service manager signals the whole process group and the
         # embedded-services wrapper passes its own signal on as well (Ctrl-C after 3 s), so the same
         # request arrives more than once and late, and none may cut short the wait for the children
-        # below, or the exit after it: the handler stays for the rest of the process.
+        # below, or the exit after it.
         stop_requests: list[int] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda signum, frame: stop_requests.append(signum))
@@ -186,6 +186,10 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self._stop(children)
+            # Ignored from here on: at exit Python puts its own handlers back to the default action,
+            # so a copy arriving then would kill the process by the signal; an ignored one it keeps.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         """SIGTERM to each child (the worker finishes its running tasks: a warm shutdown), then wait;
