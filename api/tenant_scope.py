@@ -55,13 +55,14 @@ class TenantScopedView(generics.GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(output(page, many=True, context=context or {}).data)
 
-    def list_rows(self, columns: list[str], render: Callable[[dict], dict]) -> Response:
-        """``list_page`` from plain value rows: ``columns`` read, each row rendered by ``render``.
+    def list_rows(self, columns: list[str], render: Callable[[dict], dict | None]) -> Response:
+        """``list_page`` from plain value rows: ``columns`` read, each row rendered by ``render``
+        (None: a row the access registry shows the caller nothing of, left out).
 
         For the busiest lists, where model instances and a serializer per row cost more than the page.
         """
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*columns))
-        return self.get_paginated_response([render(row) for row in page])
+        return self.get_paginated_response([shown for row in page if (shown := render(row)) is not None])
 
     def caller_methods(self) -> list[str]:
         """The methods of this view the caller's role or partner kind may use (OPTIONS describes them)."""

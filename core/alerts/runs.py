@@ -23,6 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.alerts.triggers import evaluation_request, pending_key
@@ -228,7 +229,10 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 "positions": run.positions_done,
                 "counts": run.counts,
             }
-            outbox_emit([Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data)])
+            payloads = event_payloads("evaluation.completed", data)
+            outbox_emit(
+                [Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data, partner_payloads=payloads)]
+            )
     run.refresh_from_db()
     return run
 

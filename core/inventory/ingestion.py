@@ -28,7 +28,7 @@ from core.inventory.models import (
 )
 from core.retries import atomic_retried
 from core.webhooks.outbox import Event, outbox_emit
-from tenants.models import Tenant
+from tenants.models import PartnerKind, Tenant
 
 MOVEMENT_COLUMNS = [
     br.Column("kind", br.choice(MovementKind.values)),
@@ -182,26 +182,37 @@ def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
         """,
         [tenant.pk],
     )
+    flagged = [
+        (
+            {
+                "anomaly_id": str(anomaly_id),
+                "reason": reason,
+                "external_ref": external_ref,
+                "order_ref": order_ref,
+                "quantity": quantity,
+                "sku": sku,
+                "warehouse": warehouse,
+            },
+            sku_id,
+            warehouse_id,
+        )
+        for anomaly_id, reason, external_ref, order_ref, quantity, sku_id, warehouse_id, sku, warehouse in (
+            cursor.fetchall()
+        )
+    ]
+    # Inventory lies below the access registry, which says the ERP (that pushed the sale) hears of a
+    # flagged sale as the tenant does and no other partner does; tests/access holds the two alike.
     outbox_emit(
         [
             Event(
                 tenant_id=tenant.pk,
                 type="stock.anomaly_flagged",
-                data={
-                    "anomaly_id": str(anomaly_id),
-                    "reason": reason,
-                    "external_ref": external_ref,
-                    "order_ref": order_ref,
-                    "quantity": quantity,
-                    "sku": sku,
-                    "warehouse": warehouse,
-                },
+                data=data,
+                partner_payloads={PartnerKind.ERP: data},
                 sku_id=sku_id,
                 warehouse_id=warehouse_id,
             )
-            for anomaly_id, reason, external_ref, order_ref, quantity, sku_id, warehouse_id, sku, warehouse in (
-                cursor.fetchall()
-            )
+            for data, sku_id, warehouse_id in flagged
         ]
     )
 

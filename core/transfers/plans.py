@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import cover_stock
@@ -242,18 +243,21 @@ def _write(
     }
     plan.status, plan.summary, plan.finished_at = PlanStatus.SUCCEEDED, summary, timezone.now()
     plan.save(update_fields=["status", "summary", "finished_at", "updated_at"])
+    data = {
+        "plan_id": str(plan.pk),
+        "moves": summary["moves"],
+        "units": summary["units"],
+        "transport_cost": str(summary["transport_cost"]),
+        "units_short": summary["units_short"],
+    }
+    payloads = event_payloads("transfer_plan.completed", data)
     outbox_emit(
         [
             Event(
                 tenant_id=plan.tenant_id,
                 type="transfer_plan.completed",
-                data={
-                    "plan_id": str(plan.pk),
-                    "moves": summary["moves"],
-                    "units": summary["units"],
-                    "transport_cost": str(summary["transport_cost"]),
-                    "units_short": summary["units_short"],
-                },
+                data=data,
+                partner_payloads=payloads,
                 staff_only=True,
             )
         ]

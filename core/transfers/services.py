@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.access import registry as access
+from core.access.views import event_payloads, spare_refusal
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.triggers import positions_mark_dirty
@@ -94,22 +96,24 @@ def _line(transfer: TransferRequest, kind: str, quantity: int, actor: Principal 
 
 def _announce(transfer: TransferRequest, what: str, **data: object) -> None:
     """``transfer.<what>`` to the requester's endpoints and the tenant's own, never to other partners."""
+    data = {
+        "transfer_id": str(transfer.pk),
+        "reference": transfer.reference,
+        "status": transfer.status,
+        "sku": transfer.sku.code,
+        "source": transfer.source.code,
+        "destination": transfer.destination.code if transfer.destination_id else None,
+        "destination_location": transfer.destination_location or None,
+        "quantity": transfer.quantity,
+        **data,
+    }
     outbox_emit(
         [
             Event(
                 tenant_id=transfer.tenant_id,
                 type=f"transfer.{what}",
-                data={
-                    "transfer_id": str(transfer.pk),
-                    "reference": transfer.reference,
-                    "status": transfer.status,
-                    "sku": transfer.sku.code,
-                    "source": transfer.source.code,
-                    "destination": transfer.destination.code if transfer.destination_id else None,
-                    "destination_location": transfer.destination_location or None,
-                    "quantity": transfer.quantity,
-                    **data,
-                },
+                data=data,
+                partner_payloads=event_payloads(f"transfer.{what}", data),
                 sku_id=transfer.sku_id,
                 warehouse_id=transfer.source_id,
                 recipient_id=transfer.requester_id,
@@ -176,12 +180,7 @@ def transfer_request_create(
     position = _locked_position(sku_row, source_row)
     spare = spare_of(position, book)
     if quantity > spare.units:
-        raise ValidationError(
-            {
-                "quantity": f"{source_row.code} can spare {spare.units} units of {sku_row.code} now: available "
-                f"{spare.available} less safety stock {spare.safety_stock:g} ({spare.method} method)."
-            }
-        )
+        raise ValidationError({"quantity": _spare_refusal(principal, position, quantity, spare)})
     transfer = TransferRequest(
         tenant=tenant,
         sku=sku_row,
@@ -214,6 +213,25 @@ def transfer_request_create(
     if why:
         return _approve(transfer, "policy", Approval.POLICY, note=why, spare=spare)
     return transfer
+
+
+def _spare_refusal(principal: Principal, position: Position, quantity: int, spare: Spare) -> str:
+    """Why the source cannot give ``quantity``, in what the principal may see of it (the access registry)."""
+    caps = access.of(principal, access.level_of(principal, warehouse_id=position.warehouse_id))
+    band = None
+    if caps.refusal == "band":
+        band = access.stock_band(position_id=position.pk, low_cover_days=policy_for(position.tenant_id).low_cover_days)
+    return spare_refusal(
+        caps,
+        source=position.warehouse.code,
+        sku=position.sku.code,
+        quantity=quantity,
+        spare_units=spare.units,
+        available=spare.available,
+        safety_stock=spare.safety_stock,
+        method=spare.method,
+        band=band,
+    )
 
 
 def _auto_approvable(transfer: TransferRequest) -> str:

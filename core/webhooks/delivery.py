@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
+from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, OutboxEvent, WebhookEndpoint
 from core.webhooks.relay import deliveries_enqueue
 from core.webhooks.signing import signature_header
 from core.webhooks.url_safety import UnsafeUrl, url_resolve
@@ -38,10 +38,18 @@ RESPONSE_KEPT_BYTES = 4096
 USER_AGENT = "Tripline-Webhooks/1"
 
 
-def envelope(delivery: Delivery) -> bytes:
-    """The body, the same on every attempt: the event's type, time and data."""
+def payload_for(event: OutboxEvent, endpoint: WebhookEndpoint) -> dict | None:
+    """The event's data as the endpoint's audience gets it: the tenant's own endpoints its ``data``,
+    a partner's the payload shaped for its kind; None when nothing of it is for that kind."""
+    if endpoint.partner_id is None:
+        return event.data
+    return event.partner_payloads.get(endpoint.partner.kind)
+
+
+def envelope(delivery: Delivery, data: dict) -> bytes:
+    """The body, the same on every attempt: the event's type, time and the endpoint's payload."""
     event = delivery.event
-    body = {"type": event.type, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": event.data}
+    body = {"type": event.type, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": data}
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -94,8 +102,8 @@ def _claim(delivery_id: object) -> Delivery | None:
     now = timezone.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("event", "endpoint")
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event", "endpoint__partner")
             .filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now)
             .first()
         )
@@ -126,7 +134,13 @@ def delivery_attempt(*, delivery_id: object) -> Delivery | None:
             state=DeliveryState.FAILED, last_error="The endpoint is disabled.", next_attempt_at=None
         )
         return delivery
-    body = envelope(delivery)
+    data = payload_for(delivery.event, endpoint)
+    if data is None:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED, last_error="Nothing of this event is for this endpoint.", next_attempt_at=None
+        )
+        return delivery
+    body = envelope(delivery, data)
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",

@@ -41,6 +41,10 @@ class OutboxEvent(models.Model):
     granted. An event addressed to one partner (``recipient``: an RFQ invitation) goes to that
     partner's endpoints and the tenant's own (its ERP's too), never to other partners; a ``staff_only``
     one only to the tenant's own and its ERP's.
+
+    ``data`` is what the tenant's own endpoints receive; ``partner_payloads`` what each partner kind's
+    endpoints receive, by kind, shaped where the event was emitted (through the access registry).
+    A partner endpoint whose kind is not in it hears nothing of the event.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -48,6 +52,7 @@ class OutboxEvent(models.Model):
     event_id = models.CharField(max_length=40)  # unique by a constraint: no pattern index beside it
     type = models.CharField(max_length=64)
     data = models.JSONField()
+    partner_payloads = models.JSONField(default=dict, blank=True)
     sku_id = models.UUIDField(null=True, blank=True)
     warehouse_id = models.UUIDField(null=True, blank=True)
     recipient_id = models.UUIDField(null=True, blank=True)

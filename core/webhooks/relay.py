@@ -27,6 +27,8 @@ def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
 
 
 def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
+    if endpoint.partner_id is not None and endpoint.partner.kind not in event.partner_payloads:
+        return False  # nothing of it was shaped for this partner kind
     if event.staff_only or event.recipient_id is not None:
         # Addressed events: the tenant's own endpoints (and its ERP's) hear all of them, another
         # partner only those addressed to it.

@@ -117,6 +117,8 @@ def endpoint_test(*, endpoint: WebhookEndpoint, actor: Principal) -> Delivery:
         event_id=event_id_new(),
         type="webhook.ping",
         data={"endpoint_id": str(endpoint.pk)},
+        # Addressed to this endpoint alone: its own id, whoever holds it.
+        partner_payloads={endpoint.partner.kind: {"endpoint_id": str(endpoint.pk)}} if endpoint.partner_id else {},
         created_at=now,
         relayed_at=now,
     )
