@@ -1,5 +1,4 @@
-"""The real Celery worker, for the tests that run the engine's passes the way production runs them;
-the inventory tests' one-SKU shop; and another writer that makes a connection a deadlock's victim."""
+"""The inventory tests' one-SKU shop, and another writer that makes a connection a deadlock's victim."""
 
 import contextlib
 import threading
@@ -10,14 +9,13 @@ import pytest
 from django.db import connection, transaction
 
 from tests.inventory.conftest import shop  # noqa: F401 - fixture
-from tests.workers.conftest import celery_worker_process, worker_mail_dir  # noqa: F401 - fixtures
 
 
 @contextlib.contextmanager
 def deadlock_victim(*, hold: Callable, close: Callable, timeout: float = 30.0) -> Iterator[threading.Event]:
     """Another writer, in a thread: in one transaction it runs ``hold(cursor)`` (taking what the
     victim will wait for; the yielded event is set then), waits until another connection waits for
-    a lock, then runs ``close(cursor)`` (taking what the victim holds). The victim waited first, so
+    a lock it holds, then runs ``close(cursor)`` (taking what the victim holds). The victim waited first, so
     its deadlock check runs first and PostgreSQL aborts it; this transaction then commits."""
     held, failures = threading.Event(), []
 
@@ -45,9 +43,11 @@ def deadlock_victim(*, hold: Callable, close: Callable, timeout: float = 30.0) -
 def _lock_waiter_wait(cursor, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
+        # Waiting for this very transaction: in a full run other connections (a worker's) may wait
+        # for locks of their own, and closing the cycle on their account would close none.
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            "AND pid <> pg_backend_pid() AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
         )
         if cursor.fetchone()[0]:
             return

@@ -36,7 +36,7 @@ from tenants.models import PartnerKind, Tenant
 from tenants.principals import SYSTEM_ACTOR
 from tests.conftest import Caller, key_client
 from tests.inventory.conftest import push_rows
-from tests.workers.conftest import worker_idle_wait
+from tests.support.celery_worker import worker_idle_wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db", "celery_worker_process")]
 

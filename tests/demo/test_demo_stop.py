@@ -32,7 +32,7 @@ from tests.demo.conftest import (
     wait_until_serving,
 )
 from tests.inventory.conftest import ts
-from tests.workers.conftest import worker_database_url
+from tests.support.celery_worker import worker_database_url
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from core import embedded_services
 from tests.demo.conftest import demo_environment
-from tests.workers.conftest import worker_database_url
+from tests.support.celery_worker import worker_database_url
 from workers.app import worker_queues
 
 pytestmark = pytest.mark.slow
