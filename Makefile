@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
-#   make demo   runs the platform with demo data
+#   make demo   runs the platform with demo data (make demo HOST=0.0.0.0 PORT=8101 to serve elsewhere)
 #   make test   runs the whole test suite
 # With DATABASE_URL / REDIS_URL unset, both start an embedded PostgreSQL and Redis in .tripline/.
 
@@ -7,6 +7,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
+# Where `make demo` serves. Plain assignments: only the command line overrides them, not a HOST or
+# PORT that the shell happens to export (tcsh exports HOST as the machine's name).
+HOST = 127.0.0.1
+PORT = 8000
 
 .PHONY: demo test bench lint format services-start services-stop services-status clean
 
@@ -18,8 +22,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# exec: the shell make starts would die of a SIGTERM or Ctrl-C at once and let make exit while the
+# demo still stops its worker; with exec, make waits for the demo's own shutdown.
 demo: $(VENV)/.installed
-	DEBUG=$${DEBUG:-1} $(WITH_SERVICES) $(BIN)/python manage.py demo
+	DEBUG=$${DEBUG:-1} exec $(WITH_SERVICES) $(BIN)/python manage.py demo --host '$(HOST)' --port '$(PORT)'
 
 test: $(VENV)/.installed
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)

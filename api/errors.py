@@ -5,18 +5,30 @@ leaves in this shape.
 """
 
 import logging
+import math
 from collections.abc import Mapping
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import Conflict, NotFound
+from core.exceptions import Conflict, Contended, NotFound
+from core.retries import contention_of
 
 logger = logging.getLogger("tripline.api")
+
+# DRF's own "Authentication credentials were not provided." leaves a newcomer guessing what to send.
+MISSING_CREDENTIALS = (
+    "Authentication credentials were not provided. Send an API key in the header "
+    "`Authorization: Bearer tl_<prefix>_<secret>`, or log in at /api-auth/login/ for a browser session."
+)
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -72,6 +84,16 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Conflict):
         exc = ConflictError(str(exc))
+    elif isinstance(exc, Contended) or contention_of(exc):
+        # Aborted by PostgreSQL for contention, after the service's own retries if it has them:
+        # nothing was written, and the same request will most likely pass in a moment.
+        logger.warning("%s answered 503: %s", context.get("view").__class__.__name__, exc)
+        exc = ContendedError(wait=Contended.retry_after_seconds)
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # In place: the view set the WWW-Authenticate challenge (and the status) on this instance.
+        exc.detail = exceptions.ErrorDetail(MISSING_CREDENTIALS, code=exc.default_code)
+    elif isinstance(exc, SuspiciousOperation | MultiPartParserError):
+        exc = _request_refused(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -102,6 +124,47 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
+class ContendedError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "Other changes to the same stock kept this request from finishing; nothing was written. "
+        "Send it again after Retry-After seconds."
+    )
+    default_code = "contended"
+
+    def __init__(self, wait: int) -> None:
+        super().__init__()
+        self.wait = wait
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "The request could not be understood."
+
+
+def _request_refused(exc: Exception) -> exceptions.APIException:
+    """What Django refuses while reading a request (its size, field count, form encoding) as a 4xx.
+
+    Django answers these with a 400 when they reach its own handler; raised inside a DRF view (when
+    the body or the query string is first read) DRF does not know them, and they were a 500.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(f"The request body is over {limit} bytes, the most this endpoint reads.")
+    if isinstance(exc, MultiPartParserError):
+        return exceptions.ParseError(f"Malformed multipart body: {exc}")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError(str(exc))  # Django's message names the limit
+    return BadRequest()  # other suspicious requests: no detail of what was suspected
+
+
 def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=status_code)
 
@@ -116,8 +179,29 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(400, "bad_request", "The request could not be understood.")
+    """Django's 400, for what it refuses outside the API's views (in a middleware, on the login form)."""
+    refused = _request_refused(exception) if exception is not None else BadRequest()
+    return _json_error(refused.status_code, refused.default_code, str(refused.detail))
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_error(403, "permission_denied", "You may not do this.")
+
+
+def login_lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> JsonResponse:
+    """django-axes' answer to a locked-out login (the session login, the admin's).
+
+    Every refused try starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
+    the whole cool-off is what is left.
+    """
+    cool_off = get_cool_off(request)
+    wait = max(1, math.ceil(cool_off.total_seconds())) if cool_off is not None else None
+    message = "Too many failed logins from your address or for this user; " + (
+        f"try again in {wait} s." if wait else "ask an admin to unlock the login."
+    )
+    response = _json_error(429, "throttled", message)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response

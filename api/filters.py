@@ -1,4 +1,4 @@
-"""Filter types shared by the list endpoints."""
+"""Filter types shared by the list endpoints, and the filter backend every list goes through."""
 
 import re
 import uuid
@@ -9,10 +9,15 @@ import django_filters.rest_framework
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from api.input import DATE_PATTERN, DATETIME_PATTERN, UUID_PATTERN
+from core.timestamps import utc_offset_error
 
 
 class ChoicesFilter(django_filters.MultipleChoiceFilter):
@@ -126,7 +131,25 @@ class FilterSet(django_filters.rest_framework.FilterSet):
         return valid
 
 
-class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
-    """Views that list ``filterset_fields`` get a filter set of the strict base too."""
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with the strict filter set base, refusing date-times the database
+    cannot store.
 
-    filterset_base = FilterSet
+    Checked on the cleaned values of whatever filter produced them (declared or generated from
+    ``filterset_fields``, single values or ranges), so every date-time parameter is covered; the
+    error joins the form's own, and the backend answers them with one 400 naming each parameter.
+    """
+
+    filterset_base = FilterSet  # for views that list filterset_fields
+
+    def get_filterset(self, request: Request, queryset: QuerySet, view: APIView) -> django_filters.FilterSet | None:
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None and filterset.is_bound:
+            form = filterset.form
+            form.is_valid()  # cleans it once; the backend reads the errors, ours among them, after
+            for name, value in list(form.cleaned_data.items()):
+                moments = (value.start, value.stop) if isinstance(value, slice) else (value,)
+                problems = {utc_offset_error(moment) for moment in moments if isinstance(moment, datetime)}
+                for problem in problems - {None}:
+                    form.add_error(name, problem)
+        return filterset

@@ -10,8 +10,11 @@ dates and times as RFC 3339 (times with an offset).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from rest_framework import serializers
+
+from core.timestamps import utc_offset_error
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
@@ -100,3 +103,13 @@ class InputSerializer(serializers.Serializer):
                     raise serializers.ValidationError({**detail, **wrong}) from None
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """The date-time of every input: refuses a UTC offset the database cannot store."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        # DRF passes every parsed input through here with its offset still on, then converts it.
+        if problem := utc_offset_error(value):
+            raise serializers.ValidationError(problem, code="invalid")
+        return super().enforce_timezone(value)

@@ -7,14 +7,21 @@ import re
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, OrderBy, Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
+
+from core.timestamps import utc_offset_error
+
+if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still loading
+    from rest_framework.views import APIView
 
 
 class TriplineCursorPagination(CursorPagination):
@@ -50,11 +57,37 @@ class TriplineCursorPagination(CursorPagination):
         }
 
 
-class CreatedCursorPagination(TriplineCursorPagination):
+class CheckedCursorPagination(TriplineCursorPagination):
+    """DRF's cursor pagination, with the cursor's position parsed before it reaches the query.
+
+    DRF decodes a cursor but hands its position to the query as it came: a position that is not
+    of the ordering column's type (``x`` for a bigint id) or a date-time with a UTC offset
+    PostgreSQL cannot store was a 500. Such a cursor gets DRF's answer to one it cannot decode.
+    """
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: APIView | None = None) -> list | None:
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            position = field.to_python(cursor.position)
+        except DjangoValidationError:
+            raise NotFound(self.invalid_cursor_message) from None
+        if isinstance(position, datetime) and utc_offset_error(position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+class CreatedCursorPagination(CheckedCursorPagination):
     ordering = ("created_at", "id")
 
 
-class IdCursorPagination(TriplineCursorPagination):
+class IdCursorPagination(CheckedCursorPagination):
     """For the large bigint-keyed tables (positions, lots, movements): the primary key orders."""
 
     ordering = ("id",)
@@ -159,7 +192,10 @@ def _typed(queryset: QuerySet, field: str, value: object) -> object:
         model_field = queryset.model._meta.pk if field == "pk" else queryset.model._meta.get_field(field)
     except FieldDoesNotExist:
         return str(value)  # an annotation (a rollup's key): text
-    return model_field.to_python(value)
+    typed = model_field.to_python(value)
+    if isinstance(typed, datetime) and utc_offset_error(typed):
+        raise ValueError("an offset the database cannot store")
+    return typed
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[object]) -> Q:

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
+from api.metadata import TenantScopedMetadata
 from core.exceptions import NotFound
 from tenants import selectors
 from tenants.models import ApiKey, Tenant
@@ -23,6 +24,7 @@ class TenantScopedView(generics.GenericAPIView):
     """Subclasses declare ``access = {"GET": ANY_STAFF, "POST": ADMINS, ...}``; the rest is denied."""
 
     access: ClassVar[Mapping[str, frozenset[str]]] = {}
+    metadata_class = TenantScopedMetadata
     tenant: Tenant
     principal: Principal
 
@@ -38,8 +40,12 @@ class TenantScopedView(generics.GenericAPIView):
         self.tenant = self.principal.tenant
         if not hasattr(self, request.method.lower()):
             raise exceptions.MethodNotAllowed(request.method)
-        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-        if self.principal.access not in self.access.get(method, frozenset()):
+        if request.method == "OPTIONS":
+            method_granted = bool(self.caller_methods())  # asking what one may do needs a right to something
+        else:
+            method = "GET" if request.method == "HEAD" else request.method
+            method_granted = self.principal.access in self.access.get(method, frozenset())
+        if not method_granted:
             raise exceptions.PermissionDenied(
                 f"As {self.principal.access} you may not {request.method} {request.path}."
             )
@@ -49,13 +55,21 @@ class TenantScopedView(generics.GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(output(page, many=True, context=context or {}).data)
 
-    def list_rows(self, columns: list[str], render: Callable[[dict], dict]) -> Response:
-        """``list_page`` from plain value rows: ``columns`` read, each row rendered by ``render``.
+    def list_rows(self, columns: list[str], render: Callable[[dict], dict | None]) -> Response:
+        """``list_page`` from plain value rows: ``columns`` read, each row rendered by ``render``
+        (None: a row the access registry shows the caller nothing of, left out).
 
         For the busiest lists, where model instances and a serializer per row cost more than the page.
         """
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*columns))
-        return self.get_paginated_response([render(row) for row in page])
+        return self.get_paginated_response([shown for row in page if (shown := render(row)) is not None])
+
+    def caller_methods(self) -> list[str]:
+        """The methods of this view the caller's role or partner kind may use (OPTIONS describes them)."""
+        granted = [method for method in self.access if self.principal.access in self.access[method]]
+        if not granted:
+            return []
+        return sorted({*granted, *(["HEAD"] if "GET" in granted else []), "OPTIONS"})
 
     @classmethod
     def allowed(cls, method: str, access: str) -> bool:

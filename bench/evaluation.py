@@ -497,7 +497,7 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
     with (
         _receiver() as receiver,
         gunicorn_server() as base_url,
-        celery_worker(queues="evaluation,webhooks,procurement,default") as worker,
+        celery_worker(queues="evaluation,webhooks,outbox,procurement,default") as worker,
     ):
         # The tenant's own system listens for alert.opened at a local receiver: the last leg of
         # the latency, commit -> alert readable -> webhook received, as a partner sees it.

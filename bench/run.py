@@ -72,6 +72,12 @@ def main(argv: list[str]) -> int:
 
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "1")  # the webhooks case delivers to 127.0.0.1
+    # The cases send many clients' worth of requests on one key from one address, in-process and to
+    # gunicorn (which inherits this environment): the limits count each one but refuse none.
+    for name in ("THROTTLE_KEY_BURST_RATE", "THROTTLE_ADDRESS_BURST_RATE"):
+        os.environ.setdefault(name, "1000000/min")
+    for name in ("THROTTLE_KEY_RATE", "THROTTLE_ADDRESS_RATE"):
+        os.environ.setdefault(name, "100000000/hour")
     base_url = os.environ.get("DATABASE_URL") or embedded_services.ensure_postgres_url()
     os.environ["DATABASE_URL"] = _bench_database_url(base_url)
     os.environ["REDIS_URL"] = _bench_redis_url(os.environ.get("REDIS_URL") or embedded_services.ensure_redis_url())

@@ -12,7 +12,7 @@ verifying every request with the ``standardwebhooks`` library, so only correct d
 - **relay limit** (diagnostic): one commit of more events than one relay pass takes; how many
   arrive while no beat runs.
 
-The worker is ``celery -A workers worker -Q webhooks,default`` with production settings and
+The worker is ``celery -A workers worker -Q webhooks,outbox,default`` with production settings and
 WEBHOOK_ALLOW_LOOPBACK=1, once per pool setting in BENCH_WEBHOOK_POOLS (default
 ``prefork:1``, the deployed single child; ``threads:8`` loses deliveries, see bench/README.md).
 Times on both sides are CLOCK_MONOTONIC (``time.monotonic``), which processes share on Linux.
@@ -194,7 +194,7 @@ def _worker(pool: str, concurrency: int) -> Iterator[subprocess.Popen]:
         "workers",
         "worker",
         "-Q",
-        "webhooks,default",
+        "webhooks,outbox,default",
         "-P",
         pool,
         "-c",

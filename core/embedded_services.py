@@ -125,12 +125,17 @@ def redis_running() -> bool:
     return _redis_pid() is not None and _redis_socket().exists()
 
 
-def ensure_redis_url() -> str:
+def redis_url(db: int = 0) -> str:
+    """The embedded Redis' unix-socket URL, naming database ``db`` (0 unless told)."""
+    return f"unix://{_redis_socket()}?db={db}"
+
+
+def ensure_redis_url(db: int = 0) -> str:
     """Start the embedded Redis if it is not running; return its unix-socket URL."""
     with _start_lock():
         if not redis_running():
             _start_redis()
-        return f"unix://{_redis_socket()}?db=0"
+        return redis_url(db)
 
 
 def _start_redis() -> None:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.exceptions import NotFound
 from tenants import api_key_secrets
-from tenants.models import ApiKey, Membership, Partner, Tenant
+from tenants.models import ApiKey, AuditEvent, Membership, Partner, Tenant
 from tenants.principals import Principal
 
 
@@ -100,3 +100,8 @@ def api_key_get(
 
 def api_key_needs_touch(*, key: ApiKey, resolution_seconds: float) -> bool:
     return key.last_used_at is None or (timezone.now() - key.last_used_at).total_seconds() >= resolution_seconds
+
+
+def audit_events(*, tenant: Tenant, actions: list[str]) -> QuerySet[AuditEvent]:
+    """The tenant's audit events of these actions, oldest first."""
+    return AuditEvent.objects.filter(tenant=tenant, action__in=actions).order_by("created_at", "id")

@@ -22,6 +22,9 @@ from core.inventory.models import Category, Position, Sku, Warehouse
 from tenants import services
 from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
 
+# Fixture modules shared by the whole suite, each defined once.
+pytest_plugins = ["tests.support.celery_worker"]
+
 _counter = itertools.count(1)
 
 
@@ -145,6 +148,6 @@ def _worker_settles_before_flush(request):
         return
     request.getfixturevalue("transactional_db")  # set up first, so it is torn down after the wait
     yield
-    from tests.workers.conftest import worker_idle_wait
+    from tests.support.celery_worker import worker_idle_wait
 
     worker_idle_wait()

@@ -16,6 +16,7 @@ QUEUES = {
     "evaluation": "the warning engine's sweeps and incremental passes",
     "ingestion": "post-processing of bulk pushes",
     "webhooks": "outbound webhook deliveries",
+    "outbox": "the outbox relay and the webhook sweep, apart from deliveries so a backlog never holds them up",
     "procurement": "RFQs, quotes settling, playbook records",
     "transfers": "system transfer plans",
 }
@@ -23,6 +24,8 @@ TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
     "tripline.evaluation.*": {"queue": "evaluation"},
     "tripline.ingestion.*": {"queue": "ingestion"},
+    "tripline.webhooks.relay": {"queue": "outbox"},
+    "tripline.webhooks.sweep": {"queue": "outbox"},
     "tripline.webhooks.*": {"queue": "webhooks"},
     "tripline.procurement.*": {"queue": "procurement"},
     "tripline.transfers.*": {"queue": "transfers"},

@@ -1,23 +1,31 @@
 """Shapes of alerts, their timeline, indicator readings, rollups, policies and evaluation runs."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from api.input import InputSerializer
+from api.input import AwareDateTimeField, InputSerializer
+from core.access import registry as access
+from core.access import views
+from core.access.registry import BAND_WORDS
 from core.alerts.catalog import INDICATORS
 from core.alerts.models import (
     Alert,
     AlertEvent,
+    AlertEventKind,
     AlertPolicy,
+    AlertStatus,
     EvaluationRun,
+    Grade,
     IndicatorReading,
     RuleCode,
 )
 from core.alerts.policies import policy_bands
 from core.inventory.models import VelocityClass
+from core.procurement.rfqs import replenishment
+from tenants.principals import Principal
 
 _DATETIME = serializers.DateTimeField()
 # The columns of an alert row as the list reads them: plain values, no model instances.
@@ -51,14 +59,7 @@ def is_snoozed(until: datetime | None, now: datetime) -> bool:
     return bool(until and until > now)
 
 
-def visible_recommendation(advice: dict | None, *, limited: bool) -> dict:
-    """Suppliers and distributors see what is recommended, not the figures behind it: those name
-    other suppliers' prices and other warehouses' stock."""
-    advice = advice or {}
-    return {key: advice.get(key) for key in ("action", "quantity")} if limited else advice
-
-
-def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
+def alert_row(row: dict, *, now: datetime) -> dict:
     """``AlertOutput`` of an ``ALERT_ROW`` values row: the same JSON without three model instances
     and a serializer per row (the bulk of a 100-alert page's time under load)."""
     moment = _DATETIME.to_representation
@@ -79,12 +80,48 @@ def alert_row(row: dict, *, now: datetime, limited: bool) -> dict:
         "category": row["sku__category__code"],
         "deviation": row["deviation"],
         "explanation": row["explanation"],
-        "recommendation": visible_recommendation(row["recommendation"], limited=limited),
+        "recommendation": row["recommendation"],
         **{name: moment(row[name]) for name in ("opened_at", "acknowledged_at", "resolved_at")},
         "dismissed_reason": row["dismissed_reason"],
         "created_at": moment(row["created_at"]),
         "updated_at": moment(row["updated_at"]),
     }
+
+
+# A partner's alert row: the staff columns it is rendered from, and what the access registry reads
+# (the grant level of the row's warehouse, the position's band, and for the due day the inputs and
+# the day of the reading they came from).
+PARTNER_ALERT_ROW = [*ALERT_ROW, "inputs", "grant", "band", "position__reading__as_of"]
+
+
+def stock_out_day(direction: str, inputs: dict, as_of: date | None) -> date | None:
+    """The projected stock-out day of a stock-out alert (the day an RFQ for it is needed by)."""
+    if direction != "stock_out" or as_of is None:
+        return None
+    return replenishment(inputs, as_of)[1]
+
+
+def partner_alert_row(row: dict, *, principal: Principal) -> dict | None:
+    """``PartnerAlertOutput`` of a ``PARTNER_ALERT_ROW`` values row, through the access registry;
+    None where the registry shows the principal nothing of it."""
+    moment = _DATETIME.to_representation
+    values = {
+        "id": str(row["id"]),
+        **{name: row[name] for name in ("rule", "direction", "grade", "peak_grade", "status", "active")},
+        "position_id": row["position_id"],
+        "sku": row["sku__code"],
+        "warehouse": row["warehouse__code"],
+        "region": row["warehouse__region"],
+        "category": row["sku__category__code"],
+        "band": row["band"],
+        "recommendation": row["recommendation"],
+        **{
+            name: moment(row[name])
+            for name in ("opened_at", "acknowledged_at", "resolved_at", "created_at", "updated_at")
+        },
+    }
+    due = stock_out_day(row["direction"], row["inputs"], row["position__reading__as_of"])
+    return views.partner_alert(values, access.of(principal, row["grant"]), due=due)
 
 
 class AlertOutput(serializers.ModelSerializer):
@@ -94,7 +131,7 @@ class AlertOutput(serializers.ModelSerializer):
     region = serializers.CharField(source="warehouse.region")
     category = serializers.CharField(source="sku.category.code")
     snoozed = serializers.SerializerMethodField()
-    recommendation = serializers.SerializerMethodField()
+    recommendation = serializers.SerializerMethodField(help_text="The recommended response, with its figures.")
 
     class Meta:
         model = Alert
@@ -129,19 +166,29 @@ class AlertOutput(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_recommendation(self, alert: Alert) -> dict:
-        return visible_recommendation(alert.recommendation, limited=bool(self.context.get("limited")))
+        return alert.recommendation
 
 
 class AlertEventOutput(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField(
+        help_text="Who acted: `user:<name>` (the ERP: `staff`), `system`, or a partner (`you`, `partner`)."
+    )
+
     class Meta:
         model = AlertEvent
         fields = ["kind", "from_grade", "to_grade", "actor", "note", "data", "created_at"]
 
+    def get_actor(self, event: AlertEvent) -> str:
+        principal = self.context["principal"]
+        return views.actor_word(event.actor, access.of(principal), getattr(principal.partner, "pk", None))
+
 
 class AlertDetailOutput(AlertOutput):
+    """An alert as staff (and the ERP) see it: with the figures behind it."""
+
     inputs = serializers.JSONField(help_text="The indicator values the rule read.")
     thresholds = serializers.SerializerMethodField(
-        help_text="The effective policy: standard, bands, thresholds, and sources (staff and the ERP only)."
+        help_text="The effective policy: standard, bands, thresholds, and sources."
     )
     timeline = serializers.SerializerMethodField()
 
@@ -150,11 +197,87 @@ class AlertDetailOutput(AlertOutput):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_thresholds(self, alert: Alert) -> dict:
-        return {} if self.context.get("limited") else alert.thresholds
+        return alert.thresholds
 
     @extend_schema_field(AlertEventOutput(many=True))
     def get_timeline(self, alert: Alert) -> list[dict]:
-        return AlertEventOutput(self.context["events"], many=True).data
+        return AlertEventOutput(self.context["events"], many=True, context=self.context).data
+
+
+class PartnerRecommendationOutput(serializers.Serializer):
+    action = serializers.CharField(allow_null=True, help_text="What is being done about it.")
+    quantity = serializers.IntegerField(
+        allow_null=True, help_text="Units of the action, where your grant shows them (a supplier: what is sourced)."
+    )
+    due_on = serializers.DateField(allow_null=True, help_text="A stock-out's projected day, where shown.")
+
+
+class PartnerPlaceOutput(serializers.Serializer):
+    """Which position a partner shape is about."""
+
+    position_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    region = serializers.CharField()
+    category = serializers.CharField()
+    band = serializers.ChoiceField(choices=BAND_WORDS, allow_null=True, help_text="The position's stock band now.")
+
+
+class PartnerAlertOutput(PartnerPlaceOutput):
+    """An alert as a supplier or distributor sees it: what is recommended, in words written for it,
+    never the figures behind it. Quantities appear only where the grant shows them."""
+
+    id = serializers.UUIDField()
+    rule = serializers.ChoiceField(choices=RuleCode.choices)
+    direction = serializers.CharField()
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    peak_grade = serializers.ChoiceField(choices=Grade.choices)
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    active = serializers.BooleanField()
+    explanation = serializers.CharField(help_text="The situation, the action, its quantity and due day where shown.")
+    recommendation = PartnerRecommendationOutput()
+    opened_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class PartnerAlertEventOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AlertEventKind.choices)
+    from_grade = serializers.CharField(help_text="A grade, or empty.")
+    to_grade = serializers.CharField(help_text="A grade, or empty.")
+    actor = serializers.ChoiceField(choices=["staff", "system", "you", "partner"], help_text="Who acted, as a role.")
+    created_at = serializers.DateTimeField()
+
+
+class PartnerAlertDetailOutput(PartnerAlertOutput):
+    timeline = PartnerAlertEventOutput(many=True)
+
+
+def partner_alert_detail(row: dict, events: list[dict], *, principal: Principal) -> dict | None:
+    """``PartnerAlertDetailOutput`` of a ``PARTNER_ALERT_ROW`` row and its timeline's values."""
+    shown = partner_alert_row(row, principal=principal)
+    if shown is None:
+        return None
+    caps, moment = access.of(principal, row["grant"]), _DATETIME.to_representation
+    viewer = getattr(principal.partner, "pk", None)
+    timeline = [views.partner_event({**e, "created_at": moment(e["created_at"])}, caps, viewer) for e in events]
+    return {**shown, "timeline": timeline}
+
+
+ALERT_LIST = PolymorphicProxySerializer(
+    component_name="AlertListItem",
+    serializers=[AlertOutput, PartnerAlertOutput],
+    resource_type_field_name=None,
+    many=True,
+    help_text="Staff and the ERP get Alert; suppliers and distributors PartnerAlert.",
+)
+ALERT_DETAIL = PolymorphicProxySerializer(
+    component_name="AlertDetailItem",
+    serializers=[AlertDetailOutput, PartnerAlertDetailOutput],
+    resource_type_field_name=None,
+)
 
 
 class AlertNoteInput(InputSerializer):
@@ -166,7 +289,7 @@ class AlertDismissInput(InputSerializer):
 
 
 class AlertSnoozeInput(InputSerializer):
-    until = serializers.DateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
+    until = AwareDateTimeField(help_text="ISO 8601 with an offset; at most 90 days ahead.")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -239,6 +362,68 @@ class ReadingDetailOutput(ReadingOutput):
         return self.context["details"]
 
 
+class PartnerReadingOutput(PartnerPlaceOutput):
+    """A reading as a supplier or distributor sees it: the position's band and health, and its
+    quantities only where the grant of its warehouse shows them (``exact``); no other figure."""
+
+    as_of = serializers.DateField()
+    exact = serializers.BooleanField(help_text="Whether the quantities are shown (else null).")
+    on_hand = serializers.IntegerField(allow_null=True)
+    available = serializers.IntegerField(allow_null=True)
+    in_transit = serializers.IntegerField(allow_null=True)
+    health_index = serializers.IntegerField()
+    stockout_risk = serializers.BooleanField()
+    overstock = serializers.BooleanField()
+    changed_at = serializers.DateTimeField()
+
+
+PARTNER_READING_ROW = [
+    "position_id",
+    "sku__code",
+    "warehouse__code",
+    "warehouse__region",
+    "sku__category__code",
+    "as_of",
+    "on_hand",
+    "available",
+    "in_transit",
+    "health_index",
+    "stockout_risk",
+    "overstock",
+    "changed_at",
+    "grant",
+    "band",
+]
+
+
+def partner_reading_row(row: dict, *, principal: Principal) -> dict | None:
+    """``PartnerReadingOutput`` of a ``PARTNER_READING_ROW`` values row, through the access registry."""
+    values = {
+        **{name: row[name] for name in ("position_id", "on_hand", "available", "in_transit", "band")},
+        **{name: row[name] for name in ("health_index", "stockout_risk", "overstock")},
+        "sku": row["sku__code"],
+        "warehouse": row["warehouse__code"],
+        "region": row["warehouse__region"],
+        "category": row["sku__category__code"],
+        "as_of": row["as_of"].isoformat(),
+        "changed_at": _DATETIME.to_representation(row["changed_at"]),
+    }
+    return views.partner_reading(values, access.of(principal, row["grant"]))
+
+
+READING_LIST = PolymorphicProxySerializer(
+    component_name="ReadingListItem",
+    serializers=[ReadingOutput, PartnerReadingOutput],
+    resource_type_field_name=None,
+    many=True,
+)
+READING_DETAIL = PolymorphicProxySerializer(
+    component_name="ReadingDetailItem",
+    serializers=[ReadingDetailOutput, PartnerReadingOutput],
+    resource_type_field_name=None,
+)
+
+
 class RollupOutput(serializers.Serializer):
     key = serializers.CharField(help_text="The SKU, category or warehouse code, or the region.")
     name = serializers.CharField()
@@ -267,6 +452,39 @@ class RollupOutput(serializers.Serializer):
     health_index_mean = serializers.FloatField(allow_null=True)
     health_index_min = serializers.IntegerField(allow_null=True)
     as_of = serializers.DateField()
+
+
+class PartnerRollupOutput(serializers.Serializer):
+    """A rollup as a supplier or distributor sees it: counts, health and the sums of quantities over
+    the positions whose grants show them (null where none does)."""
+
+    key = serializers.CharField(help_text="The SKU, category or warehouse code, or the region.")
+    name = serializers.CharField()
+    positions = serializers.IntegerField()
+    skus = serializers.IntegerField()
+    exact_positions = serializers.IntegerField(help_text="Positions whose quantities your grants show.")
+    on_hand = serializers.IntegerField(allow_null=True, help_text="Over exact_positions only.")
+    available = serializers.IntegerField(allow_null=True, help_text="Over exact_positions only.")
+    in_transit = serializers.IntegerField(allow_null=True, help_text="Over exact_positions only.")
+    stockout_risk_positions = serializers.IntegerField()
+    overstock_positions = serializers.IntegerField()
+    health_index_mean = serializers.FloatField(allow_null=True)
+    health_index_min = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateField()
+
+
+def partner_rollup_row(row: dict) -> dict:
+    """``PartnerRollupOutput`` of a ``reading_rollup_shown`` row."""
+    mean = row["health_index_mean"]
+    return {**row, "as_of": row["as_of"].isoformat(), "health_index_mean": round(mean, 1) if mean is not None else None}
+
+
+ROLLUP_LIST = PolymorphicProxySerializer(
+    component_name="RollupListItem",
+    serializers=[RollupOutput, PartnerRollupOutput],
+    resource_type_field_name=None,
+    many=True,
+)
 
 
 class BandsField(serializers.Serializer):

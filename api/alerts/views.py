@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import django_filters
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,6 +21,7 @@ from api.inventory.ingest_views import BulkIngestView, bulk_schema
 from api.pagination import CreatedCursorPagination, KeysetPagination, SortKey
 from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
+from core.access import registry as access
 from core.alerts import policies, runs, selectors, services
 from core.alerts.catalog import DEFAULT_BANDS, RULES
 from core.alerts.models import (
@@ -31,8 +35,9 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.signal_ingestion import signal_rows_parse, signals_ingest
+from core.exceptions import NotFound
 from core.inventory.bulk_rows import MAX_QUANTITY
-from tenants.models import PartnerKind
+from core.transfers.services import policy_for as transfer_policy_for
 from tenants.principals import Principal
 
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the alert's status.")}
@@ -59,8 +64,28 @@ class AlertFilter(FilterSet):
         return queryset.filter(snoozed_until__gt=now) if value else queryset.exclude(snoozed_until__gt=now)
 
 
+def _partner(principal: Principal) -> bool:
+    """Whether the access registry gives the principal the partner shapes (else the staff ones)."""
+    return access.view_of(principal) == "partner"
+
+
+def _with_grant_and_band(queryset: QuerySet, principal: Principal, *, available: str, cover: str) -> QuerySet:
+    low_cover_days = transfer_policy_for(principal.tenant).low_cover_days
+    return selectors.with_grant_and_band(
+        queryset, principal=principal, low_cover_days=low_cover_days, available=available, cover=cover
+    )
+
+
+def _partner_alerts(principal: Principal) -> QuerySet:
+    """A partner's alerts with the grant level and stock band its rows are rendered by."""
+    alerts = selectors.alert_list(principal=principal)
+    return _with_grant_and_band(
+        alerts, principal, available="position__reading__available", cover="position__reading__days_of_cover"
+    )
+
+
 class AlertListView(TenantScopedView):
-    """Alerts, oldest first, cursor paginated; partners see only what they are granted."""
+    """Alerts, oldest first, cursor paginated; partners see only what they are granted, in their own shape."""
 
     access = {"GET": EVERYONE}
     queryset = Alert.objects.none()
@@ -68,35 +93,39 @@ class AlertListView(TenantScopedView):
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):  # noqa: ANN201
+        if _partner(self.principal):
+            return _partner_alerts(self.principal)
         return selectors.alert_list(principal=self.principal)
 
-    @extend_schema(responses=s.AlertOutput(many=True))
+    @extend_schema(responses=s.ALERT_LIST)
     def get(self, request: Request, tenant_slug: str) -> Response:
-        now, limited = timezone.now(), _limited(self.principal)
-        return self.list_rows(s.ALERT_ROW, lambda row: s.alert_row(row, now=now, limited=limited))
-
-
-def _limited(principal: Principal) -> bool:
-    """Suppliers and distributors see an alert's facts about their own scope, not the tenant's internals."""
-    return principal.partner is not None and principal.partner.kind != PartnerKind.ERP
+        if _partner(self.principal):
+            return self.list_rows(s.PARTNER_ALERT_ROW, partial(s.partner_alert_row, principal=self.principal))
+        now = timezone.now()
+        return self.list_rows(s.ALERT_ROW, lambda row: s.alert_row(row, now=now))
 
 
 def _detail(alert: Alert, principal: Principal) -> dict:
-    limited = _limited(principal)
-    context = {
-        "now": timezone.now(),
-        "events": selectors.alert_events(alert=alert, internal=not limited),
-        "limited": limited,
-    }
+    """The alert as the access registry lets the principal see it: the staff shape or the partner's."""
+    partner = _partner(principal)
+    events = selectors.alert_events(alert=alert, internal=not partner)
+    if partner:
+        row = _partner_alerts(principal).filter(pk=alert.pk).values(*s.PARTNER_ALERT_ROW).first()
+        shown = row and s.partner_alert_detail(row, list(events.values()), principal=principal)
+        if not shown:
+            raise NotFound
+        return shown
+    context = {"now": timezone.now(), "events": events, "principal": principal}
     return s.AlertDetailOutput(alert, context=context).data
 
 
 class AlertDetailView(TenantScopedView):
-    """The alert with its inputs, thresholds, explanation, recommendation and timeline."""
+    """The alert with its inputs, thresholds, explanation, recommendation and timeline (staff and the
+    ERP); a supplier or distributor gets its own shape, with words written for it."""
 
     access = {"GET": EVERYONE}
 
-    @extend_schema(responses=s.AlertDetailOutput)
+    @extend_schema(responses=s.ALERT_DETAIL)
     def get(self, request: Request, tenant_slug: str, alert_id: str) -> Response:
         return Response(_detail(selectors.alert_get(principal=self.principal, alert_id=alert_id), self.principal))
 
@@ -124,8 +153,8 @@ def _action(name: str, input_class: type[serializers.Serializer], act, doc: str)
     )
     view.__doc__ = doc
 
-    # A function of its own per view: extend_schema marks the function, and on the shared
-    # AlertActionView.post the last action's input would document all four.
+    # A post of its own: extend_schema annotates the function, and the one function shared by every
+    # action would document the last action's body (the snooze's) for all of them.
     def post(self: AlertActionView, request: Request, tenant_slug: str, alert_id: str) -> Response:
         return AlertActionView.post(self, request, tenant_slug, alert_id)
 
@@ -190,8 +219,15 @@ class RollupPagination(KeysetPagination):
     tiebreaker = "key"
 
 
+def _partner_readings(principal: Principal) -> QuerySet:
+    return _with_grant_and_band(
+        selectors.reading_list(principal=principal), principal, available="available", cover="days_of_cover"
+    )
+
+
 class IndicatorListView(TenantScopedView):
-    """The current reading of every position, unhealthiest first unless sorted otherwise."""
+    """The current reading of every position, unhealthiest first unless sorted otherwise; partners
+    get their own shape (band, health, quantities where granted)."""
 
     access = {"GET": EVERYONE}
     queryset = IndicatorReading.objects.none()
@@ -199,25 +235,36 @@ class IndicatorListView(TenantScopedView):
     pagination_class = IndicatorPagination
 
     def get_queryset(self):  # noqa: ANN201
+        if _partner(self.principal):
+            return _partner_readings(self.principal)
         return selectors.reading_list(principal=self.principal)
 
-    @extend_schema(responses=s.ReadingOutput(many=True))
+    @extend_schema(responses=s.READING_LIST)
     def get(self, request: Request, tenant_slug: str) -> Response:
+        if _partner(self.principal):
+            return self.list_rows(s.PARTNER_READING_ROW, partial(s.partner_reading_row, principal=self.principal))
         return self.list_page(s.ReadingOutput)
 
 
 class IndicatorDetailView(TenantScopedView):
     access = {"GET": EVERYONE}
 
-    @extend_schema(responses=s.ReadingDetailOutput)
+    @extend_schema(responses=s.READING_DETAIL)
     def get(self, request: Request, tenant_slug: str, position_id: int) -> Response:
         reading = selectors.reading_get(principal=self.principal, position_id=position_id)
+        if _partner(self.principal):
+            row = _partner_readings(self.principal).filter(pk=reading.pk).values(*s.PARTNER_READING_ROW).first()
+            shown = row and s.partner_reading_row(row, principal=self.principal)
+            if not shown:
+                raise NotFound
+            return Response(shown)
         details = selectors.reading_details(reading=reading)
         return Response(s.ReadingDetailOutput(reading, context={"details": details}).data)
 
 
 class IndicatorRollupView(TenantScopedView):
-    """Readings rolled up per SKU, category, warehouse or region (filters as on indicators/)."""
+    """Readings rolled up per SKU, category, warehouse or region (filters as on indicators/); partners
+    get counts, health and the quantities their grants show."""
 
     access = {"GET": EVERYONE}
     queryset = IndicatorReading.objects.none()
@@ -228,13 +275,18 @@ class IndicatorRollupView(TenantScopedView):
         parameters=[
             OpenApiParameter("by", OpenApiTypes.STR, enum=list(selectors.ROLLUP_KEYS), required=True),
         ],
-        responses=s.RollupOutput(many=True),
+        responses=s.ROLLUP_LIST,
     )
     def get(self, request: Request, tenant_slug: str) -> Response:
         by = request.query_params.get("by", "")
         if by not in selectors.ROLLUP_KEYS:
             raise exceptions.ValidationError({"by": [f"One of: {', '.join(selectors.ROLLUP_KEYS)}."]})
         readings = self.filter_queryset(selectors.reading_list(principal=self.principal))
+        if _partner(self.principal):
+            page = self.paginate_queryset(
+                selectors.reading_rollup_shown(readings=readings, by=by, principal=self.principal)
+            )
+            return self.get_paginated_response([s.partner_rollup_row(row) for row in page])
         page = self.paginate_queryset(selectors.reading_rollup(readings=readings, by=by))
         return self.get_paginated_response(s.RollupOutput([selectors.rollup_finish(r) for r in page], many=True).data)
 

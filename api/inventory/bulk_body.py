@@ -16,16 +16,16 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 
+from api.errors import PayloadTooLarge
+
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"}
 CSV_TYPES = {"text/csv"}
 BULK_CONTENT_TYPES = sorted(JSON_TYPES | NDJSON_TYPES | CSV_TYPES)
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
+# Python's JSON parser recurses, so deep nesting fails it before a row could be checked. Within its
+# limit no depth check is needed: rows must be flat, and every cell parser refuses a list or an
+# object without walking it.
+NESTED_TOO_DEEPLY = "Malformed JSON: nested too deeply; rows are flat objects of field names to values."
 
 
 class IdempotencyKeyReusedError(exceptions.APIException):
@@ -88,6 +88,8 @@ def parse_rows(media_type: str, body: bytes) -> list[dict]:
             rows = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}.") from None
+        except RecursionError:
+            raise exceptions.ParseError(NESTED_TOO_DEEPLY) from None
         if not isinstance(rows, list):
             raise exceptions.ParseError("Expected a JSON array of row objects.")
     elif media_type in NDJSON_TYPES:
@@ -101,6 +103,8 @@ def parse_rows(media_type: str, body: bytes) -> list[dict]:
                 rows.append(json.loads(line))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise exceptions.ParseError(f"Malformed JSON on line {number}: {exc}.") from None
+            except RecursionError:
+                raise exceptions.ParseError(f"{NESTED_TOO_DEEPLY} (line {number})") from None
     else:
         try:
             text = body.decode("utf-8-sig")

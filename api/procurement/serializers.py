@@ -2,11 +2,13 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.input import InputSerializer
 from core.inventory.bulk_rows import MAX_QUANTITY
 from core.procurement.models import (
+    SUPPLIER_RFQ_STATUS,
     ProcurementLimits,
     PurchaseOrder,
     Quote,
@@ -14,6 +16,7 @@ from core.procurement.models import (
     Rfq,
     RfqInvitation,
     SupplierOffer,
+    SupplierRfqStatus,
 )
 
 
@@ -233,7 +236,10 @@ class SupplierRfqOutput(serializers.ModelSerializer):
     sku_name = serializers.CharField(source="sku.name")
     warehouse = serializers.CharField(source="warehouse.code")
     region = serializers.CharField(source="warehouse.region")
-    status = serializers.SerializerMethodField(help_text="open, or closed once quotes are no longer taken.")
+    status = serializers.SerializerMethodField(
+        help_text="open while quotes are taken; awaiting_award while a planner picks the winner; then closed "
+        "(how it ended for you: invitation_status)."
+    )
     quantity = serializers.SerializerMethodField(help_text="Asked of you: rounded up to your minimum order.")
     invitation_status = serializers.SerializerMethodField()
 
@@ -257,8 +263,9 @@ class SupplierRfqOutput(serializers.ModelSerializer):
     def _invitation(self, rfq: Rfq) -> RfqInvitation | None:
         return self.context["invitations"].get(rfq.pk)
 
+    @extend_schema_field(serializers.ChoiceField(choices=SupplierRfqStatus.choices))
     def get_status(self, rfq: Rfq) -> str:
-        return "open" if rfq.status == "open" else "closed"
+        return SUPPLIER_RFQ_STATUS.get(rfq.status, SupplierRfqStatus.CLOSED)
 
     def get_quantity(self, rfq: Rfq) -> int:
         invitation = self._invitation(rfq)

@@ -3,7 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from api.input import InputSerializer
+from api.input import AwareDateTimeField, InputSerializer
 from tenants.models import ApiKey, Partner, PartnerKind, Tenant
 
 
@@ -59,7 +59,7 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
 class ApiKeyCreateInput(InputSerializer):
     name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(
+    expires_at = AwareDateTimeField(
         required=False, help_text="When the key stops working; default: one year (API_KEY_DEFAULT_TTL_DAYS)."
     )
 

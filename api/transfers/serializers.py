@@ -5,6 +5,8 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from api.input import InputSerializer
+from core.access import registry as access
+from core.access import views
 from core.inventory.bulk_rows import MAX_QUANTITY
 from core.inventory.grants import GRANT_MODES
 from core.inventory.models import Position, Warehouse
@@ -16,6 +18,7 @@ from core.transfers.models import (
     TransferPolicy,
     TransferRequest,
 )
+from tenants.principals import Principal
 
 
 class SharedStockOutput(serializers.ModelSerializer):
@@ -48,15 +51,19 @@ SHARED_ROW = [
     "warehouse__code",
     "warehouse__region",
     "band",
-    "exact",
+    "grant",
     "available",
     "in_transit",
 ]
 
 
-def shared_row(row: dict) -> dict:
-    """``SharedStockOutput`` of a ``SHARED_ROW`` values row, without model instances."""
-    exact = row["exact"]
+def shared_row(row: dict, *, principal: Principal) -> dict | None:
+    """``SharedStockOutput`` of a ``SHARED_ROW`` values row, without model instances; the access
+    registry says, by the grant level of the row's warehouse, whether its quantities show (and
+    whether the row shows at all)."""
+    caps = access.of(principal, row["grant"])
+    if not caps.sees:
+        return None
     return {
         "id": row["id"],
         "sku": row["sku__code"],
@@ -64,9 +71,7 @@ def shared_row(row: dict) -> dict:
         "warehouse": row["warehouse__code"],
         "region": row["warehouse__region"],
         "band": row["band"],
-        "exact": exact,
-        "available": row["available"] if exact else None,
-        "in_transit": row["in_transit"] if exact else None,
+        **views.stock_quantities(row, caps),
     }
 
 
@@ -105,21 +110,46 @@ class GrantResultOutput(serializers.Serializer):
     newly_granted = serializers.IntegerField()
 
 
-class TransferLineOutput(serializers.ModelSerializer):
+class ActorsWorded:
+    """Who acted, as the access registry lets the viewing principal (``context["principal"]``) see
+    it: by name for staff, as a role for partners; as a role too when no principal is given."""
+
+    actor_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance: object) -> dict:
+        data = super().to_representation(instance)
+        principal = self.context.get("principal")
+        caps = access.of(principal) if principal is not None else access.NOTHING
+        viewer = getattr(getattr(principal, "partner", None), "pk", None)
+        for name in self.actor_fields:
+            if data[name]:
+                data[name] = views.actor_word(data[name], caps, viewer)
+        return data
+
+
+_ACTOR_HELP = "Who: `user:<name>` for staff; for partners a role (`staff`, `system`, `you`, `partner`)."
+
+
+class TransferLineOutput(ActorsWorded, serializers.ModelSerializer):
     position_id = serializers.IntegerField(allow_null=True)
     movement_id = serializers.IntegerField(allow_null=True)
+    actor = serializers.CharField(help_text=_ACTOR_HELP)
+    actor_fields = ("actor",)
 
     class Meta:
         model = TransferLine
         fields = ["kind", "quantity", "position_id", "movement_id", "actor", "created_at"]
 
 
-class TransferOutput(serializers.ModelSerializer):
+class TransferOutput(ActorsWorded, serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     source = serializers.CharField(source="source.code")
     destination = serializers.CharField(source="destination.code", allow_null=True)
     requester_id = serializers.UUIDField(allow_null=True)
     recommendation_id = serializers.UUIDField(allow_null=True)
+    requested_by = serializers.CharField(help_text=_ACTOR_HELP)
+    decided_by = serializers.CharField(help_text=_ACTOR_HELP)
+    actor_fields = ("requested_by", "decided_by")
 
     class Meta:
         model = TransferRequest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -20,6 +22,7 @@ from core.inventory.selectors import warehouse_get
 from core.transfers import plans, selectors, services
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
 from tenants.models import PartnerKind
+from tenants.principals import Principal
 from tenants.selectors import partner_get
 
 DISTRIBUTOR = frozenset({PartnerKind.DISTRIBUTOR})
@@ -54,7 +57,7 @@ class SharedStockView(TenantScopedView):
 
     @extend_schema(responses=s.SharedStockOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_rows(s.SHARED_ROW, s.shared_row)
+        return self.list_rows(s.SHARED_ROW, partial(s.shared_row, principal=self.principal))
 
 
 class SharedStockRegionsView(SharedStockView):
@@ -140,7 +143,7 @@ class TransferListView(TenantScopedView):
 
     @extend_schema(responses=s.TransferOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_page(s.TransferOutput)
+        return self.list_page(s.TransferOutput, context={"principal": self.principal})
 
     @extend_schema(request=s.TransferInput, responses={201: s.TransferDetailOutput})
     def post(self, request: Request, tenant_slug: str) -> Response:
@@ -150,8 +153,9 @@ class TransferListView(TenantScopedView):
         return Response(_detail(transfer, self.principal), status=status.HTTP_201_CREATED)
 
 
-def _detail(transfer: TransferRequest, principal: object) -> dict:
-    return s.TransferDetailOutput(selectors.transfer_get(principal=principal, transfer_id=transfer.pk)).data
+def _detail(transfer: TransferRequest, principal: Principal) -> dict:
+    transfer = selectors.transfer_get(principal=principal, transfer_id=transfer.pk)
+    return s.TransferDetailOutput(transfer, context={"principal": principal}).data
 
 
 class TransferDetailView(TenantScopedView):
@@ -269,7 +273,7 @@ class LaneDetailView(TenantScopedView):
 
 
 class PlanListView(TenantScopedView):
-    """System transfer plans; POST starts one on the worker (202) and answers its id."""
+    """System transfer plans; POST starts one on the worker (202) and answers its id, one at a time."""
 
     access = {"GET": ANY_STAFF, "POST": STAFF_WRITERS}
     queryset = TransferPlan.objects.none()
@@ -282,7 +286,13 @@ class PlanListView(TenantScopedView):
     def get(self, request: Request, tenant_slug: str) -> Response:
         return self.list_page(s.PlanOutput)
 
-    @extend_schema(request=None, responses={202: s.PlanOutput})
+    @extend_schema(
+        request=None,
+        responses={
+            202: s.PlanOutput,
+            409: OpenApiResponse(ErrorResponseSerializer, description="A plan is already queued or running."),
+        },
+    )
     def post(self, request: Request, tenant_slug: str) -> Response:
         plan = plans.plan_start(tenant=self.tenant, actor=self.principal)
         return Response(s.PlanOutput(plan).data, status=status.HTTP_202_ACCEPTED)
@@ -327,4 +337,4 @@ class PlanAcceptView(TenantScopedView):
         data = s.AcceptInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = plans.plan_accept(plan=plan, actor=self.principal, move_ids=data.validated_data.get("move_ids"))
-        return Response(s.TransferOutput(created, many=True).data)
+        return Response(s.TransferOutput(created, many=True, context={"principal": self.principal}).data)

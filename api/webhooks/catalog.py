@@ -18,10 +18,16 @@ class AlertEventData(serializers.Serializer):
     position_id = serializers.IntegerField()
     sku = serializers.CharField()
     warehouse = serializers.CharField()
-    deviation = serializers.FloatField(allow_null=True, required=False)
+    deviation = serializers.FloatField(
+        allow_null=True, required=False, help_text="The tenant's own and its ERP's endpoints only."
+    )
     action = serializers.CharField(allow_null=True, required=False, help_text="The recommended response.")
-    reason = serializers.CharField(required=False, help_text="alert.dismissed only.")
-    by = serializers.CharField(help_text="`system`, or who acted (`user:...`).")
+    reason = serializers.CharField(
+        required=False, help_text="alert.dismissed, to the tenant's own and its ERP's endpoints only."
+    )
+    by = serializers.CharField(
+        help_text="`system`, or who acted: `user:...` to the tenant's own endpoints, a role (`staff`) to partners'."
+    )
 
 
 class EvaluationEventData(serializers.Serializer):
@@ -159,8 +165,12 @@ ALERT_ESCALATED = _webhook("alert.escalated", AlertEventData, "An alert's grade 
 ALERT_DEESCALATED = _webhook("alert.deescalated", AlertEventData, "An alert's grade got better, still tripped.")
 ALERT_RESOLVED = _webhook("alert.resolved", AlertEventData, "The position recovered, or a person resolved the alert.")
 ALERT_DISMISSED = _webhook("alert.dismissed", AlertEventData, "A person dismissed the alert, with a reason.")
-EVALUATION_COMPLETED = _webhook("evaluation.completed", EvaluationEventData, "A full evaluation run finished.")
-STOCK_ANOMALY_FLAGGED = _webhook("stock.anomaly_flagged", AnomalyEventData, "A pushed sale was flagged as suspicious.")
+EVALUATION_COMPLETED = _webhook(
+    "evaluation.completed", EvaluationEventData, "A full evaluation run finished (tenant and ERP only)."
+)
+STOCK_ANOMALY_FLAGGED = _webhook(
+    "stock.anomaly_flagged", AnomalyEventData, "A pushed sale was flagged as suspicious (tenant and ERP only)."
+)
 RFQ_INVITED = _webhook("rfq.invited", RfqInvitedData, "A supplier is asked to quote (to that supplier only).")
 RFQ_QUOTED = _webhook("rfq.quoted", RfqQuotedData, "A supplier quoted or revised its quote (tenant only).")
 RFQ_AWARDED = _webhook("rfq.awarded", RfqAwardedData, "The RFQ went to this supplier: a purchase order.")

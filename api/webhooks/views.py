@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api import throttling
 from api.errors import ErrorResponseSerializer
 from api.filters import FilterSet, UUIDFilter
 from api.input import InputSerializer
@@ -179,13 +180,16 @@ class DeliveryOutput(serializers.ModelSerializer):
 
 
 class EndpointTestView(_EndpointView):
-    """Send a ``webhook.ping`` event to this endpoint now; follow it in webhook-deliveries/."""
+    """Send a ``webhook.ping`` event to this endpoint now (a few a minute); follow it in webhook-deliveries/."""
 
     access = {"POST": WRITERS}
 
     @extend_schema(request=None, responses={202: DeliveryOutput, 409: ErrorResponseSerializer})
     def post(self, request: Request, tenant_slug: str, endpoint_id: str) -> Response:
-        delivery = services.endpoint_test(endpoint=self.get_object(), actor=self.principal)
+        endpoint = self.get_object()
+        # Counted once the endpoint is found: only its own tenant's callers use up its pings.
+        throttling.limit_enforce(scope="test_ping", ident=str(endpoint.pk))
+        delivery = services.endpoint_test(endpoint=endpoint, actor=self.principal)
         delivery = services.delivery_get(principal=self.principal, delivery_id=delivery.pk)
         return Response(DeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 

@@ -15,9 +15,11 @@ from collections import Counter, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.models import (
     GRADE_RANK,
@@ -34,8 +36,10 @@ from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
 from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.retries import atomic_retried
 from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant
+from tenants.principals import SYSTEM_ACTOR
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
 
@@ -81,6 +85,7 @@ def rows_prefetch(*, tenant: Tenant, position_ids: list[int], today: date) -> Re
     return ReadAhead(rows=rows, readings=readings, trips=trips, started_at=started_at, today=today)
 
 
+@atomic_retried
 def chunk_evaluate(
     *, tenant: Tenant, position_ids: list[int], today: date, actor: str, prefetched: ReadAhead | None = None
 ) -> Counter:
@@ -88,12 +93,13 @@ def chunk_evaluate(
 
     ``prefetched`` rows (read before this chunk's locks) are used only for positions that were not
     dirty once the locks are held: a push that landed in between made its positions dirty, and
-    those are read again here.
+    those are read again here. Run again as a whole if PostgreSQL aborts it for contention; the
+    read-ahead is only read, so a second attempt starts from the same one.
     """
     counts: Counter = Counter()
     if not position_ids:
         return counts
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
         _session_settings(cursor)
         cursor.execute(
@@ -463,24 +469,75 @@ _WEBHOOK_TYPE_SQL = (
 )
 
 
+# What an alert event carries, as SQL over the timeline row ``e``, the alert ``a`` and its codes.
+_ALERT_EVENT_FIELDS = {
+    "alert_id": "a.id::text",
+    "rule": "a.rule",
+    "grade": "COALESCE(NULLIF(e.to_grade, ''), a.grade)",
+    "previous_grade": "NULLIF(e.from_grade, '')",
+    "position_id": "a.position_id",
+    "sku": "s.code",
+    "warehouse": "w.code",
+    "deviation": "a.deviation",
+    "action": "a.recommendation ->> 'action'",
+    "by": SYSTEM_ACTOR,  # the engine acts as the system: a value, worded by the registry like any actor
+}
+
+
+class _Sql(str):
+    """A payload value that is SQL to run, not a value to pass."""
+
+
+def _payload_sql(payload: dict, params: dict) -> str:
+    """``jsonb_build_object`` of a payload whose values are ``_Sql`` or plain values (passed as parameters)."""
+    parts = []
+    for key, value in payload.items():
+        if isinstance(value, _Sql):
+            parts.append(f"'{key}', {value}")
+        else:
+            name = f"value_{len(params)}"
+            params[name] = value
+            parts.append(f"'{key}', %({name})s::text")
+    return f"jsonb_build_object({', '.join(parts)})"
+
+
+def _alert_event_payloads_sql(params: dict) -> tuple[str, str]:
+    """(the tenant's payload, the partner kinds' payloads) of an engine alert event, as SQL.
+
+    Each partner kind's payload is the one the access registry shapes from the same fields; every
+    alert event type must shape alike, since the statement writes them all at once.
+    """
+    fields = {key: value if key == "by" else _Sql(value) for key, value in _ALERT_EVENT_FIELDS.items()}
+    shaped = {event_type: event_payloads(event_type, fields) for event_type in set(_WEBHOOK_TYPES.values())}
+    if len({json.dumps(payloads, sort_keys=True) for payloads in shaped.values()}) != 1:
+        raise ImproperlyConfigured(f"The access registry shapes the engine's alert events differently: {shaped}")
+    kinds = [f"'{kind}', {_payload_sql(payload, params)}" for kind, payload in shaped["alert.opened"].items()]
+    partner_sql = f"jsonb_build_object({', '.join(kinds)})" if kinds else "'{}'::jsonb"
+    return _payload_sql(fields, params), partner_sql
+
+
 def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
     """An outbox event for each of the chunk's timeline rows partners hear of, in one statement.
 
     Built in SQL from the rows as written (after the writes: an escalation's event carries the new
-    deviation and action, not the old); the timeline row gives the grades, the alert the rest.
+    deviation and action, not the old); the timeline row gives the grades, the alert the rest. Each
+    partner kind gets the payload the access registry shapes for it, from the same columns.
     """
     if not alert_ids:
         return
+    params = {
+        "tenant": tenant.pk,
+        "ids": alert_ids,
+        "now": now,
+        "actor": actor,
+        "kinds": [str(kind) for kind in _WEBHOOK_TYPES],
+    }
+    data_sql, partner_sql = _alert_event_payloads_sql(params)
     cursor.execute(
         f"""
-        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, sku_id, warehouse_id, recipient_id,
-                                          staff_only, created_at)
-        SELECT e.tenant_id, {EVENT_ID_SQL}, {_WEBHOOK_TYPE_SQL},
-               jsonb_build_object('alert_id', a.id::text, 'rule', a.rule,
-                                  'grade', COALESCE(NULLIF(e.to_grade, ''), a.grade),
-                                  'previous_grade', NULLIF(e.from_grade, ''), 'position_id', a.position_id,
-                                  'sku', s.code, 'warehouse', w.code, 'deviation', a.deviation,
-                                  'action', a.recommendation ->> 'action', 'by', 'system'),
+        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, partner_payloads, sku_id, warehouse_id,
+                                          recipient_id, staff_only, created_at)
+        SELECT e.tenant_id, {EVENT_ID_SQL}, {_WEBHOOK_TYPE_SQL}, {data_sql}, {partner_sql},
                a.sku_id, a.warehouse_id, NULL, false, e.created_at
         FROM alerts_alertevent e
         JOIN alerts_alert a ON a.id = e.alert_id
@@ -489,14 +546,8 @@ def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime
         WHERE e.tenant_id = %(tenant)s AND e.alert_id = ANY(%(ids)s::uuid[]) AND e.created_at = %(now)s
           AND e.actor = %(actor)s AND e.kind = ANY(%(kinds)s)
         ORDER BY e.id
-        """,  # noqa: S608 - constants only
-        {
-            "tenant": tenant.pk,
-            "ids": alert_ids,
-            "now": now,
-            "actor": actor,
-            "kinds": [str(kind) for kind in _WEBHOOK_TYPES],
-        },
+        """,  # noqa: S608 - column names and keys are constants; values go as parameters
+        params,
     )
     if cursor.rowcount:
         outbox_relay_after_commit()

@@ -18,16 +18,19 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core.alerts.engine import chunk_evaluate, rows_prefetch
+from core.access.views import event_payloads
+from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Position
+from core.one_at_a_time import run_start
+from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
@@ -71,23 +74,18 @@ def evaluation_start(
     as_of: date | None = None,
 ) -> EvaluationRun:
     """Queue a full run of the tenant; refused while one is queued or running."""
-    describe = actor_name(actor)
-    try:
-        with transaction.atomic():
-            run = EvaluationRun.objects.create(
-                tenant=tenant,
-                trigger=trigger,
-                requested_by=describe,
-                as_of=as_of or timezone.now().date(),
-                positions_total=Position.objects.filter(tenant=tenant).count(),
-            )
-    except IntegrityError:
-        current = run_active_full(tenant=tenant)
-        raise Conflict(
-            f"A full evaluation is already {current.status if current else 'running'}"
-            + (f" ({current.pk})" if current else "")
-            + "; follow it at evaluations/{id}/ instead of starting another."
-        ) from None
+    run = run_start(
+        create=lambda: EvaluationRun.objects.create(
+            tenant=tenant,
+            trigger=trigger,
+            requested_by=actor_name(actor),
+            as_of=as_of or timezone.now().date(),
+            positions_total=Position.objects.filter(tenant=tenant).count(),
+        ),
+        active=lambda: run_active_full(tenant=tenant),
+        what="A full evaluation",
+        follow="evaluations/{id}/",
+    )
     audit_record(tenant=tenant, actor=actor, action="evaluation.started", target=run, data={"trigger": trigger})
     transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
     return run
@@ -131,6 +129,31 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@atomic_retried
+def _chunk_commit(
+    run: EvaluationRun, lease: uuid.UUID, ids: list[int], actor: str, prefetched: ReadAhead | None
+) -> Counter | None:
+    """Evaluate one chunk and move the run's cursor past it, in one transaction; None (and nothing
+    written) when the run's lease is no longer this worker's. Run again as a whole if PostgreSQL
+    aborts it for contention."""
+    # Each chunk is graded as of its own day: a run that crosses midnight, or is resumed the next
+    # day, does not write yesterday's figures over today's.
+    counts = chunk_evaluate(
+        tenant=run.tenant, position_ids=ids, today=timezone.now().date(), actor=actor, prefetched=prefetched
+    )
+    total = Counter(run.counts) + counts
+    updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
+        cursor=ids[-1],
+        positions_done=run.positions_done + len(ids),
+        counts=dict(total),
+        heartbeat_at=timezone.now(),
+    )
+    if not updated:
+        transaction.set_rollback(True)
+        return None
+    return total
 
 
 def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None) -> EvaluationRun | None:
@@ -178,27 +201,9 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 ids, future = pending.popleft()
                 prefetched = future.result() if future is not None else None
                 queue_up()
-                with transaction.atomic():
-                    # Each chunk is graded as of its own day: a run that crosses midnight, or is
-                    # resumed the next day, does not write yesterday's figures over today's.
-                    counts = chunk_evaluate(
-                        tenant=run.tenant,
-                        position_ids=ids,
-                        today=timezone.now().date(),
-                        actor=actor,
-                        prefetched=prefetched,
-                    )
-                    total = Counter(run.counts) + counts
-                    updated = EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
-                        cursor=ids[-1],
-                        positions_done=run.positions_done + len(ids),
-                        counts=dict(total),
-                        heartbeat_at=timezone.now(),
-                    )
-                    if not updated:
-                        # Another worker took the run over (this one looked dead): let it finish.
-                        transaction.set_rollback(True)
-                        return None
+                total = _chunk_commit(run, lease, ids, actor, prefetched)
+                if total is None:
+                    return None  # another worker took the run over (this one looked dead): let it finish
                 run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
                 if progress is not None:
                     progress(len(ids))
@@ -224,7 +229,10 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 "positions": run.positions_done,
                 "counts": run.counts,
             }
-            outbox_emit([Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data)])
+            payloads = event_payloads("evaluation.completed", data)
+            outbox_emit(
+                [Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data, partner_payloads=payloads)]
+            )
     run.refresh_from_db()
     return run
 

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, S
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.access import registry as access
 from core.alerts.engine import reading_compute
 from core.alerts.models import Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.exceptions import NotFound
@@ -95,10 +96,16 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet
     return (
         readings.order_by()
         .values(key=F(key), name=F(name))
+        # The sums that read a column also summed under its own name come first, in their own
+        # annotate(): once ``on_hand=Sum("on_hand")`` exists, ``F("on_hand")`` means that sum.
+        .annotate(
+            age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
+            age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
+            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
+        )
         .annotate(
             positions=Count("position_id"),
             skus=Count("sku_id", distinct=True),
-            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
             on_hand=Sum("on_hand"),
             available=Sum("available"),
             ads_7=Sum("ads_7"),
@@ -111,10 +118,45 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str) -> QuerySet
             age_61_90=Sum("age_61_90"),
             age_91_180=Sum("age_91_180"),
             age_over_180=Sum("age_over_180"),
-            age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
-            age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
             expiry_at_risk=Sum("expiry_at_risk"),
             days_to_expiry=Min("days_to_expiry"),
+            stockout_risk_positions=Count("position_id", filter=Q(stockout_risk=True)),
+            overstock_positions=Count("position_id", filter=Q(overstock=True)),
+            health_index_mean=Avg("health_index"),
+            health_index_min=Min("health_index"),
+            as_of=Max("as_of"),
+        )
+        .order_by("key")
+    )
+
+
+def with_grant_and_band(
+    queryset: QuerySet, *, principal: Principal, low_cover_days: int, available: str, cover: str
+) -> QuerySet:
+    """Rows with what the access registry renders a partner's view by: the caller's grant level of the
+    row's warehouse (``grant``) and the position's stock band (``band``, from ``available`` and
+    ``cover``, the paths of those two columns)."""
+    return queryset.annotate(
+        grant=access.grant_level(principal),
+        band=access.band_sql(available=available, cover=cover, low_cover_days=low_cover_days),
+    )
+
+
+def reading_rollup_shown(*, readings: QuerySet[IndicatorReading], by: str, principal: Principal) -> QuerySet:
+    """Readings rolled up as a partner may see them: counts and health, and the quantities summed
+    over the positions whose warehouse's grant shows them (the access registry's ``quantities``)."""
+    key, name = ROLLUP_KEYS[by]
+    exact = access.shown(principal, "quantities")
+    return (
+        readings.order_by()
+        .values(key=F(key), name=F(name))
+        .annotate(
+            positions=Count("position_id"),
+            skus=Count("sku_id", distinct=True),
+            exact_positions=Count("position_id", filter=exact),
+            on_hand=Sum("on_hand", filter=exact),
+            available=Sum("available", filter=exact),
+            in_transit=Sum("in_transit", filter=exact),
             stockout_risk_positions=Count("position_id", filter=Q(stockout_risk=True)),
             overstock_positions=Count("position_id", filter=Q(overstock=True)),
             health_index_mean=Avg("health_index"),

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.models import LIVE_STATUSES, Alert, AlertEvent, AlertEventKind, AlertStatus
 from core.exceptions import Conflict
 from core.webhooks.outbox import Event, outbox_emit
@@ -43,21 +44,24 @@ def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: o
     )
     audit_record(tenant=alert.tenant, actor=actor, action=f"alert.{kind}", target=alert, data={"note": note, **data})
     if kind in (AlertEventKind.RESOLVED, AlertEventKind.DISMISSED):
+        event_type = f"alert.{kind}"
+        payload = {
+            "alert_id": str(alert.pk),
+            "rule": alert.rule,
+            "grade": alert.grade,
+            "position_id": alert.position_id,
+            "sku": alert.sku.code,
+            "warehouse": alert.warehouse.code,
+            "by": actor.describe(),
+            **({"reason": note} if kind == AlertEventKind.DISMISSED else {}),
+        }
         outbox_emit(
             [
                 Event(
                     tenant_id=alert.tenant_id,
-                    type=f"alert.{kind}",
-                    data={
-                        "alert_id": str(alert.pk),
-                        "rule": alert.rule,
-                        "grade": alert.grade,
-                        "position_id": alert.position_id,
-                        "sku": alert.sku.code,
-                        "warehouse": alert.warehouse.code,
-                        "by": actor.describe(),
-                        **({"reason": note} if kind == AlertEventKind.DISMISSED else {}),
-                    },
+                    type=event_type,
+                    data=payload,
+                    partner_payloads=event_payloads(event_type, payload),
                     sku_id=alert.sku_id,
                     warehouse_id=alert.warehouse_id,
                 )

@@ -7,7 +7,7 @@ feeds (a price scraper, a social listening tool) can push the same day independe
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 
 from core.alerts.triggers import positions_mark_dirty
@@ -16,6 +16,7 @@ from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.ingestion import BatchRejected
 from core.inventory.models import IdempotencyRecord, Sku
+from core.retries import atomic_retried
 from tenants.models import Tenant
 
 SIGNALS = ("competitor_price", "social_volume", "supplier_lead_time_index")
@@ -44,6 +45,7 @@ def signal_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors]:
     return columns, errors
 
 
+@atomic_retried
 def signals_ingest(
     *, tenant: Tenant, columns: dict[str, list], idempotency_record: IdempotencyRecord | None = None
 ) -> dict:
@@ -56,7 +58,7 @@ def signals_ingest(
             if code not in skus:
                 errors.add(index + 1, "sku", f"Unknown SKU code {code!r} in this tenant.")
         raise BatchRejected(errors)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         staging_table_create(
             cursor,
             "ingest_signal",

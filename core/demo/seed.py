@@ -4,8 +4,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
+from core.procurement.services import procurement_limits_update
+from core.retries import atomic_retried
 from tenants import services
 from tenants.models import ApiKey, PartnerKind, Role, Tenant
 
@@ -17,6 +18,11 @@ DEMO_PARTNERS = [
     (PartnerKind.ERP, "Acme SAP Integration", "erp-team@acme.example"),
 ]
 DEMO_KEY_NAME = "demo"
+# The demo's months of history arrive at once, so its first evaluation finds every stock-out of
+# them together and opens some 30 RFQs in a minute; under the default of 20 an hour the rest, and
+# the user's own first red stock-out after them, would be held for the hour. The demo tenant starts
+# with room above what the demo opens; an admin changes it with PATCH procurement-limits/.
+DEMO_RFQS_PER_HOUR = 60
 
 
 @dataclass
@@ -28,13 +34,14 @@ class DemoCredentials:
     admin_key: str = ""
 
 
-@transaction.atomic
+@atomic_retried
 def demo_tenant_seed() -> DemoCredentials:
     """Create the demo tenant once; on every run give the admin a new password and every demo
     principal a new key (the old demo keys are revoked), since secrets cannot be shown again."""
     tenant = Tenant.objects.filter(slug=DEMO_TENANT_SLUG).first()
     if tenant is None:
         tenant = services.tenant_create(slug=DEMO_TENANT_SLUG, name="Acme Outdoor Co.")
+        procurement_limits_update(tenant=tenant, actor="demo", rfqs_per_hour=DEMO_RFQS_PER_HOUR)
 
     password = secrets.token_urlsafe(12)
     user_model = get_user_model()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.alerts.triggers import evaluation_request
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Anomaly, AnomalyStatus, DailyFact, Position
+from core.retries import atomic_retried
 from tenants.models import Tenant
 from tenants.principals import Principal
 from tenants.services import audit_record
@@ -48,13 +49,15 @@ def anomaly_confirm(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     return anomaly_get(tenant=locked.tenant, anomaly_id=locked.pk)
 
 
-@transaction.atomic
+@atomic_retried
 def anomaly_dismiss(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
     """The sale was real: its units and revenue count again in the daily facts."""
     locked = _locked(anomaly)
     movement = locked.movement
     # The position first, as ingestion locks it before the daily facts: one order, no deadlock.
-    position = Position.objects.select_for_update(of=("self",)).select_related("sku").get(pk=movement.position_id)
+    position = (
+        Position.objects.select_for_update(no_key=True, of=("self",)).select_related("sku").get(pk=movement.position_id)
+    )
     price = movement.unit_price if movement.unit_price is not None else position.sku.list_price
     day = movement.occurred_at.astimezone(UTC).date()  # fact days are UTC dates, as ingestion writes them
     DailyFact.objects.filter(tenant=locked.tenant, position=position, day=day).update(

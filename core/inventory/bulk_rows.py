@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from core.timestamps import utc_offset_error
+
 MAX_REPORTED_ERRORS = 1000
 # Clocks of partner systems drift; a line up to a day ahead is accepted.
 FUTURE_TOLERANCE_SECONDS = 86_400
@@ -161,6 +163,8 @@ def aware_datetime(value: object) -> datetime:
         raise CellError("Expected an ISO 8601 date-time with a UTC offset, e.g. 2026-11-24T10:00:00Z.") from None
     if parsed.tzinfo is None:
         raise CellError("The date-time needs a UTC offset (Z or +hh:mm); local times are ambiguous.")
+    if problem := utc_offset_error(parsed):
+        raise CellError(problem)
     if parsed.year < EARLIEST_DATE.year:  # checked first: converting year 1 to UTC overflows
         raise CellError(f"The date-time is before {EARLIEST_DATE}.")
     if parsed.timestamp() > time.time() + FUTURE_TOLERANCE_SECONDS:

@@ -45,8 +45,10 @@ def partner_scope(partner: Partner | None) -> PartnerScope:
         return PartnerScope(
             skus=SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
         )
-    visible = Warehouse.objects.filter(tenant_id=partner.tenant_id).filter(granted(partner, OuterRef("pk")))
-    return PartnerScope(warehouses=visible.values("id"))
+    if partner.kind == PartnerKind.DISTRIBUTOR:
+        visible = Warehouse.objects.filter(tenant_id=partner.tenant_id).filter(granted(partner, OuterRef("pk")))
+        return PartnerScope(warehouses=visible.values("id"))
+    return PartnerScope(warehouses=Warehouse.objects.none().values("id"))  # a kind not known here sees nothing
 
 
 def _distributor(partner: Partner) -> None:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from core.alerts.triggers import evaluation_request
 from core.inventory import bulk_rows as br
@@ -26,8 +26,9 @@ from core.inventory.models import (
     receipt_delay_sums_sql,
     signed_quantity_sql,
 )
+from core.retries import atomic_retried
 from core.webhooks.outbox import Event, outbox_emit
-from tenants.models import Tenant
+from tenants.models import PartnerKind, Tenant
 
 MOVEMENT_COLUMNS = [
     br.Column("kind", br.choice(MovementKind.values)),
@@ -111,6 +112,7 @@ def _resolve_codes(tenant: Tenant, columns: dict[str, list], errors: br.RowError
     return sku_ids, warehouse_ids
 
 
+@atomic_retried
 def movements_ingest(
     *,
     tenant: Tenant,
@@ -118,13 +120,16 @@ def movements_ingest(
     columns: dict[str, list],
     idempotency_record: IdempotencyRecord | None = None,
 ) -> IngestResult:
-    """Write a parsed batch of ledger lines, all or nothing; BatchRejected lists what is wrong."""
+    """Write a parsed batch of ledger lines, all or nothing; BatchRejected lists what is wrong.
+
+    One transaction, run again if PostgreSQL aborts it for contention (``atomic_retried``).
+    """
     errors = br.RowErrors()
     sku_ids, warehouse_ids = _resolve_codes(tenant, columns, errors)
     if errors:
         raise BatchRejected(errors)
     batch_id = uuid.uuid4()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # Statistics of tables that just grew by a batch lag behind; a nested loop planned on them
         # turns a batch quadratic. Every join here is batch-wide: hash joins are the right shape.
         cursor.execute("SET LOCAL enable_nestloop = off")
@@ -177,26 +182,37 @@ def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
         """,
         [tenant.pk],
     )
+    flagged = [
+        (
+            {
+                "anomaly_id": str(anomaly_id),
+                "reason": reason,
+                "external_ref": external_ref,
+                "order_ref": order_ref,
+                "quantity": quantity,
+                "sku": sku,
+                "warehouse": warehouse,
+            },
+            sku_id,
+            warehouse_id,
+        )
+        for anomaly_id, reason, external_ref, order_ref, quantity, sku_id, warehouse_id, sku, warehouse in (
+            cursor.fetchall()
+        )
+    ]
+    # Inventory lies below the access registry, which says the ERP (that pushed the sale) hears of a
+    # flagged sale as the tenant does and no other partner does; tests/access holds the two alike.
     outbox_emit(
         [
             Event(
                 tenant_id=tenant.pk,
                 type="stock.anomaly_flagged",
-                data={
-                    "anomaly_id": str(anomaly_id),
-                    "reason": reason,
-                    "external_ref": external_ref,
-                    "order_ref": order_ref,
-                    "quantity": quantity,
-                    "sku": sku,
-                    "warehouse": warehouse,
-                },
+                data=data,
+                partner_payloads={PartnerKind.ERP: data},
                 sku_id=sku_id,
                 warehouse_id=warehouse_id,
             )
-            for anomaly_id, reason, external_ref, order_ref, quantity, sku_id, warehouse_id, sku, warehouse in (
-                cursor.fetchall()
-            )
+            for data, sku_id, warehouse_id in flagged
         ]
     )
 
@@ -230,6 +246,13 @@ def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -
 
     Every writer that locks several positions at once takes them this way (ingestion, accepting a
     transfer plan), so two of them on the same positions queue instead of deadlocking.
+
+    The lock is FOR NO KEY UPDATE, as every writer of positions takes it: none changes a
+    position's key. FOR UPDATE would also block the FOR KEY SHARE lock that PostgreSQL takes on a
+    position at another transaction's COMMIT, where the deferred foreign keys of the rows it wrote
+    (alerts, readings, RFQs, playbook records) are checked, in whatever order those rows went in:
+    a chunk of the engine that had checked one position this push wanted, and waited at COMMIT for
+    one this push held, deadlocked with it.
     """
     cursor.execute(
         """
@@ -237,7 +260,7 @@ def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -
         JOIN unnest(%s::uuid[], %s::uuid[]) AS pair (sku_id, warehouse_id)
           ON p.sku_id = pair.sku_id AND p.warehouse_id = pair.warehouse_id
         WHERE p.tenant_id = %s
-        ORDER BY p.id FOR UPDATE OF p
+        ORDER BY p.id FOR NO KEY UPDATE OF p
         """,
         [list(sku_ids), list(warehouse_ids), tenant.pk],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection
 
 from core.inventory import bulk_rows as br
 from core.inventory.bulk_copy import copy_rows, staging_table_create
@@ -22,6 +22,7 @@ from core.inventory.models import (
     VelocityClass,
     WarehouseKind,
 )
+from core.retries import atomic_retried
 from tenants.models import Tenant
 
 
@@ -114,6 +115,7 @@ def master_rows_parse(spec: MasterSpec, rows: list[dict]) -> tuple[dict[str, lis
     return columns, errors
 
 
+@atomic_retried
 def master_ingest(
     *, tenant: Tenant, spec: MasterSpec, columns: dict[str, list], idempotency_record: IdempotencyRecord | None = None
 ) -> dict:
@@ -131,7 +133,7 @@ def master_ingest(
         if errors:
             raise BatchRejected(errors)
     names = list(spec.sql_types)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         staging = f"ingest_{spec.endpoint}"
         staging_table_create(cursor, staging, spec.sql_types)
         copy_rows(cursor, staging, names, zip(*(columns[name] for name in names), strict=True))

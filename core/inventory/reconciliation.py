@@ -71,7 +71,9 @@ def ledger_reconcile(*, tenant: Tenant, repair: bool = False) -> Reconciliation:
     with transaction.atomic(), connection.cursor() as cursor:
         if repair:
             # Hold off ingestion of this tenant while the derived tables are rewritten.
-            cursor.execute("SELECT id FROM inventory_position WHERE tenant_id = %s ORDER BY id FOR UPDATE", [tenant.pk])
+            cursor.execute(
+                "SELECT id FROM inventory_position WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", [tenant.pk]
+            )
         cursor.execute(
             f"""
             SELECT p.id, p.on_hand, COALESCE(l.on_hand, 0)

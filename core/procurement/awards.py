@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert
 from core.alerts.triggers import positions_mark_dirty
 from core.base_models import short_reference
@@ -36,6 +37,7 @@ from core.procurement.models import (
 )
 from core.procurement.receiving import reliability_refresh
 from core.procurement.rfqs import everyone_answered, invitations_per_round, invitations_send, limits_for, rfq_locked
+from core.retries import atomic_retried
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 from tenants.services import audit_record
@@ -132,12 +134,14 @@ def rfq_unanswered(*, rfq: Rfq, reason: str) -> None:
     rfq.status, rfq.closed_reason = RfqStatus.UNANSWERED, reason
     rfq.save(update_fields=["status", "closed_reason", "updated_at"])
     invitees_close(rfq=rfq, reason="no_award")
+    data = {**_about(rfq), "rounds": rfq.round, "reason": reason}
     outbox_emit(
         [
             Event(
                 tenant_id=rfq.tenant_id,
                 type="rfq.unanswered",
-                data={**_about(rfq), "rounds": rfq.round, "reason": reason},
+                data=data,
+                partner_payloads=event_payloads("rfq.unanswered", data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 staff_only=True,
@@ -165,17 +169,22 @@ def invitees_close(*, rfq: Rfq, reason: str, winner: RfqInvitation | None = None
     for invitation in others:
         invitation.status = InvitationStatus.LOST if invitation.pk in quoted else InvitationStatus.CLOSED
     RfqInvitation.objects.bulk_update(others, ["status"])
+    told = [
+        (invitation, {**_about(rfq), "supplier_id": str(invitation.supplier_id), "reason": reason})
+        for invitation in others
+    ]
     outbox_emit(
         [
             Event(
                 tenant_id=rfq.tenant_id,
                 type="rfq.closed",
-                data={**_about(rfq), "supplier_id": str(invitation.supplier_id), "reason": reason},
+                data=data,
+                partner_payloads=event_payloads("rfq.closed", data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 recipient_id=invitation.supplier_id,
             )
-            for invitation in others
+            for invitation, data in told
         ]
     )
 
@@ -205,22 +214,24 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
     positions_mark_dirty(tenant=rfq.tenant, where=Q(pk=rfq.position_id))
     if not was_unanswered:  # an unanswered RFQ's invitees were told it closed already
         invitees_close(rfq=rfq, reason="awarded_elsewhere", winner=winner)
+    data = {
+        **_about(rfq),
+        "supplier_id": str(quote.supplier_id),
+        "quote_id": str(quote.pk),
+        "unit_price": str(quote.unit_price),
+        "awarded_quantity": ordered,
+        "lead_time_days": quote.lead_time_days,
+        "purchase_order": order.reference,
+        "expected_on": order.expected_on.isoformat(),
+        "how": how,
+    }
     outbox_emit(
         [
             Event(
                 tenant_id=rfq.tenant_id,
                 type="rfq.awarded",
-                data={
-                    **_about(rfq),
-                    "supplier_id": str(quote.supplier_id),
-                    "quote_id": str(quote.pk),
-                    "unit_price": str(quote.unit_price),
-                    "awarded_quantity": ordered,
-                    "lead_time_days": quote.lead_time_days,
-                    "purchase_order": order.reference,
-                    "expected_on": order.expected_on.isoformat(),
-                    "how": how,
-                },
+                data=data,
+                partner_payloads=event_payloads("rfq.awarded", data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 recipient_id=quote.supplier_id,
@@ -284,14 +295,14 @@ def rfqs_overdue(*, now: datetime | None = None, limit: int = 500) -> list:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def purchase_order_close(*, order: PurchaseOrder, actor: Principal, note: str = "") -> PurchaseOrder:
     """A planner closes an open order short: what has not come is taken off in transit, and the
     supplier's reliability counts the order as not complete."""
     # The position first, then the order: ingestion locks positions before it updates the orders a
     # receipt lands on, and the opposite order here could deadlock with a push (an order's position
     # never changes, so the one passed in names it).
-    Position.objects.select_for_update(of=("self",)).get(pk=order.position_id)
+    Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.position_id)
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrderStatus.OPEN:
         raise Conflict(f"Purchase order {order.reference} is {order.status}; only an open one can be closed.")

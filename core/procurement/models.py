@@ -108,6 +108,23 @@ class RfqStatus(models.TextChoices):
 OPEN_RFQ_STATUSES = (RfqStatus.OPEN, RfqStatus.AWAITING_AWARD)
 
 
+class SupplierRfqStatus(models.TextChoices):
+    """An RFQ's status as an invited supplier is told it: whether quotes are taken, whether the
+    tenant is still choosing, or that it is decided. How it ended for the supplier is the status of
+    its invitation; how it ended for others is not the supplier's business."""
+
+    OPEN = "open", "Open: quotes are taken until respond_by"
+    AWAITING_AWARD = "awaiting_award", "Quotes closed; a planner of the tenant picks the winner"
+    CLOSED = "closed", "Decided: awarded, unanswered or cancelled (see invitation_status)"
+
+
+# Every other status of an RFQ is CLOSED to a supplier.
+SUPPLIER_RFQ_STATUS = {
+    RfqStatus.OPEN: SupplierRfqStatus.OPEN,
+    RfqStatus.AWAITING_AWARD: SupplierRfqStatus.AWAITING_AWARD,
+}
+
+
 class AwardRule(models.TextChoices):
     LOWEST_LANDED_COST = "lowest_landed_cost", "Lowest landed cost that meets the needed-by date"
     MANUAL = "manual", "A planner picks"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.exceptions import Conflict, NotFound
 from core.procurement.models import InvitationStatus, Quote, QuoteStatus, Rfq, RfqInvitation, RfqStatus
 from core.procurement.rfqs import everyone_answered, limits_for, rfq_locked, settle_request
@@ -77,23 +78,25 @@ def quote_submit(
         submitted_by=principal.describe(),
     )
     RfqInvitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.QUOTED)
+    data = {
+        "rfq_id": str(rfq.pk),
+        "reference": rfq.reference,
+        "quote_id": str(quote.pk),
+        "supplier_id": str(quote.supplier_id),
+        "revision": quote.revision,
+        "unit_price": str(unit_price),
+        "landed_unit_cost": str(landed),
+        "quantity": quantity,
+        "lead_time_days": lead_time_days,
+        "valid_until": valid_until.isoformat(),
+    }
     outbox_emit(
         [
             Event(
                 tenant_id=rfq.tenant_id,
                 type="rfq.quoted",
-                data={
-                    "rfq_id": str(rfq.pk),
-                    "reference": rfq.reference,
-                    "quote_id": str(quote.pk),
-                    "supplier_id": str(quote.supplier_id),
-                    "revision": quote.revision,
-                    "unit_price": str(unit_price),
-                    "landed_unit_cost": str(landed),
-                    "quantity": quantity,
-                    "lead_time_days": lead_time_days,
-                    "valid_until": valid_until.isoformat(),
-                },
+                data=data,
+                partner_payloads=event_payloads("rfq.quoted", data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 staff_only=True,

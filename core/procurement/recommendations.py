@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.exceptions import Conflict
@@ -159,24 +160,32 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
         )
         for r in proposed
     )
+    told = [
+        (
+            r,
+            {
+                "recommendation_id": str(r.pk),
+                "kind": r.kind,
+                "alert_id": str(r.alert_id),
+                "sku": r.alert.sku.code,
+                "warehouse": r.alert.warehouse.code,
+                "summary": r.summary,
+            },
+        )
+        for r in proposed
+    ]
     outbox_emit(
         [
             Event(
                 tenant_id=r.tenant_id,
                 type="recommendation.proposed",
-                data={
-                    "recommendation_id": str(r.pk),
-                    "kind": r.kind,
-                    "alert_id": str(r.alert_id),
-                    "sku": r.alert.sku.code,
-                    "warehouse": r.alert.warehouse.code,
-                    "summary": r.summary,
-                },
+                data=data,
+                partner_payloads=event_payloads("recommendation.proposed", data),
                 sku_id=r.sku_id,
                 warehouse_id=r.warehouse_id,
                 staff_only=True,
             )
-            for r in proposed
+            for r, data in told
         ]
     )
     return len(proposed)

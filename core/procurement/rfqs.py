@@ -19,6 +19,7 @@ from django.db.models import Case, Exists, OuterRef, When
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from core.access.views import event_payloads
 from core.alerts.models import (
     GRADE_RANK,
     LIVE,
@@ -305,22 +306,24 @@ def invitations_send(*, rfq: Rfq, wanted: int, today: date) -> list[RfqInvitatio
 
 
 def _invited_event(rfq: Rfq, invitation: RfqInvitation) -> Event:
+    data = {
+        "rfq_id": str(rfq.pk),
+        "reference": rfq.reference,
+        "supplier_id": str(invitation.supplier_id),
+        "sku": rfq.sku.code,
+        "sku_name": rfq.sku.name,
+        "warehouse": rfq.warehouse.code,
+        "region": rfq.warehouse.region,
+        "quantity": invitation.quantity,
+        "needed_by": rfq.needed_by.isoformat(),
+        "respond_by": rfq.respond_by.isoformat(),
+        "round": invitation.round,
+    }
     return Event(
         tenant_id=rfq.tenant_id,
         type="rfq.invited",
-        data={
-            "rfq_id": str(rfq.pk),
-            "reference": rfq.reference,
-            "supplier_id": str(invitation.supplier_id),
-            "sku": rfq.sku.code,
-            "sku_name": rfq.sku.name,
-            "warehouse": rfq.warehouse.code,
-            "region": rfq.warehouse.region,
-            "quantity": invitation.quantity,
-            "needed_by": rfq.needed_by.isoformat(),
-            "respond_by": rfq.respond_by.isoformat(),
-            "round": invitation.round,
-        },
+        data=data,
+        partner_payloads=event_payloads("rfq.invited", data),
         sku_id=rfq.sku_id,
         warehouse_id=rfq.warehouse_id,
         recipient_id=invitation.supplier_id,

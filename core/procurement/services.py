@@ -160,7 +160,7 @@ def supplier_offer_delete(*, offer: SupplierOffer, actor: Principal) -> None:
 
 
 @transaction.atomic
-def procurement_limits_update(*, tenant: Tenant, actor: Principal, **values: int) -> ProcurementLimits:
+def procurement_limits_update(*, tenant: Tenant, actor: Principal | str, **values: int) -> ProcurementLimits:
     limits = limits_for(tenant, lock=True)
     for name, value in values.items():
         setattr(limits, name, value)

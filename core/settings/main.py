@@ -5,8 +5,10 @@ REDIS_URL, the embedded PostgreSQL and Redis under ``.tripline/`` are started an
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -35,6 +37,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A request limit such as ``1200/min`` or ``30/10min``; ``off`` lifts it."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() == "off":
+        return None
+    # Refused here, at start-up, rather than by every request that reads it.
+    if not re.fullmatch(r"\d+/\d*[smhd][a-z]*", value.replace(" ", "").lower()):
+        raise ImproperlyConfigured(f"{name}={value!r}: write a rate like 1200/min, 60000/hour or 30/10min, or off.")
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -61,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "tenants",
     "core.inventory",
     "core.procurement",
@@ -79,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a login refused for a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -126,6 +142,8 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out address or username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -177,6 +195,40 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# --- Request limits (README "Limits") ----------------------------------------------------------
+
+# Counted in the cache's Redis per fixed window (api/throttling.py). The defaults sit well above
+# what an integration does (an ERP pushing bulk batches, a partner paging a list of 1,000 rows a
+# page) and stop a runaway loop within a minute.
+THROTTLE_RATES = {
+    "key": env_rate("THROTTLE_KEY_RATE", "60000/hour"),
+    "key_burst": env_rate("THROTTLE_KEY_BURST_RATE", "3000/min"),
+    "address": env_rate("THROTTLE_ADDRESS_RATE", "120000/hour"),
+    "address_burst": env_rate("THROTTLE_ADDRESS_BURST_RATE", "6000/min"),
+    "user": env_rate("THROTTLE_USER_RATE", "20000/hour"),
+    "user_burst": env_rate("THROTTLE_USER_BURST_RATE", "1200/min"),
+    # A wrong or unknown API key or a malformed Authorization header, per client address: past
+    # this the address is refused before any key is looked up, until the window closes.
+    "auth_failures": env_rate("THROTTLE_AUTH_FAILURES", "30/10min"),
+    "test_ping": env_rate("THROTTLE_TEST_PINGS", "5/min"),  # per webhook endpoint
+}
+# How many proxies in front of Tripline append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Session and admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one
+# address, or for one username, both are refused for the cool-off, counted again from each
+# refused try. Attempts are kept in the database (the admin lists them; deleting one unlocks).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item for item in env_list("AXES_LOCKOUT_PARAMETERS", ["ip_address", "username"])
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "api.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "api.errors.login_lockout"
+# Successful logins are not logged: the table would grow without bound and hold addresses.
+AXES_DISABLE_ACCESS_LOG = True
+
 # --- REST framework and OpenAPI ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -185,16 +237,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsAuthenticatedPrincipal"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.TriplineAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.RequestRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -259,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",
         "DeliveryStateEnum": "core.webhooks.models.DeliveryState",
         "RfqStatusEnum": "core.procurement.models.RfqStatus",
+        "SupplierRfqStatusEnum": "core.procurement.models.SupplierRfqStatus",
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
@@ -289,6 +345,11 @@ IDEMPOTENCY_KEY_TTL_HOURS = max(24, env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))
 # A claimed key whose request has not finished after this long is taken to have died.
 IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 600)
 
+# A transaction PostgreSQL aborts for a deadlock or a serialization failure runs again, up to this
+# many attempts in all, after a jittered pause of up to DB_RETRY_BACKOFF_SECONDS x 2^(attempt - 1).
+DB_RETRY_ATTEMPTS = env_int("DB_RETRY_ATTEMPTS", 5)
+DB_RETRY_BACKOFF_SECONDS = float(os.environ.get("DB_RETRY_BACKOFF_SECONDS", "0.05"))
+
 # Data cleaning: a sale line above median + k x MAD of the position's daily sales is a spike.
 ANOMALY_SPIKE_K = float(os.environ.get("ANOMALY_SPIKE_K", "5"))
 ANOMALY_BASELINE_DAYS = env_int("ANOMALY_BASELINE_DAYS", 28)
@@ -301,6 +362,10 @@ EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
 EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
 EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 
+# Transfer plans: one queued or running per tenant. One older than this (queued, or running since)
+# is taken to have lost its worker and no longer blocks a new one; above the plan task's 600 s limit.
+TRANSFER_PLAN_STALE_SECONDS = env_int("TRANSFER_PLAN_STALE_SECONDS", 900)
+
 # Procurement: the sweep that opens RFQs a lost message missed and settles RFQs past their deadline.
 PROCUREMENT_SWEEP_SECONDS = env_int("PROCUREMENT_SWEEP_SECONDS", 30)
 # Outbox event types handed to in-house consumers (task name -> event types) besides webhooks.
@@ -312,6 +377,9 @@ OUTBOX_CONSUMERS = {
 # keep failing before it is disabled, how long successful deliveries are kept, and whether URLs on
 # loopback may be used (development and tests only; private ranges are never allowed in production).
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 15)  # the beat's relay and due-delivery sweep
+# How long a queued delivery message may wait to be taken before the sweep presumes it lost (with
+# Redis) and queues another: above the time the webhooks queue takes to drain a backlog.
+WEBHOOK_QUEUE_LEASE_SECONDS = env_int("WEBHOOK_QUEUE_LEASE_SECONDS", 300)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
@@ -332,8 +400,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tripline@localhost")
 
 # --- Celery -----------------------------------------------------------------------------------
 
-# Kombu and Celery name a unix socket ``redis+socket://``; redis-py and Django name it ``unix://``.
-CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+
+def celery_redis_url(url: str) -> str:
+    """``url`` as Kombu and Celery read it. They name a unix socket ``redis+socket://`` (redis-py
+    and Django ``unix://``) and take its database from ``virtual_host``: a ``db`` in the query
+    would be ignored, and every socket URL would share database 0."""
+    parts = urlsplit(url)
+    if parts.scheme != "unix":
+        return url
+    query = dict(parse_qsl(parts.query))
+    if "db" in query:
+        query["virtual_host"] = query.pop("db")
+    return f"redis+socket://{parts.path}" + (f"?{urlencode(query)}" if query else "")
+
+
+CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_LONGEST_TASK_SECONDS = env_int("CELERY_LONGEST_TASK_SECONDS", 30 * 60)
 

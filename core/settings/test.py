@@ -2,7 +2,17 @@
 
 import os
 
+from core import embedded_services
+
 os.environ.setdefault("DEBUG", "1")
+
+# `make test` beside a running `make demo` in one checkout: the wrapper hands both the embedded
+# Redis' database 0, and the demo's worker would take the tests' tasks. Tests keep to a database of
+# their own there. Any other REDIS_URL is the caller's choice and stays as given, so runs that name
+# distinct databases (CI, parallel runs) stay apart.
+TEST_EMBEDDED_REDIS_DB = 1  # the bench takes 7
+if (os.environ.get("REDIS_URL") or embedded_services.redis_url()) == embedded_services.redis_url():
+    os.environ["REDIS_URL"] = embedded_services.ensure_redis_url(db=TEST_EMBEDDED_REDIS_DB)
 
 from core.settings.main import *
 
@@ -15,3 +25,6 @@ SECURE_SSL_REDIRECT = False
 # Webhook tests deliver to receivers on 127.0.0.1; production refuses loopback (tests check that too).
 WEBHOOK_ALLOW_LOOPBACK = True
 LOGGING["loggers"]["tripline"]["level"] = "WARNING"
+# The suite speaks from 127.0.0.1 with thousands of requests (Schemathesis too), and Redis keeps
+# the counters from one run to the next: production limits would refuse it. Limit tests set theirs.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(THROTTLE_RATES, "1000000/hour")

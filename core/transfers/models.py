@@ -179,6 +179,14 @@ class TransferPlan(TimestampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TimestampedModel.Meta):
+        constraints = [
+            # One plan at a time per tenant: a second start while one is queued or running is refused.
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(status__in=["queued", "running"]),
+                name="transfer_plan_one_at_a_time",
+            )
+        ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="transfer_plan_tenant_created")]
 
     def __str__(self) -> str:

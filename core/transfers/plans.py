@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
 from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position, Sku, Warehouse
+from core.one_at_a_time import run_start
+from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.transfers.models import (
     Approval,
@@ -37,9 +42,41 @@ from tenants.services import audit_record
 PLAN_TASK = "tripline.transfers.plan"
 
 
+ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+
+
+def plan_active(*, tenant: Tenant) -> TransferPlan | None:
+    """The tenant's queued or running plan, if there is one."""
+    return TransferPlan.objects.filter(tenant=tenant, status__in=ACTIVE).first()
+
+
+def _stale_fail(tenant: Tenant) -> None:
+    """A plan queued, or running, for longer than the stale limit lost its worker: mark it failed.
+
+    The plan task's hard time limit is below the stale limit, so no worker is still on it; a queued
+    one whose message is taken later finds it failed and does nothing.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.TRANSFER_PLAN_STALE_SECONDS)
+    TransferPlan.objects.filter(
+        Q(status=PlanStatus.QUEUED, created_at__lt=stale) | Q(status=PlanStatus.RUNNING, started_at__lt=stale),
+        tenant=tenant,
+    ).update(
+        status=PlanStatus.FAILED,
+        error=f"No worker finished it within {settings.TRANSFER_PLAN_STALE_SECONDS} s; start a new plan.",
+        finished_at=timezone.now(),
+    )
+
+
 @transaction.atomic
 def plan_start(*, tenant: Tenant, actor: Principal) -> TransferPlan:
-    plan = TransferPlan.objects.create(tenant=tenant, requested_by=actor.describe())
+    """Queue a plan of the tenant; refused while one is queued or running (a solver run at a time)."""
+    _stale_fail(tenant)
+    plan = run_start(
+        create=lambda: TransferPlan.objects.create(tenant=tenant, requested_by=actor.describe()),
+        active=lambda: plan_active(tenant=tenant),
+        what="A transfer plan",
+        follow="transfer-plans/{id}/",
+    )
     audit_record(tenant=tenant, actor=actor, action="transfer_plan.started", target=plan, data={})
     transaction.on_commit(lambda: task_request(PLAN_TASK, args=[str(plan.pk)]), robust=True)
     return plan
@@ -206,25 +243,28 @@ def _write(
     }
     plan.status, plan.summary, plan.finished_at = PlanStatus.SUCCEEDED, summary, timezone.now()
     plan.save(update_fields=["status", "summary", "finished_at", "updated_at"])
+    data = {
+        "plan_id": str(plan.pk),
+        "moves": summary["moves"],
+        "units": summary["units"],
+        "transport_cost": str(summary["transport_cost"]),
+        "units_short": summary["units_short"],
+    }
+    payloads = event_payloads("transfer_plan.completed", data)
     outbox_emit(
         [
             Event(
                 tenant_id=plan.tenant_id,
                 type="transfer_plan.completed",
-                data={
-                    "plan_id": str(plan.pk),
-                    "moves": summary["moves"],
-                    "units": summary["units"],
-                    "transport_cost": str(summary["transport_cost"]),
-                    "units_short": summary["units_short"],
-                },
+                data=data,
+                partner_payloads=payloads,
                 staff_only=True,
             )
         ]
     )
 
 
-@transaction.atomic
+@atomic_retried
 def plan_accept(*, plan: TransferPlan, actor: Principal, move_ids: list[int] | None = None) -> list[TransferRequest]:
     """Turn the chosen moves (all proposed ones when none are named) into approved transfer requests.
 

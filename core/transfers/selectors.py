@@ -7,10 +7,11 @@ annotated in SQL; no per-row permission checks.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, CharField, Count, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum
 
+from core.access import registry as access
 from core.exceptions import NotFound
-from core.inventory.grants import WAREHOUSE_QUANTITIES, granted
+from core.inventory.grants import granted
 from core.inventory.models import Position
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest
 from core.transfers.services import policy_for
@@ -23,22 +24,16 @@ def _distributor(principal: Principal) -> bool:
 
 
 def shared_stock(*, principal: Principal) -> QuerySet[Position]:
-    """Positions the caller may see, with ``available``, ``exact`` (may see numbers) and ``band``."""
+    """Positions the caller may see, with ``available``, ``band`` and ``exact`` (whether the access
+    registry shows it the quantities of the position's warehouse)."""
     low_days = policy_for(principal.tenant).low_cover_days
     positions = Position.objects.filter(tenant=principal.tenant).annotate(available=F("on_hand") - F("reserved"))
     if _distributor(principal):
-        positions = positions.filter(granted(principal.partner, OuterRef("warehouse_id"))).annotate(
-            exact=granted(principal.partner, OuterRef("warehouse_id"), WAREHOUSE_QUANTITIES)
-        )
-    else:
-        positions = positions.annotate(exact=Value(True, output_field=BooleanField()))
+        positions = positions.filter(granted(principal.partner, OuterRef("warehouse_id")))
     return positions.annotate(
-        band=Case(
-            When(available__lte=0, then=Value("out")),
-            When(reading__days_of_cover__lt=low_days, then=Value("low")),
-            default=Value("available"),
-            output_field=CharField(),
-        )
+        grant=access.grant_level(principal),
+        exact=access.shown(principal, "quantities"),
+        band=access.band_sql(available="available", cover="reading__days_of_cover", low_cover_days=low_days),
     )
 
 

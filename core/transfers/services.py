@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.access import registry as access
+from core.access.views import event_payloads, spare_refusal
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.triggers import positions_mark_dirty
@@ -30,6 +32,7 @@ from core.inventory.ingestion import BatchRejected, movement_rows_parse, movemen
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from core.procurement.models import RecommendationKind
 from core.procurement.recommendations import recommendation_decide
+from core.retries import atomic_retried
 from core.transfers.models import (
     Approval,
     LineKind,
@@ -93,22 +96,24 @@ def _line(transfer: TransferRequest, kind: str, quantity: int, actor: Principal 
 
 def _announce(transfer: TransferRequest, what: str, **data: object) -> None:
     """``transfer.<what>`` to the requester's endpoints and the tenant's own, never to other partners."""
+    data = {
+        "transfer_id": str(transfer.pk),
+        "reference": transfer.reference,
+        "status": transfer.status,
+        "sku": transfer.sku.code,
+        "source": transfer.source.code,
+        "destination": transfer.destination.code if transfer.destination_id else None,
+        "destination_location": transfer.destination_location or None,
+        "quantity": transfer.quantity,
+        **data,
+    }
     outbox_emit(
         [
             Event(
                 tenant_id=transfer.tenant_id,
                 type=f"transfer.{what}",
-                data={
-                    "transfer_id": str(transfer.pk),
-                    "reference": transfer.reference,
-                    "status": transfer.status,
-                    "sku": transfer.sku.code,
-                    "source": transfer.source.code,
-                    "destination": transfer.destination.code if transfer.destination_id else None,
-                    "destination_location": transfer.destination_location or None,
-                    "quantity": transfer.quantity,
-                    **data,
-                },
+                data=data,
+                partner_payloads=event_payloads(f"transfer.{what}", data),
                 sku_id=transfer.sku_id,
                 warehouse_id=transfer.source_id,
                 recipient_id=transfer.requester_id,
@@ -132,10 +137,14 @@ def _visible_warehouse(principal: Principal, code: str, field: str) -> Warehouse
 
 def _locked_position(sku: Sku, warehouse: Warehouse) -> Position:
     position, _ = Position.objects.get_or_create(tenant_id=sku.tenant_id, sku=sku, warehouse=warehouse)
-    return Position.objects.select_for_update(of=("self",)).select_related("sku", "tenant").get(pk=position.pk)
+    return (
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("sku", "tenant")
+        .get(pk=position.pk)
+    )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_request_create(
     *,
     principal: Principal,
@@ -171,12 +180,7 @@ def transfer_request_create(
     position = _locked_position(sku_row, source_row)
     spare = spare_of(position, book)
     if quantity > spare.units:
-        raise ValidationError(
-            {
-                "quantity": f"{source_row.code} can spare {spare.units} units of {sku_row.code} now: available "
-                f"{spare.available} less safety stock {spare.safety_stock:g} ({spare.method} method)."
-            }
-        )
+        raise ValidationError({"quantity": _spare_refusal(principal, position, quantity, spare)})
     transfer = TransferRequest(
         tenant=tenant,
         sku=sku_row,
@@ -209,6 +213,25 @@ def transfer_request_create(
     if why:
         return _approve(transfer, "policy", Approval.POLICY, note=why, spare=spare)
     return transfer
+
+
+def _spare_refusal(principal: Principal, position: Position, quantity: int, spare: Spare) -> str:
+    """Why the source cannot give ``quantity``, in what the principal may see of it (the access registry)."""
+    caps = access.of(principal, access.level_of(principal, warehouse_id=position.warehouse_id))
+    band = None
+    if caps.refusal == "band":
+        band = access.stock_band(position_id=position.pk, low_cover_days=policy_for(position.tenant_id).low_cover_days)
+    return spare_refusal(
+        caps,
+        source=position.warehouse.code,
+        sku=position.sku.code,
+        quantity=quantity,
+        spare_units=spare.units,
+        available=spare.available,
+        safety_stock=spare.safety_stock,
+        method=spare.method,
+        band=band,
+    )
 
 
 def _auto_approvable(transfer: TransferRequest) -> str:
@@ -250,7 +273,7 @@ def _approve(
     can spare passes ``spare``; otherwise the position is locked and read here."""
     if spare is None:
         position = (
-            Position.objects.select_for_update(of=("self",))
+            Position.objects.select_for_update(no_key=True, of=("self",))
             .select_related("sku", "tenant")
             .get(pk=transfer.source_position_id)
         )
@@ -283,7 +306,7 @@ def _staff(actor: Principal) -> None:
         raise PermissionDenied("Only the brand's staff or its ERP may do this.")
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_approve(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """Reserve the quantity at the source, if the source can still spare it (else 409)."""
     if not actor.is_staff_member:
@@ -309,14 +332,14 @@ def transfer_reject(*, transfer: TransferRequest, actor: Principal, note: str = 
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = "") -> TransferRequest:
     """The requester or the brand calls it off before it ships; an approval's reservation is released."""
     transfer = _locked(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
     if actor.partner is not None and actor.partner.pk != transfer.requester_id:
         raise PermissionDenied("A partner cancels only its own requests.")
     if transfer.status == TransferStatus.APPROVED:
-        Position.objects.select_for_update(of=("self",)).get(pk=transfer.source_position_id)
+        Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=transfer.source_position_id)
         Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
         _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
         positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
@@ -354,7 +377,7 @@ def _ledger(transfer: TransferRequest, kind: str, warehouse: Warehouse, suffix: 
     )
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods leave: the reservation becomes a transfer_out, and in transit at the destination."""
     _staff(actor)
@@ -366,7 +389,12 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
         )
     # Both ends locked in id order: two transfers between the same warehouses, either way, queue.
     ids = sorted(p for p in (transfer.source_position_id, getattr(destination, "pk", None)) if p)
-    list(Position.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    list(
+        Position.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk")
+    )
     Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
     _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
     out = _ledger(transfer, "transfer_out", transfer.source, "out")
@@ -383,7 +411,7 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
     return transfer
 
 
-@transaction.atomic
+@atomic_retried
 def transfer_receive(*, transfer: TransferRequest, actor: Principal) -> TransferRequest:
     """The goods land: in transit becomes a transfer_in at the destination (or leaves the network)."""
     _staff(actor)
@@ -457,7 +485,7 @@ def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
     lane.delete()
 
 
-@transaction.atomic
+@atomic_retried
 def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
     """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
     in the same transaction (if its source can no longer spare the units, nothing is accepted)."""

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
+from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, OutboxEvent, WebhookEndpoint
 from core.webhooks.relay import deliveries_enqueue
 from core.webhooks.signing import signature_header
 from core.webhooks.url_safety import UnsafeUrl, url_resolve
@@ -37,10 +38,18 @@ RESPONSE_KEPT_BYTES = 4096
 USER_AGENT = "Tripline-Webhooks/1"
 
 
-def envelope(delivery: Delivery) -> bytes:
-    """The body, the same on every attempt: the event's type, time and data."""
+def payload_for(event: OutboxEvent, endpoint: WebhookEndpoint) -> dict | None:
+    """The event's data as the endpoint's audience gets it: the tenant's own endpoints its ``data``,
+    a partner's the payload shaped for its kind; None when nothing of it is for that kind."""
+    if endpoint.partner_id is None:
+        return event.data
+    return event.partner_payloads.get(endpoint.partner.kind)
+
+
+def envelope(delivery: Delivery, data: dict) -> bytes:
+    """The body, the same on every attempt: the event's type, time and the endpoint's payload."""
     event = delivery.event
-    body = {"type": event.type, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": event.data}
+    body = {"type": event.type, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": data}
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -88,20 +97,22 @@ def _post(url: str, headers: dict, body: bytes) -> tuple[int, dict, str]:
 
 
 def _claim(delivery_id: object) -> Delivery | None:
-    """Take a due delivery for one attempt; its next attempt time becomes a lease past the timeout."""
+    """Take a due delivery for one attempt; its next attempt time becomes a lease past the timeout,
+    and its queued message is spent."""
     now = timezone.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("event", "endpoint")
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event", "endpoint__partner")
             .filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now)
             .first()
         )
         if delivery is None:
             return None
         delivery.next_attempt_at = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 4)
+        delivery.queued_until = None
         delivery.attempts += 1
-        delivery.save(update_fields=["next_attempt_at", "attempts", "updated_at"])
+        delivery.save(update_fields=["next_attempt_at", "queued_until", "attempts", "updated_at"])
     return delivery
 
 
@@ -123,7 +134,13 @@ def delivery_attempt(*, delivery_id: object) -> Delivery | None:
             state=DeliveryState.FAILED, last_error="The endpoint is disabled.", next_attempt_at=None
         )
         return delivery
-    body = envelope(delivery)
+    data = payload_for(delivery.event, endpoint)
+    if data is None:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED, last_error="Nothing of this event is for this endpoint.", next_attempt_at=None
+        )
+        return delivery
+    body = envelope(delivery, data)
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
@@ -186,12 +203,12 @@ def _record(
         )
         if not succeeded and status != 410:
             _note_failure(endpoint, now)
-    if delivery.state == DeliveryState.PENDING:
-        wait = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
-        # A retry due before the next sweep gets its own task; a later one is the sweep's to send.
-        # A countdown of hours would also outlive the broker's visibility timeout and come back.
-        if wait <= settings.WEBHOOK_SWEEP_SECONDS:
-            transaction.on_commit(lambda: deliveries_enqueue([str(delivery.pk)], countdown=wait))
+        if delivery.state == DeliveryState.PENDING:
+            wait = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+            # A retry due before the next sweep gets its own task; a later one is the sweep's to send.
+            # A countdown of hours would also outlive the broker's visibility timeout and come back.
+            if wait <= settings.WEBHOOK_SWEEP_SECONDS:
+                deliveries_enqueue([str(delivery.pk)], countdown=wait)
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
@@ -240,10 +257,21 @@ def _tell_admins(endpoint: WebhookEndpoint, reason: str) -> None:
         )
 
 
-def deliveries_due(*, limit: int = 1000) -> list[str]:
-    """Pending deliveries whose time has come (retries, and any whose task was lost)."""
-    due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now())
-    return [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]]
+def deliveries_due_enqueue(*, limit: int = 1000) -> int:
+    """Queue an attempt of each pending delivery whose time has come and that has no message on the
+    queue (retries beyond the sweep period, a dead worker's attempt, a message lost with Redis);
+    answer how many. One queued at a time per delivery, so a backlog is not queued over again."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = (
+            Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .filter(Q(queued_until__isnull=True) | Q(queued_until__lte=now))
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+        )
+        ids = [str(pk) for pk in due.values_list("pk", flat=True)[:limit]]
+        deliveries_enqueue(ids)
+    return len(ids)
 
 
 def deliveries_prune() -> int:

@@ -41,6 +41,10 @@ class OutboxEvent(models.Model):
     granted. An event addressed to one partner (``recipient``: an RFQ invitation) goes to that
     partner's endpoints and the tenant's own (its ERP's too), never to other partners; a ``staff_only``
     one only to the tenant's own and its ERP's.
+
+    ``data`` is what the tenant's own endpoints receive; ``partner_payloads`` what each partner kind's
+    endpoints receive, by kind, shaped where the event was emitted (through the access registry).
+    A partner endpoint whose kind is not in it hears nothing of the event.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -48,6 +52,7 @@ class OutboxEvent(models.Model):
     event_id = models.CharField(max_length=40)  # unique by a constraint: no pattern index beside it
     type = models.CharField(max_length=64)
     data = models.JSONField()
+    partner_payloads = models.JSONField(default=dict, blank=True)
     sku_id = models.UUIDField(null=True, blank=True)
     warehouse_id = models.UUIDField(null=True, blank=True)
     recipient_id = models.UUIDField(null=True, blank=True)
@@ -74,7 +79,12 @@ class DeliveryState(models.TextChoices):
 
 
 class Delivery(TimestampedModel):
-    """One event to one endpoint. Every attempt of it carries the event's id as ``webhook-id``."""
+    """One event to one endpoint. Every attempt of it carries the event's id as ``webhook-id``.
+
+    ``queued_until`` says a task message for the next attempt is on the queue: until then the sweep
+    leaves the delivery to it, and sends another only when it has passed without the message being
+    taken (lost with Redis). Taking the message for an attempt clears it.
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
@@ -82,6 +92,7 @@ class Delivery(TimestampedModel):
     state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    queued_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
     succeeded_at = models.DateTimeField(null=True, blank=True)

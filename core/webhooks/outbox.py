@@ -27,8 +27,10 @@ EVENT_TYPES: dict[str, str] = {
     "alert.deescalated": "as alert.opened, with the previous grade",
     "alert.resolved": "alert id, rule, position, SKU and warehouse codes, and who resolved it (system or a person)",
     "alert.dismissed": "alert id, rule, position, SKU and warehouse codes, and the reason",
-    "evaluation.completed": "run id, trigger, positions evaluated and the counts of what changed",
-    "stock.anomaly_flagged": "anomaly id, reason, movement reference, SKU and warehouse codes",
+    "evaluation.completed": "to the tenant and its ERP: run id, trigger, positions evaluated and the counts of what "
+    "changed",
+    "stock.anomaly_flagged": "to the tenant and its ERP: anomaly id, reason, movement reference, SKU and "
+    "warehouse codes",
     "rfq.invited": "to the invited supplier: RFQ id and reference, SKU and ship-to warehouse, quantity, needed-by "
     "and respond-by (never who else was invited)",
     "rfq.quoted": "to the tenant: RFQ id, the supplier, the quote's revision, price, quantity and lead time",
@@ -57,6 +59,9 @@ class Event:
     warehouse_id: object = None
     recipient_id: object = None  # a partner: only it (and the tenant's own and ERP endpoints) hears of it
     staff_only: bool = False  # only the tenant's own (and its ERP's) endpoints
+    # Partner kind -> the payload its endpoints get (the emitting domain shapes it through the access
+    # registry); a kind left out hears nothing, so an event nobody shaped reaches the tenant's own only.
+    partner_payloads: dict[str, dict] | None = None
     created_at: datetime = field(default_factory=timezone.now)
 
 
@@ -81,6 +86,7 @@ def outbox_emit(events: list[Event]) -> int:
             "event_id": event_id_new(),
             "type": event.type,
             "data": event.data,
+            "partner_payloads": event.partner_payloads or {},
             "sku_id": event.sku_id,
             "warehouse_id": event.warehouse_id,
             "recipient_id": event.recipient_id,

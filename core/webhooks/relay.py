@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -25,6 +27,8 @@ def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
 
 
 def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
+    if endpoint.partner_id is not None and endpoint.partner.kind not in event.partner_payloads:
+        return False  # nothing of it was shaped for this partner kind
     if event.staff_only or event.recipient_id is not None:
         # Addressed events: the tenant's own endpoints (and its ERP's) hear all of them, another
         # partner only those addressed to it.
@@ -69,8 +73,7 @@ def _relay_batch(limit: int) -> tuple[int, int]:
         ]
         created = Delivery.objects.bulk_create(deliveries, batch_size=2000, ignore_conflicts=True)
         OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(relayed_at=now)
-        ids = [str(delivery.pk) for delivery in created]
-        transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
+        deliveries_enqueue([str(delivery.pk) for delivery in created])
         _consumers_request(events)
     return len(events), len(created)
 
@@ -96,6 +99,21 @@ def outbox_drain(*, batch: int = 2000, max_batches: int = 100) -> int:
 
 
 def deliveries_enqueue(delivery_ids: list[str], countdown: float = 0) -> None:
-    for delivery_id in delivery_ids:
+    """Queue one attempt of each delivery once the current transaction commits.
+
+    Each is marked queued (for the countdown and WEBHOOK_QUEUE_LEASE_SECONDS) in the transaction,
+    so a sweep running meanwhile does not queue it a second time.
+    """
+    if not delivery_ids:
+        return
+    until = timezone.now() + timedelta(seconds=countdown + settings.WEBHOOK_QUEUE_LEASE_SECONDS)
+    Delivery.objects.filter(pk__in=delivery_ids).update(queued_until=until)
+    transaction.on_commit(lambda: _deliveries_send(delivery_ids, countdown), robust=True)
+
+
+def _deliveries_send(delivery_ids: list[str], countdown: float) -> None:
+    for index, delivery_id in enumerate(delivery_ids):
         if not task_request(DELIVER_TASK, args=[delivery_id], countdown=countdown):
-            return  # the broker is out of reach: the sweep sends due deliveries
+            # The broker is out of reach: what was not sent is the next sweep's to send.
+            Delivery.objects.filter(pk__in=delivery_ids[index:]).update(queued_until=None)
+            return

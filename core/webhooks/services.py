@@ -117,6 +117,8 @@ def endpoint_test(*, endpoint: WebhookEndpoint, actor: Principal) -> Delivery:
         event_id=event_id_new(),
         type="webhook.ping",
         data={"endpoint_id": str(endpoint.pk)},
+        # Addressed to this endpoint alone: its own id, whoever holds it.
+        partner_payloads={endpoint.partner.kind: {"endpoint_id": str(endpoint.pk)}} if endpoint.partner_id else {},
         created_at=now,
         relayed_at=now,
     )
@@ -124,7 +126,7 @@ def endpoint_test(*, endpoint: WebhookEndpoint, actor: Principal) -> Delivery:
         tenant_id=endpoint.tenant_id, endpoint=endpoint, event=event, next_attempt_at=now
     )
     audit_record(tenant=endpoint.tenant, actor=actor, action="webhook_endpoint.tested", target=endpoint)
-    transaction.on_commit(lambda: deliveries_enqueue([str(delivery.pk)]), robust=True)
+    deliveries_enqueue([str(delivery.pk)])
     return delivery
 
 
@@ -137,7 +139,7 @@ def delivery_redeliver(*, delivery: Delivery, actor: Principal) -> Delivery:
     delivery.state, delivery.next_attempt_at = DeliveryState.PENDING, timezone.now()
     delivery.save(update_fields=["state", "next_attempt_at", "updated_at"])
     audit_record(tenant=delivery.tenant, actor=actor, action="webhook_delivery.redelivered", target=delivery)
-    transaction.on_commit(lambda: deliveries_enqueue([str(delivery.pk)]), robust=True)
+    deliveries_enqueue([str(delivery.pk)])
     return delivery
 
 

@@ -572,7 +572,9 @@ def test_policy_duplicates_conflict_and_patch_changes_only_the_given_settings(st
     patched = ok(stocked.admin.client.patch(path, {"bands": None, "note": ""}, format="json"))
     assert (patched["bands"], patched["standard"], patched["enabled"], patched["note"]) == (None, 500.0, False, "")
 
-    refused = stocked.admin.client.patch(path, {"bands": {"yellow": "0.5", "orange": "0.4", "red": "0.6"}}, format="json")
+    refused = stocked.admin.client.patch(
+        path, {"bands": {"yellow": "0.5", "orange": "0.4", "red": "0.6"}}, format="json"
+    )
     assert "bands" in field_errors(refused)
     assert "sku" in field_errors(stocked.admin.client.patch(path, {"sku": "S2"}, format="json"))
     assert ok(get(stocked.admin, stocked, f"alert-policies/{created['id']}/")) == patched
@@ -644,14 +646,13 @@ def test_partners_see_only_the_alerts_and_indicators_they_are_granted(stocked):
     assert sorted(a["sku"] for a in alerts(world, caller=world.erp)) == ["S", "S2"]
     assert detail(world, on_s, caller=world.supplier)["id"] == on_s
     assert detail(world, on_s2, caller=world.distributor)["id"] == on_s2
-    # Partners see what is recommended, not the tenant's policy or the figures behind it.
+    # Partners see what is recommended, not the tenant's policy or the figures behind it: a supplier
+    # the quantity of what is sourced only, not of a clearance (that is the stock on hand).
     staff_view, supplier_view = detail(world, on_s), detail(world, on_s, caller=world.supplier)
     assert set(staff_view["recommendation"]) > {"action", "quantity"}
-    assert supplier_view["recommendation"] == {
-        "action": staff_view["recommendation"]["action"],
-        "quantity": staff_view["recommendation"].get("quantity"),
-    }
-    assert supplier_view["thresholds"] == {}
+    assert staff_view["recommendation"]["action"] == "clearance"
+    assert supplier_view["recommendation"] == {"action": "clearance", "quantity": None, "due_on": None}
+    assert not {"thresholds", "inputs", "deviation"} & set(supplier_view)
     assert staff_view["thresholds"]["bands"]
     assert detail(world, on_s, caller=world.erp)["recommendation"] == staff_view["recommendation"]
     assert get(world.supplier, world, f"alerts/{on_s2}/").status_code == 404
@@ -762,8 +763,8 @@ def test_the_list_renders_each_alert_exactly_as_its_detail_does(stocked):
         ],
     )
     supplier_rows = alerts(stocked, caller=stocked.supplier)
-    assert supplier_rows  # the limited shape: the recommendation's action and quantity only
-    assert all(set(row["recommendation"]) == {"action", "quantity"} for row in supplier_rows)
+    assert supplier_rows  # the partner shape: the recommendation's action, quantity and due day only
+    assert all(set(row["recommendation"]) == {"action", "quantity", "due_on"} for row in supplier_rows)
     for row in supplier_rows:
         assert {name: detail(stocked, row["id"], caller=stocked.supplier)[name] for name in row} == row
 

@@ -40,6 +40,19 @@ def test_anonymous_gets_401_on_tenant_list(anonymous_client) -> None:
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
+def test_a_request_without_credentials_is_told_what_to_send(world, anonymous_client) -> None:
+    # No Authorization header, and one of a scheme the API does not take: both are no credentials.
+    basic = {"HTTP_AUTHORIZATION": "Basic YWRtaW46cHc="}
+    for path, headers in (("/api/v1/tenants/", {}), (f"/api/v1/tenants/{world.tenant.slug}/me/", basic)):
+        response = anonymous_client.get(path, **headers)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Bearer realm="tripline"'
+        error = response.json()["error"]
+        assert error["code"] == "not_authenticated"
+        assert "`Authorization: Bearer tl_" in error["message"]
+        assert "/api-auth/login/" in error["message"]
+
+
 def test_deactivated_partner_is_locked_out(world) -> None:
     partner = world.distributor.partner
     world.admin.client.patch(

@@ -1,5 +1,6 @@
 """``manage.py seed_demo`` builds a realistic tenant through the ingestion services, from a seed."""
 
+import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -9,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Q
 from guardian.shortcuts import get_objects_for_group
 
-from core.demo.loading import DEMO_SOURCE
+from core.demo.loading import DEMO_SOURCE, demo_dataset_present
 from core.demo.synthetic import demo_plan
 from core.inventory.models import (
     Anomaly,
@@ -19,12 +20,14 @@ from core.inventory.models import (
     IndustryProfile,
     Lot,
     Movement,
+    Position,
     Sku,
     VelocityClass,
     Warehouse,
 )
 from core.procurement.models import SupplierOffer
 from tenants.models import Partner, PartnerKind, Tenant
+from tests.concurrency.conftest import deadlock_victim
 
 TODAY = date(2026, 11, 20)
 
@@ -90,6 +93,58 @@ def test_small_seed_builds_a_realistic_tenant(db):
     with pytest.raises(CommandError, match=r"already holds demo data.*--tenant <new-slug>"):
         seed("--tenant", "seedtest", "--today", TODAY.isoformat())
     assert Movement.objects.filter(tenant=tenant, source=DEMO_SOURCE).count() == lines
+
+
+def _a_later_batch_deadlocked(slug: str):
+    """Once the seed's first batch has committed, hold the tenant's last position and, when a later
+    batch waits for it, take the first one (which that batch holds): PostgreSQL aborts the batch."""
+    ids: list[int] = []
+
+    def hold_the_last(cursor) -> None:
+        deadline = time.monotonic() + 30
+        while not ids:
+            assert time.monotonic() < deadline, "the seed's first batch never committed"
+            time.sleep(0.02)
+            ids.extend(Position.objects.filter(tenant__slug=slug).values_list("id", flat=True))
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [max(ids)])
+
+    def take_the_first(cursor) -> None:
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [min(ids)])
+
+    return deadlock_victim(hold=hold_the_last, close=take_the_first)
+
+
+def test_a_seed_cut_short_is_resumed_by_the_same_command(transactional_db, settings):
+    # Given a seed whose batch PostgreSQL aborted for a deadlock, with no attempt left
+    settings.DB_RETRY_ATTEMPTS = 1
+    with (
+        _a_later_batch_deadlocked("cut"),
+        pytest.raises(CommandError, match="What was loaded stays; run the same command again"),
+    ):
+        seed("--tenant", "cut", "--seed", "7", "--today", TODAY.isoformat())
+    tenant = Tenant.objects.get(slug="cut")
+    loaded = Movement.objects.filter(tenant=tenant, source=DEMO_SOURCE)
+    plan = demo_plan(scale="small", seed=7, today=TODAY)
+    expected = [row["external_ref"] for day in plan.movement_days() for row in day.rows]
+    assert 0 < loaded.count() < len(expected)
+    assert not demo_dataset_present(tenant=tenant)
+
+    # Then a seed with other arguments is refused, naming those the seed began with
+    with pytest.raises(CommandError, match="begun with --scale small --seed 7 --today 2026-11-20; this run asks for"):
+        seed("--tenant", "cut", "--seed", "8")
+
+    # When the same command runs again (without --today: the seed keeps its own)
+    output = seed("--tenant", "cut")
+
+    # Then it goes on after the last batch, and the ledger is the plan's, each line once
+    assert "Resuming the demo seed of 'cut' begun with --scale small --seed 7 --today 2026-11-20" in output
+    assert "Seeded tenant 'cut'" in output
+    assert sorted(loaded.values_list("external_ref", flat=True)) == sorted(expected)
+    call_command("inventory_reconcile", "--tenant", "cut", stdout=StringIO())
+    # and the tenant holds demo data like any seeded one: another seed is refused
+    assert demo_dataset_present(tenant=tenant)
+    with pytest.raises(CommandError, match="already holds demo data"):
+        seed("--tenant", "cut")
 
 
 def test_a_today_in_the_future_is_refused(db):

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import path
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.utils import extend_schema
+from rest_framework.views import APIView
 
-from core.procurement.models import Rfq
+from api.procurement.serializers import SupplierRfqOutput
+from core.procurement.models import Rfq, RfqStatus
 from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.relay import outbox_relay
 from core.webhooks.services import endpoint_create
@@ -210,3 +215,53 @@ def test_a_supplier_whose_quote_won_cannot_be_deleted_and_stays(opened):
     refused = error(world.admin.client.delete(url(world, f"partners/{quick.partner.pk}/")), 409)
     assert "is_active" in refused["message"]
     assert ok(world.admin.client.get(url(world, f"partners/{quick.partner.pk}/")))["id"] == str(quick.partner.pk)
+
+
+def test_a_supplier_sees_an_rfq_that_waits_for_the_planners_award_as_such(shortage):
+    world, cheap, quick = shortage.world, shortage.suppliers["cheap"], shortage.suppliers["quick"]
+    manual = {"rule": "stock_out_risk", "parameters": {"rfq_award_rule": "manual"}}
+    ok(world.admin.client.post(url(world, "alert-policies/"), manual, format="json"), 201)
+    evaluate(world)
+    respond(world)
+    rfq_id = str(Rfq.objects.get(tenant=world.tenant).pk)
+    chosen = ok(quote(quick, world, rfq_id, unit_price="1.50"), 201)
+    ok(quote(cheap, world, rfq_id, unit_price="0.90", quantity=160), 201)
+    assert procurement_settle(rfq_id) == "awaiting award"  # everyone answered; the planner decides
+
+    for supplier in (cheap, quick):
+        (listed,) = ok(supplier.client.get(url(world, "rfqs/")))["results"]
+        detail = ok(supplier.client.get(url(world, f"rfqs/{rfq_id}/")))
+        assert (listed["status"], detail["status"], detail["invitation_status"]) == (
+            "awaiting_award",
+            "awaiting_award",
+            "quoted",
+        )
+
+    body = {"quote_id": chosen["id"]}
+    ok(world.planner.client.post(url(world, f"rfqs/{rfq_id}/award/"), body, format="json"))
+    seen = {name: ok(shortage.suppliers[name].client.get(url(world, f"rfqs/{rfq_id}/"))) for name in ("cheap", "quick")}
+    assert {name: (rfq["status"], rfq["invitation_status"]) for name, rfq in seen.items()} == {
+        "cheap": ("closed", "lost"),
+        "quick": ("closed", "won"),
+    }
+
+
+def test_the_schema_documents_every_status_a_supplier_can_be_shown():
+    """The supplier's shape as drf-spectacular renders it, through a view that answers with it."""
+
+    class SupplierRfqView(APIView):
+        @extend_schema(responses=SupplierRfqOutput)
+        def get(self, request):
+            raise NotImplementedError
+
+    schema = SchemaGenerator(patterns=[path("rfq/", SupplierRfqView.as_view())]).get_schema(public=True)
+
+    def resolved(node: dict) -> dict:
+        """A component in place of its reference (``allOf`` wraps one that carries a description)."""
+        node = node["allOf"][0] if len(node.get("allOf", ())) == 1 else node
+        return schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]] if "$ref" in node else node
+
+    shape = resolved(schema["paths"]["/rfq/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+    documented = resolved(shape["properties"]["status"])
+    shown = {SupplierRfqOutput().get_status(Rfq(status=status)) for status in RfqStatus.values}
+    assert set(documented["enum"]) == shown == {"open", "awaiting_award", "closed"}

@@ -33,8 +33,13 @@ per unit, all below the default shortage penalty of 5.
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
 from core.transfers.planning import (
@@ -46,6 +51,7 @@ from core.transfers.planning import (
     optimal_plan,
     problem_build,
 )
+from tests.conftest import key_client
 from tests.inventory.conftest import ts
 from tests.transfers.conftest import error, ok, position, pushed, url
 from workers.tasks.evaluation import evaluation_incremental
@@ -617,3 +623,55 @@ def test_a_second_plan_counts_the_approved_transfers_on_their_way(france):
     # nothing left to spare above its safety stock, MRS and FAR give theirs).
     assert second["summary"]["demand_units"] == 230 - 94
     assert sum(m["quantity"] for m in moves(world, second["id"])) == 136
+
+
+# --- One plan at a time per tenant --------------------------------------------------------------------
+
+
+def test_a_second_plan_is_refused_while_one_is_queued(world, other_world):
+    queued = ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
+    for caller in (world.planner, world.admin):
+        refused = error(caller.client.post(url(world, "transfer-plans/")), 409)
+        assert refused["code"] == "conflict"
+        assert f"already queued ({queued['id']})" in refused["message"]
+    assert TransferPlan.objects.filter(tenant=world.tenant).count() == 1
+    # Another tenant plans at the same time; once the plan is done, the tenant starts the next one.
+    ok(other_world.planner.client.post(url(other_world, "transfer-plans/")), 202)
+    assert transfers_plan(queued["id"]) == "succeeded"
+    ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_plans_started_at_once_leave_one_queued_and_refuse_the_rest(world):
+    barrier = threading.Barrier(4)
+
+    def start() -> int:
+        client = key_client(world.planner.raw_key)
+        try:
+            barrier.wait()
+            return client.post(url(world, "transfer-plans/")).status_code
+        finally:
+            connection.close()  # each thread's own connection
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = sorted(pool.map(lambda _: start(), range(4)))
+    assert answers == [202, 409, 409, 409]
+    assert TransferPlan.objects.filter(tenant=world.tenant).count() == 1
+
+
+@pytest.mark.parametrize("died", ["queued", "running"])
+def test_a_plan_whose_worker_died_stops_blocking_after_the_stale_limit(world, settings, died):
+    settings.TRANSFER_PLAN_STALE_SECONDS = 60
+    dead = ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
+    # The worker took the plan and was killed, or its message was lost: the plan stays as it was.
+    if died == "running":
+        TransferPlan.objects.filter(pk=dead["id"]).update(status="running", started_at=timezone.now())
+    error(world.planner.client.post(url(world, "transfer-plans/")), 409)
+    past = timezone.now() - timedelta(seconds=61)
+    TransferPlan.objects.filter(pk=dead["id"]).update(created_at=past, started_at=past if died == "running" else None)
+    fresh = ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
+    gone = ok(world.analyst.client.get(url(world, f"transfer-plans/{dead['id']}/")))
+    assert (gone["status"], gone["error"]) == ("failed", "No worker finished it within 60 s; start a new plan.")
+    # The lost message of the dead plan, delivered late, does nothing; the new plan runs.
+    assert transfers_plan(dead["id"]) is None
+    assert transfers_plan(fresh["id"]) == "succeeded"

@@ -211,7 +211,9 @@ def test_the_policy_approves_small_requests_on_its_own(network):
         )
     )
     small = ok(request(world.distributor, world, source="W-N", destination="W-S", quantity=5), 201)
-    assert (small["status"], small["approval"], small["decided_by"]) == ("approved", "policy", "policy")
+    # The distributor is told who decided as a role; staff see the policy named.
+    assert (small["status"], small["approval"], small["decided_by"]) == ("approved", "policy", "system")
+    assert ok(world.admin.client.get(url(world, f"transfers/{small['id']}/")))["decided_by"] == "policy"
     assert position(world, "W-N").reserved == 5
     assert (
         ok(request(world.distributor, world, source="W-N", destination="W-S", quantity=6), 201)["status"] == "requested"

@@ -22,7 +22,7 @@ from core.inventory.models import Position
 from core.procurement.models import Rfq, RfqInvitation
 from tests.inventory.conftest import push_rows, shop, ts  # noqa: F401 - the one-SKU shop fixture
 from tests.procurement.conftest import backup_suppliers, url
-from tests.workers.conftest import worker_idle_wait
+from tests.support.celery_worker import worker_idle_wait
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_sweep
 

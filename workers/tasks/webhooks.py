@@ -19,11 +19,10 @@ def webhooks_deliver(delivery_id: str) -> None:
 
 @shared_task(name="tripline.webhooks.sweep", time_limit=60, soft_time_limit=50)
 def webhooks_sweep() -> int:
-    """Relay what no commit hook relayed (Redis was down) and send deliveries that are due."""
+    """Relay what no commit hook relayed (Redis was down) and queue due deliveries that no queued
+    message covers; answer how many were queued."""
     relay.outbox_drain()
-    due = delivery.deliveries_due()
-    relay.deliveries_enqueue(due)
-    return len(due)
+    return delivery.deliveries_due_enqueue()
 
 
 @shared_task(name="tripline.webhooks.prune", time_limit=300, soft_time_limit=240)

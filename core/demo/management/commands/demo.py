@@ -1,17 +1,19 @@
 """``manage.py demo``: migrate, seed the demo tenant (with the small scale of ``seed_demo`` on the
 first run), evaluate it and carry out the responses, then run web server, worker and beat together
-until Ctrl-C stops all of them."""
+until Ctrl-C or a SIGTERM stops all of them."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core import embedded_services
 from core.demo.loading import demo_dataset_present
@@ -22,16 +24,49 @@ from core.procurement.responses import responses_sweep
 from core.transfers.models import PlanStatus
 from workers.app import worker_queues
 
+STOP_SECONDS = 20  # for the worker's warm shutdown: the tasks it runs finish first
+# A server listening on every address is reached on this machine through the loopback one.
+LOOPBACK_OF_WILDCARD = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - names the wildcard, binds nothing
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the web server listens (``--host``, ``--port``) and how the printed URLs reach it."""
+
+    host: str
+    port: int
+
+    @property
+    def bind(self) -> str:
+        """runserver's ``addrport``; an IPv6 address in brackets."""
+        return f"{_bracketed(self.host)}:{self.port}"
+
+    @property
+    def url_host(self) -> str:
+        return _bracketed(LOOPBACK_OF_WILDCARD.get(self.host, self.host))
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.url_host}:{self.port}"
+
 
 class Command(BaseCommand):
     help = "Run Tripline with demo data: web server, Celery worker and beat, until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default: 8000).")
         parser.add_argument("--no-serve", action="store_true", help="Migrate and seed, print, and exit.")
 
     def handle(self, *args: object, host: str, port: int, no_serve: bool, **options: object) -> None:
+        host = host.strip().strip("[]")
+        if not host or not 0 < port < 65536:
+            raise CommandError(f"Cannot listen on host {host!r}, port {port}: give an address and a port 1-65535.")
+        server = Address(host=host, port=port)
         self.stdout.write(self.style.MIGRATE_HEADING("1/5 Migrating the database"))
         call_command("migrate", interactive=False, verbosity=1)
         self.stdout.write(self.style.MIGRATE_HEADING("2/5 Seeding the demo tenant"))
@@ -79,7 +114,7 @@ class Command(BaseCommand):
                 f"(nearest-source would cost {summary['greedy_objective']:,.2f} all in, the plan "
                 f"{summary['objective']:,.2f}); {summary['total_seconds']} s."
             )
-        base = f"http://{host}:{port}"
+        base = server.base
         slug = credentials.tenant.slug
         lines = [
             "",
@@ -110,47 +145,68 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.MIGRATE_HEADING("5/5 Running web server, worker and beat (Ctrl-C stops all)"))
         self.stdout.flush()
-        self._serve(host, port)
+        self._serve(server)
 
-    def _serve(self, host: str, port: int) -> None:
-        env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
+    def _serve(self, server: Address) -> None:
+        env = dict(
+            os.environ,
+            DATABASE_URL=settings.DATABASE_URL,
+            REDIS_URL=settings.REDIS_URL,
+            # The name the printed URLs use must be one the web server answers to.
+            ALLOWED_HOSTS=",".join(dict.fromkeys([*settings.ALLOWED_HOSTS, server.url_host])),
+        )
         state = embedded_services.state_dir()
         state.mkdir(parents=True, exist_ok=True)
         python = sys.executable
         celery = str(Path(python).with_name("celery"))
         commands = {
-            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "web": [python, "manage.py", "runserver", server.bind, "--noreload"],
             "worker": [celery, "-A", "workers", "worker", "-Q", worker_queues(), "-c", "2", "-l", "INFO"],
             "beat": [celery, "-A", "workers", "beat", "-l", "INFO", "-s", str(state / "celerybeat-schedule")],
         }
-        children = {
-            name: subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
-            for name, command in commands.items()
-        }
-
-        def stop(signum: int, frame: object) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
+        # A stop request only sets a flag: a service manager signals the whole process group and the
+        # embedded-services wrapper passes its own signal on as well (Ctrl-C after 3 s), so the same
+        # request arrives more than once and late, and none may cut short the wait for the children
+        # below, or the exit after it.
+        stop_requests: list[int] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda signum, frame: stop_requests.append(signum))
+        children: dict[str, subprocess.Popen] = {}
         try:
-            while True:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with {child.returncode}; stopping the others.")
-                        raise KeyboardInterrupt
+            for name, command in commands.items():
+                # A session of its own: a signal to our group reaches it only through us, in order.
+                children[name] = subprocess.Popen(  # noqa: S603
+                    command, env=env, cwd=settings.BASE_DIR, start_new_session=True
+                )
+            while not stop_requests:
+                exited = next((name for name, child in children.items() if child.poll() is not None), None)
+                if exited is not None:
+                    self.stderr.write(f"{exited} exited with {children[exited].returncode}; stopping the others.")
+                    break
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
-            self.stdout.write("Stopping web server, worker and beat ...")
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 20
-            for child in children.values():
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            self.stdout.write("Stopped.")
+            self._stop(children)
+            # Ignored from here on: at exit Python puts its own handlers back to the default action,
+            # so a copy arriving then would kill the process by the signal; an ignored one it keeps.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        """SIGTERM to each child (the worker finishes its running tasks: a warm shutdown), then wait;
+        what is still running after STOP_SECONDS is killed with its whole process group."""
+        self.stdout.write("Stopping web server, worker and beat ...")
+        self.stdout.flush()
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for name, child in children.items():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop within {STOP_SECONDS} s; killing it.")
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+        self.stdout.write("Stopped.")
+        self.stdout.flush()

@@ -12,18 +12,23 @@ from tqdm import tqdm
 from core.demo.loading import (
     DEMO_ACTOR,
     DEMO_SOURCE,
+    SeedArguments,
     demo_dataset_present,
     demo_dataset_summary,
     demo_ledger_load,
     demo_master_load,
+    demo_seed_record,
+    demo_seed_unfinished,
 )
 from core.demo.seed import DEMO_TENANT_SLUG
 from core.demo.synthetic import SCALES, DemoPlan, demo_plan
+from core.exceptions import Contended
 from core.inventory.ingestion import BatchRejected, IngestResult
 from tenants import services
 from tenants.models import Tenant
 
 SHOWN_ERRORS = 10
+DEFAULT_SCALE, DEFAULT_SEED = "small", 42
 
 
 def _iso_date(value: str) -> date:
@@ -40,8 +45,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--scale", choices=list(SCALES), default="small", help="How much data (default: small).")
-        parser.add_argument("--seed", type=int, default=42, help="Same seed and --today, same data (default: 42).")
+        # No argparse defaults for the three that make the data: a resumed seed takes its own, and
+        # only a value given on the command line can disagree with them.
+        parser.add_argument("--scale", choices=list(SCALES), help=f"How much data (default: {DEFAULT_SCALE}).")
+        parser.add_argument("--seed", type=int, help=f"Same seed and --today, same data (default: {DEFAULT_SEED}).")
         parser.add_argument(
             "--tenant", default=DEMO_TENANT_SLUG, help=f"Tenant slug, created if missing (default: {DEMO_TENANT_SLUG})."
         )
@@ -49,20 +56,17 @@ class Command(BaseCommand):
             "--today", type=_iso_date, help="YYYY-MM-DD; the ledger ends the day before (default: today, UTC)."
         )
 
-    def handle(self, *args: object, scale: str, seed: int, tenant: str, today: date | None, **options: object) -> None:
+    def handle(
+        self, *args: object, scale: str | None, seed: int | None, tenant: str, today: date | None, **options: object
+    ) -> None:
         started = time.monotonic()
         real_today = datetime.now(UTC).date()
-        today = today or real_today
         # Ingestion refuses lines dated in the future, and the last lines are the day before --today.
-        if today > real_today + timedelta(days=1):
+        if today is not None and today > real_today + timedelta(days=1):
             raise CommandError(f"--today {today} is in the future; the latest allowed is {real_today + timedelta(1)}.")
         target = self._tenant(tenant)
-        if demo_dataset_present(tenant=target):
-            raise CommandError(
-                f"Tenant '{tenant}' already holds demo data (ledger lines from source '{DEMO_SOURCE}'). The ledger is "
-                "append-only, so a second seed would pile onto the first: seed another tenant with "
-                "--tenant <new-slug>, or reset the database (with the embedded services: make clean)."
-            )
+        arguments = self._arguments(target, scale, seed, today or real_today, explicit_today=today is not None)
+        scale, seed, today = arguments.scale, arguments.seed, arguments.today
         plan = demo_plan(scale=scale, seed=seed, today=today)
         verbose = options["verbosity"] > 0
         if verbose:
@@ -82,6 +86,12 @@ class Command(BaseCommand):
             raise CommandError(f"A demo batch was refused ({exc.errors.total} errors): {shown}") from exc
         except ValidationError as exc:
             raise CommandError(f"Demo data refused: {'; '.join(exc.messages)}") from exc
+        except Contended as exc:
+            raise CommandError(
+                f"The database kept aborting a demo batch for lock contention ({exc}). What was loaded stays; "
+                f"run the same command again to go on from there."
+            ) from exc
+        demo_seed_record(tenant=target, arguments=arguments, finished=True)
 
         summary = demo_dataset_summary(tenant=target)
         flagged = sum(summary.anomalies.values())
@@ -104,6 +114,37 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(f"Cannot create tenant {slug!r}: {'; '.join(exc.messages)}") from exc
+
+    def _arguments(
+        self, tenant: Tenant, scale: str | None, seed: int | None, today: date, *, explicit_today: bool
+    ) -> SeedArguments:
+        """The seed's arguments: a seed of this tenant that stopped half-way goes on with its own,
+        recorded when it began; a new one is recorded now, before it writes anything."""
+        unfinished = demo_seed_unfinished(tenant=tenant)
+        if unfinished is not None:
+            given = {"scale": scale, "seed": seed, "today": today if explicit_today else None}
+            clashes = [
+                name for name, value in given.items() if value is not None and value != getattr(unfinished, name)
+            ]
+            if clashes:
+                raise CommandError(
+                    f"Tenant '{tenant.slug}' holds a demo seed that stopped half-way, begun with "
+                    f"{unfinished.as_options()}; this run asks for another --{', --'.join(clashes)}. Run the "
+                    "command again without them to finish that seed, or seed another tenant with --tenant <new-slug>."
+                )
+            self.stdout.write(f"Resuming the demo seed of '{tenant.slug}' begun with {unfinished.as_options()}.")
+            return unfinished
+        if demo_dataset_present(tenant=tenant):
+            raise CommandError(
+                f"Tenant '{tenant.slug}' already holds demo data (ledger lines from source '{DEMO_SOURCE}'). The "
+                "ledger is append-only, so a second seed would pile onto the first: seed another tenant with "
+                "--tenant <new-slug>, or reset the database (with the embedded services: make clean)."
+            )
+        arguments = SeedArguments(
+            scale=scale or DEFAULT_SCALE, seed=DEFAULT_SEED if seed is None else seed, today=today
+        )
+        demo_seed_record(tenant=tenant, arguments=arguments)
+        return arguments
 
     def _ledger(self, tenant: Tenant, plan: DemoPlan, *, quiet: bool) -> None:
         # tqdm draws with carriage returns, which Django's line-ending OutputWrapper would break.

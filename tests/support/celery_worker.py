@@ -1,0 +1,118 @@
+"""A real Celery worker process, for tests that need a task to run the way production runs it.
+
+Registered once for the whole suite (``pytest_plugins`` in the root conftest): a fixture module
+imported into two conftests would define two session-scoped workers, both alive and consuming the
+same queues for the rest of the session."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+from celery.exceptions import TimeoutError as ResultTimeout
+from django.conf import settings
+from django.db import connection
+
+from workers.app import worker_queues
+from workers.tasks.diagnostics import ping
+
+READY_TIMEOUT_SECONDS = 60
+
+
+def worker_database_url() -> str:
+    """``settings.DATABASE_URL``, naming the database pytest-django created instead of the dev one.
+
+    Rewriting the URL keeps what it says about reaching the server (a unix socket directory in
+    ``?host=`` for the embedded PostgreSQL, a password, sslmode) exactly as the settings have it.
+    """
+    url = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(url._replace(path="/" + quote(connection.settings_dict["NAME"])))
+
+
+@pytest.fixture(scope="session")
+def worker_mail_dir(tmp_path_factory) -> Path:
+    """Where the worker's mail goes: one file per message, as Django's file backend writes it."""
+    return tmp_path_factory.mktemp("worker-mail")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
+    """``celery -A workers worker`` on every queue, reading and writing the test database.
+
+    Session-scoped: starting a worker costs seconds. It sees only committed rows, so tests that
+    hand it data use ``transactional_db``.
+    """
+    env = dict(
+        os.environ,
+        DATABASE_URL=worker_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        DEBUG="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(worker_mail_dir),
+    )
+    # pytest-django exported the test settings module; the worker must pick its settings itself,
+    # as `celery -A workers` does in production.
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    celery = Path(sys.executable).with_name("celery")
+    command = [celery, "-A", "workers", "worker", "-Q", worker_queues(), "-c", "1", "-P", "solo"]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    command += ["-I", "tests.support.worker_flush_hooks"]
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(worker, log_path)
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> None:
+    # One ping, awaited in short slices: the worker answers it once it consumes its queues, and a
+    # worker that crashes on start fails the fixture at once with its log instead of a timeout.
+    result = ping.delay("ready?")
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while True:
+        if worker.poll() is not None:
+            pytest.fail(f"The Celery worker exited with {worker.returncode}:\n{log_path.read_text()}")
+        try:
+            result.get(timeout=1)
+            return
+        except ResultTimeout:
+            if time.monotonic() > deadline:
+                log = log_path.read_text()
+                pytest.fail(f"The Celery worker did not answer within {READY_TIMEOUT_SECONDS}s:\n{log}")
+
+
+def worker_idle_wait(timeout: float = 20.0) -> None:
+    """Return once the worker runs nothing, holds nothing for later and its queues are empty.
+
+    Tests end while work they caused may still be running: an alert the worker opened hands its
+    response to another task. The database flush between tests must not race that task.
+    """
+    from workers.app import QUEUES, app
+
+    broker = app.connection_for_write()
+    deadline = time.monotonic() + timeout
+    try:
+        channel = broker.default_channel
+        while time.monotonic() < deadline:
+            inspect = app.control.inspect(timeout=2.0, limit=1)  # one worker: answer on its reply
+            states = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+            busy = any(state is None or any(state.values()) for state in states)
+            waiting = sum(channel.client.llen(queue) for queue in QUEUES)
+            if not busy and not waiting:
+                return
+            time.sleep(0.1)
+    finally:
+        broker.release()
+    pytest.fail(f"The Celery worker was still busy {timeout}s after the test: {states}, {waiting} queued")
