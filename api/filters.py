@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.input import DATE_PATTERN, DATETIME_PATTERN, UUID_PATTERN
+from api.input import DATE_PATTERN, DATETIME_PATTERN, UUID_PATTERN, datetime_error
 from core.timestamps import utc_offset_error
 
 
@@ -73,6 +73,11 @@ class _DateField(_StrictField):
 
 class _DateTimeField(_StrictField):
     pattern, message = DATETIME_PATTERN, "Expected a date-time with an offset (RFC 3339)."
+
+    def to_python(self, value: object) -> object:
+        if value is not None and (problem := datetime_error(value)):
+            raise ValidationError(problem, code="invalid")
+        return super().to_python(value)
 
     def parse(self, value: str) -> datetime:
         return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))

@@ -34,6 +34,18 @@ def _matches(pattern: str, value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
+def datetime_error(value: object) -> str | None:
+    """Why ``value`` is no RFC 3339 date-time the database can store, or None."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    # An offset beyond ±15:59 or in seconds reads as a date-time: its offset is what to fix.
+    if parsed is not None and (problem := utc_offset_error(parsed)):
+        return problem
+    return None if _matches(DATETIME_PATTERN, value) else "Expected a date-time with an offset (RFC 3339)."
+
+
 def type_error(field: serializers.Field, value: object) -> str | None:
     """Why ``value`` is not of the JSON type ``field`` documents, or None (nested values included)."""
     if value is None:
@@ -52,7 +64,7 @@ def type_error(field: serializers.Field, value: object) -> str | None:
             return None
         return 'Expected a decimal as a string ("12.50") or a whole number.'
     if isinstance(field, serializers.DateTimeField):
-        return None if _matches(DATETIME_PATTERN, value) else "Expected a date-time with an offset (RFC 3339)."
+        return datetime_error(value)
     if isinstance(field, serializers.DateField):
         return None if _matches(DATE_PATTERN, value) else "Expected a date as YYYY-MM-DD."
     if isinstance(field, serializers.UUIDField):
