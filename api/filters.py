@@ -105,6 +105,7 @@ class DateFilter(django_filters.DateFilter):
     field_class = _DateField
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN})
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _DateTimeField
 

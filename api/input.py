@@ -17,7 +17,8 @@ from rest_framework import serializers
 from core.timestamps import utc_offset_error
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+# RFC 3339, with the UTC offsets PostgreSQL stores (up to ±15:59; RFC 3339 would allow ±23:59).
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -32,6 +33,11 @@ def decimal_pattern(field: serializers.DecimalField) -> str:
 
 def _matches(pattern: str, value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
+
+
+def _whole(value: object) -> bool:
+    """JSON has one number type: 3.0 is the whole number 3 (JSON Schema counts it as an integer)."""
+    return type(value) is int or (type(value) is float and value.is_integer())
 
 
 def datetime_error(value: object) -> str | None:
@@ -53,14 +59,12 @@ def type_error(field: serializers.Field, value: object) -> str | None:
     if isinstance(field, serializers.BooleanField):
         return None if isinstance(value, bool) else "Expected true or false."
     if isinstance(field, serializers.IntegerField):
-        # JSON has one number type: 3.0 is the whole number 3 (JSON Schema counts it as an integer).
-        whole = type(value) is int or (type(value) is float and value.is_integer())
-        return None if whole else "Expected a whole number."
+        return None if _whole(value) else "Expected a whole number."
     if isinstance(field, serializers.FloatField):
         return None if isinstance(value, int | float) and not isinstance(value, bool) else "Expected a number."
     if isinstance(field, serializers.DecimalField):
         # A whole number is exact in JSON; a fraction is not (0.1 is a binary approximation): text.
-        if type(value) is int or _matches(decimal_pattern(field), value):
+        if _whole(value) or _matches(decimal_pattern(field), value):
             return None
         return 'Expected a decimal as a string ("12.50") or a whole number.'
     if isinstance(field, serializers.DateTimeField):

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from rest_framework import serializers
 
 from api.errors import ErrorResponseSerializer
-from api.input import InputSerializer, decimal_pattern
+from api.input import DATETIME_PATTERN, InputSerializer, decimal_pattern
 
 _ERROR_DESCRIPTIONS = {
     "400": "Invalid input; `fields` names each problem.",
@@ -54,6 +54,8 @@ class TriplineAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field: serializers.Field, direction: str, bypass_extensions: bool = False) -> dict:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.DateTimeField) and schema is not None:
+            schema["pattern"] = DATETIME_PATTERN  # the offsets the database stores, which RFC 3339 exceeds
         if direction == "request" and isinstance(field, serializers.DecimalField) and schema is not None:
             # What InputSerializer reads, exactly: text in this pattern, or a whole number in range
             # (JSON Schema applies pattern to strings only, and the bounds to numbers only).
@@ -109,7 +111,9 @@ class TriplineAutoSchema(AutoSchema):
         return parameters
 
 
-def role_shapes(name: str, *shapes: type[serializers.Serializer], many: bool = False) -> PolymorphicProxySerializer:
+def role_shapes(
+    name: str, *shapes: type[serializers.Serializer], many: bool = False, **options: object
+) -> PolymorphicProxySerializer:
     """One answer documented as the shape each kind of caller gets (staff, a supplier, ...): oneOf.
 
     Each shape must require a field that no other shape has, so a body matches exactly one of them
@@ -121,5 +125,5 @@ def role_shapes(name: str, *shapes: type[serializers.Serializer], many: bool = F
         others = set().union(*(fields[other] for other in shapes if other is not shape))
         assert required[shape] - others, f"{name}: {shape.__name__} requires no field the other shapes lack"
     return PolymorphicProxySerializer(
-        component_name=name, serializers=list(shapes), resource_type_field_name=None, many=many
+        component_name=name, serializers=list(shapes), resource_type_field_name=None, many=many, **options
     )

@@ -113,10 +113,11 @@ def test_values_of_another_json_type_are_refused_not_guessed_at(world, counts) -
     )
     assert "offset" in naive["fields"]["expires_at"][0]
     assert counts() == before
-    # JSON has one number type: 30.0 is the whole number 30.
-    accepted = world.admin.client.patch(policy, {"low_cover_days": 30.0, "cost_per_unit_km": "0.25"}, format="json")
+    # JSON has one number type: 30.0 is the whole number 30, for a count and a decimal alike.
+    body = {"low_cover_days": 30.0, "cost_per_unit_km": "0.25", "shortage_penalty_per_unit": 12.0}
+    accepted = world.admin.client.patch(policy, body, format="json")
     assert accepted.status_code == 200, accepted.content
-    assert accepted.json()["low_cover_days"] == 30
+    assert (accepted.json()["low_cover_days"], accepted.json()["shortage_penalty_per_unit"]) == (30, "12.0000")
 
 
 def test_page_size_is_a_whole_number_from_1_to_1000(world) -> None:

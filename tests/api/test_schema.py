@@ -2,12 +2,15 @@
 
 from io import StringIO
 
+import pytest
 import yaml
 from django.core.management import call_command
 from django.urls import get_resolver
 from openapi_spec_validator import validate
+from rest_framework import serializers
 
 from api.inventory.bulk_body import IDEMPOTENCY_KEY_PATTERN
+from api.schema import role_shapes
 from api.tenant_scope import TenantScopedView
 from core.alerts.signal_ingestion import SIGNAL_COLUMNS
 from core.inventory.ingestion import MOVEMENT_COLUMNS
@@ -179,3 +182,22 @@ def test_rotating_a_secret_and_a_test_ping_are_posts_only(world) -> None:
             assert response.status_code == 405, (action, method, response.content)
             assert response.json()["error"]["code"] == "method_not_allowed"
             assert set(response["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+def test_a_union_of_role_shapes_that_a_body_could_match_twice_is_refused_where_declared() -> None:
+    class Staff(serializers.Serializer):
+        id = serializers.UUIDField()
+        cost = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+    class Partner(serializers.Serializer):
+        id = serializers.UUIDField()
+
+    # A partner's body ({"id"}) would match the staff shape too were cost optional; here the
+    # partner shape requires nothing the staff shape lacks, so a staff body matches both.
+    with pytest.raises(AssertionError, match="Partner requires no field"):
+        role_shapes("Row", Staff, Partner)
+
+    class PartnerRow(Partner):
+        band = serializers.CharField()
+
+    assert role_shapes("Row", Staff, PartnerRow).serializers == [Staff, PartnerRow]

@@ -282,6 +282,7 @@ DELIBERATE = [
             "POST /supplier-offers/",
             "POST /rfqs/{rfq_id}/award/",
             "POST /partners/{partner_id}/grants/",
+            "GET /partners/{partner_id}/grants/",
             "DELETE /partners/{partner_id}/grants/{warehouse_id}/",
         ],
         "positive_data_acceptance",
