@@ -3,15 +3,20 @@
 Each operation is run with an admin key, a supplier key and a distributor key against a tenant
 seeded with real data (positions, alerts, RFQs with quotes, a purchase order, transfers, a plan,
 webhook endpoints and deliveries, ...), with all of Schemathesis' checks: no 5xx, every status
-code, content type, header and body as documented, bad input refused, good input accepted.
-Path ids are mostly the seeded objects' (some stay random: a 404 is an answer too), and each
-example runs in a savepoint rolled back afterwards, so every example starts from the same tenant.
+code, content type, header and body as documented, bad input refused, good input accepted,
+authentication enforced, undeclared methods answered 405. Path ids and codes in bodies are mostly
+the seeded objects' (a quarter stay random: a 404 is an answer too), and each example runs in a
+savepoint rolled back afterwards, so every example starts from the same tenant.
+
+Figures (2 cores, `make test`'s settings): 117 operations x 3 roles, 25 fuzzing examples each plus
+the admin's coverage cases, about 13,500 requests in 4 to 5 minutes.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +26,7 @@ from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 
-from core.alerts.models import Alert, EvaluationRun
+from core.alerts.models import Alert, AlertPolicy, EvaluationRun
 from core.alerts.policies import policy_create
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
@@ -38,7 +43,6 @@ from workers.tasks.transfers import transfers_plan
 
 # Examples per operation and role in the fuzzing phase (the coverage phase adds its boundary cases).
 MAX_EXAMPLES = 25
-ROLES = ("admin", "supplier", "distributor")
 SLUG = "conformance"
 PREFIX = "/api/v1/tenants/{tenant_slug}"
 
@@ -219,7 +223,7 @@ def seed() -> Seeded:
         "order_id": PurchaseOrder.objects.filter(tenant=tenant),
         "partner_id": Partner.objects.filter(tenant=tenant),
         "plan_id": TransferPlan.objects.filter(tenant=tenant),
-        "policy_id": None,
+        "policy_id": AlertPolicy.objects.filter(tenant=tenant),
         "position_id": Position.objects.filter(tenant=tenant),
         "quote_id": Quote.objects.filter(tenant=tenant),
         "recommendation_id": Recommendation.objects.filter(tenant=tenant),
@@ -228,9 +232,6 @@ def seed() -> Seeded:
         "transfer_id": TransferRequest.objects.filter(tenant=tenant),
         "warehouse_id": Warehouse.objects.filter(tenant=tenant),
     }
-    from core.alerts.models import AlertPolicy
-
-    ids["policy_id"] = AlertPolicy.objects.filter(tenant=tenant)
     values = {
         name: [str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True)] for name, queryset in ids.items()
     }
@@ -382,6 +383,12 @@ def _seed_fields(body: object) -> None:
                 body[name] = [_pick("warehouse", item) for item in value]
             elif isinstance(value, str):
                 body[name] = _pick(name, value)
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx, value: object) -> bytes:
+    """The bulk endpoints' NDJSON body, documented as text: sent as generated."""
+    return value.encode() if isinstance(value, str) else json.dumps(value).encode()
 
 
 @schemathesis.hook("before_call")
