@@ -63,6 +63,7 @@ def walk(world, path: str, **params) -> tuple[list[dict], list[list[dict]]]:
         page = ok(world.admin.client.get(page["next"]))
         rows += page["results"]
         forward.append(page["results"])
+    assert all(len(shown) <= params["page_size"] for shown in forward)
     backward = [page["results"]]
     while page["previous"]:
         page = ok(world.admin.client.get(page["previous"]))
