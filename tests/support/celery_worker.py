@@ -1,8 +1,7 @@
 """A real Celery worker process, for tests that need a task to run the way production runs it.
 
 Registered once for the whole suite (``pytest_plugins`` in the root conftest): a fixture module
-imported into two conftests would define two session-scoped workers, both alive and consuming the
-same queues for the rest of the session."""
+imported into two conftests defines two fixtures, and two workers consume the same queues."""
 
 import os
 import signal
@@ -17,7 +16,7 @@ from celery.exceptions import TimeoutError as ResultTimeout
 from django.conf import settings
 from django.db import connection
 
-from workers.app import worker_queues
+from workers.app import QUEUES, app, worker_queues
 from workers.tasks.diagnostics import ping
 
 READY_TIMEOUT_SECONDS = 60
@@ -39,13 +38,17 @@ def worker_mail_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-mail")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
     """``celery -A workers worker`` on every queue, reading and writing the test database.
 
-    Session-scoped: starting a worker costs seconds. It sees only committed rows, so tests that
-    hand it data use ``transactional_db``.
+    One per module that asks for it, not per session: a worker left running would act on the data
+    of every later test (an ingestion enqueues evaluations) and hold locks the flush between tests
+    waits for. It starts on empty queues, so tasks that tests without a worker left behind (about
+    rows flushed since) are not run. It sees only committed rows, so tests that hand it data use
+    ``transactional_db``.
     """
+    _queues_purge()
     env = dict(
         os.environ,
         DATABASE_URL=worker_database_url(),
@@ -74,6 +77,12 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def _queues_purge() -> None:
+    with app.connection_for_write() as broker:
+        for queue in QUEUES:
+            broker.default_channel.queue_purge(queue)
 
 
 def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> None:
