@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.alerts.test_alert_lifecycle_api import evaluate, ok, pushed, url
-from tests.api.openapi_document import document
+from tests.api.documented import openapi_document
 from tests.inventory.conftest import ts
 
 # SKU: (received, sold on each of the last 28 days)
@@ -111,7 +111,10 @@ def test_a_forged_cursor_is_not_found_and_limit_offset_are_gone(shelves):
         response = shelves.admin.client.get(url(shelves, "indicators/"), {"cursor": cursor})
         assert response.status_code == 404, (cursor, response.content)
     parameters = {
-        path: {p["name"] for p in document()["paths"][f"/api/v1/tenants/{{tenant_slug}}/{path}"]["get"]["parameters"]}
+        path: {
+            p["name"]
+            for p in openapi_document()["paths"][f"/api/v1/tenants/{{tenant_slug}}/{path}"]["get"]["parameters"]
+        }
         for path in ("indicators/", "indicators/rollup/")
     }
     for names in parameters.values():

@@ -15,7 +15,7 @@ from api.tenant_scope import TenantScopedView
 from core.alerts.signal_ingestion import SIGNAL_COLUMNS
 from core.inventory.ingestion import MOVEMENT_COLUMNS
 from core.inventory.master_ingestion import SPECS
-from tests.api.openapi_document import document
+from tests.api.documented import openapi_document
 from tests.api.test_access_matrix import _walk as walk_routes
 
 
@@ -69,23 +69,25 @@ def _walk(node: object, path: str = "") -> list[tuple[str, dict]]:
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
-    schema = document()
+    schema = openapi_document()
     assert schema["openapi"].startswith("3.1")
     validate(schema)  # openapi-spec-validator: what client generators check first
 
 
 def test_the_document_never_says_nullable_which_openapi_3_1_does_not_have() -> None:
     # 3.1 is JSON Schema: a value that may be null has "null" among its types.
-    assert [path for path, node in _walk(document()) if "nullable" in node] == []
-    pages = [schema for name, schema in document()["components"]["schemas"].items() if name.startswith("Paginated")]
+    assert [path for path, node in _walk(openapi_document()) if "nullable" in node] == []
+    pages = [
+        schema for name, schema in openapi_document()["components"]["schemas"].items() if name.startswith("Paginated")
+    ]
     assert len(pages) >= 20
     assert {page["properties"]["next"]["type"][1] for page in pages} == {"null"}
 
 
 def test_every_json_body_refuses_unknown_fields_as_the_api_does() -> None:
-    schemas = document()["components"]["schemas"]
+    schemas = openapi_document()["components"]["schemas"]
     bodies = []
-    for path, item in document()["paths"].items():
+    for path, item in openapi_document()["paths"].items():
         for method, operation in item.items():
             content = operation.get("requestBody", {}).get("content", {}).get("application/json")
             if content:
@@ -97,21 +99,21 @@ def test_every_json_body_refuses_unknown_fields_as_the_api_does() -> None:
 
 
 def test_webhook_entries_list_what_the_receiver_answers_not_the_apis_errors() -> None:
-    webhooks = document()["webhooks"]
+    webhooks = openapi_document()["webhooks"]
     assert len(webhooks) >= 20
     for name, item in webhooks.items():
         assert set(item["post"]["responses"]) == {"200", "default"}, name
 
 
 def test_lists_answered_whole_are_documented_as_arrays() -> None:
-    paths = document()["paths"]
+    paths = openapi_document()["paths"]
     for path, method in (("alert-policies/rules/", "get"), ("transfer-plans/{plan_id}/accept/", "post")):
         response = paths[f"/api/v1/tenants/{{tenant_slug}}/{path}"][method]["responses"]["200"]
         assert response["content"]["application/json"]["schema"]["type"] == "array", path
 
 
 def test_each_alert_action_documents_its_own_body() -> None:
-    paths = document()["paths"]
+    paths = openapi_document()["paths"]
     bodies = {
         action: paths[f"/api/v1/tenants/{{tenant_slug}}/alerts/{{alert_id}}/{action}/"]["post"]["requestBody"]
         for action in ("acknowledge", "resolve", "dismiss", "snooze")
@@ -126,7 +128,7 @@ def test_each_alert_action_documents_its_own_body() -> None:
 
 
 def test_bulk_rows_are_documented_with_the_columns_the_parsers_read() -> None:
-    paths, schemas = document()["paths"], document()["components"]["schemas"]
+    paths, schemas = openapi_document()["paths"], openapi_document()["components"]["schemas"]
     columns = {
         "movements": MOVEMENT_COLUMNS,
         "signals": SIGNAL_COLUMNS,
@@ -140,7 +142,7 @@ def test_bulk_rows_are_documented_with_the_columns_the_parsers_read() -> None:
 
 
 def test_the_idempotency_key_of_every_bulk_endpoint_is_documented_as_the_api_checks_it() -> None:
-    for path, item in document()["paths"].items():
+    for path, item in openapi_document()["paths"].items():
         if "/ingest/" not in path:
             continue
         operation = item["post"]
@@ -168,7 +170,7 @@ def _routes() -> list[tuple[str, object]]:
 
 
 def test_rotating_a_secret_and_a_test_ping_are_posts_only(world) -> None:
-    paths = document()["paths"]
+    paths = openapi_document()["paths"]
     base = f"/api/v1/tenants/{world.tenant.slug}/webhook-endpoints/"
     created = world.admin.client.post(
         base, {"url": "http://127.0.0.1:9/hook", "event_types": ["webhook.ping"]}, format="json"

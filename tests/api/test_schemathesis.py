@@ -34,7 +34,7 @@ from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, S
 from core.transfers.models import TransferLane, TransferPlan, TransferRequest
 from core.webhooks.models import Delivery, WebhookEndpoint
 from tenants.models import ApiKey, Partner
-from tests.api.openapi_document import in_process_app
+from tests.api.documented import in_process_app
 from tests.conftest import build_world
 from tests.inventory.conftest import push_rows, ts
 from tests.procurement.conftest import backup_suppliers, short_stock

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.openapi_document import document, in_process_app
+from tests.api.documented import in_process_app, openapi_document
 from tests.procurement.test_rfqs import ok, quote
 from tests.procurement.test_supplier_side import opened  # noqa: F401 - the invited suppliers' fixture
 
 
 def generated_client(tmp_path: Path) -> object:
     spec = tmp_path / "openapi.json"
-    spec.write_text(json.dumps(document()))
+    spec.write_text(json.dumps(openapi_document()))
     command = Path(sys.executable).parent / "openapi-python-client"
     subprocess.run(
         [command, "generate", "--path", spec, "--output-path", tmp_path / "tripline_client", "--meta", "none"],

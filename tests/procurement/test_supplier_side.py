@@ -17,7 +17,7 @@ from core.procurement.models import Rfq, RfqStatus
 from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.relay import outbox_relay
 from core.webhooks.services import endpoint_create
-from tests.api.openapi_document import assert_documented
+from tests.api.documented import assert_documented
 from tests.procurement.conftest import Shortage, url
 from tests.procurement.test_rfqs import evaluate, ok, quote, respond
 from workers.tasks.procurement import procurement_settle
