@@ -6,8 +6,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.exceptions import Conflict
 from tenants import api_key_secrets
 from tenants.models import ApiKey, AuditEvent, Membership, Partner, Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
@@ -95,7 +97,11 @@ def partner_update(*, partner: Partner, actor: Principal | str, **changes: objec
 def partner_delete(*, partner: Partner, actor: Principal | str) -> None:
     tenant, group = partner.tenant, partner.group
     audit_record(tenant=tenant, actor=actor, action="partner.deleted", target=partner, data={"name": partner.name})
-    partner.delete()  # its keys go with it
+    try:
+        partner.delete()  # its keys go with it
+    except ProtectedError:
+        # An award (a supplier's winning quote) is kept for good: the partner stays, inactive if need be.
+        raise Conflict("Records kept for good refer to this partner: set is_active to false instead.") from None
     group.delete()  # and with the group, every object permission it held
 
 

@@ -3,10 +3,11 @@
 from datetime import date, datetime
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.input import AwareDateTimeField, InputSerializer
+from api.schema import role_shapes
 from core.access import registry as access
 from core.access import views
 from core.access.registry import BAND_WORDS
@@ -266,18 +267,14 @@ def partner_alert_detail(row: dict, events: list[dict], *, principal: Principal)
     return {**shown, "timeline": timeline}
 
 
-ALERT_LIST = PolymorphicProxySerializer(
-    component_name="AlertListItem",
-    serializers=[AlertOutput, PartnerAlertOutput],
-    resource_type_field_name=None,
+ALERT_LIST = role_shapes(
+    "AlertListItem",
+    AlertOutput,
+    PartnerAlertOutput,
     many=True,
     help_text="Staff and the ERP get Alert; suppliers and distributors PartnerAlert.",
 )
-ALERT_DETAIL = PolymorphicProxySerializer(
-    component_name="AlertDetailItem",
-    serializers=[AlertDetailOutput, PartnerAlertDetailOutput],
-    resource_type_field_name=None,
-)
+ALERT_DETAIL = role_shapes("AlertDetailItem", AlertDetailOutput, PartnerAlertDetailOutput)
 
 
 class AlertNoteInput(InputSerializer):
@@ -411,17 +408,8 @@ def partner_reading_row(row: dict, *, principal: Principal) -> dict | None:
     return views.partner_reading(values, access.of(principal, row["grant"]))
 
 
-READING_LIST = PolymorphicProxySerializer(
-    component_name="ReadingListItem",
-    serializers=[ReadingOutput, PartnerReadingOutput],
-    resource_type_field_name=None,
-    many=True,
-)
-READING_DETAIL = PolymorphicProxySerializer(
-    component_name="ReadingDetailItem",
-    serializers=[ReadingDetailOutput, PartnerReadingOutput],
-    resource_type_field_name=None,
-)
+READING_LIST = role_shapes("ReadingListItem", ReadingOutput, PartnerReadingOutput, many=True)
+READING_DETAIL = role_shapes("ReadingDetailItem", ReadingDetailOutput, PartnerReadingOutput)
 
 
 class RollupOutput(serializers.Serializer):
@@ -479,12 +467,7 @@ def partner_rollup_row(row: dict) -> dict:
     return {**row, "as_of": row["as_of"].isoformat(), "health_index_mean": round(mean, 1) if mean is not None else None}
 
 
-ROLLUP_LIST = PolymorphicProxySerializer(
-    component_name="RollupListItem",
-    serializers=[RollupOutput, PartnerRollupOutput],
-    resource_type_field_name=None,
-    many=True,
-)
+ROLLUP_LIST = role_shapes("RollupListItem", RollupOutput, PartnerRollupOutput, many=True)
 
 
 class BandsField(serializers.Serializer):

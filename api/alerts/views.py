@@ -10,15 +10,15 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.alerts import serializers as s
 from api.errors import ErrorResponseSerializer
-from api.filters import ChoicesFilter
+from api.filters import BooleanFilter, ChoicesFilter, FilterSet, IntegerFilter, IsoDateTimeFilter
+from api.input import InputSerializer
 from api.inventory.ingest_views import BulkIngestView, bulk_schema
-from api.pagination import CreatedCursorPagination
+from api.pagination import CreatedCursorPagination, KeysetPagination, SortKey
 from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.access import registry as access
@@ -36,23 +36,24 @@ from core.alerts.models import (
 )
 from core.alerts.signal_ingestion import signal_rows_parse, signals_ingest
 from core.exceptions import NotFound
+from core.inventory.bulk_rows import MAX_QUANTITY
 from core.transfers.services import policy_for as transfer_policy_for
 from tenants.principals import Principal
 
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the alert's status.")}
 
 
-class AlertFilter(django_filters.FilterSet):
+class AlertFilter(FilterSet):
     grade = ChoicesFilter(choices=Grade.choices, help_text="One or more (repeat the parameter).")
     status = ChoicesFilter(choices=AlertStatus.choices)
     rule = ChoicesFilter(choices=RuleCode.choices)
-    active = django_filters.BooleanFilter(help_text="Held by the engine: open, acknowledged, or dismissed but lasting.")
-    snoozed = django_filters.BooleanFilter(method="filter_snoozed", help_text="Snoozed until a time still ahead.")
+    active = BooleanFilter(help_text="Held by the engine: open, acknowledged, or dismissed but lasting.")
+    snoozed = BooleanFilter(method="filter_snoozed", help_text="Snoozed until a time still ahead.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     region = django_filters.CharFilter(field_name="warehouse__region")
     category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
-    opened_since = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_since = IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
 
     class Meta:
         model = Alert
@@ -178,36 +179,44 @@ AlertSnoozeView = _action(
 # --- Indicators -----------------------------------------------------------------------------------
 
 
-class ReadingFilter(django_filters.FilterSet):
+READING_ORDERING = ["health_index", "days_of_cover", "turnover_days", "weighted_age_days", "position_id"]
+
+
+class ReadingFilter(FilterSet):
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     region = django_filters.CharFilter(field_name="warehouse__region")
     category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
-    health_index_lt = django_filters.NumberFilter(field_name="health_index", lookup_expr="lt")
-    health_index_gt = django_filters.NumberFilter(field_name="health_index", lookup_expr="gt")
-    stockout_risk = django_filters.BooleanFilter()
-    overstock = django_filters.BooleanFilter()
+    health_index_lt = IntegerFilter(field_name="health_index", lookup_expr="lt")
+    health_index_gt = IntegerFilter(field_name="health_index", lookup_expr="gt")
+    stockout_risk = BooleanFilter()
+    overstock = BooleanFilter()
     ordering = django_filters.OrderingFilter(
-        fields=["health_index", "days_of_cover", "turnover_days", "weighted_age_days", "position_id"],
+        fields=READING_ORDERING,
         help_text="Sort by health_index (default: unhealthiest first), days_of_cover, turnover_days, ... "
-        "prefix - for descending.",
+        "prefix - for descending; positions without a value come last either way.",
     )
 
     class Meta:
         model = IndicatorReading
         fields: list[str] = []
 
-    @property
-    def qs(self):  # noqa: ANN201
-        queryset = super().qs
-        if not self.data.get("ordering"):
-            queryset = queryset.order_by("health_index", "position_id")
-        return queryset
+
+class IndicatorPagination(KeysetPagination):
+    """Pages in the order ``ordering`` asks for (unhealthiest first by default), unknown values last."""
+
+    def sort_keys(self, request: Request) -> list[SortKey]:
+        # The filter set has refused any name outside READING_ORDERING before this runs.
+        names = [name.strip() for name in request.query_params.get("ordering", "").split(",") if name.strip()]
+        return [SortKey(name.lstrip("-"), descending=name.startswith("-")) for name in names] or [
+            SortKey("health_index")
+        ]
 
 
-class IndicatorPagination(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 1000
+class RollupPagination(KeysetPagination):
+    """A rollup's rows are one per key: the key orders them and the cursor stops at one."""
+
+    tiebreaker = "key"
 
 
 def _partner_readings(principal: Principal) -> QuerySet:
@@ -260,7 +269,7 @@ class IndicatorRollupView(TenantScopedView):
     access = {"GET": EVERYONE}
     queryset = IndicatorReading.objects.none()
     filterset_class = ReadingFilter
-    pagination_class = IndicatorPagination
+    pagination_class = RollupPagination
 
     @extend_schema(
         parameters=[
@@ -336,6 +345,7 @@ class RuleCatalogView(TenantScopedView):
 
     access = {"GET": ANY_STAFF}
     queryset = AlertPolicy.objects.none()
+    pagination_class = None  # a handful of rules, answered whole
 
     @extend_schema(responses=s.RuleOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
@@ -401,13 +411,15 @@ class EvaluationDetailView(TenantScopedView):
 # --- Signals --------------------------------------------------------------------------------------
 
 
-class SignalRowDoc(serializers.Serializer):
+class SignalRowDoc(InputSerializer):
     """One SKU-day of market signals (documentation of the bulk body)."""
 
     sku = serializers.CharField(max_length=64, help_text="SKU code")
     day = serializers.DateField()
     competitor_price = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
-    social_volume = serializers.IntegerField(required=False, help_text="Mentions that day.")
+    social_volume = serializers.IntegerField(
+        min_value=0, max_value=MAX_QUANTITY, required=False, help_text="Mentions that day."
+    )
     supplier_lead_time_index = serializers.DecimalField(
         max_digits=8, decimal_places=4, required=False, help_text="1.0 = lead times as promised."
     )

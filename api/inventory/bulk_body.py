@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 
 from django.conf import settings
 from rest_framework import exceptions, status
@@ -36,14 +37,21 @@ class IdempotencyKeyReusedError(exceptions.APIException):
     )
 
 
+# What the OpenAPI document says of the header, and what is refused: 1 to 255 visible ASCII
+# characters, spaces only between them.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+
+
 def idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
+    key = request.headers.get("Idempotency-Key", "")
+    if not key.strip():
         raise exceptions.ValidationError(
             {"Idempotency-Key": ["This header is required: a unique value per batch (e.g. a UUID), reused on retry."]}
         )
-    if len(key) > 255 or not key.isprintable():
-        raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 printable characters."]})
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": ["At most 255 visible ASCII characters (spaces only between them)."]}
+        )
     return key
 
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ConflictError, ErrorResponseSerializer, error_body
+from api.input import InputSerializer
 from api.inventory import bulk_body
 from api.permissions import ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
@@ -23,13 +24,21 @@ from core.inventory.models import Anomaly, AnomalyReason, AnomalyStatus
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": bulk_body.IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
     required=True,
     description=(
         "Unique per batch; a retry with the same key and body returns the first answer and writes nothing. "
         "Kept at least 24 hours."
     ),
+)
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=True,
+    description="Present on the answer to a retry: the first answer, replayed; nothing was written again.",
 )
 
 
@@ -103,19 +112,24 @@ class MasterResultOutput(serializers.Serializer):
     updated = serializers.IntegerField()
 
 
-class MovementRowDoc(serializers.Serializer):
+class MovementRowDoc(InputSerializer):
     """One ledger line (documentation of the bulk body; rows are validated column by column)."""
 
     kind = serializers.ChoiceField(choices=["receipt", "sale", "return", "adjustment", "transfer_out", "transfer_in"])
     sku = serializers.CharField(max_length=64, help_text="SKU code")
     warehouse = serializers.CharField(max_length=64, help_text="Warehouse code")
-    quantity = serializers.IntegerField(help_text="Positive; an adjustment is signed and not zero.")
+    quantity = serializers.IntegerField(
+        min_value=-br.MAX_QUANTITY,
+        max_value=br.MAX_QUANTITY,
+        help_text="Positive; an adjustment is signed and not zero.",
+    )
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset")
     external_ref = serializers.CharField(max_length=128, help_text="Your line reference; unique per partner.")
     order_ref = serializers.CharField(max_length=128, required=False, help_text="Order of a sale line.")
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
     lot_code = serializers.CharField(max_length=64, required=False)
     expires_on = serializers.DateField(required=False)
+    promised_on = serializers.DateField(required=False, help_text="Receipts: the day the goods were promised.")
 
 
 _BULK_ERRORS = {
@@ -133,7 +147,7 @@ def bulk_schema(row_doc: type[serializers.Serializer], result: type[serializers.
             "application/x-ndjson": OpenApiTypes.STR,
             "text/csv": OpenApiTypes.STR,
         },
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         responses={201: result, **_BULK_ERRORS},
     )
 
@@ -157,7 +171,7 @@ def _master_view(spec_name: str) -> type[BulkIngestView]:
     spec = SPECS[spec_name]
     doc = type(
         f"{spec_name.title()}RowDoc",
-        (serializers.Serializer,),
+        (InputSerializer,),
         {column.name: serializers.CharField(required=column.required) for column in spec.columns},
     )
 

@@ -132,7 +132,7 @@ class SkuCreateInput(_SkuFields):
         choices=VelocityClass.choices, required=False, default=VelocityClass.LONG_TAIL
     )
     launch_date = serializers.DateField(required=False, allow_null=True)
-    shelf_life_days = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    shelf_life_days = serializers.IntegerField(min_value=1, max_value=36500, required=False, allow_null=True)
     status = serializers.ChoiceField(choices=SkuStatus.choices, required=False, default=SkuStatus.ACTIVE)
 
 
@@ -143,7 +143,7 @@ class SkuUpdateInput(_SkuFields):
     list_price = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
     velocity_class = serializers.ChoiceField(choices=VelocityClass.choices, required=False)
     launch_date = serializers.DateField(required=False, allow_null=True)
-    shelf_life_days = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    shelf_life_days = serializers.IntegerField(min_value=1, max_value=36500, required=False, allow_null=True)
     status = serializers.ChoiceField(
         choices=SkuStatus.choices, required=False, help_text="Set `discontinued` rather than deleting a stocked SKU."
     )

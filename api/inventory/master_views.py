@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
+from api.filters import FilterSet
 from api.inventory import master_serializers as s
 from api.permissions import INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
@@ -27,19 +28,19 @@ def _delete_responses(conflict: str) -> dict:
     }
 
 
-class WarehouseFilter(django_filters.FilterSet):
+class WarehouseFilter(FilterSet):
     class Meta:
         model = Warehouse
         fields = ["region", "kind", "is_active"]
 
 
-class CategoryFilter(django_filters.FilterSet):
+class CategoryFilter(FilterSet):
     class Meta:
         model = Category
         fields = ["profile"]
 
 
-class SkuFilter(django_filters.FilterSet):
+class SkuFilter(FilterSet):
     category = django_filters.CharFilter(field_name="category__code", help_text="A category code.")
 
     class Meta:

@@ -5,13 +5,12 @@ name rows by code, as partners do; every list is one query per page whatever its
 """
 
 import django_filters
-from django import forms
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.filters import DateFilter, FilterSet, IntegerFilter, IsoDateTimeFilter
 from api.inventory import stock_serializers as s
 from api.pagination import IdCursorPagination
 from api.permissions import INVENTORY_READERS
@@ -20,14 +19,7 @@ from core.inventory import selectors
 from core.inventory.models import Lot, Movement, MovementKind, Position
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(django_filters.NumberFilter):
-    """Stock is counted in whole units: ``1.5`` is a 400, not a silent comparison."""
-
-    field_class = forms.IntegerField
-
-
-class PositionFilter(django_filters.FilterSet):
+class PositionFilter(FilterSet):
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     region = django_filters.CharFilter(field_name="warehouse__region", help_text="The warehouse's region.")
     category = django_filters.CharFilter(field_name="sku__category__code", help_text="A category code.")
@@ -42,10 +34,10 @@ class PositionFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class LotFilter(django_filters.FilterSet):
+class LotFilter(FilterSet):
     sku = django_filters.CharFilter(field_name="position__sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="position__warehouse__code", help_text="A warehouse code.")
-    expires_before = django_filters.DateFilter(
+    expires_before = DateFilter(
         field_name="expires_on", lookup_expr="lt", help_text="Lots expiring before this day (not on it)."
     )
 
@@ -54,15 +46,15 @@ class LotFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class MovementFilter(django_filters.FilterSet):
+class MovementFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
     sku = django_filters.CharFilter(field_name="position__sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="position__warehouse__code", help_text="A warehouse code.")
     # A half-open interval: consecutive windows neither overlap nor leave a gap.
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="At or after this time (ISO 8601)."
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lt", help_text="Strictly before this time (ISO 8601)."
     )
     external_ref = django_filters.CharFilter(field_name="external_ref", help_text="The pusher's reference.")

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.input import InputSerializer
+from core.inventory.bulk_rows import MAX_QUANTITY
 from core.procurement.models import (
     SUPPLIER_RFQ_STATUS,
     ProcurementLimits,
@@ -53,8 +54,8 @@ class OfferTermsInput(InputSerializer):
     rank = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0"), required=False)
-    min_order_quantity = serializers.IntegerField(min_value=1, required=False)
-    capacity_per_week = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    min_order_quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    capacity_per_week = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, allow_null=True, required=False)
     freight_per_unit = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0"), required=False)
     duty_rate = serializers.DecimalField(
         max_digits=5, decimal_places=4, min_value=Decimal("0"), max_value=Decimal("5"), required=False

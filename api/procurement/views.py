@@ -9,10 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
-from api.filters import ChoicesFilter
+from api.filters import ChoicesFilter, FilterSet, IntegerFilter, UUIDFilter
 from api.pagination import CreatedCursorPagination
 from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
 from api.procurement import serializers as s
+from api.schema import role_shapes
 from api.tenant_scope import TenantScopedView
 from core.procurement import awards, quotes, recommendations, selectors, services
 from core.procurement.models import (
@@ -40,10 +41,10 @@ _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allo
 # --- Supplier offers ------------------------------------------------------------------------------
 
 
-class OfferFilter(django_filters.FilterSet):
+class OfferFilter(FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
-    supplier_id = django_filters.UUIDFilter(field_name="supplier_id")
-    rank = django_filters.NumberFilter()
+    supplier_id = UUIDFilter(field_name="supplier_id")
+    rank = IntegerFilter()
 
     class Meta:
         model = SupplierOffer
@@ -66,14 +67,14 @@ class OfferListView(TenantScopedView):
         return self.list_page(s.OfferOutput)
 
     @extend_schema(
-        request=s.OfferInput(many=True),
+        request=s.OfferInput(many=True, min_length=1, max_length=MAX_OFFERS_PER_PUSH),
         responses={200: s.OffersUpsertOutput},
         description="Create or update offers by (SKU, supplier), all or nothing; at most 10,000 per call.",
     )
     def post(self, request: Request, tenant_slug: str) -> Response:
         if not isinstance(request.data, list) or not 1 <= len(request.data) <= MAX_OFFERS_PER_PUSH:
             raise serializers.ValidationError({"offers": [f"A JSON array of 1 to {MAX_OFFERS_PER_PUSH:,} offers."]})
-        data = s.OfferInput(data=request.data, many=True)
+        data = s.OfferInput(data=request.data, many=True, min_length=1, max_length=MAX_OFFERS_PER_PUSH)
         data.is_valid(raise_exception=True)
         written = services.supplier_offers_upsert(
             tenant=self.tenant, offers=[dict(offer) for offer in data.validated_data], actor=self.principal
@@ -125,11 +126,11 @@ class LimitsView(TenantScopedView):
 # --- RFQs -----------------------------------------------------------------------------------------
 
 
-class RfqFilter(django_filters.FilterSet):
+class RfqFilter(FilterSet):
     status = ChoicesFilter(choices=RfqStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
-    alert_id = django_filters.UUIDFilter(field_name="alert_id")
+    alert_id = UUIDFilter(field_name="alert_id")
 
     class Meta:
         model = Rfq
@@ -151,7 +152,7 @@ class RfqListView(TenantScopedView):
     def get_queryset(self):  # noqa: ANN201
         return selectors.rfq_list(principal=self.principal)
 
-    @extend_schema(responses=s.RfqOutput(many=True), description="Suppliers get the SupplierRfq shape.")
+    @extend_schema(responses=role_shapes("RfqRow", s.RfqOutput, s.SupplierRfqOutput, many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
         if not _supplier_view(self.principal):
             return self.list_page(s.RfqOutput)
@@ -184,7 +185,7 @@ class RfqDetailView(TenantScopedView):
 
     access = {"GET": STAFF_OR_SUPPLIER}
 
-    @extend_schema(responses=s.RfqDetailOutput, description="Suppliers get the SupplierRfq shape.")
+    @extend_schema(responses=role_shapes("Rfq", s.RfqDetailOutput, s.SupplierRfqOutput))
     def get(self, request: Request, tenant_slug: str, rfq_id: str) -> Response:
         return Response(_rfq_detail(selectors.rfq_get(principal=self.principal, rfq_id=rfq_id), self.principal))
 
@@ -263,7 +264,7 @@ class RfqCancelView(TenantScopedView):
 # --- Purchase orders ------------------------------------------------------------------------------
 
 
-class PurchaseOrderFilter(django_filters.FilterSet):
+class PurchaseOrderFilter(FilterSet):
     status = ChoicesFilter(choices=PurchaseOrderStatus.choices)
     sku = django_filters.CharFilter(field_name="position__sku__code", help_text="A SKU code.")
 
@@ -316,12 +317,12 @@ class PurchaseOrderCloseView(TenantScopedView):
 # --- Playbook records -----------------------------------------------------------------------------
 
 
-class RecommendationFilter(django_filters.FilterSet):
+class RecommendationFilter(FilterSet):
     kind = ChoicesFilter(choices=RecommendationKind.choices)
     status = ChoicesFilter(choices=RecommendationStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
-    alert_id = django_filters.UUIDFilter(field_name="alert_id")
+    alert_id = UUIDFilter(field_name="alert_id")
 
     class Meta:
         model = Recommendation

@@ -77,7 +77,7 @@ class MeApiKeyOutput(serializers.Serializer):
 
 class MeUserOutput(serializers.Serializer):
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(allow_blank=True, help_text="Empty when the user has none on file.")
 
 
 class MeOutput(serializers.Serializer):

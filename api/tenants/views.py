@@ -1,11 +1,12 @@
 """Tenancy endpoints: the caller's tenants, who the caller is, partners and their API keys."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.errors import ErrorResponseSerializer
 from api.permissions import ADMINS, ANY_STAFF, EVERYONE
 from api.tenant_scope import TenantScopedView
 from api.tenants import serializers as s
@@ -85,7 +86,12 @@ class PartnerDetailView(TenantScopedView):
         partner = services.partner_update(partner=partner, actor=self.principal, **data.validated_data)
         return Response(s.PartnerOutput(partner).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(ErrorResponseSerializer, description="An award refers to it: deactivate it instead."),
+        }
+    )
     def delete(self, request: Request, tenant_slug: str, partner_id: str) -> Response:
         services.partner_delete(partner=self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)

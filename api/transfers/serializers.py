@@ -7,6 +7,7 @@ from rest_framework import serializers
 from api.input import InputSerializer
 from core.access import registry as access
 from core.access import views
+from core.inventory.bulk_rows import MAX_QUANTITY
 from core.inventory.grants import GRANT_MODES
 from core.inventory.models import Position, Warehouse
 from core.transfers.models import (
@@ -190,7 +191,7 @@ class TransferInput(InputSerializer):
     source = serializers.CharField(max_length=64, help_text="A warehouse code you can see.")
     destination = serializers.CharField(max_length=64, required=False, help_text="A warehouse code you can see.")
     destination_location = serializers.CharField(
-        max_length=300, required=False, default="", help_text="Instead of a warehouse: your own location."
+        max_length=300, required=False, help_text="Instead of a warehouse: your own location."
     )
     quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
     needed_by = serializers.DateField(required=False, allow_null=True)
@@ -215,7 +216,9 @@ class TransferPolicyOutput(serializers.ModelSerializer):
 
 
 class TransferPolicyInput(InputSerializer):
-    auto_approve_max_quantity = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    auto_approve_max_quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, allow_null=True, required=False
+    )
     auto_approve_requires_overstock = serializers.BooleanField(required=False)
     low_cover_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
     cost_per_unit_km = serializers.DecimalField(max_digits=10, decimal_places=6, min_value=Decimal("0"), required=False)
@@ -273,7 +276,7 @@ class MoveOutput(serializers.ModelSerializer):
 
 class AcceptInput(InputSerializer):
     move_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=100_000,
         help_text="The moves to accept; all proposed moves when left out.",

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
-from api.filters import ChoicesFilter
+from api.filters import ChoicesFilter, FilterSet
 from api.pagination import CreatedCursorPagination, IdCursorPagination
 from api.permissions import ADMINS, ANY_STAFF, INVENTORY_PUSHERS, INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
@@ -33,7 +33,7 @@ _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allo
 # --- Shared stock view ----------------------------------------------------------------------------
 
 
-class SharedStockFilter(django_filters.FilterSet):
+class SharedStockFilter(FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code", help_text="A SKU code.")
     warehouse = django_filters.CharFilter(field_name="warehouse__code", help_text="A warehouse code.")
     region = django_filters.CharFilter(field_name="warehouse__region")
@@ -118,7 +118,7 @@ class GrantDetailView(TenantScopedView):
 # --- Transfer requests ----------------------------------------------------------------------------
 
 
-class TransferFilter(django_filters.FilterSet):
+class TransferFilter(FilterSet):
     status = ChoicesFilter(choices=TransferStatus.choices)
     sku = django_filters.CharFilter(field_name="sku__code")
     source = django_filters.CharFilter(field_name="source__code")
@@ -329,6 +329,7 @@ class PlanAcceptView(TenantScopedView):
 
     access = {"POST": STAFF_WRITERS}
     queryset = TransferPlan.objects.none()
+    pagination_class = None  # the transfers it made, answered whole
 
     @extend_schema(request=s.AcceptInput, responses={200: s.TransferOutput(many=True), **_CONFLICT})
     def post(self, request: Request, tenant_slug: str, plan_id: str) -> Response:

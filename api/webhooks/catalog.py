@@ -152,7 +152,10 @@ def _webhook(event_type: str, data: type[serializers.Serializer], summary: str) 
             summary=summary,
             description="Signed as Standard Webhooks describes; the same event always has the same webhook-id.",
             request=envelope,
-            responses={200: OpenApiResponse(description="Any 2xx: received. Anything else is retried.")},
+            responses={
+                200: OpenApiResponse(description="Any 2xx: received."),
+                "default": OpenApiResponse(description="Any other answer, or none in time: retried with backoff."),
+            },
         ),
     )
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from api import throttling
 from api.errors import ErrorResponseSerializer
+from api.filters import FilterSet, UUIDFilter
 from api.input import InputSerializer
 from api.pagination import CreatedCursorPagination
 from api.permissions import ADMINS, ANY_PARTNER, ANY_STAFF
@@ -109,11 +110,15 @@ class EndpointListView(TenantScopedView):
             raise serializers.ValidationError({"partner_id": ["No such partner in this tenant."]}) from None
 
 
-class EndpointDetailView(TenantScopedView):
-    access = {"GET": READERS, "PATCH": WRITERS, "DELETE": WRITERS}
+class _EndpointView(TenantScopedView):
+    """An endpoint's views: the endpoint the caller may see, by the id in the path."""
 
     def get_object(self) -> WebhookEndpoint:
         return services.endpoint_get(principal=self.principal, endpoint_id=self.kwargs["endpoint_id"])
+
+
+class EndpointDetailView(_EndpointView):
+    access = {"GET": READERS, "PATCH": WRITERS, "DELETE": WRITERS}
 
     @extend_schema(responses=EndpointOutput)
     def get(self, request: Request, tenant_slug: str, endpoint_id: str) -> Response:
@@ -133,7 +138,7 @@ class EndpointDetailView(TenantScopedView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EndpointRotateSecretView(EndpointDetailView):
+class EndpointRotateSecretView(_EndpointView):
     """A new secret, shown once; the old one also signs for WEBHOOK_SECRET_GRACE_HOURS."""
 
     access = {"POST": WRITERS}
@@ -174,7 +179,7 @@ class DeliveryOutput(serializers.ModelSerializer):
         ]
 
 
-class EndpointTestView(EndpointDetailView):
+class EndpointTestView(_EndpointView):
     """Send a ``webhook.ping`` event to this endpoint now (a few a minute); follow it in webhook-deliveries/."""
 
     access = {"POST": WRITERS}
@@ -189,13 +194,22 @@ class EndpointTestView(EndpointDetailView):
         return Response(DeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+class DeliveryFilter(FilterSet):
+    # By id: the endpoint's foreign key would be a choice among every endpoint, 400 for any other id.
+    endpoint = UUIDFilter(field_name="endpoint_id", help_text="An endpoint's id.")
+
+    class Meta:
+        model = Delivery
+        fields = {"event__type": ["exact"], "state": ["exact"]}
+
+
 class DeliveryListView(TenantScopedView):
     """Every delivery with its attempts; filter by endpoint, event type and state."""
 
     access = {"GET": READERS}
     queryset = Delivery.objects.none()
     pagination_class = CreatedCursorPagination
-    filterset_fields = {"endpoint": ["exact"], "event__type": ["exact"], "state": ["exact"]}
+    filterset_class = DeliveryFilter
 
     def get_queryset(self):  # noqa: ANN201
         return services.delivery_list(principal=self.principal)

@@ -33,8 +33,9 @@ def signal_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors]:
     errors = br.RowErrors()
     columns = br.parse_columns(rows, SIGNAL_COLUMNS, errors)
     seen: dict[tuple, int] = {}
-    for index in range(len(rows)):
-        if all(columns[name][index] is None for name in SIGNALS) and not any(name in rows[index] for name in SIGNALS):
+    for index, row in enumerate(rows):
+        # A row that is no object was named by parse_columns already.
+        if isinstance(row, dict) and not any(name in row for name in SIGNALS):
             errors.add(index + 1, "", f"Carries no signal; give at least one of {', '.join(SIGNALS)}.")
         key = (columns["sku"][index], columns["day"][index])
         if None not in key:

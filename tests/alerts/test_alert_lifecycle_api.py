@@ -555,7 +555,7 @@ def test_a_policy_may_not_name_another_tenants_category_or_sku(stocked, other_wo
 
 
 def test_policy_duplicates_conflict_and_patch_changes_only_the_given_settings(stocked):
-    bands = {"yellow": 0.2, "orange": 0.4, "red": 0.6}
+    bands = {"yellow": "0.2", "orange": "0.4", "red": "0.6"}
     created = create_policy(stocked, rule="overstock", sku="S", standard="500", bands=bands, note="buyer's call")
     assert (created["scope"], created["sku"], created["category"]) == ("sku", "S", None)
     conflict = create_policy(stocked, 409, rule="overstock", sku="S", standard="600")
@@ -572,7 +572,9 @@ def test_policy_duplicates_conflict_and_patch_changes_only_the_given_settings(st
     patched = ok(stocked.admin.client.patch(path, {"bands": None, "note": ""}, format="json"))
     assert (patched["bands"], patched["standard"], patched["enabled"], patched["note"]) == (None, 500.0, False, "")
 
-    refused = stocked.admin.client.patch(path, {"bands": {"yellow": 0.5, "orange": 0.4, "red": 0.6}}, format="json")
+    refused = stocked.admin.client.patch(
+        path, {"bands": {"yellow": "0.5", "orange": "0.4", "red": "0.6"}}, format="json"
+    )
     assert "bands" in field_errors(refused)
     assert "sku" in field_errors(stocked.admin.client.patch(path, {"sku": "S2"}, format="json"))
     assert ok(get(stocked.admin, stocked, f"alert-policies/{created['id']}/")) == patched

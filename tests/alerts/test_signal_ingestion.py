@@ -73,3 +73,10 @@ def test_a_retried_push_is_answered_from_the_key_and_partners_without_the_right_
     assert other_body.status_code == 422
     assert push_rows(shop.supplier, shop.tenant.slug, "signals", rows).status_code == 403
     assert push_rows(shop.analyst, shop.tenant.slug, "signals", rows).status_code == 403
+
+
+def test_a_row_that_is_no_object_is_named_not_a_crash(shop) -> None:
+    for body in ([None], [1, {"sku": "S", "day": str(TODAY), "social_volume": 1}], ["S"]):
+        response = push_rows(shop.admin, shop.tenant.slug, "signals", body)
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"]["rows.1"] == ["Each row must be an object of field names to values."]

@@ -1,5 +1,7 @@
 """The caller's tenants and who the caller is in one of them."""
 
+from tests.api.documented import assert_documented
+
 
 def test_staff_session_lists_its_tenants_with_roles(world, other_world, client) -> None:
     from tenants import services
@@ -59,3 +61,13 @@ def test_deactivated_partner_is_locked_out(world) -> None:
     response = world.distributor.client.get(f"/api/v1/tenants/{world.tenant.slug}/me/")
     assert response.status_code == 401
     assert "deactivated" in response.json()["error"]["message"]
+
+
+def test_me_matches_its_documented_shape_for_a_user_without_an_email(world) -> None:
+    # A staff user need not have an email address on file: me/ says "", which the document allows.
+    type(world.admin.user).objects.filter(pk=world.admin.user.pk).update(email="")
+    for caller in (world.admin, world.supplier):
+        response = caller.client.get(f"/api/v1/tenants/{world.tenant.slug}/me/")
+        assert response.status_code == 200
+        assert_documented(response, "GET", "/api/v1/tenants/{tenant_slug}/me/")
+    assert world.admin.client.get(f"/api/v1/tenants/{world.tenant.slug}/me/").json()["user"]["email"] == ""

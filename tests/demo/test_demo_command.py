@@ -40,7 +40,7 @@ def test_demo_runs_on_embedded_services_and_ctrl_c_stops_them(state_dir):
         status, alerts = get(f"{base}/api/v1/tenants/acme/alerts/?grade=red", key=admin_line.split()[-1])
         assert status == 200, alerts
         assert alerts["results"], "the demo data trips no red alert"
-        status, readings = get(f"{base}/api/v1/tenants/acme/indicators/?limit=5", key=admin_line.split()[-1])
+        status, readings = get(f"{base}/api/v1/tenants/acme/indicators/?page_size=5", key=admin_line.split()[-1])
         assert status == 200
         assert len(readings["results"]) == 5
         # ... and carried out the responses: RFQs, playbook records, a transfer and a plan.

@@ -248,6 +248,19 @@ def test_a_batch_refused_for_the_database_state_can_be_retried_with_its_key(cata
     assert position(catalog, "TEA", "W1").on_hand == 5
 
 
+def test_a_key_is_1_to_255_visible_ascii_characters_as_documented(catalog) -> None:
+    rows = [receipt("TEA", "W1", 1, "k")]
+    for key in ("k" * 256, "caf\u00e9", " padded", "tab\there", "   "):
+        response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key=key)
+        assert response.status_code == 400, key
+        assert list(response.json()["error"]["fields"]) == ["Idempotency-Key"]
+    assert not Movement.objects.filter(tenant=catalog.tenant, external_ref="k").exists()
+    for key in ("k" * 255, "batch 7 of 2026-11-24", "~!"):
+        response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows, key=key)
+        assert response.status_code == 201, (key, response.content)
+        rows = [receipt("TEA", "W1", 1, f"k{len(key)}")]
+
+
 def test_each_partner_has_its_own_keys_and_references(catalog) -> None:
     from tenants import services
 

@@ -53,7 +53,7 @@ _refs = itertools.count(1)
 # Bands that put E (deviation 1.89) and F (4.48) in the same grade; None: the built-in 10/20/30 %.
 BANDS = {
     "yellow": {"yellow": 1, "orange": 6, "red": 9},
-    "orange": {"yellow": 0.5, "orange": 1, "red": 6},
+    "orange": {"yellow": "0.5", "orange": 1, "red": 6},
     "red": None,
 }
 

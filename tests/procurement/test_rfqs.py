@@ -109,7 +109,7 @@ def test_rerunning_retrying_and_escalating_never_open_a_second_rfq_or_invitation
     # RFQs at orange, and bands under which 5 days of cover against 10 of lead time (0.5) is orange.
     policy = {
         "rule": "stock_out_risk",
-        "bands": {"yellow": 0.1, "orange": 0.4, "red": 0.9},
+        "bands": {"yellow": "0.1", "orange": "0.4", "red": "0.9"},
         "parameters": {"rfq_grade": "orange"},
     }
     ok(world.admin.client.post(url(world, "alert-policies/"), policy, format="json"), 201)
@@ -301,7 +301,7 @@ def test_the_sweep_leaves_stock_out_alerts_below_the_rfq_grade_alone(shortage):
     ok(
         world.admin.client.post(
             url(world, "alert-policies/"),
-            {"rule": "stock_out_risk", "bands": {"yellow": 0.1, "orange": 0.8, "red": 0.9}},
+            {"rule": "stock_out_risk", "bands": {"yellow": "0.1", "orange": "0.8", "red": "0.9"}},
             format="json",
         ),
         201,

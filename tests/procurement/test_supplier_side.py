@@ -17,6 +17,7 @@ from core.procurement.models import Rfq, RfqStatus
 from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.relay import outbox_relay
 from core.webhooks.services import endpoint_create
+from tests.api.documented import assert_documented
 from tests.procurement.conftest import Shortage, url
 from tests.procurement.test_rfqs import evaluate, ok, quote, respond
 from workers.tasks.procurement import procurement_settle
@@ -189,6 +190,31 @@ def test_suppliers_do_not_see_the_tenants_responses_on_an_alert_timeline(opened)
     for caller in (world.supplier, opened.suppliers["cheap"], opened.suppliers["slow"]):
         timeline = ok(caller.client.get(url(world, f"alerts/{alert_id}/")))["timeline"]
         assert [e["kind"] for e in timeline] == [k for k in staff_kinds if k not in ("rfq_opened", "response_held")]
+
+
+def test_the_rfq_list_and_detail_match_the_shape_documented_for_each_caller(opened):
+    world, cheap = opened.world, opened.suppliers["cheap"]
+    ok(quote(cheap, world, opened.rfq_id, quantity=160), 201)
+    for caller in (world.planner, cheap):
+        listed = caller.client.get(url(world, "rfqs/"))
+        assert listed.status_code == 200
+        assert listed.json()["results"]
+        assert_documented(listed, "GET", "/api/v1/tenants/{tenant_slug}/rfqs/")
+        detail = caller.client.get(url(world, f"rfqs/{opened.rfq_id}/"))
+        assert_documented(detail, "GET", "/api/v1/tenants/{tenant_slug}/rfqs/{rfq_id}/")
+    # A supplier's row is its own shape, without the staff fields a client would otherwise require.
+    (row,) = ok(cheap.client.get(url(world, "rfqs/")))["results"]
+    assert not {"position_id", "alert_id"} & set(row)
+
+
+def test_a_supplier_whose_quote_won_cannot_be_deleted_and_stays(opened):
+    world, quick = opened.world, opened.suppliers["quick"]
+    won = ok(quote(quick, world, opened.rfq_id), 201)
+    body = {"quote_id": won["id"]}
+    ok(world.planner.client.post(url(world, f"rfqs/{opened.rfq_id}/award/"), body, format="json"))
+    refused = error(world.admin.client.delete(url(world, f"partners/{quick.partner.pk}/")), 409)
+    assert "is_active" in refused["message"]
+    assert ok(world.admin.client.get(url(world, f"partners/{quick.partner.pk}/")))["id"] == str(quick.partner.pk)
 
 
 def test_a_supplier_sees_an_rfq_that_waits_for_the_planners_award_as_such(shortage):
