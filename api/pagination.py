@@ -144,6 +144,11 @@ class KeysetPagination(TriplineCursorPagination):
         self.keys = [*self.sort_keys(request), SortKey(self.tiebreaker)]
         reverse, values = self._cursor(request, queryset)
         keys = [key.reversed() for key in self.keys] if reverse else self.keys
+        if queryset._fields:  # value rows: the cursor reads its keys' values from them too
+            readable = {*queryset._fields, *queryset.query.annotations}
+            missing = [key.field for key in self.keys if key.field not in readable]
+            if missing:
+                queryset = queryset.values(*queryset._fields, *missing)
         queryset = queryset.order_by(*(key.order_by() for key in keys))
         if values is not None:
             queryset = queryset.filter(_after(keys, values))

@@ -202,6 +202,9 @@ class ReadingFilter(FilterSet):
         fields: list[str] = []
 
 
+PARTNER_ORDERING = ("health_index", "position_id")
+
+
 class IndicatorPagination(KeysetPagination):
     """Pages in the order ``ordering`` asks for (unhealthiest first by default), unknown values last."""
 
@@ -242,6 +245,13 @@ class IndicatorListView(TenantScopedView):
     @extend_schema(responses=s.READING_LIST)
     def get(self, request: Request, tenant_slug: str) -> Response:
         if _partner(self.principal):
+            # A cursor carries the values of the columns it sorts by: partners sort by what they see.
+            names = {name.strip().lstrip("-") for name in request.query_params.get("ordering", "").split(",")}
+            hidden = sorted(names - {"", *PARTNER_ORDERING})
+            if hidden:
+                raise exceptions.ValidationError(
+                    {"ordering": [f"Partners sort by {', '.join(PARTNER_ORDERING)} only, not {', '.join(hidden)}."]}
+                )
             return self.list_rows(s.PARTNER_READING_ROW, partial(s.partner_reading_row, principal=self.principal))
         return self.list_page(s.ReadingOutput)
 

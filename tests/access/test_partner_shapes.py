@@ -86,3 +86,22 @@ def test_partner_lists_read_no_query_per_row(figured: Figured, audience: str) ->
             assert len(rows) == size, (path, rows)
             counts.append(len(queries))
         assert counts[0] == counts[1] <= 4, (path, counts)
+
+
+@pytest.mark.parametrize("audience", ["supplier", "distributor:bands"])
+def test_partners_page_readings_by_what_they_see_and_only_by_that(figured: Figured, audience: str) -> None:
+    client, base = figured.callers[audience].client, f"/api/v1/tenants/{figured.world.tenant.slug}/indicators/"
+    # A cursor carries the values of the columns it sorts by: those must be columns the partner sees.
+    for ordering in ("days_of_cover", "-turnover_days", "health_index,weighted_age_days"):
+        refused = client.get(f"{base}?ordering={ordering}&page_size=1")
+        assert refused.status_code == 400, refused.content
+        assert list(refused.json()["error"]["fields"]) == ["ordering"]
+    seen, page = [], client.get(f"{base}?ordering=-health_index&page_size=1").json()
+    while True:
+        seen += [row["position_id"] for row in page["results"]]
+        if not page["next"]:
+            break
+        page = client.get(page["next"]).json()
+    everything = client.get(f"{base}?ordering=-health_index&page_size=1000").json()["results"]
+    assert len(seen) > 1
+    assert seen == [row["position_id"] for row in everything]
