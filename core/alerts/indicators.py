@@ -234,9 +234,8 @@ def readings_derive(rows: list[dict], policies: list[DerivePolicy], today: date)
     """Each position's indicators from its aggregated row (formulas documented in README).
 
     The arithmetic runs on whole columns at once (NumPy), in the order of operations of the
-    documented formulas, and rounds as Python's round() does: every figure is what the formula,
-    worked out for that one position in plain Python, gives (it was, until the fifth session; the
-    two agreed on every position of the benchmark). NaN stands for an empty value until the end.
+    documented formulas, and rounds as Python's round() does, so every figure is what the formula
+    worked out for that one position in plain Python gives. NaN stands for an empty value until the end.
     Counts are exact as floats up to 2**53.
     """
     if not rows:
