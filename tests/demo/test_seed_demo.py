@@ -97,21 +97,32 @@ def test_small_seed_builds_a_realistic_tenant(db):
 
 def _a_later_batch_deadlocked(slug: str):
     """Once the seed's first batch has committed, hold the tenant's last position and, when a later
-    batch waits for it, take the first one (which that batch holds): PostgreSQL aborts the batch."""
-    ids: list[int] = []
+    batch waits for it, take a position that batch holds: PostgreSQL aborts the batch.
+
+    A batch locks its positions in id order, so the one waiting holds some of those below the held
+    one; which, depends on the batch, so they are found rather than guessed: every lower position
+    not locked already is taken at once (SKIP LOCKED), and one of those left is then waited for."""
+    held: list[int] = []
 
     def hold_the_last(cursor) -> None:
         deadline = time.monotonic() + 30
-        while not ids:
+        while not held:
             assert time.monotonic() < deadline, "the seed's first batch never committed"
             time.sleep(0.02)
-            ids.extend(Position.objects.filter(tenant__slug=slug).values_list("id", flat=True))
-        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [max(ids)])
+            last = Position.objects.filter(tenant__slug=slug).aggregate(last=Max("id"))["last"]
+            held.extend([last] if last is not None else [])
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", held)
 
-    def take_the_first(cursor) -> None:
-        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [min(ids)])
+    def take_one_it_holds(cursor) -> None:
+        lower = "FROM inventory_position p JOIN tenants_tenant t ON t.id = p.tenant_id WHERE t.slug = %s AND p.id < %s"
+        cursor.execute(f"SELECT p.id {lower} ORDER BY p.id FOR NO KEY UPDATE OF p SKIP LOCKED", [slug, *held])
+        free = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT p.id {lower}", [slug, *held])
+        locked = sorted({row[0] for row in cursor.fetchall()} - free)
+        assert locked, "the batch waiting for the last position held none below it"
+        cursor.execute("SELECT id FROM inventory_position WHERE id = %s FOR NO KEY UPDATE", [locked[-1]])
 
-    return deadlock_victim(hold=hold_the_last, close=take_the_first)
+    return deadlock_victim(hold=hold_the_last, close=take_one_it_holds)
 
 
 def test_a_seed_cut_short_is_resumed_by_the_same_command(transactional_db, settings):
