@@ -5,21 +5,18 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_group
 
+from core.access.registry import Can, may
 from core.exceptions import NotFound
 from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
 from core.procurement.rfqs import RFQ_VIEW
-from tenants.models import PartnerKind
 from tenants.principals import Principal
 
 
-def _supplier(principal: Principal) -> bool:
-    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
-
-
 def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
+    """Staff see the tenant's offers; a partner that supplies its own; anyone else none."""
     offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
-    if _supplier(principal):
-        offers = offers.filter(supplier=principal.partner)
+    if not principal.is_staff_member:
+        offers = offers.filter(supplier=principal.partner) if may(principal, Can.SUPPLY) else offers.none()
     return offers.order_by("sku__code", "rank", "created_at")
 
 
@@ -33,7 +30,7 @@ def offer_get(*, principal: Principal, offer_id: object) -> SupplierOffer:
 def rfq_list(*, principal: Principal) -> QuerySet[Rfq]:
     """Staff see every RFQ of the tenant; a supplier those it was invited to (its group's grant)."""
     rfqs = Rfq.objects.filter(tenant=principal.tenant)
-    if _supplier(principal):
+    if may(principal, Can.ANSWER_RFQS):
         rfqs = get_objects_for_group(principal.partner.group, RFQ_VIEW, klass=rfqs, accept_global_perms=False)
     elif not principal.is_staff_member:
         return Rfq.objects.none()
@@ -75,7 +72,7 @@ def purchase_order_list(*, principal: Principal) -> QuerySet[PurchaseOrder]:
     orders = PurchaseOrder.objects.filter(tenant=principal.tenant).select_related(
         "position__sku", "position__warehouse"
     )
-    if _supplier(principal):
+    if may(principal, Can.ANSWER_RFQS):
         return orders.filter(supplier=principal.partner)
     return orders if principal.is_staff_member else orders.none()
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.access.registry import Can, row_of
 from core.inventory.models import Sku
 from core.procurement.models import ProcurementLimits, SupplierOffer
 from core.procurement.rfqs import limits_for
-from tenants.models import Partner, PartnerKind, Tenant
+from tenants.models import Partner, Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
 
@@ -99,7 +100,7 @@ def supplier_offers_upsert(*, tenant: Tenant, offers: list[dict], actor: Princip
         kind = partner_kinds.get(instance.supplier_id)
         if kind is None:
             problems.append(f"offer {number}: no partner {instance.supplier_id} in this tenant")
-        elif kind != PartnerKind.SUPPLIER:
+        elif Can.SUPPLY not in row_of(kind).may:
             problems.append(f"offer {number}: partner {instance.supplier_id} is a {kind}, not a supplier")
     if problems:
         more = f" (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""

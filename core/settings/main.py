@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "tenants",
     "core.inventory",
     "core.procurement",
+    "core.access",
     "core.transfers",
     "core.alerts",
     "core.webhooks",

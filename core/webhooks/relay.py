@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,30 +10,44 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.inventory.grants import partner_scope
 from core.task_requests import task_request
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import RELAY_PENDING_KEY
-from tenants.models import PartnerKind
+from tenants.models import Partner
 
 DELIVER_TASK = "tripline.webhooks.deliver"
 
 
-def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
+Grants = tuple[set | None, set | None]  # SKU ids and warehouse ids; None: no limit
+
+
+def _nothing(partner: Partner | None) -> Grants:
+    return (None, None) if partner is None else (set(), set())
+
+
+# What a partner may hear of is the access registry's to say; it lies above webhooks and plugs its
+# answer in at start-up (AccessConfig.ready). Until it does, a partner's endpoints hear nothing.
+_partner_grants: Callable[[Partner | None], Grants] = _nothing
+
+
+def partner_grants_register(grants: Callable[[Partner | None], Grants]) -> None:
+    """Let ``grants(partner)`` answer the SKUs and warehouses a partner (None: staff) may hear of."""
+    global _partner_grants
+    _partner_grants = grants
+
+
+def _grants(endpoint: WebhookEndpoint) -> Grants:
     """The SKUs and warehouses an endpoint's partner may hear of; None means no limit."""
-    scope = partner_scope(endpoint.partner)
-    skus = set(scope.skus.values_list("sku_id", flat=True)) if scope.skus is not None else None
-    warehouses = set(scope.warehouses.values_list("id", flat=True)) if scope.warehouses is not None else None
-    return skus, warehouses
+    return _partner_grants(endpoint.partner)
 
 
-def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
+def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: Grants) -> bool:
     if endpoint.partner_id is not None and endpoint.partner.kind not in event.partner_payloads:
         return False  # nothing of it was shaped for this partner kind
     if event.staff_only or event.recipient_id is not None:
-        # Addressed events: the tenant's own endpoints (and its ERP's) hear all of them, another
-        # partner only those addressed to it.
-        if endpoint.partner_id is None or endpoint.partner.kind == PartnerKind.ERP:
+        # Addressed events: the tenant's own endpoints (and those of a partner that sees the whole
+        # tenant, the ERP) hear all of them, another partner only those addressed to it.
+        if grants == (None, None):
             return True
         return not event.staff_only and endpoint.partner_id == event.recipient_id
     skus, warehouses = grants

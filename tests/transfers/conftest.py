@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.inventory.grants import warehouse_grant
+from core.access.scope import warehouse_grant
 from core.inventory.models import Position, Warehouse
 from tests.conftest import TenantWorld
 from tests.inventory.conftest import push_rows, ts
