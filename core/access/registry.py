@@ -159,18 +159,19 @@ class PartnerKindRow:
     sees: Mapping[str | None, Capabilities] = field(default_factory=dict)
 
 
-_SEEN_BY_ALL = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})
+_EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})  # what each kind below may do
 
-# Adding a partner kind: its value in ``PartnerKind`` and its row here.
+# Adding a partner kind: its value in ``PartnerKind`` (and the migration ``makemigrations`` writes for
+# the new choice) and its row here; views, selectors, the relay and the tests' world follow from it.
 KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
     PartnerKind.ERP: PartnerKindRow(
-        may=_SEEN_BY_ALL | {Can.PUSH_INVENTORY, Can.READ_INVENTORY},
+        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY},
         scope=Scope.TENANT,
         sees={None: replace(_STAFF, audience=PartnerKind.ERP, actor_names=False)},
     ),
     PartnerKind.SUPPLIER: PartnerKindRow(
-        may=_SEEN_BY_ALL | {Can.SUPPLY, Can.ANSWER_RFQS},
+        may=_EVERY_PARTNER | {Can.SUPPLY, Can.ANSWER_RFQS},
         scope=Scope.SKUS_SUPPLIED,
         sees={
             None: Capabilities(
@@ -185,7 +186,7 @@ KINDS: dict[str, PartnerKindRow] = {
         },
     ),
     PartnerKind.DISTRIBUTOR: PartnerKindRow(
-        may=_SEEN_BY_ALL | {Can.READ_SHARED_STOCK, Can.FILE_TRANSFERS},
+        may=_EVERY_PARTNER | {Can.READ_SHARED_STOCK, Can.FILE_TRANSFERS},
         scope=Scope.WAREHOUSES_GRANTED,
         sees={
             EXACT: Capabilities(
