@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "core.procurement",
     "core.transfers",
     "core.alerts",
+    "core.playbooks",
     "core.webhooks",
     "core.demo",
 ]
@@ -318,8 +319,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
-        "RecommendationStatusEnum": "core.procurement.models.RecommendationStatus",
-        "RecommendationKindEnum": "core.procurement.models.RecommendationKind",
+        "RecommendationStatusEnum": "core.playbooks.models.RecommendationStatus",
+        "RecommendationKindEnum": "core.playbooks.models.RecommendationKind",
         "AwardRuleEnum": "core.procurement.models.AwardRule",
         "TransferStatusEnum": "core.transfers.models.TransferStatus",
         "TransferLineKindEnum": "core.transfers.models.LineKind",
