@@ -21,7 +21,7 @@ GENERATED: tuple[tuple[str, Callable[[], str]], ...] = (
 
 
 def reference_stale(root: Path | None = None) -> list[str]:
-    """The generated files whose content differs from what their generator writes today."""
+    """The generated files whose content differs from what their generator writes."""
     root = root or Path(settings.BASE_DIR)
     stale = []
     for name, generate in GENERATED:
