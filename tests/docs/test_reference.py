@@ -1,4 +1,4 @@
-"""The generated pages of the manual are what their registries write today."""
+"""The generated pages of the manual are what their registries write."""
 
 from io import StringIO
 
