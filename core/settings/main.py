@@ -81,8 +81,10 @@ INSTALLED_APPS = [
     "core.access",
     "core.transfers",
     "core.alerts",
+    "core.playbooks",
     "core.webhooks",
     "core.demo",
+    "core.reference",
 ]
 
 MIDDLEWARE = [
@@ -196,7 +198,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-# --- Request limits (README "Limits") ----------------------------------------------------------
+# --- Request limits (docs/api.md, Limits) -----------------------------------------------------
 
 # Counted in the cache's Redis per fixed window (api/throttling.py). The defaults sit well above
 # what an integration does (an ERP pushing bulk batches, a partner paging a list of 1,000 rows a
@@ -319,8 +321,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
-        "RecommendationStatusEnum": "core.procurement.models.RecommendationStatus",
-        "RecommendationKindEnum": "core.procurement.models.RecommendationKind",
+        "RecommendationStatusEnum": "core.playbooks.models.RecommendationStatus",
+        "RecommendationKindEnum": "core.playbooks.models.RecommendationKind",
         "AwardRuleEnum": "core.procurement.models.AwardRule",
         "TransferStatusEnum": "core.transfers.models.TransferStatus",
         "TransferLineKindEnum": "core.transfers.models.LineKind",
