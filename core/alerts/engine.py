@@ -35,7 +35,7 @@ from core.alerts.models import (
 from core.alerts.policies import PolicyBook
 from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
-from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
 from core.retries import atomic_retried
 from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant

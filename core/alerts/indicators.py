@@ -18,7 +18,7 @@ import numpy as np
 from core.alerts.catalog import HEALTH_WEIGHTS
 from core.alerts.models import IndicatorReading
 from core.alerts.policies import Effective
-from core.inventory.bulk_copy import bigint_array
+from core.bulk_copy import bigint_array
 
 FACT_DAYS = 90  # the longest window read from the daily facts
 WEEKS = 12  # weekly sales kept for the consecutive-decline count

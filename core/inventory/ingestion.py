@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import connection
 
 from core.alerts.triggers import evaluation_request
+from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
-from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import (
     IdempotencyRecord,
