@@ -19,6 +19,7 @@ from core.alerts.catalog import HEALTH_WEIGHTS
 from core.alerts.models import IndicatorReading
 from core.alerts.policies import Effective
 from core.bulk_copy import bigint_array
+from core.supply.selectors import sku_supply_terms_sql
 
 FACT_DAYS = 90  # the longest window read from the daily facts
 WEEKS = 12  # weekly sales kept for the consecutive-decline count
@@ -37,6 +38,9 @@ def _weekly(column: str, weeks: int) -> str:
     parts = [f"COALESCE(sum(f.{column}) FILTER (WHERE f.week = {k}), 0)" for k in range(weeks)]
     return "ARRAY[" + ", ".join(parts) + "]::bigint[]"
 
+
+# Lead times, minimum order and backups per SKU, as supply reads its offers.
+_SUPPLY_TERMS = sku_supply_terms_sql(tenant="%(tenant)s", skus="SELECT sku_id FROM pos")
 
 INDICATOR_SQL = f"""
 WITH pos AS (
@@ -110,15 +114,7 @@ WITH pos AS (
         WHERE l.expires_on IS NOT NULL
     ) x
     GROUP BY x.position_id
-), supply AS (
-    SELECT o.sku_id,
-           (array_agg(o.lead_time_days ORDER BY o.rank, o.created_at))[1] AS lead_time,
-           max(o.lead_time_days) AS longest_lead_time,
-           (array_agg(o.min_order_quantity ORDER BY o.rank, o.created_at))[1] AS min_order_quantity,
-           count(*) FILTER (WHERE o.rank > 1) AS backups
-    FROM procurement_supplieroffer o
-    WHERE o.tenant_id = %(tenant)s AND o.sku_id IN (SELECT sku_id FROM pos)
-    GROUP BY o.sku_id
+), supply AS ({_SUPPLY_TERMS}
 ), signals AS (
     SELECT g.sku_id,
            (array_agg(g.competitor_price ORDER BY g.day DESC)

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from core.alerts.models import Grade, IndicatorReading, RuleCode
 from core.alerts.rules import Trip
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 
 COVER_TARGET_DAYS = 28  # stock beyond four weeks of sales is what transfers and clearances move
 

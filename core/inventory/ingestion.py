@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from core.alerts.triggers import evaluation_request
 from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
+from core.inventory import ledger_hooks
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import (
     IdempotencyRecord,
@@ -146,10 +146,8 @@ def movements_ingest(
         receipt_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
         }
-        if receipt_orders:
-            from core.procurement.receiving import purchase_orders_receive  # procurement builds on inventory
-
-            purchase_orders_receive(cursor=cursor, tenant=tenant, order_refs=sorted(receipt_orders))
+        if receipt_orders and ledger_hooks.receipts_wanted():
+            ledger_hooks.receipts_landed(tenant=tenant, receipts=_receipts(cursor, sorted(receipt_orders)))
         if flagged:
             _announce_anomalies(cursor, tenant)
         result = IngestResult(
@@ -161,8 +159,21 @@ def movements_ingest(
         )
         if idempotency_record is not None:
             idempotency_complete(record=idempotency_record, status=201, body=result.as_dict())
-        evaluation_request(tenant_id=tenant.pk)  # the touched positions are dirty: look again after commit
+        ledger_hooks.positions_changed(tenant_id=tenant.pk)  # the touched positions are dirty
     return result
+
+
+def _receipts(cursor, order_refs: list[str]) -> list[ledger_hooks.Receipt]:  # noqa: ANN001
+    """The batch's receipts against these order references, summed per reference and position."""
+    cursor.execute(
+        """
+        SELECT order_ref, position_id, sum(quantity)::bigint, max((occurred_at AT TIME ZONE 'UTC')::date)
+        FROM ingest_movement WHERE kind = 'receipt' AND order_ref = ANY(%s)
+        GROUP BY order_ref, position_id ORDER BY order_ref, position_id
+        """,
+        [order_refs],
+    )
+    return [ledger_hooks.Receipt(*row) for row in cursor.fetchall()]
 
 
 def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001

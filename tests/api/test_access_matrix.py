@@ -28,10 +28,11 @@ from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
-from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation
 from core.procurement.recommendations import recommendations_sync
 from core.procurement.rfqs import RFQ_VIEW
-from core.procurement.services import supplier_offers_upsert
+from core.supply.models import SupplierOffer
+from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
 from core.transfers.services import transfer_lane_set, transfer_request_create
 from core.webhooks.services import endpoint_create, endpoint_test
