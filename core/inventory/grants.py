@@ -62,6 +62,14 @@ def partner_scope(partner: Partner | None) -> PartnerScope:
     return PartnerScope(warehouses=Warehouse.objects.none().values("id"))  # a kind not known here sees nothing
 
 
+def partner_grants(partner: Partner | None) -> tuple[set | None, set | None]:
+    """The SKU ids and warehouse ids of ``partner_scope`` as sets (None = no limit), for webhooks."""
+    scope = partner_scope(partner)
+    skus = set(scope.skus.values_list("sku_id", flat=True)) if scope.skus is not None else None
+    warehouses = set(scope.warehouses.values_list("id", flat=True)) if scope.warehouses is not None else None
+    return skus, warehouses
+
+
 def _distributor(partner: Partner) -> None:
     if partner.kind != PartnerKind.DISTRIBUTOR:
         raise ValidationError(

@@ -142,14 +142,14 @@ def movements_ingest(
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "sale"
         }
         flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
-        _write(cursor, tenant, source, batch_id)
+        anomaly_ids = _write(cursor, tenant, source, batch_id)
         receipt_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
         }
         if receipt_orders and ledger_hooks.receipts_wanted():
             ledger_hooks.receipts_landed(tenant=tenant, receipts=_receipts(cursor, sorted(receipt_orders)))
-        if flagged:
-            _announce_anomalies(cursor, tenant)
+        if anomaly_ids:
+            _announce_anomalies(cursor, tenant, anomaly_ids)
         result = IngestResult(
             batch_id=str(batch_id),
             rows=len(position_ids),
@@ -176,10 +176,10 @@ def _receipts(cursor, order_refs: list[str]) -> list[ledger_hooks.Receipt]:  # n
     return [ledger_hooks.Receipt(*row) for row in cursor.fetchall()]
 
 
-def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
+def _announce_anomalies(cursor, tenant: Tenant, anomaly_ids: list[uuid.UUID]) -> None:  # noqa: ANN001
     """A ``stock.anomaly_flagged`` event per sale this batch flagged, in its transaction."""
-    # The batch's few anomalies, found by their creation time (this transaction's) through their
-    # index; nested loops, off for the batch-wide joins above, are the right shape for these.
+    # The batch's few anomalies, by the ids their INSERT returned; nested loops, off for the
+    # batch-wide joins above, are the right shape for these.
     cursor.execute("SET LOCAL enable_nestloop = on")
     cursor.execute(
         """
@@ -189,9 +189,9 @@ def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
         JOIN inventory_position p ON p.id = m.position_id
         JOIN inventory_sku s ON s.id = p.sku_id
         JOIN inventory_warehouse w ON w.id = p.warehouse_id
-        WHERE a.tenant_id = %s AND a.status = 'flagged' AND a.created_at = now()
+        WHERE a.tenant_id = %s AND a.id = ANY(%s::uuid[])
         """,
-        [tenant.pk],
+        [tenant.pk, anomaly_ids],
     )
     flagged = [
         (
@@ -441,7 +441,8 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) 
     return cursor.fetchone()[0]
 
 
-def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  # noqa: ANN001
+def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> list[uuid.UUID]:  # noqa: ANN001
+    """Write the staged lines everywhere they go; answer the ids of the anomalies flagged."""
     params = {"tenant": tenant.pk, "source": source, "batch": batch_id}
     # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
     cursor.execute(
@@ -458,9 +459,11 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
                                        created_at, updated_at)
         SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
         FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
+        RETURNING id
         """,
         params,
     )
+    anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
     cursor.execute(
         f"""
         UPDATE inventory_position p
@@ -541,3 +544,4 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
         """,  # noqa: S608 - constants only
         params,
     )
+    return anomaly_ids

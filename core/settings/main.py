@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "core.alerts",
     "core.webhooks",
     "core.demo",
+    "workers",
 ]
 
 MIDDLEWARE = [
