@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "axes",
     "tenants",
     "core.inventory",
+    "core.supply",
     "core.procurement",
     "core.transfers",
     "core.alerts",
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "core.webhooks",
     "core.demo",
     "core.reference",
+    "workers",
 ]
 
 MIDDLEWARE = [

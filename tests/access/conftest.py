@@ -32,7 +32,7 @@ from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Position, Warehouse
 from core.procurement.models import PurchaseOrder, Rfq
 from core.procurement.rfqs import rfq_open_for_alert
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from tenants import services as tenant_services
 from tenants.models import PartnerKind
 from tenants.principals import SYSTEM_ACTOR, Principal

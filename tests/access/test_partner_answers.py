@@ -20,7 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
 from core.transfers.services import transfer_approve, transfer_request_create
 from tenants.models import PartnerKind

@@ -18,7 +18,7 @@ from api.alerts.serializers import AlertOutput
 from core.alerts.models import Alert
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from core.webhooks.models import OutboxEvent
 from tests.inventory.conftest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental, evaluation_run

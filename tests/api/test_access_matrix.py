@@ -30,9 +30,10 @@ from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
 from core.playbooks.models import Recommendation
 from core.playbooks.records import recommendations_sync
-from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
-from core.procurement.services import supplier_offers_upsert
+from core.supply.models import SupplierOffer
+from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
 from core.transfers.services import transfer_lane_set, transfer_request_create
 from core.webhooks.services import endpoint_create, endpoint_test

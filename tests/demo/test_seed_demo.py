@@ -25,7 +25,7 @@ from core.inventory.models import (
     VelocityClass,
     Warehouse,
 )
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 from tenants.models import Partner, PartnerKind, Tenant
 from tests.concurrency.conftest import deadlock_victim
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from tenants import services
 from tenants.models import Partner, PartnerKind
 from tests.conftest import Caller, TenantWorld, key_client
