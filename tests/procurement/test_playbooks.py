@@ -44,7 +44,7 @@ from core.procurement.playbooks import (
 )
 from core.procurement.recommendations import recommendations_due, recommendations_sync
 from core.webhooks.models import OutboxEvent
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_respond
 

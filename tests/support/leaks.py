@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
-from tests.access.conftest import RIVAL_LEAD_TIME, Figured
+from tests.support.figured import RIVAL_LEAD_TIME, Figured
 
 # Which positions' quantities each audience may not see (labels of tests/access/conftest.py).
 HIDDEN = {
