@@ -3,6 +3,9 @@ registered once here; test modules import plain helpers from tests.support, neve
 or from another test module."""
 
 import pytest
+from django.conf import settings
+
+from core import embedded_services
 
 pytest_plugins = [
     "tests.support.world",
@@ -10,6 +13,13 @@ pytest_plugins = [
     "tests.support.receivers",
     "tests.support.celery_worker",
 ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run on embedded services that are down stops before its first test, saying what to do."""
+    problem = embedded_services.not_running_message(settings.EMBEDDED_SERVICES)
+    if problem and not session.config.option.collectonly:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(autouse=True)
