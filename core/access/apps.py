@@ -6,8 +6,8 @@ class AccessConfig(AppConfig):
     label = "access"
 
     def ready(self) -> None:
-        # Webhooks lie below the registry: the relay asks through the hook it declares.
         from core.access.scope import partner_grants
-        from core.webhooks.relay import partner_grants_register
+        from core.webhooks.audience import grants_resolver_register
 
-        partner_grants_register(partner_grants)
+        # Webhooks lie below the registry: they hear from it what a partner's endpoint may see.
+        grants_resolver_register(partner_grants)

@@ -20,7 +20,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from core.access.registry import KINDS, Scope, scope_of
 from core.inventory.grants import GRANT_MODES, WAREHOUSE_QUANTITIES, WAREHOUSE_VIEW, granted
 from core.inventory.models import Warehouse, WarehouseGroupObjectPermission
-from core.procurement.models import SupplierOffer
+from core.supply.selectors import supplied_sku_ids
 from tenants.models import Partner
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
@@ -46,9 +46,7 @@ def partner_scope(partner: Partner | None) -> PartnerScope:
     if scope == Scope.TENANT:
         return PartnerScope()
     if scope == Scope.SKUS_SUPPLIED:
-        return PartnerScope(
-            skus=SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
-        )
+        return PartnerScope(skus=supplied_sku_ids(partner))
     if scope == Scope.WAREHOUSES_GRANTED:
         visible = Warehouse.objects.filter(tenant_id=partner.tenant_id).filter(granted(partner, OuterRef("pk")))
         return PartnerScope(warehouses=visible.values("id"))

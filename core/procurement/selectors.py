@@ -7,24 +7,9 @@ from guardian.shortcuts import get_objects_for_group
 
 from core.access.registry import Can, may
 from core.exceptions import NotFound
-from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
 from tenants.principals import Principal
-
-
-def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
-    """Staff see the tenant's offers; a partner that supplies its own; anyone else none."""
-    offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
-    if not principal.is_staff_member:
-        offers = offers.filter(supplier=principal.partner) if may(principal, Can.SUPPLY) else offers.none()
-    return offers.order_by("sku__code", "rank", "created_at")
-
-
-def offer_get(*, principal: Principal, offer_id: object) -> SupplierOffer:
-    offer = offer_list(principal=principal).filter(pk=offer_id).first()
-    if offer is None:
-        raise NotFound
-    return offer
 
 
 def rfq_list(*, principal: Principal) -> QuerySet[Rfq]:

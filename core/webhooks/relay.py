@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,37 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.task_requests import task_request
+from core.webhooks.audience import partner_grants
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import RELAY_PENDING_KEY
-from tenants.models import Partner
 
 DELIVER_TASK = "tripline.webhooks.deliver"
 
 
-Grants = tuple[set | None, set | None]  # SKU ids and warehouse ids; None: no limit
-
-
-def _nothing(partner: Partner | None) -> Grants:
-    return (None, None) if partner is None else (set(), set())
-
-
-# What a partner may hear of is the access registry's to say; it lies above webhooks and plugs its
-# answer in at start-up (AccessConfig.ready). Until it does, a partner's endpoints hear nothing.
-_partner_grants: Callable[[Partner | None], Grants] = _nothing
-
-
-def partner_grants_register(grants: Callable[[Partner | None], Grants]) -> None:
-    """Let ``grants(partner)`` answer the SKUs and warehouses a partner (None: staff) may hear of."""
-    global _partner_grants
-    _partner_grants = grants
-
-
-def _grants(endpoint: WebhookEndpoint) -> Grants:
+def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
     """The SKUs and warehouses an endpoint's partner may hear of; None means no limit."""
-    return _partner_grants(endpoint.partner)
+    return partner_grants(endpoint.partner)
 
 
-def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: Grants) -> bool:
+def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:
     if endpoint.partner_id is not None and endpoint.partner.kind not in event.partner_payloads:
         return False  # nothing of it was shaped for this partner kind
     if event.staff_only or event.recipient_id is not None:

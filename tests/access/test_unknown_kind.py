@@ -23,7 +23,8 @@ from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Position
 from core.procurement import selectors as procurement
-from core.procurement.services import supplier_offers_upsert
+from core.supply import selectors as supply
+from core.supply.services import supplier_offers_upsert
 from core.transfers import selectors as transfers
 from core.transfers.services import transfer_reject, transfer_request_create
 from core.webhooks.models import Delivery
@@ -32,7 +33,7 @@ from core.webhooks.relay import outbox_relay
 from core.webhooks.services import endpoint_create
 from tenants.models import Partner
 from tenants.principals import Principal
-from tests.api.test_access_matrix import ENDPOINTS, _procured, _transferring, call, ids_in
+from tests.support.endpoints import ENDPOINTS, _procured, _transferring, call, ids_in
 
 KINDS = [str(kind) for kind in registry.partner_kinds()]
 HOOK = "http://127.0.0.1:9/hook"
@@ -94,7 +95,8 @@ def test_a_kind_without_a_row_is_refused_every_route(kind: str, world, monkeypat
     assert alert_list(principal=principal).exists() is False
     assert transfers.shared_stock(principal=principal).exists() is False
     assert transfers.transfer_list(principal=principal).exists() is False
-    assert procurement.offer_list(principal=principal).exists() is False
+    # Offers are supply's master data, below the registry: a partner reads only those naming it.
+    assert supply.offer_list(principal=principal).exclude(supplier=partner).exists() is False
     assert procurement.rfq_list(principal=principal).exists() is False
     assert procurement.purchase_order_list(principal=principal).exists() is False
     scope = partner_scope(partner)
