@@ -157,9 +157,10 @@ class IndicatorReading(models.Model):
     stockout_risk = models.BooleanField()
     overstock = models.BooleanField()
     health_index = models.SmallIntegerField()
-    # A hash of the values above: a re-run compares it and writes only readings that changed. The
-    # database default (0, never a hash the engine gives) lets readings written by plain SQL (the
-    # benchmarks' setup) leave it out and still be rewritten by the next run.
+    # A hash of the values above: a re-run compares it and writes only readings that changed. 0 is
+    # "not hashed": the database gives it to a row inserted without a fingerprint (by SQL outside
+    # the engine), and since it matches no computed hash but by a 1 in 2^64 chance, the next run
+    # rewrites that reading with its own figures.
     fingerprint = models.BigIntegerField(default=0, db_default=0)
     changed_at = models.DateTimeField()
 
