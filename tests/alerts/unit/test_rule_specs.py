@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from core.alerts.catalog import INDICATORS, Parameter, Threshold, rules_check
 from core.alerts.models import RuleCode
+from core.alerts.policies import _validated_settings
 from core.alerts.rules import RULES, rule_catalog, rules_reference_markdown
 
 
@@ -82,3 +86,15 @@ def test_the_rules_reference_has_a_row_per_rule_with_its_thresholds_and_paramete
     stock_out = rows[2]
     assert "`rfq_grade` red (yellow / orange / red)" in stock_out
     assert "yellow at 10 %, orange at 20 %, red at 30 %" in text
+
+
+def test_policy_validation_takes_every_threshold_within_its_range_and_refuses_it_outside() -> None:
+    for spec in RULES.values():
+        for name, threshold in spec.thresholds.items():
+            for value in (threshold.minimum, threshold.default, threshold.maximum):
+                _validated_settings(spec.code, {"thresholds": {name: value}})
+            for value in (threshold.minimum - 0.5, threshold.maximum + 0.5):
+                with pytest.raises(ValidationError) as refused:
+                    _validated_settings(spec.code, {"thresholds": {name: value}})
+                low, high = f"{threshold.minimum:g}", f"{threshold.maximum:g}"
+                assert refused.value.message_dict == {f"thresholds.{name}": [f"Between {low} and {high}."]}
