@@ -5,3 +5,8 @@ class AlertsConfig(AppConfig):
     name = "core.alerts"
     label = "alerts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The rule registry checks itself against RuleCode when imported: every process that
+        # loads the app (server, worker, management command) refuses to start when they disagree.
+        from core.alerts import rules  # noqa: F401
