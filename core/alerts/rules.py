@@ -396,13 +396,19 @@ def _parameter_text(name: str, parameter: Parameter) -> str:
 
 
 def rules_reference_markdown() -> str:
-    """The rules table of the manual, written from ``RULES``: each rule's code, what it warns of, the
-    indicators it reads, its thresholds (default and range) and its parameters (default and range
-    or choices)."""
+    """The manual's rules reference, written from ``RULES``: each rule's code, what it warns of, how it
+    is graded, the indicators it reads, its thresholds (default and range) and its parameters
+    (default and range or choices)."""
     yellow, orange, red = (f"{band * 100:g} %" for band in DEFAULT_BANDS)
     lines = [
+        "# Rules",
+        "",
+        "<!-- Generated from the RuleSpecs in core/alerts/rules.py by `make docs`; edit those, not this page. -->",
+        "",
         f"Bands measure the deviation from a standard: yellow at {yellow}, orange at {orange}, red at {red}; "
-        "reaching a band's edge counts. A policy may set each threshold within its range.",
+        f"reaching a band's edge counts (exactly {yellow} is yellow). A policy (`alert-policies/`) may set each "
+        "threshold within its range and each parameter within its range or choices; "
+        "`alert-policies/rules/` answers the same defaults.",
         "",
         "| rule | warns of | graded by | indicators | thresholds: default (range) | parameters: default (range) |",
         "| --- | --- | --- | --- | --- | --- |",
