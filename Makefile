@@ -12,7 +12,7 @@ WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
 HOST = 127.0.0.1
 PORT = 8000
 
-.PHONY: demo test bench lint format services-start services-stop services-status clean
+.PHONY: demo test bench docs lint format services-start services-stop services-status clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(WITH_SERVICES) $(BIN)/python -m bench.run --scale $${BENCH_SCALE:-small}
+
+# The manual's generated pages (docs/reference/, .env.example) from the registries they document.
+docs: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(WITH_SERVICES) $(BIN)/python manage.py docs_reference
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 
 A receipt pushed with ``order_ref`` equal to an open purchase order's reference (``PO-...``) for
 the same SKU and warehouse counts against it. When the order is complete, the supplier's
-reliability is recomputed from all its received orders (README, Procurement):
+reliability is recomputed from all its received orders (docs/procurement.md):
 ``(orders complete by their expected day + 4 x 0.9) / (orders received + 4)``, a share pulled
 toward 0.9 while the history is short, written to every offer of the supplier. An order a planner
 closes short counts as received and not complete.

@@ -3,7 +3,7 @@
 The relay hands alert events (opened, escalated, de-escalated, resolved) to a worker task; the
 task opens the RFQ of a stock-out alert at its RFQ grade and keeps the playbook records of the
 others in line. A sweep on the beat does the same for anything a lost message missed and settles
-RFQs whose deadline passed, so a response is at most one sweep late (README, Procurement).
+RFQs whose deadline passed, so a response is at most one sweep late (docs/procurement.md).
 """
 
 from __future__ import annotations

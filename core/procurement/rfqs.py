@@ -1,6 +1,6 @@
 """Opening RFQs for stock-out alerts, inviting backup suppliers, and cancelling.
 
-The replenishment rule (README, Procurement): the RFQ asks for enough to bring the position up to
+The replenishment rule (docs/procurement.md): the RFQ asks for enough to bring the position up to
 its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time - available -
 in transit``; each supplier is asked for that rounded up to its minimum order quantity. The
 needed-by day is the projected stock-out day, ``today + available / ads_28``.

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "core.alerts",
     "core.webhooks",
     "core.demo",
+    "core.reference",
 ]
 
 MIDDLEWARE = [
@@ -195,7 +196,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-# --- Request limits (README "Limits") ----------------------------------------------------------
+# --- Request limits (docs/api.md, Limits) -----------------------------------------------------
 
 # Counted in the cache's Redis per fixed window (api/throttling.py). The defaults sit well above
 # what an integration does (an ERP pushing bulk batches, a partner paging a list of 1,000 rows a

@@ -3,7 +3,7 @@ or cancelled. Every step locks the request, then the positions it touches in id 
 transfer lines (and the stock ledger's transfer_out / transfer_in where stock moves) and an outbox
 event, in one transaction.
 
-What a source can spare (README, Transfers): available - safety stock, the safety stock being the
+What a source can spare (docs/transfers.md, Requests): available - safety stock, the safety stock being the
 one the stock-out rule's policy uses for the SKU (service level or cover), from its latest
 reading. Approval reserves at the source; reserved never exceeds on hand (a database constraint),
 and ingestion refuses a sale that would take stock below what is reserved, so no unit is promised
