@@ -15,21 +15,20 @@ from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
 from api.procurement import serializers as s
 from api.schema import role_shapes
 from api.tenant_scope import TenantScopedView
-from core.procurement import awards, quotes, recommendations, selectors, services
+from core.playbooks import acceptance
+from core.playbooks import selectors as playbook_selectors
+from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
+from core.procurement import awards, quotes, selectors, services
 from core.procurement.models import (
     PurchaseOrder,
     PurchaseOrderStatus,
     Quote,
-    Recommendation,
-    RecommendationKind,
-    RecommendationStatus,
     Rfq,
     RfqInvitation,
     RfqStatus,
     SupplierOffer,
 )
 from core.procurement.rfqs import limits_for
-from core.transfers import services as transfer_services
 from tenants.models import PartnerKind
 
 SUPPLIER = frozenset({PartnerKind.SUPPLIER})
@@ -338,7 +337,7 @@ class RecommendationListView(TenantScopedView):
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):  # noqa: ANN201
-        return selectors.recommendation_list(principal=self.principal)
+        return playbook_selectors.recommendation_list(principal=self.principal)
 
     @extend_schema(responses=s.RecommendationOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
@@ -350,7 +349,7 @@ class RecommendationDetailView(TenantScopedView):
 
     @extend_schema(responses=s.RecommendationOutput)
     def get(self, request: Request, tenant_slug: str, recommendation_id: str) -> Response:
-        record = selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
+        record = playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
         return Response(s.RecommendationOutput(record).data)
 
 
@@ -360,20 +359,20 @@ class RecommendationDecisionView(TenantScopedView):
 
     @extend_schema(request=s.DecisionInput, responses={200: s.RecommendationOutput, **_CONFLICT})
     def post(self, request: Request, tenant_slug: str, recommendation_id: str) -> Response:
-        record = selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
+        record = playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
         data = s.DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = data.validated_data["note"]
         if self.accept:
             # An accepted transfer proposal becomes an approved transfer request in the same step.
-            record = transfer_services.recommendation_accept(recommendation=record, actor=self.principal, note=note)
+            record = acceptance.recommendation_accept(recommendation=record, actor=self.principal, note=note)
         else:
-            record = recommendations.recommendation_decide(
+            record = acceptance.recommendation_decide(
                 recommendation=record, actor=self.principal, accept=False, note=note
             )
         return Response(
             s.RecommendationOutput(
-                selectors.recommendation_get(principal=self.principal, recommendation_id=record.pk)
+                playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=record.pk)
             ).data
         )
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.access.views import event_payloads
+from core.alerts.grade_response import trips_recommend
 from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.lifecycle import UNCHANGED, alert_step
 from core.alerts.models import (
@@ -31,7 +32,6 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.policies import PolicyBook
-from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
@@ -242,11 +242,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: d
 
 
 def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Trip]) -> None:
-    target_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_target(trip)}
-    backup_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_backups(trip)}
-    context = context_load(tenant_id=tenant.pk, target_skus=target_skus, backup_skus=backup_skus)
-    for (pid, _), trip in trips.items():
-        trip.recommendation = recommend(trip, readings[pid], context)
+    trips_recommend(tenant_id=tenant.pk, readings=readings, trips=trips)
 
 
 def _fingerprint(trip: Trip) -> tuple[dict[str, JsonText], str]:

@@ -30,8 +30,6 @@ from core.exceptions import Conflict
 from core.inventory.grants import partner_scope
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import Movement, Position, Sku, Warehouse
-from core.procurement.models import RecommendationKind
-from core.procurement.recommendations import recommendation_decide
 from core.retries import atomic_retried
 from core.transfers.models import (
     Approval,
@@ -483,27 +481,3 @@ def transfer_lane_set(
 def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
     audit_record(tenant=actor.tenant, actor=actor, action="transfer_lane.deleted", target=lane, data={})
     lane.delete()
-
-
-@atomic_retried
-def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
-    """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
-    in the same transaction (if its source can no longer spare the units, nothing is accepted)."""
-    record = recommendation_decide(recommendation=recommendation, actor=actor, accept=True, note=note)
-    if record.kind == RecommendationKind.TRANSFER:
-        (move,) = record.figures["moves"]
-        try:
-            transfer_request_create(
-                principal=actor,
-                tenant=actor.tenant,
-                sku=record.sku.code,
-                source=move["from_warehouse"],
-                destination=move["to_warehouse"],
-                quantity=int(move["quantity"]),
-                note=f"Transfer proposal {record.pk}",
-                recommendation=record,
-                approval=Approval.PLAN,
-            )
-        except ValidationError as exc:
-            raise Conflict(f"The proposal cannot be carried out now: {'; '.join(exc.messages)}") from None
-    return record

@@ -28,8 +28,9 @@ from core.alerts.runs import evaluation_start
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
-from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
-from core.procurement.recommendations import recommendations_sync
+from core.playbooks.models import Recommendation
+from core.playbooks.records import recommendations_sync
+from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation, SupplierOffer
 from core.procurement.rfqs import RFQ_VIEW
 from core.procurement.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan

@@ -30,7 +30,8 @@ from core.alerts.models import Alert, AlertPolicy, EvaluationRun
 from core.alerts.policies import policy_create
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
-from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, SupplierOffer
+from core.playbooks.models import Recommendation
+from core.procurement.models import PurchaseOrder, Quote, Rfq, SupplierOffer
 from core.transfers.models import TransferLane, TransferPlan, TransferRequest
 from core.webhooks.models import Delivery, WebhookEndpoint
 from tenants.models import ApiKey, Partner

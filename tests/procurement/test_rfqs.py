@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from core.alerts.models import Alert, AlertEvent
 from core.inventory.models import Position
+from core.playbooks.consumer import responses_sweep
 from core.procurement.awards import rfq_settle
 from core.procurement.models import PurchaseOrder, Rfq, RfqInvitation, SupplierOffer
-from core.procurement.responses import responses_sweep
 from core.procurement.rfqs import rfqs_due_alerts
 from core.webhooks.models import OutboxEvent
 from tenants import services

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.alerts.models import Alert
 from core.inventory.models import Movement, Warehouse
-from core.procurement.models import Recommendation
+from core.playbooks.models import Recommendation
 from core.transfers.models import TransferRequest
 from core.webhooks.models import OutboxEvent
 from tenants import services as tenant_services

@@ -13,8 +13,8 @@ import logging
 from django.core.cache import cache
 
 from core.alerts.models import Alert, RuleCode
+from core.playbooks.records import recommendations_due, recommendations_sync
 from core.procurement.awards import rfq_settle, rfqs_close_for_quiet_alerts, rfqs_overdue
-from core.procurement.recommendations import recommendations_due, recommendations_sync
 from core.procurement.rfqs import invitation_emails_retry, rfq_open_for_alert, rfqs_due_alerts
 from core.webhooks.models import OutboxEvent
 
