@@ -15,9 +15,9 @@ from core.procurement.models import (
     Quote,
     Rfq,
     RfqInvitation,
-    SupplierOffer,
     SupplierRfqStatus,
 )
+from core.supply.models import SupplierOffer
 
 
 class OfferOutput(serializers.ModelSerializer):

@@ -26,9 +26,11 @@ from core.procurement.models import (
     Rfq,
     RfqInvitation,
     RfqStatus,
-    SupplierOffer,
 )
 from core.procurement.rfqs import limits_for
+from core.supply import selectors as supply_selectors
+from core.supply import services as supply_services
+from core.supply.models import SupplierOffer
 from tenants.models import PartnerKind
 
 SUPPLIER = frozenset({PartnerKind.SUPPLIER})
@@ -59,7 +61,7 @@ class OfferListView(TenantScopedView):
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):  # noqa: ANN201
-        return selectors.offer_list(principal=self.principal)
+        return supply_selectors.offer_list(principal=self.principal)
 
     @extend_schema(responses=s.OfferOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
@@ -75,7 +77,7 @@ class OfferListView(TenantScopedView):
             raise serializers.ValidationError({"offers": [f"A JSON array of 1 to {MAX_OFFERS_PER_PUSH:,} offers."]})
         data = s.OfferInput(data=request.data, many=True, min_length=1, max_length=MAX_OFFERS_PER_PUSH)
         data.is_valid(raise_exception=True)
-        written = services.supplier_offers_upsert(
+        written = supply_services.supplier_offers_upsert(
             tenant=self.tenant, offers=[dict(offer) for offer in data.validated_data], actor=self.principal
         )
         return Response({"written": written})
@@ -85,7 +87,7 @@ class OfferDetailView(TenantScopedView):
     access = {"GET": STAFF_OR_SUPPLIER, "PATCH": STAFF_WRITERS, "DELETE": STAFF_WRITERS}
 
     def get_object(self) -> SupplierOffer:
-        return selectors.offer_get(principal=self.principal, offer_id=self.kwargs["offer_id"])
+        return supply_selectors.offer_get(principal=self.principal, offer_id=self.kwargs["offer_id"])
 
     @extend_schema(responses=s.OfferOutput)
     def get(self, request: Request, tenant_slug: str, offer_id: str) -> Response:
@@ -96,12 +98,12 @@ class OfferDetailView(TenantScopedView):
         offer = self.get_object()
         data = s.OfferTermsInput(data=request.data)
         data.is_valid(raise_exception=True)
-        offer = services.supplier_offer_update(offer=offer, actor=self.principal, **data.validated_data)
-        return Response(s.OfferOutput(selectors.offer_get(principal=self.principal, offer_id=offer.pk)).data)
+        offer = supply_services.supplier_offer_update(offer=offer, actor=self.principal, **data.validated_data)
+        return Response(s.OfferOutput(supply_selectors.offer_get(principal=self.principal, offer_id=offer.pk)).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
     def delete(self, request: Request, tenant_slug: str, offer_id: str) -> Response:
-        services.supplier_offer_delete(offer=self.get_object(), actor=self.principal)
+        supply_services.supplier_offer_delete(offer=self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

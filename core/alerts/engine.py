@@ -34,11 +34,14 @@ from core.alerts.models import (
 from core.alerts.policies import PolicyBook
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
-from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.inventory.models import Position
 from core.retries import atomic_retried
 from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR
+
+_POSITIONS = Position._meta.db_table
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
 
@@ -102,7 +105,7 @@ def chunk_evaluate(
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
         _session_settings(cursor)
         cursor.execute(
-            "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "
+            f"SELECT id FROM {_POSITIONS} WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "  # noqa: S608
             "AND dirty_since IS NOT NULL ORDER BY id FOR NO KEY UPDATE",
             [tenant.pk, bigint_array(position_ids)],
         )
@@ -119,7 +122,7 @@ def chunk_evaluate(
         counts = _alerts_diff(tenant, readings, trips, actor)
         counts["positions"] = len(rows)
         if dirty:
-            cursor.execute("UPDATE inventory_position SET dirty_since = NULL WHERE id = ANY(%s)", [dirty])
+            cursor.execute(f"UPDATE {_POSITIONS} SET dirty_since = NULL WHERE id = ANY(%s)", [dirty])  # noqa: S608
     return counts
 
 
@@ -147,7 +150,7 @@ def _refreshed(
 ) -> tuple[list[dict], dict[int, dict], dict[tuple, Trip]]:
     """The read-ahead's rows, readings and trips, with dirty or unseen positions read and graded again."""
     cursor.execute(
-        "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[])",
+        f"SELECT id FROM {_POSITIONS} WHERE tenant_id = %s AND id = ANY(%s::bigint[])",  # noqa: S608
         [tenant.pk, bigint_array(ids)],
     )
     existing = {row[0] for row in cursor.fetchall()}

@@ -11,7 +11,7 @@ from django.db import connection
 from psycopg.types.json import Jsonb
 
 from core.alerts.models import AlertEvent
-from core.inventory.bulk_copy import copy_rows_binary
+from core.bulk_copy import copy_rows_binary
 
 # The columns written, in the order of a row below; the id is the database's.
 _COLUMNS = ("tenant_id", "alert_id", "kind", "from_grade", "to_grade", "actor", "note", "data", "created_at")

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from core.alerts.models import Grade, IndicatorReading, RuleCode
 from core.alerts.rules import Trip
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 from core.transfers.cover import COVER_TARGET_DAYS, cover_stock
 
 

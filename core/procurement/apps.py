@@ -5,3 +5,9 @@ class ProcurementConfig(AppConfig):
     name = "core.procurement"
     label = "procurement"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.inventory import ledger_hooks
+        from core.procurement.receiving import purchase_orders_receive
+
+        ledger_hooks.receipts_register(purchase_orders_receive)

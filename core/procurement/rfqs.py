@@ -33,15 +33,9 @@ from core.alerts.models import (
 from core.alerts.policies import Effective, PolicyBook
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.base_models import short_reference
-from core.procurement.models import (
-    OPEN_RFQ_STATUSES,
-    InvitationStatus,
-    ProcurementLimits,
-    Rfq,
-    RfqInvitation,
-    SupplierOffer,
-)
+from core.procurement.models import OPEN_RFQ_STATUSES, InvitationStatus, ProcurementLimits, Rfq, RfqInvitation
 from core.procurement.ranking import Candidate, candidates_rank
+from core.supply.models import SupplierOffer
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant

@@ -35,7 +35,10 @@ class Setting:
 
 # The order of the reference and of .env.example, with what each section is about.
 SECTIONS: dict[str, str] = {
-    "Services": "where PostgreSQL and Redis are; with neither URL set, embedded ones start under `.tripline/`",
+    "Services": (
+        "where PostgreSQL and Redis are; with neither URL set, the embedded ones under `.tripline/`, "
+        "which `make demo` and `make test` start (`make services-start` for other commands)"
+    ),
     "Security": "HTTPS, cookies and hosts; with `DEBUG` off the defaults pass `manage.py check --deploy`",
     "Request limits": (
         "a rate reads `3000/min`, `60000/hour` or `30/10min`; `off` lifts it (see [Limits](../api.md#limits))"
@@ -418,7 +421,8 @@ def env_example() -> str:
     """``.env.example``: the variables a deployment usually sets, with example values."""
     lines = [
         "# Copy to .env (or export) to point Tripline at real services. With DATABASE_URL and REDIS_URL",
-        "# unset, Tripline starts an embedded PostgreSQL and Redis under .tripline/ in the checkout.",
+        "# unset, Tripline uses an embedded PostgreSQL and Redis under .tripline/ in the checkout, which",
+        "# `make demo` and `make test` start around themselves (`make services-start` for other commands).",
         "# Generated from core/settings/documented.py by `make docs`; docs/reference/settings.md lists every",
         "# variable with its default.",
     ]

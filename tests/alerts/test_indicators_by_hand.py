@@ -17,10 +17,10 @@ from datetime import timedelta
 import pytest
 
 from core.inventory.models import Sku
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from tenants import services
 from tenants.models import PartnerKind
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
 _refs = itertools.count(1)

@@ -42,7 +42,7 @@ from core.playbooks.pricing import (
 )
 from core.playbooks.records import recommendations_due, recommendations_sync
 from core.webhooks.models import OutboxEvent
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_respond
 
