@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from tenants.models import ApiKey, PartnerKind, Role
+from core.access.registry import KINDS, Can
+from tenants.models import ApiKey, Role
 
 if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still loading
     from rest_framework.views import APIView
@@ -15,12 +17,53 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still
 ANY_STAFF = frozenset({Role.ADMIN, Role.PLANNER, Role.ANALYST})
 STAFF_WRITERS = frozenset({Role.ADMIN, Role.PLANNER})
 ADMINS = frozenset({Role.ADMIN})
-ANY_PARTNER = frozenset(PartnerKind)
+
+
+@dataclass(frozen=True)
+class Grantees:
+    """Who a view grants a method: staff ``roles``, and the partner kinds whose row in the access
+    registry says they may do one of ``cans`` (or, with ``any_partner``, every kind it has a row for).
+    The registry is asked at each request, so a kind without a row is granted nothing anywhere."""
+
+    roles: frozenset[str] = frozenset()
+    cans: frozenset[Can] = frozenset()
+    any_partner: bool = False
+
+    def __contains__(self, token: object) -> bool:
+        if token in self.roles:
+            return True
+        if not isinstance(token, str) or token not in KINDS:
+            return False
+        return self.any_partner or bool(self.cans & KINDS[token].may)
+
+    def __or__(self, other: Grantees | frozenset[str]) -> Grantees:
+        if not isinstance(other, Grantees):
+            other = Grantees(roles=frozenset(other))
+        return Grantees(self.roles | other.roles, self.cans | other.cans, self.any_partner or other.any_partner)
+
+    __ror__ = __or__
+
+
+def partners_that(can: Can) -> Grantees:
+    return Grantees(cans=frozenset({can}))
+
+
+ANY_PARTNER = Grantees(any_partner=True)
 EVERYONE = ANY_STAFF | ANY_PARTNER
+# Alerts and indicator readings (each partner sees those of its scope).
+ALERT_READERS = ANY_STAFF | partners_that(Can.READ_ALERTS)
 # Stock and master data: staff read, and so does the partner ERP that pushes them.
-INVENTORY_READERS = ANY_STAFF | frozenset({PartnerKind.ERP})
+INVENTORY_READERS = ANY_STAFF | partners_that(Can.READ_INVENTORY)
 # Who may push bulk ledger lines and master data.
-INVENTORY_PUSHERS = STAFF_WRITERS | frozenset({PartnerKind.ERP})
+INVENTORY_PUSHERS = STAFF_WRITERS | partners_that(Can.PUSH_INVENTORY)
+# The shared stock view and transfer requests: inventory readers and the partners of its scope.
+STOCK_VIEWERS = INVENTORY_READERS | partners_that(Can.READ_SHARED_STOCK)
+TRANSFER_FILERS = partners_that(Can.FILE_TRANSFERS)
+# Supplier offers: staff, and a supplier its own; RFQs, quotes and purchase orders likewise.
+OFFER_READERS = ANY_STAFF | partners_that(Can.SUPPLY)
+RFQ_ANSWERERS = partners_that(Can.ANSWER_RFQS)
+# Webhook endpoints: admins manage any, a partner its own.
+WEBHOOK_KEEPERS = partners_that(Can.MANAGE_WEBHOOKS)
 
 
 class IsAuthenticatedPrincipal(BasePermission):

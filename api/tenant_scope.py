@@ -5,7 +5,7 @@ caller's (the same answer as for one that does not exist), and denies every meth
 does not grant to the caller's role or partner kind (Sentry's ``OrganizationEndpoint``).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import ClassVar
 
 from rest_framework import exceptions, generics
@@ -23,7 +23,7 @@ from tenants.principals import Principal
 class TenantScopedView(generics.GenericAPIView):
     """Subclasses declare ``access = {"GET": ANY_STAFF, "POST": ADMINS, ...}``; the rest is denied."""
 
-    access: ClassVar[Mapping[str, frozenset[str]]] = {}
+    access: ClassVar[Mapping[str, Container[str]]] = {}
     metadata_class = TenantScopedMetadata
     tenant: Tenant
     principal: Principal

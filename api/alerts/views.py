@@ -19,7 +19,7 @@ from api.filters import BooleanFilter, ChoicesFilter, FilterSet, IntegerFilter, 
 from api.input import InputSerializer
 from api.inventory.ingest_views import BulkIngestView, bulk_schema
 from api.pagination import CreatedCursorPagination, KeysetPagination, SortKey
-from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITERS
+from api.permissions import ALERT_READERS, ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.access import registry as access
 from core.alerts import policies, runs, selectors, services
@@ -87,7 +87,7 @@ def _partner_alerts(principal: Principal) -> QuerySet:
 class AlertListView(TenantScopedView):
     """Alerts, oldest first, cursor paginated; partners see only what they are granted, in their own shape."""
 
-    access = {"GET": EVERYONE}
+    access = {"GET": ALERT_READERS}
     queryset = Alert.objects.none()
     filterset_class = AlertFilter
     pagination_class = CreatedCursorPagination
@@ -123,7 +123,7 @@ class AlertDetailView(TenantScopedView):
     """The alert with its inputs, thresholds, explanation, recommendation and timeline (staff and the
     ERP); a supplier or distributor gets its own shape, with words written for it."""
 
-    access = {"GET": EVERYONE}
+    access = {"GET": ALERT_READERS}
 
     @extend_schema(responses=s.ALERT_DETAIL)
     def get(self, request: Request, tenant_slug: str, alert_id: str) -> Response:
@@ -232,7 +232,7 @@ class IndicatorListView(TenantScopedView):
     """The current reading of every position, unhealthiest first unless sorted otherwise; partners
     get their own shape (band, health, quantities where granted)."""
 
-    access = {"GET": EVERYONE}
+    access = {"GET": ALERT_READERS}
     queryset = IndicatorReading.objects.none()
     filterset_class = ReadingFilter
     pagination_class = IndicatorPagination
@@ -257,7 +257,7 @@ class IndicatorListView(TenantScopedView):
 
 
 class IndicatorDetailView(TenantScopedView):
-    access = {"GET": EVERYONE}
+    access = {"GET": ALERT_READERS}
 
     @extend_schema(responses=s.READING_DETAIL)
     def get(self, request: Request, tenant_slug: str, position_id: int) -> Response:
@@ -276,7 +276,7 @@ class IndicatorRollupView(TenantScopedView):
     """Readings rolled up per SKU, category, warehouse or region (filters as on indicators/); partners
     get counts, health and the quantities their grants show."""
 
-    access = {"GET": EVERYONE}
+    access = {"GET": ALERT_READERS}
     queryset = IndicatorReading.objects.none()
     filterset_class = ReadingFilter
     pagination_class = RollupPagination

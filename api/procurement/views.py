@@ -11,10 +11,11 @@ from rest_framework.response import Response
 from api.errors import ErrorResponseSerializer
 from api.filters import ChoicesFilter, FilterSet, IntegerFilter, UUIDFilter
 from api.pagination import CreatedCursorPagination
-from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
+from api.permissions import ADMINS, ANY_STAFF, OFFER_READERS, RFQ_ANSWERERS, STAFF_WRITERS
 from api.procurement import serializers as s
 from api.schema import role_shapes
 from api.tenant_scope import TenantScopedView
+from core.access.registry import Can, may
 from core.playbooks import acceptance
 from core.playbooks import selectors as playbook_selectors
 from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
@@ -31,10 +32,9 @@ from core.procurement.rfqs import limits_for
 from core.supply import selectors as supply_selectors
 from core.supply import services as supply_services
 from core.supply.models import SupplierOffer
-from tenants.models import PartnerKind
+from tenants.principals import Principal
 
-SUPPLIER = frozenset({PartnerKind.SUPPLIER})
-STAFF_OR_SUPPLIER = ANY_STAFF | SUPPLIER
+STAFF_OR_SUPPLIER = ANY_STAFF | RFQ_ANSWERERS
 MAX_OFFERS_PER_PUSH = 10_000
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the current state.")}
 
@@ -55,7 +55,7 @@ class OfferFilter(FilterSet):
 class OfferListView(TenantScopedView):
     """Suppliers' standing terms per SKU (rank 1 primary, 2 and up backups); a supplier sees its own."""
 
-    access = {"GET": STAFF_OR_SUPPLIER, "POST": STAFF_WRITERS}
+    access = {"GET": OFFER_READERS, "POST": STAFF_WRITERS}
     queryset = SupplierOffer.objects.none()
     filterset_class = OfferFilter
     pagination_class = CreatedCursorPagination
@@ -84,7 +84,7 @@ class OfferListView(TenantScopedView):
 
 
 class OfferDetailView(TenantScopedView):
-    access = {"GET": STAFF_OR_SUPPLIER, "PATCH": STAFF_WRITERS, "DELETE": STAFF_WRITERS}
+    access = {"GET": OFFER_READERS, "PATCH": STAFF_WRITERS, "DELETE": STAFF_WRITERS}
 
     def get_object(self) -> SupplierOffer:
         return supply_selectors.offer_get(principal=self.principal, offer_id=self.kwargs["offer_id"])
@@ -138,8 +138,8 @@ class RfqFilter(FilterSet):
         fields: list[str] = []
 
 
-def _supplier_view(principal: object) -> bool:
-    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
+def _supplier_view(principal: Principal) -> bool:
+    return may(principal, Can.ANSWER_RFQS)
 
 
 class RfqListView(TenantScopedView):
@@ -195,7 +195,7 @@ class RfqQuoteListView(TenantScopedView):
     """Quotes on an RFQ: staff see all, a supplier its own revisions. A supplier posts a quote (or
     its next revision) before the deadline."""
 
-    access = {"GET": STAFF_OR_SUPPLIER, "POST": SUPPLIER}
+    access = {"GET": STAFF_OR_SUPPLIER, "POST": RFQ_ANSWERERS}
     queryset = Quote.objects.none()
     pagination_class = None
 
@@ -225,7 +225,7 @@ class RfqQuoteDetailView(TenantScopedView):
 class RfqQuoteWithdrawView(TenantScopedView):
     """The supplier takes its active quote back before the deadline."""
 
-    access = {"POST": SUPPLIER}
+    access = {"POST": RFQ_ANSWERERS}
 
     @extend_schema(request=None, responses={200: s.QuoteOutput, **_CONFLICT})
     def post(self, request: Request, tenant_slug: str, rfq_id: str, quote_id: str) -> Response:

@@ -13,20 +13,17 @@ from rest_framework.response import Response
 from api.errors import ErrorResponseSerializer
 from api.filters import ChoicesFilter, FilterSet
 from api.pagination import CreatedCursorPagination, IdCursorPagination
-from api.permissions import ADMINS, ANY_STAFF, INVENTORY_PUSHERS, INVENTORY_READERS, STAFF_WRITERS
+from api.permissions import ADMINS, ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS, STOCK_VIEWERS, TRANSFER_FILERS
 from api.tenant_scope import TenantScopedView
 from api.transfers import serializers as s
-from core.inventory.grants import warehouse_grant, warehouse_grants, warehouse_revoke
+from core.access.scope import warehouse_grant, warehouse_grants, warehouse_revoke
 from core.inventory.models import Position, Warehouse
 from core.inventory.selectors import warehouse_get
 from core.transfers import plans, selectors, services
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
-from tenants.models import PartnerKind
 from tenants.principals import Principal
 from tenants.selectors import partner_get
 
-DISTRIBUTOR = frozenset({PartnerKind.DISTRIBUTOR})
-STOCK_VIEWERS = INVENTORY_READERS | DISTRIBUTOR
 _CONFLICT = {409: OpenApiResponse(ErrorResponseSerializer, description="Not allowed in the current state.")}
 
 
@@ -133,7 +130,7 @@ class TransferListView(TenantScopedView):
     """Transfer requests: staff and the ERP see all, a distributor its own; distributors and
     planners file them."""
 
-    access = {"GET": STOCK_VIEWERS, "POST": STAFF_WRITERS | DISTRIBUTOR}
+    access = {"GET": STOCK_VIEWERS, "POST": STAFF_WRITERS | TRANSFER_FILERS}
     queryset = TransferRequest.objects.none()
     filterset_class = TransferFilter
     pagination_class = CreatedCursorPagination
@@ -215,7 +212,7 @@ class TransferReceiveView(TransferStepView):
 class TransferCancelView(TransferStepView):
     """Called off before shipping, by the requester or the brand; a reservation is released."""
 
-    access = {"POST": STAFF_WRITERS | DISTRIBUTOR}
+    access = {"POST": STAFF_WRITERS | TRANSFER_FILERS}
     step = staticmethod(services.transfer_cancel)
 
 

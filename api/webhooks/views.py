@@ -12,7 +12,7 @@ from api.errors import ErrorResponseSerializer
 from api.filters import FilterSet, UUIDFilter
 from api.input import InputSerializer
 from api.pagination import CreatedCursorPagination
-from api.permissions import ADMINS, ANY_PARTNER, ANY_STAFF
+from api.permissions import ADMINS, ANY_STAFF, WEBHOOK_KEEPERS
 from api.tenant_scope import TenantScopedView
 from core.exceptions import NotFound
 from core.webhooks import services
@@ -20,8 +20,8 @@ from core.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from core.webhooks.outbox import EVENT_TYPES
 from tenants.selectors import partner_get
 
-READERS = ANY_STAFF | ANY_PARTNER
-WRITERS = ADMINS | ANY_PARTNER  # admins for any endpoint, a partner for its own
+READERS = ANY_STAFF | WEBHOOK_KEEPERS
+WRITERS = ADMINS | WEBHOOK_KEEPERS  # admins for any endpoint, a partner for its own
 
 
 class EndpointOutput(serializers.ModelSerializer):

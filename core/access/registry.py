@@ -1,4 +1,11 @@
-"""The one table of what each principal may see, by partner kind and grant level.
+"""The one table of what each partner kind may do and see: its scope, what it may do, and what it
+sees at each grant level; staff see everything of their tenant, by role.
+
+| kind | scope | may do |
+| --- | --- | --- |
+| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts, manage its webhooks |
+| supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts, manage its webhooks |
+| distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts, manage its webhooks |
 
 | kind / grant | stock quantities | reading's other figures | alert | who acted | transfer refusal | webhook events |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -10,19 +17,21 @@
 
 The ERP pushes the tenant's stock and sales, so it sees what staff see of them; like every partner
 it sees who acted as a role (``staff``, ``system``, ``you``), never a user name or a key. A kind or
-a grant level this table does not know sees nothing: ``capabilities`` answers ``NOTHING``.
+a grant level this table does not know sees nothing (``capabilities`` answers ``NOTHING``), may do
+nothing (no view grants it a method) and is scoped to nothing.
 """  # noqa: E501 - a table reads best unwrapped
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from django.db.models import BooleanField, Case, CharField, Expression, F, OuterRef, Q, Value, When
 
 from core.inventory.grants import GRANT_MODES, WAREHOUSE_QUANTITIES, granted
 from core.inventory.models import Position, Warehouse
-from tenants.models import PartnerKind
+from tenants.models import Partner, PartnerKind
 from tenants.principals import Principal
 
 STAFF = "staff"  # the audience of every staff role
@@ -117,46 +126,128 @@ _STAFF = Capabilities(
     events=EVERY,
 )
 
-REGISTRY: dict[tuple[str, str | None], Capabilities] = {
-    (STAFF, None): _STAFF,
+
+class Can(StrEnum):
+    """What a partner kind may do; a kind does only what its row in ``KINDS`` lists."""
+
+    PUSH_INVENTORY = "push_inventory"  # ledger lines, signals and master data; ship and receive transfers
+    READ_INVENTORY = "read_inventory"  # the tenant's master data, stock and transfers
+    READ_SHARED_STOCK = "read_shared_stock"  # the shared stock view of its scope, its own transfers
+    FILE_TRANSFERS = "file_transfers"  # file transfer requests and cancel its own
+    READ_ALERTS = "read_alerts"  # alerts and indicator readings of its scope
+    SUPPLY = "supply"  # be named on supplier offers (and so invited to RFQs); read its own offers
+    ANSWER_RFQS = "answer_rfqs"  # the RFQs it is invited to, its quotes and purchase orders
+    MANAGE_WEBHOOKS = "manage_webhooks"  # its own webhook endpoints and their deliveries
+
+
+class Scope(StrEnum):
+    """Which objects of its tenant a partner kind's rows are scoped to."""
+
+    NONE = "none"  # nothing
+    TENANT = "tenant"  # the whole tenant, as staff
+    SKUS_SUPPLIED = "skus_supplied"  # the SKUs it has supplier offers for
+    WAREHOUSES_GRANTED = "warehouses_granted"  # the warehouses granted to its group, at a grant level
+
+
+@dataclass(frozen=True)
+class PartnerKindRow:
+    """One partner kind: what it may do, how its rows are scoped, and what it sees at each grant level
+    (``None``: a kind without levels). The default of every field is nothing."""
+
+    may: frozenset[Can] = frozenset()
+    scope: Scope = Scope.NONE
+    sees: Mapping[str | None, Capabilities] = field(default_factory=dict)
+
+
+_EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})  # what each kind below may do
+
+# Adding a partner kind: its value in ``PartnerKind`` (and the migration ``makemigrations`` writes for
+# the new choice) and its row here; views, selectors, the relay and the tests' world follow from it.
+KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
-    (PartnerKind.ERP, None): replace(_STAFF, audience=PartnerKind.ERP, actor_names=False),
-    (PartnerKind.SUPPLIER, None): Capabilities(
-        audience=PartnerKind.SUPPLIER,
-        sees=True,
-        quantity_of=SOURCING_ACTIONS,
-        due_day=True,
-        band=True,
-        # RFQ events are addressed to the supplier they are about and carry its own terms.
-        events=_PARTNER_EVENTS | dict.fromkeys(("rfq.invited", "rfq.awarded", "rfq.closed"), EVERY),
+    PartnerKind.ERP: PartnerKindRow(
+        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY},
+        scope=Scope.TENANT,
+        sees={None: replace(_STAFF, audience=PartnerKind.ERP, actor_names=False)},
     ),
-    (PartnerKind.DISTRIBUTOR, EXACT): Capabilities(
-        audience=f"{PartnerKind.DISTRIBUTOR}:{EXACT}",
-        sees=True,
-        quantities=True,
-        quantity_of=EVERY,
-        due_day=True,
-        band=True,
-        refusal="units",
-        # Transfer events are addressed to the distributor that asked and carry its own request.
-        events=_PARTNER_EVENTS | dict.fromkeys(TRANSFER_EVENT_TYPES, EVERY),
+    PartnerKind.SUPPLIER: PartnerKindRow(
+        may=_EVERY_PARTNER | {Can.SUPPLY, Can.ANSWER_RFQS},
+        scope=Scope.SKUS_SUPPLIED,
+        sees={
+            None: Capabilities(
+                audience=PartnerKind.SUPPLIER,
+                sees=True,
+                quantity_of=SOURCING_ACTIONS,
+                due_day=True,
+                band=True,
+                # RFQ events are addressed to the supplier they are about and carry its own terms.
+                events=_PARTNER_EVENTS | dict.fromkeys(("rfq.invited", "rfq.awarded", "rfq.closed"), EVERY),
+            )
+        },
     ),
-    (PartnerKind.DISTRIBUTOR, BANDS): Capabilities(
-        audience=f"{PartnerKind.DISTRIBUTOR}:{BANDS}",
-        sees=True,
-        band=True,
-        refusal="band",
-        events=_PARTNER_EVENTS | dict.fromkeys(TRANSFER_EVENT_TYPES, EVERY),
+    PartnerKind.DISTRIBUTOR: PartnerKindRow(
+        may=_EVERY_PARTNER | {Can.READ_SHARED_STOCK, Can.FILE_TRANSFERS},
+        scope=Scope.WAREHOUSES_GRANTED,
+        sees={
+            EXACT: Capabilities(
+                audience=f"{PartnerKind.DISTRIBUTOR}:{EXACT}",
+                sees=True,
+                quantities=True,
+                quantity_of=EVERY,
+                due_day=True,
+                band=True,
+                refusal="units",
+                # Transfer events are addressed to the distributor that asked and carry its own request.
+                events=_PARTNER_EVENTS | dict.fromkeys(TRANSFER_EVENT_TYPES, EVERY),
+            ),
+            BANDS: Capabilities(
+                audience=f"{PartnerKind.DISTRIBUTOR}:{BANDS}",
+                sees=True,
+                band=True,
+                refusal="band",
+                events=_PARTNER_EVENTS | dict.fromkeys(TRANSFER_EVENT_TYPES, EVERY),
+            ),
+        },
     ),
+}
+NO_ROW = PartnerKindRow()
+
+# What each audience sees, by (kind, grant level): staff's row and every partner kind's levels.
+REGISTRY: dict[tuple[str, str | None], Capabilities] = {(STAFF, None): _STAFF} | {
+    (kind, level): caps for kind, row in KINDS.items() for level, caps in row.sees.items()
 }
 NOTHING = Capabilities(audience="nothing")
 REGISTRY_KINDS = frozenset(kind for kind, _ in REGISTRY)
 
-# How each grant level of a kind that has levels reads in SQL, for a warehouse column of the outer query.
+# How each grant level of a scope that has levels reads in SQL, for a warehouse column of the outer query.
 _LEVEL_SQL = {
-    (PartnerKind.DISTRIBUTOR, EXACT): lambda partner, warehouse: granted(partner, warehouse, WAREHOUSE_QUANTITIES),
-    (PartnerKind.DISTRIBUTOR, BANDS): lambda partner, warehouse: ~granted(partner, warehouse, WAREHOUSE_QUANTITIES),
+    (Scope.WAREHOUSES_GRANTED, EXACT): lambda partner, warehouse: granted(partner, warehouse, WAREHOUSE_QUANTITIES),
+    (Scope.WAREHOUSES_GRANTED, BANDS): lambda partner, warehouse: ~granted(partner, warehouse, WAREHOUSE_QUANTITIES),
 }
+
+
+def row_of(kind: str) -> PartnerKindRow:
+    """A partner kind's row; a kind the table does not know has ``NO_ROW``: it may do nothing."""
+    return KINDS.get(kind, NO_ROW)
+
+
+def partner_kinds() -> tuple[PartnerKind, ...]:
+    """Every partner kind the table knows, in the enum's order."""
+    return tuple(kind for kind in PartnerKind if kind in KINDS)
+
+
+def may(principal: Principal, can: Can) -> bool:
+    """Whether the principal is a partner whose kind may ``can`` (staff: False; they act by role)."""
+    return principal.partner is not None and can in row_of(principal.partner.kind).may
+
+
+def scope_of(kind: str) -> Scope:
+    return row_of(kind).scope
+
+
+def _level_sql(kind: str, level: str | None) -> Callable[[Partner, OuterRef], Expression] | None:
+    """How ``level`` of ``kind`` reads in SQL: its scope's; None for a level no scope has."""
+    return _LEVEL_SQL.get((scope_of(kind), level))
 
 
 def capabilities(kind: str, level: str | None = None) -> Capabilities:
@@ -191,9 +282,9 @@ def grant_level(principal: Principal, warehouse: str = "warehouse_id") -> Expres
     NULL for a kind without levels, and for a row no level of the table matches (it then sees nothing)."""
     kind = kind_of(principal)
     whens = [
-        When(_LEVEL_SQL[(kind, level)](principal.partner, OuterRef(warehouse)), then=Value(level))
+        When(sql(principal.partner, OuterRef(warehouse)), then=Value(level))
         for level in levels_of(kind)
-        if (kind, level) in _LEVEL_SQL
+        if (sql := _level_sql(kind, level)) is not None
     ]
     if not whens:
         return Value(None, output_field=CharField())
@@ -208,9 +299,9 @@ def shown(principal: Principal, what: str, warehouse: str = "warehouse_id") -> E
     if levels in ([], [None]):
         return Value(getattr(capabilities(kind), what), output_field=BooleanField())
     whens = [
-        When(_LEVEL_SQL[(kind, level)](principal.partner, OuterRef(warehouse)), then=Value(True))
+        When(sql(principal.partner, OuterRef(warehouse)), then=Value(True))
         for level in levels
-        if (kind, level) in _LEVEL_SQL and getattr(capabilities(kind, level), what)
+        if (sql := _level_sql(kind, level)) is not None and getattr(capabilities(kind, level), what)
     ]
     if not whens:
         return Value(False, output_field=BooleanField())

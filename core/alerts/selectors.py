@@ -11,10 +11,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.access import registry as access
+from core.access.scope import partner_scope
 from core.alerts.engine import reading_compute
 from core.alerts.models import Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.exceptions import NotFound
-from core.inventory.grants import partner_scope
 from tenants.principals import Principal
 
 ROLLUP_KEYS = {

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from core.access.scope import warehouse_grant
 from core.demo.synthetic import DayBatch, DemoPlan
 from core.inventory import master_ingestion
-from core.inventory.grants import warehouse_grant
 from core.inventory.ingestion import BatchRejected, IngestResult, movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Movement, Position, Sku, Warehouse, WarehouseGroupObjectPermission
 from core.retries import atomic_retried

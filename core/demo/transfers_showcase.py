@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.access.scope import warehouse_grant, warehouse_grants
 from core.alerts.models import Alert, RuleCode
 from core.alerts.runs import evaluation_incremental
-from core.inventory.grants import warehouse_grant, warehouse_grants
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Position, Warehouse
 from core.transfers import plans, services

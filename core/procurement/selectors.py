@@ -5,21 +5,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_group
 
+from core.access.registry import Can, may
 from core.exceptions import NotFound
 from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
-from tenants.models import PartnerKind
 from tenants.principals import Principal
-
-
-def _supplier(principal: Principal) -> bool:
-    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
 
 
 def rfq_list(*, principal: Principal) -> QuerySet[Rfq]:
     """Staff see every RFQ of the tenant; a supplier those it was invited to (its group's grant)."""
     rfqs = Rfq.objects.filter(tenant=principal.tenant)
-    if _supplier(principal):
+    if may(principal, Can.ANSWER_RFQS):
         rfqs = get_objects_for_group(principal.partner.group, RFQ_VIEW, klass=rfqs, accept_global_perms=False)
     elif not principal.is_staff_member:
         return Rfq.objects.none()
@@ -61,7 +57,7 @@ def purchase_order_list(*, principal: Principal) -> QuerySet[PurchaseOrder]:
     orders = PurchaseOrder.objects.filter(tenant=principal.tenant).select_related(
         "position__sku", "position__warehouse"
     )
-    if _supplier(principal):
+    if may(principal, Can.ANSWER_RFQS):
         return orders.filter(supplier=principal.partner)
     return orders if principal.is_staff_member else orders.none()
 

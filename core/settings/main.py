@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "core.inventory",
     "core.supply",
     "core.procurement",
+    "core.access",
     "core.transfers",
     "core.alerts",
     "core.playbooks",

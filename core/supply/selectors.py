@@ -6,17 +6,15 @@ from django.db.models import QuerySet
 
 from core.exceptions import NotFound
 from core.supply.models import SupplierOffer
-from tenants.models import Partner, PartnerKind
+from tenants.models import Partner
 from tenants.principals import Principal
 
 
-def _supplier(principal: Principal) -> bool:
-    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
-
-
 def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
+    """Staff see the tenant's offers; a partner only those that name it as the supplier (which the
+    access registry lets only a kind that may supply be named in)."""
     offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
-    if _supplier(principal):
+    if not principal.is_staff_member:
         offers = offers.filter(supplier=principal.partner)
     return offers.order_by("sku__code", "rank", "created_at")
 

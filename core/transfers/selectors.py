@@ -7,20 +7,16 @@ annotated in SQL; no per-row permission checks.
 
 from __future__ import annotations
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from core.access import registry as access
+from core.access.scope import rows_visible
 from core.exceptions import NotFound
-from core.inventory.grants import granted
 from core.inventory.models import Position
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest
 from core.transfers.services import policy_for
-from tenants.models import PartnerKind, Tenant
+from tenants.models import Tenant
 from tenants.principals import Principal
-
-
-def _distributor(principal: Principal) -> bool:
-    return principal.partner is not None and principal.partner.kind == PartnerKind.DISTRIBUTOR
 
 
 def shared_stock(*, principal: Principal) -> QuerySet[Position]:
@@ -28,9 +24,7 @@ def shared_stock(*, principal: Principal) -> QuerySet[Position]:
     registry shows it the quantities of the position's warehouse)."""
     low_days = policy_for(principal.tenant).low_cover_days
     positions = Position.objects.filter(tenant=principal.tenant).annotate(available=F("on_hand") - F("reserved"))
-    if _distributor(principal):
-        positions = positions.filter(granted(principal.partner, OuterRef("warehouse_id")))
-    return positions.annotate(
+    return positions.filter(rows_visible(principal)).annotate(
         grant=access.grant_level(principal),
         exact=access.shown(principal, "quantities"),
         band=access.band_sql(available="available", cover="reading__days_of_cover", low_cover_days=low_days),
@@ -56,11 +50,14 @@ def shared_stock_regions(*, positions: QuerySet[Position]) -> QuerySet:
 
 
 def transfer_list(*, principal: Principal) -> QuerySet[TransferRequest]:
-    """Staff and the ERP see the tenant's transfers; a distributor only its own requests."""
+    """Staff and the partners that read the tenant's inventory (the ERP) see the tenant's transfers; a
+    partner that files transfers (a distributor) only its own requests; any other none."""
     transfers = TransferRequest.objects.filter(tenant=principal.tenant).select_related("sku", "source", "destination")
-    if _distributor(principal):
-        transfers = transfers.filter(requester=principal.partner)
-    return transfers
+    if principal.is_staff_member or access.may(principal, access.Can.READ_INVENTORY):
+        return transfers
+    if access.may(principal, access.Can.FILE_TRANSFERS):
+        return transfers.filter(requester=principal.partner)
+    return transfers.none()
 
 
 def transfer_get(*, principal: Principal, transfer_id: object) -> TransferRequest:

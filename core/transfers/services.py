@@ -21,13 +21,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.access import registry as access
+from core.access.scope import partner_scope
 from core.access.views import event_payloads, spare_refusal
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.triggers import positions_mark_dirty
 from core.base_models import short_reference
 from core.exceptions import Conflict
-from core.inventory.grants import partner_scope
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from core.retries import atomic_retried
@@ -41,7 +41,7 @@ from core.transfers.models import (
     TransferStatus,
 )
 from core.webhooks.outbox import Event, outbox_emit
-from tenants.models import PartnerKind, Tenant
+from tenants.models import Tenant
 from tenants.principals import Principal, actor_name
 from tenants.services import audit_record
 
@@ -189,7 +189,7 @@ def transfer_request_create(
         quantity=quantity,
         needed_by=needed_by,
         note=note,
-        requester=principal.partner if principal.access == PartnerKind.DISTRIBUTOR else None,
+        requester=principal.partner if access.may(principal, access.Can.FILE_TRANSFERS) else None,
         requested_by=principal.describe(),
         recommendation=recommendation,
     )
@@ -300,7 +300,7 @@ def _approve(
 
 
 def _staff(actor: Principal) -> None:
-    if not actor.is_staff_member and not (actor.partner and actor.partner.kind == PartnerKind.ERP):
+    if not actor.is_staff_member and not access.may(actor, access.Can.PUSH_INVENTORY):
         raise PermissionDenied("Only the brand's staff or its ERP may do this.")
 
 

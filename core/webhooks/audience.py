@@ -2,7 +2,7 @@
 
 Webhooks are infrastructure: they know tenants and partners, not the grants of inventory or the
 offers of supply. The app that owns partners' scope registers a resolver at start-up
-(InventoryConfig.ready); without one, a partner's endpoint hears nothing scoped to a SKU or a
+(AccessConfig.ready); without one, a partner's endpoint hears nothing scoped to a SKU or a
 warehouse.
 """
 

@@ -13,7 +13,6 @@ from core.task_requests import task_request
 from core.webhooks.audience import partner_grants
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import RELAY_PENDING_KEY
-from tenants.models import PartnerKind
 
 DELIVER_TASK = "tripline.webhooks.deliver"
 
@@ -27,9 +26,9 @@ def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | 
     if endpoint.partner_id is not None and endpoint.partner.kind not in event.partner_payloads:
         return False  # nothing of it was shaped for this partner kind
     if event.staff_only or event.recipient_id is not None:
-        # Addressed events: the tenant's own endpoints (and its ERP's) hear all of them, another
-        # partner only those addressed to it.
-        if endpoint.partner_id is None or endpoint.partner.kind == PartnerKind.ERP:
+        # Addressed events: the tenant's own endpoints (and those of a partner that sees the whole
+        # tenant, the ERP) hear all of them, another partner only those addressed to it.
+        if grants == (None, None):
             return True
         return not event.staff_only and endpoint.partner_id == event.recipient_id
     skus, warehouses = grants

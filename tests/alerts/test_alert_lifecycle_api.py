@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 
 from api.alerts.serializers import AlertOutput
+from core.access.scope import warehouse_grant
 from core.alerts.models import Alert
-from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
 from core.supply.services import supplier_offers_upsert
 from core.webhooks.models import OutboxEvent

@@ -26,9 +26,9 @@ from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 
+from core.access.scope import warehouse_grant
 from core.alerts.models import Alert, AlertPolicy, EvaluationRun
 from core.alerts.policies import policy_create
-from core.inventory.grants import warehouse_grant
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
 from core.playbooks.models import Recommendation
 from core.procurement.models import PurchaseOrder, Quote, Rfq

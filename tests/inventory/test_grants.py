@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from guardian.shortcuts import get_objects_for_group
 
+from core.access.scope import warehouse_grant
 from core.inventory import master_services
-from core.inventory.grants import warehouse_grant
 from core.inventory.models import Warehouse
 
 

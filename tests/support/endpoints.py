@@ -16,6 +16,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from api.tenant_scope import TenantScopedView
+from core.access.registry import partner_kinds
 from core.alerts.engine import chunk_evaluate
 from core.alerts.models import Alert
 from core.alerts.policies import policy_create
@@ -32,12 +33,13 @@ from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
 from core.transfers.services import transfer_lane_set, transfer_request_create
 from core.webhooks.services import endpoint_create, endpoint_test
+from tenants.models import Role
 from tenants.principals import Principal
 
 if TYPE_CHECKING:
     from tests.support.world import TenantWorld
 
-ACCESS_TOKENS = ["admin", "planner", "analyst", "supplier", "distributor", "erp"]
+ACCESS_TOKENS = [str(token) for token in (*Role, *partner_kinds())]  # roles, then the kinds the registry knows
 
 
 @dataclass(frozen=True)

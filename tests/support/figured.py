@@ -22,11 +22,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.access.scope import warehouse_grant
 from core.alerts.engine import chunk_evaluate
 from core.alerts.models import Alert, RuleCode
 from core.alerts.services import alert_acknowledge
 from core.inventory import master_services
-from core.inventory.grants import warehouse_grant
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Position, Warehouse
 from core.procurement.models import PurchaseOrder, Rfq

@@ -16,11 +16,12 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.access.registry import partner_kinds
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Category, Position, Sku, Warehouse
 from tenants import services
-from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
+from tenants.models import ApiKey, Partner, Role, Tenant
 
 _counter = itertools.count(1)
 
@@ -49,7 +50,8 @@ def key_client(raw_key: str) -> APIClient:
 
 @dataclass
 class TenantWorld:
-    """A tenant with one staff member of each role and one partner of each kind, all with keys,
+    """A tenant with one staff member of each role and one partner of each kind the access registry
+    knows (``world.supplier``, ``world.erp``, ...; ``partners`` by kind), all with keys,
     and a little inventory: one category, warehouse and SKU, and a stocked position of the two.
 
     Both worlds use the same codes, so a filter by code that leaks across tenants shows up.
@@ -59,9 +61,7 @@ class TenantWorld:
     admin: Caller
     planner: Caller
     analyst: Caller
-    supplier: Caller
-    distributor: Caller
-    erp: Caller
+    partners: dict[str, Caller]
     category: Category
     warehouse: Warehouse
     sku: Sku
@@ -69,6 +69,12 @@ class TenantWorld:
 
     def caller(self, access: str) -> Caller:
         return getattr(self, access)
+
+    def __getattr__(self, name: str) -> Caller:
+        partners = self.__dict__.get("partners", {})
+        if name not in partners:
+            raise AttributeError(name)
+        return partners[name]
 
 
 def build_world(slug: str) -> TenantWorld:
@@ -79,11 +85,12 @@ def build_world(slug: str) -> TenantWorld:
         services.membership_set(tenant=tenant, user=user, role=role)
         key, raw = services.api_key_create(tenant=tenant, user=user, name=f"{role.value} script")
         callers[role.value] = Caller(client=key_client(raw), key=key, raw_key=raw, user=user)
-    for kind in PartnerKind:
+    partners: dict[str, Caller] = {}
+    for kind in partner_kinds():
         partner = services.partner_create(tenant=tenant, kind=kind, name=f"{slug} {kind.label}")
         key, raw = services.api_key_create(tenant=tenant, partner=partner, name="integration")
-        callers[kind.value] = Caller(client=key_client(raw), key=key, raw_key=raw, partner=partner)
-    return TenantWorld(tenant=tenant, **callers, **build_inventory(tenant))
+        partners[kind.value] = Caller(client=key_client(raw), key=key, raw_key=raw, partner=partner)
+    return TenantWorld(tenant=tenant, **callers, partners=partners, **build_inventory(tenant))
 
 
 def build_inventory(tenant: Tenant) -> dict:

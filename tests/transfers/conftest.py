@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.inventory.grants import warehouse_grant
+from core.access.scope import warehouse_grant
 from core.inventory.models import Warehouse
 from tests.support.calls import pushed
 from tests.support.ingest import ts
