@@ -54,6 +54,12 @@ class Membership(TimestampedModel):
         return f"{self.user} @ {self.tenant} ({self.role})"
 
 
+def partner_kind_choices() -> list[tuple[str, str]]:
+    """``PartnerKind``'s choices, read when asked: the column's migration names this function rather
+    than copy the list, so a new kind (an enum value and its access registry row) needs no migration."""
+    return PartnerKind.choices
+
+
 class Partner(TimestampedModel):
     """A supplier, distributor or ERP integration let into one tenant.
 
@@ -62,7 +68,7 @@ class Partner(TimestampedModel):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="partners")
-    kind = models.CharField(max_length=16, choices=PartnerKind.choices)
+    kind = models.CharField(max_length=16, choices=partner_kind_choices)
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True, default="")
     description = models.TextField(blank=True, default="", max_length=2000)
