@@ -23,7 +23,7 @@ from tenants import services
 from tenants.models import ApiKey, Partner, PartnerKind, Role, Tenant
 
 # Fixture modules shared by the whole suite, each defined once.
-pytest_plugins = ["tests.support.celery_worker"]
+pytest_plugins = ["tests.support.celery_worker", "tests.support.event_contract"]
 
 _counter = itertools.count(1)
 

@@ -5,3 +5,7 @@ class InventoryConfig(AppConfig):
     name = "core.inventory"
     label = "inventory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Declares the app's event types in the event registry.
+        from core.inventory import events  # noqa: F401

@@ -17,6 +17,7 @@ from django.db import connection
 from core.alerts.triggers import evaluation_request
 from core.inventory import bulk_rows as br
 from core.inventory.bulk_copy import copy_rows, staging_table_create
+from core.inventory.events import STOCK_ANOMALY_FLAGGED
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import (
     IdempotencyRecord,
@@ -206,7 +207,7 @@ def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
         [
             Event(
                 tenant_id=tenant.pk,
-                type="stock.anomaly_flagged",
+                type=STOCK_ANOMALY_FLAGGED.name,
                 data=data,
                 partner_payloads={PartnerKind.ERP: data},
                 sku_id=sku_id,

@@ -15,6 +15,7 @@ from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.exceptions import Conflict
+from core.procurement.events import RECOMMENDATION_PROPOSED
 from core.procurement.models import Recommendation, RecommendationKind, RecommendationStatus
 from core.procurement.playbooks import PriceResponse, clearance_ladder, markdown_figures, price_responses
 from core.webhooks.outbox import Event, outbox_emit
@@ -178,9 +179,9 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
         [
             Event(
                 tenant_id=r.tenant_id,
-                type="recommendation.proposed",
+                type=RECOMMENDATION_PROPOSED.name,
                 data=data,
-                partner_payloads=event_payloads("recommendation.proposed", data),
+                partner_payloads=event_payloads(RECOMMENDATION_PROPOSED.name, data),
                 sku_id=r.sku_id,
                 warehouse_id=r.warehouse_id,
                 staff_only=True,
