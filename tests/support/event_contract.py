@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection
 from django.db.transaction import TransactionManagementError
 from pytest_django.plugin import blocking_manager_key
 
-from core.webhooks.events import payload_violations
+from core.webhooks.events import EVENT_TYPES, payload_violations
 from core.webhooks.models import OutboxEvent
 
 MARKER = "outbox_drift_expected"
@@ -69,6 +69,7 @@ class EventContract:
         self.seen: set[str] = set()
         self.violations: list[Violation] = []
         self.checked = 0
+        self.types: set[str] = set()
 
     # -- the database side ------------------------------------------------------------------------
     def install(self) -> None:
@@ -104,6 +105,7 @@ class EventContract:
                 continue
             self.seen.add(event_id)
             self.checked += 1
+            self.types.add(type_name)
             # Django leaves jsonb as text for its JSONField to decode.
             data, partner_payloads = (json.loads(v) if isinstance(v, str) else v for v in (data, partner_payloads))
             found += [
@@ -112,6 +114,10 @@ class EventContract:
             ]
         self.violations += found
         return found
+
+    def unwritten(self) -> set[str]:
+        """Declared types no test of this run wrote: their schemas went unchecked."""
+        return set(EVENT_TYPES) - self.types if self.checked else set()
 
     def close(self) -> None:
         self.read(test=None)
@@ -152,8 +158,10 @@ class EventContract:
         if not self.installed:
             return
         if not self.violations:
+            unwritten = self.unwritten()
             terminalreporter.write_line(
                 f"event contract: {self.checked} outbox events checked against their schemas, none drifts"
+                + (f"; no test wrote {', '.join(sorted(unwritten))}" if unwritten else "")
             )
             return
         terminalreporter.section("event contract: outbox events that drift from their registered schema", red=True)

@@ -4,7 +4,9 @@ check (tests/support/event_contract.py) catches a drifted event however it was w
 from __future__ import annotations
 
 import pytest
+from django.core import checks
 from django.db import IntegrityError, connection, transaction
+from django.test import override_settings
 
 from core.alerts.events import ALERT_OPENED, EVALUATION_COMPLETED
 from core.procurement.events import RFQ_QUOTED
@@ -51,6 +53,12 @@ def test_a_partner_payload_may_leave_keys_out_but_not_change_them() -> None:
 
 def test_an_undeclared_type_is_a_violation() -> None:
     assert payload_violations("alert.exploded", {}, {}) == ["type 'alert.exploded' is not in the event registry"]
+
+
+def test_a_consumer_of_an_undeclared_type_fails_the_system_check() -> None:
+    with override_settings(OUTBOX_CONSUMERS={"tripline.x": [ALERT_OPENED.name, "alert.exploded"]}):
+        assert [error.id for error in checks.run_checks()] == ["webhooks.E001"]
+    assert checks.run_checks() == []
 
 
 def test_the_reference_lists_every_type_and_its_fields() -> None:
