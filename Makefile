@@ -1,7 +1,8 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make demo   runs the platform with demo data (make demo HOST=0.0.0.0 PORT=8101 to serve elsewhere)
 #   make test   runs the whole test suite
-# With DATABASE_URL / REDIS_URL unset, both start an embedded PostgreSQL and Redis in .tripline/.
+# With DATABASE_URL / REDIS_URL unset, both start an embedded PostgreSQL and Redis in .tripline/ and
+# stop them after; `make services-start` keeps them running for other commands (manage.py, celery).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -12,7 +13,7 @@ WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
 HOST = 127.0.0.1
 PORT = 8000
 
-.PHONY: demo test bench lint format services-start services-stop services-status clean
+.PHONY: demo test bench docs lint format services-start services-stop services-status clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +24,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 # exec: the shell make starts would die of a SIGTERM or Ctrl-C at once and let make exit while the
-# demo still stops its worker; with exec, make waits for the demo's own shutdown.
+# command still stops its workers; with exec, make waits for the command's own shutdown.
 demo: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} exec $(WITH_SERVICES) $(BIN)/python manage.py demo --host '$(HOST)' --port '$(PORT)'
 
 test: $(VENV)/.installed
-	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+	exec $(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
-	$(WITH_SERVICES) $(BIN)/python -m bench.run --scale $${BENCH_SCALE:-small}
+	exec $(WITH_SERVICES) $(BIN)/python -m bench.run --scale $${BENCH_SCALE:-small}
+
+# The manual's generated pages (docs/reference/, .env.example) from the registries they document.
+docs: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(WITH_SERVICES) $(BIN)/python manage.py docs_reference
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

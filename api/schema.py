@@ -19,9 +19,9 @@ _ERROR_DESCRIPTIONS = {
     "404": "No such object in this tenant (or not visible to you), or no such tenant for you.",
     "413": "The body is over the request size limit.",
     "415": "Unsupported content type; send `application/json`.",
-    "429": "Over a request limit (README, Limits); `Retry-After` says in how many seconds to try again.",
+    "429": "Over a request limit (docs/api.md, Limits); `Retry-After` says in how many seconds to try again.",
     "500": "Unexpected error; it was logged.",
-    "503": "Other writes to the same data kept aborting this one (README, Bulk ingestion: Concurrency); nothing "
+    "503": "Other writes to the same data kept aborting this one (docs/ingestion.md, Concurrency); nothing "
     "was written. Send it again after `Retry-After` seconds.",
 }
 _EMPTY_STRING = {"type": "string", "maxLength": 0}

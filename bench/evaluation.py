@@ -56,6 +56,7 @@ from core.alerts.indicators import FACT_DAYS, INDICATOR_SQL
 from core.alerts.models import Alert, AlertEvent, EvaluationRun, EvaluationTrigger, IndicatorReading, RuleCode
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import DailyFact, Lot, Position
+from core.supply.models import SupplierOffer
 from core.webhooks.models import OutboxEvent
 from core.webhooks.services import endpoint_create
 from tenants import services
@@ -115,8 +116,9 @@ def _master(tenant, skus: int, warehouses: int, today: date) -> None:  # noqa: A
         master_ingest(tenant=tenant, spec=SPECS[name], columns=columns)
 
 
-_OFFERS_SQL = """
-INSERT INTO procurement_supplieroffer (id, created_at, updated_at, tenant_id, supplier_id, sku_id, rank,
+_OFFERS = SupplierOffer._meta.db_table
+_OFFERS_SQL = f"""
+INSERT INTO {_OFFERS} (id, created_at, updated_at, tenant_id, supplier_id, sku_id, rank,
                                        lead_time_days, unit_price, min_order_quantity, capacity_per_week,
                                        reliability, freight_per_unit, duty_rate)
 SELECT gen_random_uuid(), now(), now(), %(tenant)s, %(supplier)s, s.id, %(rank)s,
@@ -126,7 +128,7 @@ WHERE s.tenant_id = %(tenant)s AND abs(hashtext(s.code || 'offer')) %% 100 < %(s
 """
 
 # One row per position: its daily rate, its story, the days of cover it holds, its receipt cycle.
-_PLAN_SQL = """
+_PLAN_SQL = f"""
 CREATE TEMP TABLE bench_plan AS
 WITH pairs AS (
     SELECT s.id AS sku_id, w.id AS warehouse_id, s.code AS sku_code, s.velocity_class, s.shelf_life_days,
@@ -137,7 +139,7 @@ WITH pairs AS (
            random() AS u_rate, random() AS u_kind, random() AS u_cover
     FROM inventory_sku s
     CROSS JOIN inventory_warehouse w
-    LEFT JOIN procurement_supplieroffer o ON o.sku_id = s.id AND o.rank = 1 AND o.tenant_id = %(tenant)s
+    LEFT JOIN {_OFFERS} o ON o.sku_id = s.id AND o.rank = 1 AND o.tenant_id = %(tenant)s
     WHERE s.tenant_id = %(tenant)s AND w.tenant_id = %(tenant)s
 ), planned AS (
     SELECT row_number() OVER (ORDER BY sku_code, warehouse_id) AS n, pairs.*,
@@ -273,7 +275,7 @@ def _load(tenant, case: Case, today: date) -> dict:  # noqa: ANN001
             "inventory_position",
             "inventory_dailyfact",
             "inventory_lot",
-            "procurement_supplieroffer",
+            _OFFERS,
             "alerts_signal",
             "inventory_sku",
         ):

@@ -7,7 +7,6 @@ import http.client
 import math
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from tqdm import tqdm
+
+from workers.process import worker_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,32 +150,17 @@ def gunicorn_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def celery_worker(queues: str = "evaluation,default") -> Iterator[subprocess.Popen]:
-    """``celery -A workers worker`` as deployed (one process, production settings); stopped after.
+def celery_worker(
+    queues: str = "evaluation,default", *, pool: str | None = None, concurrency: int = 1, **env: str
+) -> Iterator[subprocess.Popen]:
+    """``celery -A workers worker`` as deployed (one process, production settings and ``env``);
+    stopped after.
 
     Its readiness is the caller's to wait for (a first task answered), as it is for any worker.
     """
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "workers",
-        "worker",
-        "-Q",
-        queues,
-        "-c",
-        "1",
-        "--loglevel=WARNING",
-    ]
-    worker = subprocess.Popen(command, cwd=ROOT, env=_production_env())
-    try:
+    options = [*(["-P", pool] if pool else []), "-c", str(concurrency), "--loglevel=WARNING"]
+    with worker_process(queues, *options, env={**_production_env(), **env}) as worker:
         yield worker
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 def _request(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from bench.harness import Case, gunicorn_server, http_post, progress
-from core.inventory.bulk_copy import copy_rows
+from core.bulk_copy import copy_rows
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from tenants import services

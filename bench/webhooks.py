@@ -25,7 +25,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +33,6 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -42,7 +40,7 @@ from django.db.models import Count, Q
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tqdm import tqdm
 
-from bench.harness import ROOT, Case, _production_env, percentile, progress
+from bench.harness import Case, celery_worker, percentile, progress
 from core.webhooks.delivery import USER_AGENT
 from core.webhooks.models import Delivery, DeliveryState, OutboxEvent
 from core.webhooks.outbox import Event, event_id_new, outbox_emit
@@ -185,34 +183,6 @@ def _pools() -> list[tuple[str, int]]:
     return pools
 
 
-@contextlib.contextmanager
-def _worker(pool: str, concurrency: int) -> Iterator[subprocess.Popen]:
-    """One ``celery -A workers worker`` process (production settings, loopback allowed); stopped after."""
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "workers",
-        "worker",
-        "-Q",
-        "webhooks,outbox,default",
-        "-P",
-        pool,
-        "-c",
-        str(concurrency),
-        "--loglevel=WARNING",
-    ]
-    worker = subprocess.Popen(command, cwd=ROOT, env=dict(_production_env(), WEBHOOK_ALLOW_LOOPBACK="1"))
-    try:
-        yield worker
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
 # --- Phases ----------------------------------------------------------------------------------
 
 
@@ -317,7 +287,9 @@ def _missing(endpoint) -> str:  # noqa: ANN001
 def _with_worker(receiver: Receiver, pool: str, concurrency: int, events: int, relay_check: bool) -> dict:
     label = f"{pool}_c{concurrency}"
     figures: dict = {}
-    with _worker(pool, concurrency) as worker:
+    with celery_worker(
+        "webhooks,outbox,default", pool=pool, concurrency=concurrency, WEBHOOK_ALLOW_LOOPBACK="1"
+    ) as worker:
         # Warm-up, and the proof the worker consumes: a few events delivered end to end.
         tenant, endpoint, secret = _endpoint(receiver, label)
         receiver.expect(secret, WARM_UP_EVENTS)

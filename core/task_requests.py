@@ -2,12 +2,16 @@
 
 A request that cannot reach the broker is logged and dropped: every caller has a sweep on the
 beat (dirty positions, queued runs, the outbox, due deliveries) that picks the work up later.
+
+Sending by name needs no import of ``workers``: the project's Celery app makes itself the default
+of every thread when Django starts (``workers`` is an installed app), and ``current_app`` is it.
 """
 
 from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.core.cache import cache
 
 logger = logging.getLogger("tripline.tasks")
@@ -21,9 +25,7 @@ def task_request(
     try:
         if once_per is not None and not cache.add(once_per[0], "1", timeout=max(1, round(once_per[1]))):
             return False
-        from workers.app import app  # late: the app reads settings, and tasks import the domain
-
-        app.send_task(name, args=args or [], countdown=countdown)
+        current_app.send_task(name, args=args or [], countdown=countdown)
     except Exception:  # the caller's sweep on the beat takes over
         logger.warning("Could not send %s%s; its sweep will pick the work up", name, args or "", exc_info=True)
         return False

@@ -8,6 +8,9 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
 
 app = Celery("tripline")
+# The default app of every thread, not only the one that imported this: the domain sends tasks
+# through celery.current_app (core/task_requests.py).
+app.set_default()
 
 # One place that says which work goes to which queue; workers can be scaled per queue.
 QUEUES = {

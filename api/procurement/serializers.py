@@ -7,17 +7,17 @@ from rest_framework import serializers
 
 from api.input import InputSerializer
 from core.inventory.bulk_rows import MAX_QUANTITY
+from core.playbooks.models import Recommendation
 from core.procurement.models import (
     SUPPLIER_RFQ_STATUS,
     ProcurementLimits,
     PurchaseOrder,
     Quote,
-    Recommendation,
     Rfq,
     RfqInvitation,
-    SupplierOffer,
     SupplierRfqStatus,
 )
+from core.supply.models import SupplierOffer
 
 
 class OfferOutput(serializers.ModelSerializer):

@@ -15,21 +15,22 @@ from api.permissions import ADMINS, ANY_STAFF, STAFF_WRITERS
 from api.procurement import serializers as s
 from api.schema import role_shapes
 from api.tenant_scope import TenantScopedView
-from core.procurement import awards, quotes, recommendations, selectors, services
+from core.playbooks import acceptance
+from core.playbooks import selectors as playbook_selectors
+from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
+from core.procurement import awards, quotes, selectors, services
 from core.procurement.models import (
     PurchaseOrder,
     PurchaseOrderStatus,
     Quote,
-    Recommendation,
-    RecommendationKind,
-    RecommendationStatus,
     Rfq,
     RfqInvitation,
     RfqStatus,
-    SupplierOffer,
 )
 from core.procurement.rfqs import limits_for
-from core.transfers import services as transfer_services
+from core.supply import selectors as supply_selectors
+from core.supply import services as supply_services
+from core.supply.models import SupplierOffer
 from tenants.models import PartnerKind
 
 SUPPLIER = frozenset({PartnerKind.SUPPLIER})
@@ -60,7 +61,7 @@ class OfferListView(TenantScopedView):
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):  # noqa: ANN201
-        return selectors.offer_list(principal=self.principal)
+        return supply_selectors.offer_list(principal=self.principal)
 
     @extend_schema(responses=s.OfferOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
@@ -76,7 +77,7 @@ class OfferListView(TenantScopedView):
             raise serializers.ValidationError({"offers": [f"A JSON array of 1 to {MAX_OFFERS_PER_PUSH:,} offers."]})
         data = s.OfferInput(data=request.data, many=True, min_length=1, max_length=MAX_OFFERS_PER_PUSH)
         data.is_valid(raise_exception=True)
-        written = services.supplier_offers_upsert(
+        written = supply_services.supplier_offers_upsert(
             tenant=self.tenant, offers=[dict(offer) for offer in data.validated_data], actor=self.principal
         )
         return Response({"written": written})
@@ -86,7 +87,7 @@ class OfferDetailView(TenantScopedView):
     access = {"GET": STAFF_OR_SUPPLIER, "PATCH": STAFF_WRITERS, "DELETE": STAFF_WRITERS}
 
     def get_object(self) -> SupplierOffer:
-        return selectors.offer_get(principal=self.principal, offer_id=self.kwargs["offer_id"])
+        return supply_selectors.offer_get(principal=self.principal, offer_id=self.kwargs["offer_id"])
 
     @extend_schema(responses=s.OfferOutput)
     def get(self, request: Request, tenant_slug: str, offer_id: str) -> Response:
@@ -97,12 +98,12 @@ class OfferDetailView(TenantScopedView):
         offer = self.get_object()
         data = s.OfferTermsInput(data=request.data)
         data.is_valid(raise_exception=True)
-        offer = services.supplier_offer_update(offer=offer, actor=self.principal, **data.validated_data)
-        return Response(s.OfferOutput(selectors.offer_get(principal=self.principal, offer_id=offer.pk)).data)
+        offer = supply_services.supplier_offer_update(offer=offer, actor=self.principal, **data.validated_data)
+        return Response(s.OfferOutput(supply_selectors.offer_get(principal=self.principal, offer_id=offer.pk)).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
     def delete(self, request: Request, tenant_slug: str, offer_id: str) -> Response:
-        services.supplier_offer_delete(offer=self.get_object(), actor=self.principal)
+        supply_services.supplier_offer_delete(offer=self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -338,7 +339,7 @@ class RecommendationListView(TenantScopedView):
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):  # noqa: ANN201
-        return selectors.recommendation_list(principal=self.principal)
+        return playbook_selectors.recommendation_list(principal=self.principal)
 
     @extend_schema(responses=s.RecommendationOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
@@ -350,7 +351,7 @@ class RecommendationDetailView(TenantScopedView):
 
     @extend_schema(responses=s.RecommendationOutput)
     def get(self, request: Request, tenant_slug: str, recommendation_id: str) -> Response:
-        record = selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
+        record = playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
         return Response(s.RecommendationOutput(record).data)
 
 
@@ -360,20 +361,20 @@ class RecommendationDecisionView(TenantScopedView):
 
     @extend_schema(request=s.DecisionInput, responses={200: s.RecommendationOutput, **_CONFLICT})
     def post(self, request: Request, tenant_slug: str, recommendation_id: str) -> Response:
-        record = selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
+        record = playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=recommendation_id)
         data = s.DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = data.validated_data["note"]
         if self.accept:
             # An accepted transfer proposal becomes an approved transfer request in the same step.
-            record = transfer_services.recommendation_accept(recommendation=record, actor=self.principal, note=note)
+            record = acceptance.recommendation_accept(recommendation=record, actor=self.principal, note=note)
         else:
-            record = recommendations.recommendation_decide(
+            record = acceptance.recommendation_decide(
                 recommendation=record, actor=self.principal, accept=False, note=note
             )
         return Response(
             s.RecommendationOutput(
-                selectors.recommendation_get(principal=self.principal, recommendation_id=record.pk)
+                playbook_selectors.recommendation_get(principal=self.principal, recommendation_id=record.pk)
             ).data
         )
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.access.views import event_payloads
 from core.alerts.events import ALERT_DEESCALATED, ALERT_ESCALATED, ALERT_OPENED, ALERT_RESOLVED
+from core.alerts.grade_response import trips_recommend
 from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.models import (
     GRADE_RANK,
@@ -34,13 +35,15 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.policies import PolicyBook
-from core.alerts.responses import context_load, needs_backups, needs_target, recommend
 from core.alerts.rules import EVALUATORS, Trip
-from core.inventory.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.inventory.models import Position
 from core.retries import atomic_retried
 from core.webhooks.outbox import outbox_insert_select
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR
+
+_POSITIONS = Position._meta.db_table
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
 
@@ -104,7 +107,7 @@ def chunk_evaluate(
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(tenant.pk)])
         _session_settings(cursor)
         cursor.execute(
-            "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "
+            f"SELECT id FROM {_POSITIONS} WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "  # noqa: S608
             "AND dirty_since IS NOT NULL ORDER BY id FOR NO KEY UPDATE",
             [tenant.pk, bigint_array(position_ids)],
         )
@@ -121,7 +124,7 @@ def chunk_evaluate(
         counts = _alerts_diff(tenant, readings, trips, actor)
         counts["positions"] = len(rows)
         if dirty:
-            cursor.execute("UPDATE inventory_position SET dirty_since = NULL WHERE id = ANY(%s)", [dirty])
+            cursor.execute(f"UPDATE {_POSITIONS} SET dirty_since = NULL WHERE id = ANY(%s)", [dirty])  # noqa: S608
     return counts
 
 
@@ -149,7 +152,7 @@ def _refreshed(
 ) -> tuple[list[dict], dict[int, dict], dict[tuple, Trip]]:
     """The read-ahead's rows, readings and trips, with dirty or unseen positions read and graded again."""
     cursor.execute(
-        "SELECT id FROM inventory_position WHERE tenant_id = %s AND id = ANY(%s::bigint[])",
+        f"SELECT id FROM {_POSITIONS} WHERE tenant_id = %s AND id = ANY(%s::bigint[])",  # noqa: S608
         [tenant.pk, bigint_array(ids)],
     )
     existing = {row[0] for row in cursor.fetchall()}
@@ -244,11 +247,7 @@ def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: d
 
 
 def _recommend(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, Trip]) -> None:
-    target_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_target(trip)}
-    backup_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_backups(trip)}
-    context = context_load(tenant_id=tenant.pk, target_skus=target_skus, backup_skus=backup_skus)
-    for (pid, _), trip in trips.items():
-        trip.recommendation = recommend(trip, readings[pid], context)
+    trips_recommend(tenant_id=tenant.pk, readings=readings, trips=trips)
 
 
 def _fingerprint(trip: Trip) -> tuple[dict[str, JsonText], str]:

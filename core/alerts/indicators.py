@@ -18,7 +18,9 @@ import numpy as np
 from core.alerts.catalog import HEALTH_WEIGHTS
 from core.alerts.models import IndicatorReading
 from core.alerts.policies import Effective
-from core.inventory.bulk_copy import bigint_array
+from core.bulk_copy import bigint_array
+from core.inventory.models import Category, DailyFact, Lot, Position, Sku
+from core.supply.selectors import sku_supply_terms_sql
 
 FACT_DAYS = 90  # the longest window read from the daily facts
 WEEKS = 12  # weekly sales kept for the consecutive-decline count
@@ -38,13 +40,16 @@ def _weekly(column: str, weeks: int) -> str:
     return "ARRAY[" + ", ".join(parts) + "]::bigint[]"
 
 
+# Lead times, minimum order and backups per SKU, as supply reads its offers.
+_SUPPLY_TERMS = sku_supply_terms_sql(tenant="%(tenant)s", skus="SELECT sku_id FROM pos")
+
 INDICATOR_SQL = f"""
 WITH pos AS (
     SELECT p.id, p.sku_id, p.warehouse_id, p.on_hand, p.reserved, p.in_transit,
            s.category_id, s.velocity_class, s.launch_date, s.unit_cost, s.list_price, c.profile
-    FROM inventory_position p
-    JOIN inventory_sku s ON s.id = p.sku_id
-    JOIN inventory_category c ON c.id = s.category_id
+    FROM {Position._meta.db_table} p
+    JOIN {Sku._meta.db_table} s ON s.id = p.sku_id
+    JOIN {Category._meta.db_table} c ON c.id = s.category_id
     WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s::bigint[])
 ), facts AS (
     SELECT f.position_id,
@@ -64,7 +69,7 @@ WITH pos AS (
         -- facts of a chunk are read straight from their index.
         SELECT f.position_id, f.units_sold, f.net_change, f.receipts_promised, f.receipt_delay_days,
                f.receipt_delay_days_sq, %(today)s - f.day AS age, (%(today)s - f.day) / 7 AS week
-        FROM inventory_dailyfact f
+        FROM {DailyFact._meta.db_table} f
         WHERE f.tenant_id = %(tenant)s AND f.position_id = ANY(%(ids)s::bigint[])
           AND f.day > %(today)s - {FACT_DAYS} AND f.day <= %(today)s
         OFFSET 0
@@ -73,7 +78,7 @@ WITH pos AS (
 ), launched AS (
     -- Sales since launch of SKUs launched inside the window (for the rest it is the window's).
     SELECT f.position_id, sum(f.units_sold)::bigint AS sold
-    FROM inventory_dailyfact f JOIN pos ON pos.id = f.position_id
+    FROM {DailyFact._meta.db_table} f JOIN pos ON pos.id = f.position_id
     WHERE f.tenant_id = %(tenant)s
       AND f.position_id = ANY(ARRAY(SELECT id FROM pos WHERE launch_date > %(today)s - {FACT_DAYS}))
       AND f.day >= pos.launch_date AND f.day <= %(today)s
@@ -81,7 +86,7 @@ WITH pos AS (
 ), lot AS MATERIALIZED (
     -- The chunk's lots in stock, read once for both the age buckets and the expiry cut.
     SELECT l.position_id, l.quantity, l.received_on, l.expires_on
-    FROM inventory_lot l
+    FROM {Lot._meta.db_table} l
     WHERE l.tenant_id = %(tenant)s AND l.position_id = ANY(%(ids)s::bigint[]) AND l.quantity > 0
 ), lots AS (
     SELECT l.position_id,
@@ -110,15 +115,7 @@ WITH pos AS (
         WHERE l.expires_on IS NOT NULL
     ) x
     GROUP BY x.position_id
-), supply AS (
-    SELECT o.sku_id,
-           (array_agg(o.lead_time_days ORDER BY o.rank, o.created_at))[1] AS lead_time,
-           max(o.lead_time_days) AS longest_lead_time,
-           (array_agg(o.min_order_quantity ORDER BY o.rank, o.created_at))[1] AS min_order_quantity,
-           count(*) FILTER (WHERE o.rank > 1) AS backups
-    FROM procurement_supplieroffer o
-    WHERE o.tenant_id = %(tenant)s AND o.sku_id IN (SELECT sku_id FROM pos)
-    GROUP BY o.sku_id
+), supply AS ({_SUPPLY_TERMS}
 ), signals AS (
     SELECT g.sku_id,
            (array_agg(g.competitor_price ORDER BY g.day DESC)

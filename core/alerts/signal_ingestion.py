@@ -11,8 +11,8 @@ from django.db import connection
 from django.db.models import Q
 
 from core.alerts.triggers import positions_mark_dirty
+from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
-from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.ingestion import BatchRejected
 from core.inventory.models import IdempotencyRecord, Sku

@@ -24,9 +24,9 @@ from core.inventory import master_ingestion
 from core.inventory.grants import warehouse_grant
 from core.inventory.ingestion import BatchRejected, IngestResult, movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Movement, Position, Sku, Warehouse, WarehouseGroupObjectPermission
-from core.procurement.models import SupplierOffer
-from core.procurement.services import supplier_offers_upsert
 from core.retries import atomic_retried
+from core.supply.models import SupplierOffer
+from core.supply.services import supplier_offers_upsert
 from tenants import services
 from tenants.models import PartnerKind, Tenant
 from tenants.selectors import audit_events

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from core.alerts.triggers import evaluation_request
 from core.exceptions import Conflict, NotFound
+from core.inventory import ledger_hooks
 from core.inventory.models import Anomaly, AnomalyStatus, DailyFact, Position
 from core.retries import atomic_retried
 from tenants.models import Tenant
@@ -66,7 +66,7 @@ def anomaly_dismiss(*, anomaly: Anomaly, actor: Principal) -> Anomaly:
         units_flagged=F("units_flagged") - movement.quantity,
     )
     Position.objects.filter(pk=position.pk, dirty_since__isnull=True).update(dirty_since=timezone.now())
-    evaluation_request(tenant_id=locked.tenant_id)
+    ledger_hooks.positions_changed(tenant_id=locked.tenant_id)
     locked.status, locked.reviewed_by, locked.reviewed_at = AnomalyStatus.DISMISSED, actor.describe(), timezone.now()
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
     audit_record(tenant=locked.tenant, actor=actor, action="anomaly.dismissed", target=locked)

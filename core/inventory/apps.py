@@ -7,5 +7,9 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Declares the app's event types in the event registry.
-        from core.inventory import events  # noqa: F401
+        from core.inventory import events  # noqa: F401 - declares the app's event types
+        from core.inventory.grants import partner_grants
+        from core.webhooks.audience import grants_resolver_register
+
+        # Webhooks lie below inventory: they hear from it what a partner's endpoint may see.
+        grants_resolver_register(partner_grants)

@@ -8,15 +8,15 @@ is ``view_warehouse`` (stock as bands: available, low, out) and, for exact quant
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
 
-from core.inventory.models import Warehouse, WarehouseGroupObjectPermission
+from core.inventory.models import Sku, Warehouse, WarehouseGroupObjectPermission
 from tenants.models import Partner, PartnerKind
 from tenants.principals import SYSTEM_ACTOR, Principal
 from tenants.services import audit_record
@@ -34,21 +34,40 @@ class PartnerScope:
     warehouses: QuerySet | None = None
 
 
+def _no_skus(partner: Partner) -> QuerySet:
+    return Sku.objects.none().annotate(sku_id=F("id")).values("sku_id")
+
+
+# The SKUs a supplier offers: supply lies above inventory and plugs its selector in at start-up
+# (SupplyConfig.ready); until it does, a supplier sees no SKU.
+_supplied_skus: Callable[[Partner], QuerySet] = _no_skus
+
+
+def supplied_skus_register(selector: Callable[[Partner], QuerySet]) -> None:
+    """Let ``selector(partner)`` answer the ids of the SKUs a supplier offers, as a subquery."""
+    global _supplied_skus
+    _supplied_skus = selector
+
+
 def partner_scope(partner: Partner | None) -> PartnerScope:
     """Staff (no partner) and the ERP see everything; a supplier the SKUs it offers; a distributor
     the warehouses granted to its group. Alerts, readings and webhooks all filter by this."""
     if partner is None or partner.kind == PartnerKind.ERP:
         return PartnerScope()
     if partner.kind == PartnerKind.SUPPLIER:
-        from core.procurement.models import SupplierOffer  # procurement builds on inventory
-
-        return PartnerScope(
-            skus=SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
-        )
+        return PartnerScope(skus=_supplied_skus(partner))
     if partner.kind == PartnerKind.DISTRIBUTOR:
         visible = Warehouse.objects.filter(tenant_id=partner.tenant_id).filter(granted(partner, OuterRef("pk")))
         return PartnerScope(warehouses=visible.values("id"))
     return PartnerScope(warehouses=Warehouse.objects.none().values("id"))  # a kind not known here sees nothing
+
+
+def partner_grants(partner: Partner | None) -> tuple[set | None, set | None]:
+    """The SKU ids and warehouse ids of ``partner_scope`` as sets (None = no limit), for webhooks."""
+    scope = partner_scope(partner)
+    skus = set(scope.skus.values_list("sku_id", flat=True)) if scope.skus is not None else None
+    warehouses = set(scope.warehouses.values_list("id", flat=True)) if scope.warehouses is not None else None
+    return skus, warehouses
 
 
 def _distributor(partner: Partner) -> None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from core.alerts.triggers import evaluation_request
+from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
-from core.inventory.bulk_copy import copy_rows, staging_table_create
+from core.inventory import ledger_hooks
 from core.inventory.events import STOCK_ANOMALY_FLAGGED
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import (
@@ -143,16 +143,14 @@ def movements_ingest(
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "sale"
         }
         flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
-        _write(cursor, tenant, source, batch_id)
+        anomaly_ids = _write(cursor, tenant, source, batch_id)
         receipt_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
         }
-        if receipt_orders:
-            from core.procurement.receiving import purchase_orders_receive  # procurement builds on inventory
-
-            purchase_orders_receive(cursor=cursor, tenant=tenant, order_refs=sorted(receipt_orders))
-        if flagged:
-            _announce_anomalies(cursor, tenant)
+        if receipt_orders and ledger_hooks.receipts_wanted():
+            ledger_hooks.receipts_landed(tenant=tenant, receipts=_receipts(cursor, sorted(receipt_orders)))
+        if anomaly_ids:
+            _announce_anomalies(cursor, tenant, anomaly_ids)
         result = IngestResult(
             batch_id=str(batch_id),
             rows=len(position_ids),
@@ -162,14 +160,27 @@ def movements_ingest(
         )
         if idempotency_record is not None:
             idempotency_complete(record=idempotency_record, status=201, body=result.as_dict())
-        evaluation_request(tenant_id=tenant.pk)  # the touched positions are dirty: look again after commit
+        ledger_hooks.positions_changed(tenant_id=tenant.pk)  # the touched positions are dirty
     return result
 
 
-def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
+def _receipts(cursor, order_refs: list[str]) -> list[ledger_hooks.Receipt]:  # noqa: ANN001
+    """The batch's receipts against these order references, summed per reference and position."""
+    cursor.execute(
+        """
+        SELECT order_ref, position_id, sum(quantity)::bigint, max((occurred_at AT TIME ZONE 'UTC')::date)
+        FROM ingest_movement WHERE kind = 'receipt' AND order_ref = ANY(%s)
+        GROUP BY order_ref, position_id ORDER BY order_ref, position_id
+        """,
+        [order_refs],
+    )
+    return [ledger_hooks.Receipt(*row) for row in cursor.fetchall()]
+
+
+def _announce_anomalies(cursor, tenant: Tenant, anomaly_ids: list[uuid.UUID]) -> None:  # noqa: ANN001
     """A ``stock.anomaly_flagged`` event per sale this batch flagged, in its transaction."""
-    # The batch's few anomalies, found by their creation time (this transaction's) through their
-    # index; nested loops, off for the batch-wide joins above, are the right shape for these.
+    # The batch's few anomalies, by the ids their INSERT returned; nested loops, off for the
+    # batch-wide joins above, are the right shape for these.
     cursor.execute("SET LOCAL enable_nestloop = on")
     cursor.execute(
         """
@@ -179,9 +190,9 @@ def _announce_anomalies(cursor, tenant: Tenant) -> None:  # noqa: ANN001
         JOIN inventory_position p ON p.id = m.position_id
         JOIN inventory_sku s ON s.id = p.sku_id
         JOIN inventory_warehouse w ON w.id = p.warehouse_id
-        WHERE a.tenant_id = %s AND a.status = 'flagged' AND a.created_at = now()
+        WHERE a.tenant_id = %s AND a.id = ANY(%s::uuid[])
         """,
-        [tenant.pk],
+        [tenant.pk, anomaly_ids],
     )
     flagged = [
         (
@@ -431,7 +442,8 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) 
     return cursor.fetchone()[0]
 
 
-def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  # noqa: ANN001
+def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> list[uuid.UUID]:  # noqa: ANN001
+    """Write the staged lines everywhere they go; answer the ids of the anomalies flagged."""
     params = {"tenant": tenant.pk, "source": source, "batch": batch_id}
     # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
     cursor.execute(
@@ -448,9 +460,11 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
                                        created_at, updated_at)
         SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
         FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
+        RETURNING id
         """,
         params,
     )
+    anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
     cursor.execute(
         f"""
         UPDATE inventory_position p
@@ -531,3 +545,4 @@ def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> None:  #
         """,  # noqa: S608 - constants only
         params,
     )
+    return anomaly_ids

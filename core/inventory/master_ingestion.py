@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
-from core.inventory.bulk_copy import copy_rows, staging_table_create
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.ingestion import BatchRejected
 from core.inventory.models import (

@@ -7,5 +7,8 @@ class ProcurementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Declares the app's event types in the event registry.
-        from core.procurement import events  # noqa: F401
+        from core.inventory import ledger_hooks
+        from core.procurement import events  # noqa: F401 - declares the app's event types
+        from core.procurement.receiving import purchase_orders_receive
+
+        ledger_hooks.receipts_register(purchase_orders_receive)

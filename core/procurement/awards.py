@@ -1,6 +1,6 @@
 """Closing an RFQ: settling it when quotes are in or time is up, awarding, cancelling, giving up.
 
-The automatic rule (README, Procurement): among active quotes still valid that deliver by the
+The automatic rule (docs/procurement.md): among active quotes still valid that deliver by the
 needed-by day (today + the quote's lead time) for at least the asked quantity, the lowest landed
 unit cost wins; ties go to the more reliable supplier, then the earlier quote. Settling happens
 when every invitee has answered or the deadline passes. With nothing to award, the next backups

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Opening RFQs for stock-out alerts, inviting backup suppliers, and cancelling.
 
-The replenishment rule (README, Procurement): the RFQ asks for enough to bring the position up to
+The replenishment rule (docs/procurement.md): the RFQ asks for enough to bring the position up to
 its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time - available -
 in transit``; each supplier is asked for that rounded up to its minimum order quantity. The
 needed-by day is the projected stock-out day, ``today + available / ads_28``.
@@ -33,15 +33,9 @@ from core.alerts.models import (
 from core.alerts.policies import Effective, PolicyBook
 from core.base_models import short_reference
 from core.procurement.events import RFQ_INVITED
-from core.procurement.models import (
-    OPEN_RFQ_STATUSES,
-    InvitationStatus,
-    ProcurementLimits,
-    Rfq,
-    RfqInvitation,
-    SupplierOffer,
-)
+from core.procurement.models import OPEN_RFQ_STATUSES, InvitationStatus, ProcurementLimits, Rfq, RfqInvitation
 from core.procurement.ranking import Candidate, candidates_rank
+from core.supply.models import SupplierOffer
 from core.task_requests import task_request
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_group
 
 from core.exceptions import NotFound
-from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, RfqInvitation, SupplierOffer
+from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
 from tenants.models import PartnerKind
 from tenants.principals import Principal
@@ -14,20 +14,6 @@ from tenants.principals import Principal
 
 def _supplier(principal: Principal) -> bool:
     return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
-
-
-def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
-    offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
-    if _supplier(principal):
-        offers = offers.filter(supplier=principal.partner)
-    return offers.order_by("sku__code", "rank", "created_at")
-
-
-def offer_get(*, principal: Principal, offer_id: object) -> SupplierOffer:
-    offer = offer_list(principal=principal).filter(pk=offer_id).first()
-    if offer is None:
-        raise NotFound
-    return offer
 
 
 def rfq_list(*, principal: Principal) -> QuerySet[Rfq]:
@@ -89,14 +75,3 @@ def purchase_order_get(*, principal: Principal, order_id: object) -> PurchaseOrd
 
 def purchase_order_of(*, rfq: Rfq) -> PurchaseOrder | None:
     return PurchaseOrder.objects.filter(rfq=rfq).first()
-
-
-def recommendation_list(*, principal: Principal) -> QuerySet[Recommendation]:
-    return Recommendation.objects.filter(tenant=principal.tenant).select_related("sku", "warehouse")
-
-
-def recommendation_get(*, principal: Principal, recommendation_id: object) -> Recommendation:
-    recommendation = recommendation_list(principal=principal).filter(pk=recommendation_id).first()
-    if recommendation is None:
-        raise NotFound
-    return recommendation

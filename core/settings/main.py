@@ -1,7 +1,8 @@
 """Settings, read from the environment (12-factor).
 
 With DEBUG off these pass ``manage.py check --deploy`` with no warnings. With no DATABASE_URL or
-REDIS_URL, the embedded PostgreSQL and Redis under ``.tripline/`` are started and used.
+REDIS_URL, they point at the embedded PostgreSQL and Redis under ``.tripline/``, which
+``python -m core.embedded_services start`` (or ``exec -- CMD``) runs; importing them starts nothing.
 """
 
 import os
@@ -77,11 +78,15 @@ INSTALLED_APPS = [
     "axes",
     "tenants",
     "core.inventory",
+    "core.supply",
     "core.procurement",
     "core.transfers",
     "core.alerts",
+    "core.playbooks",
     "core.webhooks",
     "core.demo",
+    "core.reference",
+    "workers",
 ]
 
 MIDDLEWARE = [
@@ -118,8 +123,12 @@ TEMPLATES = [
 
 # --- Services ---------------------------------------------------------------------------------
 
-DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_services.ensure_postgres_url()
-REDIS_URL = os.environ.get("REDIS_URL") or embedded_services.ensure_redis_url()
+# Unset, a URL names the embedded service (core/embedded_services.py). Reading settings starts
+# nothing: `python -m core.embedded_services start` or `exec -- CMD` does. EMBEDDED_SERVICES are the
+# ones these URLs name, which manage.py and the test run find running or stop at once, saying what to do.
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_services.postgres_url()
+REDIS_URL = os.environ.get("REDIS_URL") or embedded_services.redis_url()
+EMBEDDED_SERVICES = embedded_services.named_by(DATABASE_URL, REDIS_URL)
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -195,7 +204,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-# --- Request limits (README "Limits") ----------------------------------------------------------
+# --- Request limits (docs/api.md, Limits) -----------------------------------------------------
 
 # Counted in the cache's Redis per fixed window (api/throttling.py). The defaults sit well above
 # what an integration does (an ERP pushing bulk batches, a partner paging a list of 1,000 rows a
@@ -294,8 +303,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "core.procurement.models.InvitationStatus",
         "QuoteStatusEnum": "core.procurement.models.QuoteStatus",
         "PurchaseOrderStatusEnum": "core.procurement.models.PurchaseOrderStatus",
-        "RecommendationStatusEnum": "core.procurement.models.RecommendationStatus",
-        "RecommendationKindEnum": "core.procurement.models.RecommendationKind",
+        "RecommendationStatusEnum": "core.playbooks.models.RecommendationStatus",
+        "RecommendationKindEnum": "core.playbooks.models.RecommendationKind",
         "AwardRuleEnum": "core.procurement.models.AwardRule",
         "TransferStatusEnum": "core.transfers.models.TransferStatus",
         "TransferLineKindEnum": "core.transfers.models.LineKind",

@@ -12,7 +12,7 @@ os.environ.setdefault("DEBUG", "1")
 # distinct databases (CI, parallel runs) stay apart.
 TEST_EMBEDDED_REDIS_DB = 1  # the bench takes 7
 if (os.environ.get("REDIS_URL") or embedded_services.redis_url()) == embedded_services.redis_url():
-    os.environ["REDIS_URL"] = embedded_services.ensure_redis_url(db=TEST_EMBEDDED_REDIS_DB)
+    os.environ["REDIS_URL"] = embedded_services.redis_url(db=TEST_EMBEDDED_REDIS_DB)
 
 from core.settings.main import *
 

@@ -105,7 +105,7 @@ class TransferRequest(TimestampedModel):
     received_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     recommendation = models.ForeignKey(
-        "procurement.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "playbooks.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta(TimestampedModel.Meta):

@@ -14,7 +14,7 @@ short costs the policy's shortage penalty. The plan minimizes transport cost plu
          x, s >= 0
 
 With whole-unit supplies and demands its constraint matrix is totally unimodular, so the dual
-simplex's vertex solution is in whole units. ``greedy_plan`` is the baseline README compares
+simplex's vertex solution is in whole units. ``greedy_plan`` is the baseline docs/performance.md compares
 against: each sink, most short first, takes from the nearest source with stock left.
 """
 

@@ -15,13 +15,13 @@ from django.utils import timezone
 from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
-from core.alerts.responses import cover_stock
 from core.exceptions import Conflict
 from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position, Sku, Warehouse
 from core.one_at_a_time import run_start
 from core.retries import atomic_retried
 from core.task_requests import task_request
+from core.transfers.cover import cover_stock
 from core.transfers.events import TRANSFER_PLAN_COMPLETED
 from core.transfers.models import (
     Approval,

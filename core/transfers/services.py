@@ -3,7 +3,7 @@ or cancelled. Every step locks the request, then the positions it touches in id 
 transfer lines (and the stock ledger's transfer_out / transfer_in where stock moves) and an outbox
 event, in one transaction.
 
-What a source can spare (README, Transfers): available - safety stock, the safety stock being the
+What a source can spare (docs/transfers.md, Requests): available - safety stock, the safety stock being the
 one the stock-out rule's policy uses for the SKU (service level or cover), from its latest
 reading. Approval reserves at the source; reserved never exceeds on hand (a database constraint),
 and ingestion refuses a sale that would take stock below what is reserved, so no unit is promised
@@ -30,8 +30,6 @@ from core.exceptions import Conflict
 from core.inventory.grants import partner_scope
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import Movement, Position, Sku, Warehouse
-from core.procurement.models import RecommendationKind
-from core.procurement.recommendations import recommendation_decide
 from core.retries import atomic_retried
 from core.transfers.events import (
     TRANSFER_APPROVED,
@@ -492,27 +490,3 @@ def transfer_lane_set(
 def transfer_lane_delete(*, lane: TransferLane, actor: Principal) -> None:
     audit_record(tenant=actor.tenant, actor=actor, action="transfer_lane.deleted", target=lane, data={})
     lane.delete()
-
-
-@atomic_retried
-def recommendation_accept(*, recommendation: object, actor: Principal, note: str = "") -> object:
-    """Accept a playbook record; an accepted transfer proposal becomes an approved transfer request
-    in the same transaction (if its source can no longer spare the units, nothing is accepted)."""
-    record = recommendation_decide(recommendation=recommendation, actor=actor, accept=True, note=note)
-    if record.kind == RecommendationKind.TRANSFER:
-        (move,) = record.figures["moves"]
-        try:
-            transfer_request_create(
-                principal=actor,
-                tenant=actor.tenant,
-                sku=record.sku.code,
-                source=move["from_warehouse"],
-                destination=move["to_warehouse"],
-                quantity=int(move["quantity"]),
-                note=f"Transfer proposal {record.pk}",
-                recommendation=record,
-                approval=Approval.PLAN,
-            )
-        except ValidationError as exc:
-            raise Conflict(f"The proposal cannot be carried out now: {'; '.join(exc.messages)}") from None
-    return record

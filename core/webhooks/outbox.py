@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.inventory.bulk_copy import copy_records
+from core.bulk_copy import copy_records
 from core.task_requests import task_request
 from core.webhooks.events import EVENT_TYPES, Audience, EventType
 from core.webhooks.models import OutboxEvent

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.inventory.grants import partner_scope
 from core.task_requests import task_request
+from core.webhooks.audience import partner_grants
 from core.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import RELAY_PENDING_KEY
 from tenants.models import PartnerKind
@@ -20,10 +20,7 @@ DELIVER_TASK = "tripline.webhooks.deliver"
 
 def _grants(endpoint: WebhookEndpoint) -> tuple[set | None, set | None]:
     """The SKUs and warehouses an endpoint's partner may hear of; None means no limit."""
-    scope = partner_scope(endpoint.partner)
-    skus = set(scope.skus.values_list("sku_id", flat=True)) if scope.skus is not None else None
-    warehouses = set(scope.warehouses.values_list("id", flat=True)) if scope.warehouses is not None else None
-    return skus, warehouses
+    return partner_grants(endpoint.partner)
 
 
 def _visible(event: OutboxEvent, endpoint: WebhookEndpoint, grants: tuple[set | None, set | None]) -> bool:

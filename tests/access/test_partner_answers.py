@@ -20,14 +20,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
 from core.transfers.services import transfer_approve, transfer_request_create
 from tenants.models import PartnerKind
 from tenants.principals import Principal
-from tests.access.conftest import Figured
-from tests.access.leaks import scan_for
-from tests.api.test_access_matrix import Endpoint, tenant_scoped_endpoints
+from tests.support.endpoints import Endpoint, tenant_scoped_endpoints
+from tests.support.figured import Figured
+from tests.support.leaks import scan_for
 
 PREFIX = "api/v1/tenants/<slug:tenant_slug>/"
 AUDIENCES = ["supplier", "distributor:exact", "distributor:bands", "distributor:mixed", "erp"]

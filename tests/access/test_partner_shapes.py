@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator
 
-from tests.access.conftest import Figured
+from tests.support.figured import Figured
 
 VIEWS = {
     "staff": "staff",

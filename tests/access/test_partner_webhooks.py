@@ -17,8 +17,8 @@ from core.transfers.services import transfer_reject, transfer_request_create
 from core.webhooks.models import Delivery, DeliveryState
 from core.webhooks.outbox import EVENT_TYPES
 from tenants.principals import Principal
-from tests.access.conftest import Figured
-from tests.access.leaks import scan_for
+from tests.support.figured import Figured
+from tests.support.leaks import scan_for
 from workers.tasks.webhooks import webhooks_deliver, webhooks_relay
 
 PARTNER_ALERT_KEYS = {"alert_id", "rule", "grade", "previous_grade", "position_id", "sku", "warehouse", "action", "by"}

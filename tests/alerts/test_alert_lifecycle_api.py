@@ -18,9 +18,10 @@ from api.alerts.serializers import AlertOutput
 from core.alerts.models import Alert
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Sku, Warehouse
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from core.webhooks.models import OutboxEvent
-from tests.inventory.conftest import push_rows, ts
+from tests.support.calls import evaluate, ok, pushed, url
+from tests.support.ingest import ts
 from workers.tasks.evaluation import evaluation_incremental, evaluation_run
 
 # A standard T / factor gives a deviation of factor - 1: yellow from 10 %, orange 20 %, red 30 %.
@@ -28,10 +29,6 @@ FACTORS = {"yellow": Decimal("1.15"), "orange": Decimal("1.25"), "red": Decimal(
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def url(world, path: str) -> str:
-    return f"/api/v1/tenants/{world.tenant.slug}/{path}"
 
 
 def get(caller, world, path: str, **params):
@@ -42,25 +39,10 @@ def post(caller, world, path: str, body: dict | None = None):
     return caller.client.post(url(world, path), body, format="json")
 
 
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json()
-
-
 def field_errors(response, status: int = 400) -> dict:
     body = ok(response, status)
     assert set(body["error"]) == {"code", "message", "fields"}
     return body["error"]["fields"]
-
-
-def pushed(world, what: str, rows: list[dict]) -> None:
-    response = push_rows(world.admin, world.tenant.slug, what, rows)
-    assert response.status_code in (200, 201), response.content
-
-
-def evaluate(world) -> None:
-    """The incremental pass over the dirty positions, as the debounced task runs it."""
-    evaluation_incremental(str(world.tenant.pk))
 
 
 def full_run(world) -> dict:

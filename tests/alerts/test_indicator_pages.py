@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.test_alert_lifecycle_api import evaluate, ok, pushed, url
-from tests.api.documented import openapi_document
-from tests.inventory.conftest import ts
+from tests.support.calls import evaluate, ok, pushed, url
+from tests.support.documented import openapi_document
+from tests.support.ingest import ts
 
 # SKU: (received, sold on each of the last 28 days)
 READINGS = 8

@@ -17,10 +17,10 @@ from datetime import timedelta
 import pytest
 
 from core.inventory.models import Sku
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from tenants import services
 from tenants.models import PartnerKind
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
 _refs = itertools.count(1)
@@ -549,7 +549,7 @@ def test_launch_check_window_and_grades(shop) -> None:
 
 
 def test_excess_quantities_are_whole_weeks_and_standards_of_sales(shop) -> None:
-    # Shows a product bug: core/alerts/responses.py ceils the reading's ads rounded to 4 places
+    # Shows a product bug: core/playbooks/recommend.py ceils the reading's ads rounded to 4 places
     # (0.9643 x 28 = 27.0004 -> 28; 0.6667 x 180 = 120.006 -> 121) and recommends one unit too few.
     # L27 (launch check, selling nowhere else): 27 sold in 28 days, 73 on hand. Four weeks of sales
     # at 27/28 a day are exactly 27 units, so 73 - 27 = 46 are beyond cover.

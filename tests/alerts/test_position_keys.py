@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.alerts.models import Alert, IndicatorReading
 from core.inventory.models import Position, Sku
 from tenants.services import tenant_create
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

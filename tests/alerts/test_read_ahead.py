@@ -6,7 +6,7 @@ from django.utils import timezone
 from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.models import IndicatorReading
 from core.inventory.models import Position
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
 pytestmark = pytest.mark.usefixtures("transactional_db")

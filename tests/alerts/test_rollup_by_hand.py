@@ -25,7 +25,7 @@ from datetime import timedelta
 import pytest
 
 from core.inventory.models import Position
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
 

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.api.documented import operations
-from tests.api.test_access_matrix import ACCESS_TOKENS, Endpoint, assert_error, ids_in
+from tests.support.documented import operations
+from tests.support.endpoints import ACCESS_TOKENS, Endpoint, assert_error, ids_in
 
 LISTS = [
     (endpoint, operation)

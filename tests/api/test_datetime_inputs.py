@@ -19,9 +19,9 @@ import pytest
 from django.utils import timezone
 
 from core.timestamps import UTC_OFFSET_MESSAGE
-from tests.api.documented import json_body_schema, operations, resolve
-from tests.api.test_access_matrix import ACCESS_TOKENS, Endpoint, ids_in
-from tests.inventory.conftest import push_rows
+from tests.support.documented import json_body_schema, operations, resolve
+from tests.support.endpoints import ACCESS_TOKENS, Endpoint, ids_in
+from tests.support.ingest import push_rows
 
 # Offsets Python parses and PostgreSQL refuses: beyond ±15:59, or not whole minutes.
 UNSTORABLE = ["-22:35", "+16:00", "+23:59", "+05:30:15", "-03:00:00.500000"]

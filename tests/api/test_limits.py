@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from redis import Redis
 from rest_framework.test import APIClient
 
-from tests.conftest import TenantWorld
+from tests.support.world import TenantWorld
 
 
 @pytest.fixture(autouse=True)

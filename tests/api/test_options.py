@@ -11,13 +11,13 @@ import pytest
 from django.urls import get_resolver
 
 from api.tenant_scope import TenantScopedView
-from tests.api.test_access_matrix import ENDPOINTS, ID_SOURCES, Endpoint, _walk, assert_error, ids_in
+from tests.support.endpoints import ENDPOINTS, ID_SOURCES, Endpoint, assert_error, ids_in, walk_routes
 
 PARTNER_KINDS = ["supplier", "distributor", "erp"]
 ROUTES = sorted({endpoint.route: endpoint for endpoint in ENDPOINTS}.values(), key=lambda endpoint: endpoint.route)
 OTHER_API_ROUTES = sorted(
     route
-    for route, callback in _walk(get_resolver().url_patterns)
+    for route, callback in walk_routes(get_resolver().url_patterns)
     if route.startswith("api/") and not issubclass(getattr(callback, "view_class", object), TenantScopedView)
 )
 

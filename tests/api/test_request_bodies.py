@@ -18,9 +18,9 @@ from rest_framework.test import APIClient
 
 from api.parsers import MAX_JSON_DEPTH
 from tenants.models import AuditEvent, Partner
-from tests.api.documented import json_body_schema, operations
-from tests.api.test_access_matrix import ACCESS_TOKENS, Endpoint, assert_error, ids_in
-from tests.inventory.conftest import push_rows
+from tests.support.documented import json_body_schema, operations
+from tests.support.endpoints import ACCESS_TOKENS, Endpoint, assert_error, ids_in
+from tests.support.ingest import push_rows
 
 WRITES = [
     pytest.param(endpoint, json_body_schema(operation) is not None, id=str(endpoint))

@@ -15,8 +15,8 @@ from api.tenant_scope import TenantScopedView
 from core.alerts.signal_ingestion import SIGNAL_COLUMNS
 from core.inventory.ingestion import MOVEMENT_COLUMNS
 from core.inventory.master_ingestion import SPECS
-from tests.api.documented import openapi_document
-from tests.api.test_access_matrix import _walk as walk_routes
+from tests.support.documented import openapi_document
+from tests.support.endpoints import walk_routes
 
 
 def test_schema_validates_without_warnings(tmp_path) -> None:

@@ -30,15 +30,17 @@ from core.alerts.models import Alert, AlertPolicy, EvaluationRun
 from core.alerts.policies import policy_create
 from core.inventory.grants import warehouse_grant
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
-from core.procurement.models import PurchaseOrder, Quote, Recommendation, Rfq, SupplierOffer
+from core.playbooks.models import Recommendation
+from core.procurement.models import PurchaseOrder, Quote, Rfq
+from core.supply.models import SupplierOffer
 from core.transfers.models import TransferLane, TransferPlan, TransferRequest
 from core.webhooks.models import Delivery, WebhookEndpoint
 from tenants.models import ApiKey, Partner
-from tests.api.documented import in_process_app
-from tests.conftest import build_world
-from tests.inventory.conftest import push_rows, ts
-from tests.procurement.conftest import backup_suppliers, short_stock
-from tests.procurement.test_rfqs import evaluate, quote, respond
+from tests.support.calls import evaluate
+from tests.support.documented import in_process_app
+from tests.support.ingest import push_rows, ts
+from tests.support.procurement import backup_suppliers, quote, respond, short_stock
+from tests.support.world import build_world
 from workers.tasks.transfers import transfers_plan
 
 # Examples per operation and role in the fuzzing phase (the coverage phase adds its boundary cases).

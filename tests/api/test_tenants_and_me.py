@@ -1,6 +1,6 @@
 """The caller's tenants and who the caller is in one of them."""
 
-from tests.api.documented import assert_documented
+from tests.support.documented import assert_documented
 
 
 def test_staff_session_lists_its_tenants_with_roles(world, other_world, client) -> None:

@@ -17,7 +17,7 @@ from core.alerts.engine import chunk_evaluate
 from core.alerts.models import IndicatorReading
 from core.inventory.ingestion import positions_lock
 from core.inventory.models import Position
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -34,9 +34,9 @@ from core.inventory.reconciliation import ledger_reconcile
 from tenants import services
 from tenants.models import PartnerKind, Tenant
 from tenants.principals import SYSTEM_ACTOR
-from tests.conftest import Caller, key_client
-from tests.inventory.conftest import push_rows
 from tests.support.celery_worker import worker_idle_wait
+from tests.support.ingest import push_rows
+from tests.support.world import Caller, key_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db", "celery_worker_process")]
 

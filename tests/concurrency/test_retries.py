@@ -21,8 +21,8 @@ from core.inventory.ingestion import positions_lock
 from core.inventory.models import IdempotencyRecord, Movement, Position, Warehouse
 from core.retries import atomic_retried
 from tenants.models import AuditEvent
-from tests.concurrency.conftest import deadlock_victim
-from tests.inventory.conftest import push_rows, ts
+from tests.support.deadlock import deadlock_victim
+from tests.support.ingest import push_rows, ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -7,7 +7,7 @@ import urllib.error
 import pytest
 
 from core import embedded_services
-from tests.demo.conftest import (
+from tests.support.demo_process import (
     WRAPPER,
     demo_environment,
     free_port,

@@ -17,8 +17,8 @@ from core.inventory.models import DailyFact, Position
 from core.procurement.models import ProcurementLimits, Rfq, RfqInvitation
 from core.webhooks.models import OutboxEvent
 from tenants.models import Tenant
-from tests.conftest import Caller, key_client
-from tests.inventory.conftest import push_rows
+from tests.support.ingest import push_rows
+from tests.support.world import Caller, key_client
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_respond
 

@@ -20,7 +20,8 @@ from core.demo.seed import DEMO_TENANT_SLUG
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from tenants import services
-from tests.demo.conftest import (
+from tests.support.celery_worker import worker_database_url
+from tests.support.demo_process import (
     WRAPPER,
     demo_environment,
     descendants,
@@ -31,8 +32,7 @@ from tests.demo.conftest import (
     stop,
     wait_until_serving,
 )
-from tests.inventory.conftest import ts
-from tests.support.celery_worker import worker_database_url
+from tests.support.ingest import ts
 
 pytestmark = pytest.mark.slow
 

@@ -25,9 +25,9 @@ from core.inventory.models import (
     VelocityClass,
     Warehouse,
 )
-from core.procurement.models import SupplierOffer
+from core.supply.models import SupplierOffer
 from tenants.models import Partner, PartnerKind, Tenant
-from tests.concurrency.conftest import deadlock_victim
+from tests.support.deadlock import deadlock_victim
 
 TODAY = date(2026, 11, 20)
 

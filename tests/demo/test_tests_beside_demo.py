@@ -14,8 +14,8 @@ import pytest
 from django.conf import settings
 
 from core import embedded_services
-from tests.demo.conftest import demo_environment
 from tests.support.celery_worker import worker_database_url
+from tests.support.demo_process import demo_environment
 from workers.app import worker_queues
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from core.inventory.models import DailyFact, Movement
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 
 
 def sale(qty: int, ref: str, days_ago: int = 1, **extra) -> dict:

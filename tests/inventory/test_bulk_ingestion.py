@@ -10,7 +10,7 @@ from django.db import connection
 
 from core.inventory.idempotency import idempotency_claim
 from core.inventory.models import DailyFact, IdempotencyRecord, Lot, Movement, Position
-from tests.inventory.conftest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, push_rows, ts
 
 
 @pytest.fixture
@@ -266,7 +266,7 @@ def test_each_partner_has_its_own_keys_and_references(catalog) -> None:
 
     other_erp = services.partner_create(tenant=catalog.tenant, kind="erp", name="Second ERP")
     _, raw = services.api_key_create(tenant=catalog.tenant, partner=other_erp, name="k")
-    from tests.conftest import Caller, key_client
+    from tests.support.world import Caller, key_client
 
     second = Caller(client=key_client(raw), partner=other_erp)
     rows = [receipt("TEA", "W1", 5, "r1")]

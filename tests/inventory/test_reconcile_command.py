@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from core.inventory.models import DailyFact, Position
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 
 
 def mixed_batches(world) -> None:

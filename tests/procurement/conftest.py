@@ -1,120 +1,26 @@
-"""A SKU about to run out, its primary supplier and four backups with their own keys.
-
-S at W sold 10 a day for the last 28 days and has 50 left: 5 days of cover against the primary's
-10-day lead time, a red stock-out alert (deviation 0.5). Backups, by rank:
-
-| rank | name  | lead | price | freight | duty | MOQ | capacity/wk | reliability | fate                      |
-| 2    | quick | 3    | 1.00  | 0.10    | 0    | 1   | -           | 0.90        | invited (landed 1.10)     |
-| 3    | cheap | 4    | 0.95  | 0.05    | 5 %  | 40  | -           | 0.95        | invited (landed 1.0475)   |
-| 4    | slow  | 9    | 0.80  | 0       | 0    | 1   | -           | 0.99        | skipped: lands after day 5 |
-| 5    | tiny  | 2    | 1.20  | 0       | 0    | 1   | 10          | 0.90        | skipped: capacity          |
-"""
+"""The procurement tests' shortage (tests.support.procurement) and the RFQ it opens."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 import pytest
 
-from core.procurement.services import supplier_offers_upsert
-from tenants import services
-from tenants.models import Partner, PartnerKind
-from tests.conftest import Caller, TenantWorld, key_client
-from tests.inventory.conftest import push_rows, shop, ts  # noqa: F401 - the one-SKU shop fixture
-
-BACKUPS = {
-    # name: (rank, lead, price, freight, duty, moq, capacity, reliability)
-    "quick": (2, 3, "1.00", "0.10", "0", 1, None, "0.900"),
-    "cheap": (3, 4, "0.95", "0.05", "0.05", 40, None, "0.950"),
-    "slow": (4, 9, "0.80", "0", "0", 1, None, "0.990"),
-    "tiny": (5, 2, "1.20", "0", "0", 1, 10, "0.900"),
-}
-
-
-@dataclass
-class Shortage:
-    world: TenantWorld
-    suppliers: dict[str, Caller]  # the backups by name, each with its own key
-
-    def partner(self, name: str) -> Partner:
-        return self.suppliers[name].partner
-
-
-def url(world: TenantWorld, path: str) -> str:
-    return f"/api/v1/tenants/{world.tenant.slug}/{path}"
-
-
-def pushed(world: TenantWorld, what: str, rows: list[dict]) -> None:
-    response = push_rows(world.admin, world.tenant.slug, what, rows)
-    assert response.status_code in (200, 201), response.content
-
-
-def backup_suppliers(world: TenantWorld, sku: str = "S", names: tuple[str, ...] = tuple(BACKUPS)) -> dict[str, Caller]:
-    callers = {}
-    offers = [
-        {"sku": sku, "supplier_id": world.supplier.partner.pk, "rank": 1, "lead_time_days": 10, "unit_price": "0.90"}
-    ]
-    for name in names:
-        rank, lead, price, freight, duty, moq, capacity, reliability = BACKUPS[name]
-        partner = Partner.objects.filter(tenant=world.tenant, name=f"backup {name}").first()
-        if partner is None:
-            partner = services.partner_create(
-                tenant=world.tenant,
-                kind=PartnerKind.SUPPLIER,
-                name=f"backup {name}",
-                contact_email=f"{name}@example.com",
-            )
-        _, raw = services.api_key_create(tenant=world.tenant, partner=partner, name="erp")
-        callers[name] = Caller(client=key_client(raw), partner=partner, raw_key=raw)
-        offers.append(
-            {
-                "sku": sku,
-                "supplier_id": partner.pk,
-                "rank": rank,
-                "lead_time_days": lead,
-                "unit_price": Decimal(price),
-                "freight_per_unit": Decimal(freight),
-                "duty_rate": Decimal(duty),
-                "min_order_quantity": moq,
-                "capacity_per_week": capacity,
-                "reliability": Decimal(reliability),
-            }
-        )
-    supplier_offers_upsert(tenant=world.tenant, offers=offers)
-    return callers
-
-
-def short_stock(world: TenantWorld, sku: str = "S", warehouse: str = "W", prefix: str = "") -> None:
-    """330 received 40 days ago, 10 sold on each of the last 28 days (today too): 50 left, ads_28 10."""
-    rows = [
-        {
-            "kind": "receipt",
-            "sku": sku,
-            "warehouse": warehouse,
-            "quantity": 330,
-            "occurred_at": ts(40),
-            "external_ref": f"{prefix}in",
-        }
-    ]
-    rows += [
-        {
-            "kind": "sale",
-            "sku": sku,
-            "warehouse": warehouse,
-            "quantity": 10,
-            "occurred_at": ts(day, hour=0),
-            "external_ref": f"{prefix}sale-{day}",
-            "unit_price": "2",
-        }
-        for day in range(28)
-    ]
-    pushed(world, "movements", rows)
+from core.procurement.models import Rfq
+from tests.support.calls import evaluate
+from tests.support.procurement import Shortage, backup_suppliers, respond, short_stock
 
 
 @pytest.fixture
-def shortage(shop) -> Shortage:  # noqa: F811 - the fixture imported above
+def shortage(shop) -> Shortage:
     """The shop with S at W short (not yet evaluated) and its suppliers on file."""
     suppliers = backup_suppliers(shop)
     short_stock(shop)
     return Shortage(world=shop, suppliers=suppliers)
+
+
+@pytest.fixture
+def opened(shortage: Shortage) -> Shortage:
+    """The shortage evaluated and its RFQ opened (its id in ``rfq_id``)."""
+    evaluate(shortage.world)
+    respond(shortage.world)
+    shortage.rfq_id = str(Rfq.objects.get(tenant=shortage.world.tenant).pk)
+    return shortage

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.documented import in_process_app, openapi_document
-from tests.procurement.test_rfqs import ok, quote
-from tests.procurement.test_supplier_side import opened  # noqa: F401 - the invited suppliers' fixture
+from tests.support.calls import ok
+from tests.support.documented import in_process_app, openapi_document
+from tests.support.procurement import quote
 
 
 def generated_client(tmp_path: Path) -> object:
@@ -36,7 +36,7 @@ def generated_client(tmp_path: Path) -> object:
         sys.path.remove(str(tmp_path))
 
 
-def test_a_generated_client_lists_and_reads_a_suppliers_rfqs(opened, tmp_path):  # noqa: F811
+def test_a_generated_client_lists_and_reads_a_suppliers_rfqs(opened, tmp_path):
     world, cheap = opened.world, opened.suppliers["cheap"]
     ok(quote(cheap, world, opened.rfq_id, quantity=160), 201)
     client_package = generated_client(tmp_path)

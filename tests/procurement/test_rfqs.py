@@ -9,61 +9,28 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from core.alerts.models import Alert, AlertEvent
 from core.inventory.models import Position
+from core.playbooks.consumer import responses_sweep
 from core.procurement.awards import rfq_settle
-from core.procurement.models import PurchaseOrder, Rfq, RfqInvitation, SupplierOffer
-from core.procurement.responses import responses_sweep
+from core.procurement.models import PurchaseOrder, Rfq, RfqInvitation
 from core.procurement.rfqs import rfqs_due_alerts
+from core.supply.models import SupplierOffer
 from core.webhooks.models import OutboxEvent
 from tenants import services
-from tests.inventory.conftest import ts
-from tests.procurement.conftest import Shortage, backup_suppliers, pushed, short_stock, url
-from workers.tasks.evaluation import evaluation_incremental
-from workers.tasks.procurement import procurement_respond, procurement_settle
+from tests.support.calls import evaluate, ok, pushed, url
+from tests.support.ingest import ts
+from tests.support.procurement import Shortage, backup_suppliers, quote, respond, short_stock
+from workers.tasks.procurement import procurement_settle
 
 TODAY = timezone.now().date()
-
-
-def evaluate(world) -> None:
-    evaluation_incremental(str(world.tenant.pk))
-
-
-def respond(world) -> None:
-    """What the relay hands the procurement task: the ids of the alert events not yet handed."""
-    ids = list(OutboxEvent.objects.filter(tenant=world.tenant, type__startswith="alert.").values_list("id", flat=True))
-    procurement_respond(ids)
 
 
 def the_rfq(shortage: Shortage) -> dict:
     (rfq,) = ok(shortage.world.admin.client.get(url(shortage.world, "rfqs/")))["results"]
     return ok(shortage.world.admin.client.get(url(shortage.world, f"rfqs/{rfq['id']}/")))
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def quote(caller, world, rfq_id: str, **body):
-    payload = {
-        "unit_price": "1.00",
-        "quantity": 150,
-        "lead_time_days": 3,
-        "valid_until": str(TODAY + timedelta(days=30)),
-        **body,
-    }
-    return caller.client.post(url(world, f"rfqs/{rfq_id}/quotes/"), payload, format="json")
-
-
-@pytest.fixture
-def opened(shortage: Shortage) -> Shortage:
-    evaluate(shortage.world)
-    respond(shortage.world)
-    return shortage
 
 
 def test_a_red_stock_out_opens_one_rfq_with_the_replenishment_quantity_and_skips_who_cannot_make_it(opened):

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core.inventory import master_services
-from core.procurement.models import SupplierOffer
-from core.procurement.services import supplier_offers_upsert
+from core.supply.models import SupplierOffer
+from core.supply.services import supplier_offers_upsert
 
 
 def offer(world, **changes) -> dict:

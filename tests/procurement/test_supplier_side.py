@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -17,25 +16,10 @@ from core.procurement.models import Rfq, RfqStatus
 from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.relay import outbox_relay
 from core.webhooks.services import endpoint_create
-from tests.api.documented import assert_documented
-from tests.procurement.conftest import Shortage, url
-from tests.procurement.test_rfqs import evaluate, ok, quote, respond
+from tests.support.calls import error, evaluate, ok, url
+from tests.support.documented import assert_documented
+from tests.support.procurement import quote, respond
 from workers.tasks.procurement import procurement_settle
-
-
-@pytest.fixture
-def opened(shortage: Shortage) -> Shortage:
-    evaluate(shortage.world)
-    respond(shortage.world)
-    shortage.rfq_id = str(Rfq.objects.get(tenant=shortage.world.tenant).pk)
-    return shortage
-
-
-def error(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body["error"]) == {"code", "message", "fields"}
-    return body["error"]
 
 
 def test_a_supplier_lists_its_invitations_with_its_own_terms_and_nobody_elses(opened):

@@ -4,9 +4,7 @@ Registered once for the whole suite (``pytest_plugins`` in the root conftest): a
 imported into two conftests defines two fixtures, and two workers consume the same queues."""
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -17,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from workers.app import QUEUES, app, worker_queues
+from workers.process import worker_process
 from workers.tasks.diagnostics import ping
 
 READY_TIMEOUT_SECONDS = 60
@@ -61,22 +60,14 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
     # as `celery -A workers` does in production.
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    celery = Path(sys.executable).with_name("celery")
-    command = [celery, "-A", "workers", "worker", "-Q", worker_queues(), "-c", "1", "-P", "solo"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
-    command += ["-I", "tests.support.worker_flush_hooks"]
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    options = ["-c", "1", "-P", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    options += ["-I", "tests.support.worker_flush_hooks"]
+    with (
+        open(log_path, "w") as log,
+        worker_process(worker_queues(), *options, env=env, log=log, stop_seconds=20) as worker,
+    ):
         _wait_until_ready(worker, log_path)
         yield worker
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 def _queues_purge() -> None:

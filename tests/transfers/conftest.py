@@ -10,34 +10,10 @@ from __future__ import annotations
 import pytest
 
 from core.inventory.grants import warehouse_grant
-from core.inventory.models import Position, Warehouse
-from tests.conftest import TenantWorld
-from tests.inventory.conftest import push_rows, ts
-
-
-def url(world: TenantWorld, path: str) -> str:
-    return f"/api/v1/tenants/{world.tenant.slug}/{path}"
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def error(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body["error"]) == {"code", "message", "fields"}
-    return body["error"]
-
-
-def position(world: TenantWorld, warehouse: str) -> Position:
-    return Position.objects.get(tenant=world.tenant, sku__code="S", warehouse__code=warehouse)
-
-
-def pushed(world: TenantWorld, what: str, rows: list[dict]) -> None:
-    response = push_rows(world.admin, world.tenant.slug, what, rows)
-    assert response.status_code in (200, 201), response.content
+from core.inventory.models import Warehouse
+from tests.support.calls import pushed
+from tests.support.ingest import ts
+from tests.support.world import TenantWorld
 
 
 @pytest.fixture

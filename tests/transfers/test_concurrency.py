@@ -19,7 +19,7 @@ from core.inventory.models import Movement, Position, signed_quantity_sql
 from core.transfers.models import TransferLine, TransferRequest
 from core.transfers.services import transfer_approve, transfer_request_create
 from tenants.principals import Principal
-from tests.inventory.conftest import ts
+from tests.support.ingest import ts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 WORKERS = 50

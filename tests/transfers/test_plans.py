@@ -51,9 +51,10 @@ from core.transfers.planning import (
     optimal_plan,
     problem_build,
 )
-from tests.conftest import key_client
-from tests.inventory.conftest import ts
-from tests.transfers.conftest import error, ok, position, pushed, url
+from tests.support.calls import error, ok, pushed, url
+from tests.support.ingest import ts
+from tests.support.transfers import position
+from tests.support.world import key_client
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.transfers import transfers_plan
 

@@ -7,13 +7,14 @@ from django.utils import timezone
 
 from core.alerts.models import Alert
 from core.inventory.models import Movement, Warehouse
-from core.procurement.models import Recommendation
+from core.playbooks.models import Recommendation
 from core.transfers.models import TransferRequest
 from core.webhooks.models import OutboxEvent
 from tenants import services as tenant_services
-from tests.conftest import key_client
-from tests.inventory.conftest import ts
-from tests.transfers.conftest import error, ok, position, pushed, url
+from tests.support.calls import error, ok, pushed, url
+from tests.support.ingest import ts
+from tests.support.transfers import position
+from tests.support.world import key_client
 
 
 def request(caller, world, **body):

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from core.procurement.services import supplier_offers_upsert
+from core.supply.services import supplier_offers_upsert
 from core.webhooks.models import Delivery, DeliveryState, WebhookEndpoint
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.webhooks import webhooks_deliver, webhooks_prune, webhooks_relay
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.alerts.models import Alert, EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.inventory.models import Position
-from tests.inventory.conftest import push_rows, ts
+from tests.support.ingest import push_rows, ts
 from workers.app import app
 from workers.tasks.evaluation import evaluation_recover
 

@@ -24,8 +24,8 @@ from standardwebhooks.webhooks import Webhook
 
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 from core.webhooks.outbox import Event, outbox_emit
-from tests.inventory.conftest import push_rows, ts
 from tests.support.celery_worker import worker_database_url
+from tests.support.ingest import push_rows, ts
 from workers.app import QUEUES, app
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.webhooks import webhooks_sweep

@@ -20,9 +20,10 @@ from standardwebhooks.webhooks import Webhook
 
 from core.inventory.models import Position
 from core.procurement.models import Rfq, RfqInvitation
-from tests.inventory.conftest import push_rows, shop, ts  # noqa: F401 - the one-SKU shop fixture
-from tests.procurement.conftest import backup_suppliers, url
+from tests.support.calls import url
 from tests.support.celery_worker import worker_idle_wait
+from tests.support.ingest import push_rows, ts
+from tests.support.procurement import backup_suppliers
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_sweep
 
@@ -54,7 +55,7 @@ def _events(receiver, verifier: Webhook) -> list[dict]:
 
 
 def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
-    shop,  # noqa: F811
+    shop,
     receivers,
     celery_worker_process,
     worker_mail_dir,

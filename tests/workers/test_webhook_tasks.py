@@ -8,8 +8,8 @@ from standardwebhooks.webhooks import Webhook
 
 from core.webhooks import outbox
 from core.webhooks.models import OutboxEvent
-from tests.inventory.conftest import push_rows, ts
 from tests.support.celery_worker import worker_idle_wait
+from tests.support.ingest import push_rows, ts
 from workers.tasks.webhooks import webhooks_sweep
 
 pytestmark = pytest.mark.usefixtures("transactional_db")

@@ -19,8 +19,8 @@ from core import embedded_services
 from core.demo.loading import demo_dataset_present
 from core.demo.seed import demo_tenant_seed
 from core.demo.transfers_showcase import transfers_showcase
+from core.playbooks.consumer import responses_sweep
 from core.procurement.models import OPEN_RFQ_STATUSES, Rfq
-from core.procurement.responses import responses_sweep
 from core.transfers.models import PlanStatus
 from workers.app import worker_queues
 

@@ -1,4 +1,4 @@
-"""The figures of the markdown and clearance playbooks (README, Playbooks).
+"""The figures of the markdown and clearance playbooks (docs/procurement.md, Playbooks).
 
 Price response: the position's own price elasticity, the slope of log units sold on log average
 price over its last 90 days of clean sales. It is used when there are at least 14 selling days

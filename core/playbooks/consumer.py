@@ -3,7 +3,7 @@
 The relay hands alert events (opened, escalated, de-escalated, resolved) to a worker task; the
 task opens the RFQ of a stock-out alert at its RFQ grade and keeps the playbook records of the
 others in line. A sweep on the beat does the same for anything a lost message missed and settles
-RFQs whose deadline passed, so a response is at most one sweep late (README, Procurement).
+RFQs whose deadline passed, so a response is at most one sweep late (docs/procurement.md).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import logging
 from django.core.cache import cache
 
 from core.alerts.models import Alert, RuleCode
+from core.playbooks.records import recommendations_due, recommendations_sync
 from core.procurement.awards import rfq_settle, rfqs_close_for_quiet_alerts, rfqs_overdue
-from core.procurement.recommendations import recommendations_due, recommendations_sync
 from core.procurement.rfqs import invitation_emails_retry, rfq_open_for_alert, rfqs_due_alerts
 from core.webhooks.models import OutboxEvent
 

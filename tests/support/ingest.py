@@ -1,4 +1,4 @@
-"""Helpers for pushing batches through the bulk endpoints, shared by the inventory tests."""
+"""Pushing batches through the bulk endpoints as a partner system does, and the one-SKU shop built so."""
 
 import json
 import uuid

@@ -1,6 +1,6 @@
 """Playbook records: the markdown, clearance or transfer an alert's grade calls for, as a record a
-planner accepts or rejects. One proposed record per alert; when the alert changes grade the old
-proposal is superseded, and a kind the planner already decided on is not proposed again."""
+planner accepts or rejects (``acceptance``). One proposed record per alert; when the alert changes
+grade the old proposal is superseded, and a kind the planner already decided on is not proposed again."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from django.utils import timezone
 from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, AlertEvent, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
-from core.exceptions import Conflict
-from core.procurement.events import RECOMMENDATION_PROPOSED
-from core.procurement.models import Recommendation, RecommendationKind, RecommendationStatus
-from core.procurement.playbooks import PriceResponse, clearance_ladder, markdown_figures, price_responses
+from core.playbooks.events import RECOMMENDATION_PROPOSED
+from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
+from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, price_responses
 from core.webhooks.outbox import Event, outbox_emit
-from tenants.principals import SYSTEM_ACTOR, Principal
-from tenants.services import audit_record
+from tenants.principals import SYSTEM_ACTOR
 
 # The alert recommendation's action -> the playbook record that carries it out.
 PLAYBOOK_OF_ACTION = {
@@ -226,20 +224,3 @@ def recommendations_due(*, limit: int = 2000) -> list:
         alert__in=Alert.objects.filter(LIVE)
     )
     return [*due.values_list("pk", flat=True)[:limit], *quiet.values_list("alert_id", flat=True)[:limit]]
-
-
-@transaction.atomic
-def recommendation_decide(
-    *, recommendation: Recommendation, actor: Principal, accept: bool, note: str = ""
-) -> Recommendation:
-    """A planner accepts or rejects a proposed record; either way it is not proposed again."""
-    record = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
-    if record.status != RecommendationStatus.PROPOSED:
-        raise Conflict(f"This recommendation is {record.status}; only a proposed one can be accepted or rejected.")
-    record.status = RecommendationStatus.ACCEPTED if accept else RecommendationStatus.REJECTED
-    record.decided_by, record.decided_at, record.decision_note = actor.describe(), timezone.now(), note
-    record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    audit_record(
-        tenant=actor.tenant, actor=actor, action=f"recommendation.{record.status}", target=record, data={"note": note}
-    )
-    return record

@@ -1,5 +1,7 @@
 """The response each grade calls for, recorded on the alert as a recommendation with figures.
 
+The engine asks for it through its ``grade_response`` hook while it evaluates a chunk.
+
 Overstock, slow-moving and expiry: yellow a markdown, orange a transfer to where it sells, red a
 clearance plan. Stock-out: yellow a review, orange a replenishment order, red an emergency RFQ
 to the backup suppliers. A launch that does not sell calls for re-distribution, a declining
@@ -15,9 +17,8 @@ from django.db.models import QuerySet
 
 from core.alerts.models import Grade, IndicatorReading, RuleCode
 from core.alerts.rules import Trip
-from core.procurement.models import SupplierOffer
-
-COVER_TARGET_DAYS = 28  # stock beyond four weeks of sales is what transfers and clearances move
+from core.supply.models import SupplierOffer
+from core.transfers.cover import COVER_TARGET_DAYS, cover_stock
 
 
 @dataclass
@@ -64,16 +65,6 @@ def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> Re
                 }
             )
     return context
-
-
-def cover_stock(ads_28: float) -> int:
-    """Units that last COVER_TARGET_DAYS at the 28-day rate, from the whole units sold.
-
-    ``ads_28`` is stored rounded to 4 places; multiplied back it lands a hair off the integer it
-    came from, and rounding up from there would count one unit too many.
-    """
-    sold_28 = round(ads_28 * 28)
-    return math.ceil(sold_28 * COVER_TARGET_DAYS / 28)
 
 
 def _excess(trip: Trip, reading: dict) -> int:
@@ -187,3 +178,12 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
         "price against the competitor and confirm supply before the next order.",
         **trip.inputs,
     }
+
+
+def trips_recommend(*, tenant_id: object, readings: dict[int, dict], trips: dict[tuple, Trip]) -> None:
+    """Every trip of a chunk gets its recommendation, from one context load for the chunk."""
+    target_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_target(trip)}
+    backup_skus = {readings[pid]["sku_id"] for (pid, _), trip in trips.items() if needs_backups(trip)}
+    context = context_load(tenant_id=tenant_id, target_skus=target_skus, backup_skus=backup_skus)
+    for (pid, _), trip in trips.items():
+        trip.recommendation = recommend(trip, readings[pid], context)

@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.test import Client
 from jsonschema import Draft202012Validator
 
-from tests.api.test_access_matrix import ENDPOINTS, Endpoint
+from tests.support.endpoints import ENDPOINTS, Endpoint
 
 
 @cache

@@ -1,4 +1,4 @@
-"""The inventory tests' one-SKU shop, and another writer that makes a connection a deadlock's victim."""
+"""Another writer that makes a connection a deadlock's victim."""
 
 import contextlib
 import threading
@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection, transaction
-
-from tests.inventory.conftest import shop  # noqa: F401 - fixture
 
 
 @contextlib.contextmanager

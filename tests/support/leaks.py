@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
-from tests.access.conftest import RIVAL_LEAD_TIME, Figured
+from tests.support.figured import RIVAL_LEAD_TIME, Figured
 
-# Which positions' quantities each audience may not see (labels of tests/access/conftest.py).
+# Which positions' quantities each audience may not see (labels of tests/support/figured.py).
 HIDDEN = {
     "supplier": ("E", "B", "W"),
     "distributor:exact": (),

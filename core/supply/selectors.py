@@ -1,0 +1,49 @@
+"""Reads of supplier offers, by who is asking: staff see the tenant's, a supplier only its own."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from core.exceptions import NotFound
+from core.supply.models import SupplierOffer
+from tenants.models import Partner, PartnerKind
+from tenants.principals import Principal
+
+
+def _supplier(principal: Principal) -> bool:
+    return principal.partner is not None and principal.partner.kind == PartnerKind.SUPPLIER
+
+
+def offer_list(*, principal: Principal) -> QuerySet[SupplierOffer]:
+    offers = SupplierOffer.objects.filter(tenant=principal.tenant).select_related("sku", "supplier")
+    if _supplier(principal):
+        offers = offers.filter(supplier=principal.partner)
+    return offers.order_by("sku__code", "rank", "created_at")
+
+
+def offer_get(*, principal: Principal, offer_id: object) -> SupplierOffer:
+    offer = offer_list(principal=principal).filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound
+    return offer
+
+
+def supplied_sku_ids(partner: Partner) -> QuerySet:
+    """The ids of the SKUs a supplier offers in its tenant, as a subquery (``sku_id``)."""
+    return SupplierOffer.objects.filter(tenant_id=partner.tenant_id, supplier=partner).values("sku_id")
+
+
+def sku_supply_terms_sql(*, tenant: str, skus: str) -> str:
+    """SQL over the offers, one row per SKU of ``skus`` (a subquery answering ``sku_id``) in the
+    tenant ``tenant`` (a placeholder): ``lead_time`` and ``min_order_quantity`` of the primary
+    offer, ``longest_lead_time`` of all, and the number of ``backups``. For set-based readers
+    such as the engine's indicators, which join it per SKU."""
+    return f"""
+    SELECT o.sku_id,
+           (array_agg(o.lead_time_days ORDER BY o.rank, o.created_at))[1] AS lead_time,
+           max(o.lead_time_days) AS longest_lead_time,
+           (array_agg(o.min_order_quantity ORDER BY o.rank, o.created_at))[1] AS min_order_quantity,
+           count(*) FILTER (WHERE o.rank > 1) AS backups
+    FROM {SupplierOffer._meta.db_table} o
+    WHERE o.tenant_id = {tenant} AND o.sku_id IN ({skus})
+    GROUP BY o.sku_id"""  # noqa: S608 - a table name and the caller's SQL, no values
