@@ -210,6 +210,12 @@ def _field_words(schema: Mapping) -> str:
 def events_reference_markdown() -> str:
     """The reference of every event type as markdown: name, description, audience and payload."""
     lines = [
+        "# Event types",
+        "",
+        "Generated from the event registry (`core/webhooks/events.py`, filled by each app's `events.py`).",
+        "Every event reaches an endpoint as `{type, timestamp, data}`; `data` is described below. A partner's",
+        "endpoint gets the keys its kind may hear of them (the access registry), each as described.",
+        "",
         "| event | what happened | who hears it |",
         "| --- | --- | --- |",
         *(
