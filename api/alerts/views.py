@@ -23,7 +23,6 @@ from api.permissions import ANY_STAFF, EVERYONE, INVENTORY_PUSHERS, STAFF_WRITER
 from api.tenant_scope import TenantScopedView
 from core.access import registry as access
 from core.alerts import policies, runs, selectors, services
-from core.alerts.catalog import DEFAULT_BANDS, RULES
 from core.alerts.models import (
     Alert,
     AlertPolicy,
@@ -34,6 +33,7 @@ from core.alerts.models import (
     IndicatorReading,
     RuleCode,
 )
+from core.alerts.rules import rule_catalog
 from core.alerts.signal_ingestion import signal_rows_parse, signals_ingest
 from core.exceptions import NotFound
 from core.inventory.bulk_rows import MAX_QUANTITY
@@ -359,23 +359,7 @@ class RuleCatalogView(TenantScopedView):
 
     @extend_schema(responses=s.RuleOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        rules = [
-            {
-                "code": spec.code,
-                "direction": spec.direction,
-                "summary": spec.summary,
-                "graded_by": spec.graded_by,
-                "standard_help": spec.standard_help,
-                "default_bands": dict(zip(("yellow", "orange", "red"), DEFAULT_BANDS, strict=True)),
-                "thresholds": spec.thresholds,
-                "parameters": [
-                    {"name": name, **{k: getattr(p, k) for k in ("default", "help", "minimum", "maximum", "choices")}}
-                    for name, p in spec.parameters.items()
-                ],
-            }
-            for spec in RULES.values()
-        ]
-        return Response(s.RuleOutput(rules, many=True).data)
+        return Response(s.RuleOutput(rule_catalog(), many=True).data)
 
 
 # --- Evaluations ----------------------------------------------------------------------------------

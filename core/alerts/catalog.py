@@ -1,14 +1,16 @@
-"""What the engine knows: its indicators, its built-in rules and their documented defaults.
+"""What the engine knows: its indicators, the shape of a rule (``RuleSpec``) and the defaults rules share.
 
-The catalog is data: policies are validated against it, the API serves it (``alert-policies/rules/``)
-and README's defaults table is written from it.
+The rules themselves, each a ``RuleSpec`` with its evaluator, are registered in ``core.alerts.rules``;
+policies are validated against them, the API serves them (``alert-policies/rules/``) and the
+rules reference is written from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from core.alerts.models import RuleCode
 from core.inventory.models import VelocityClass
 
 DEFAULT_BANDS = (0.10, 0.20, 0.30)  # yellow, orange, red: deviation from the standard
@@ -61,16 +63,14 @@ INDICATORS: dict[str, str] = {
 }
 
 
-# The values a threshold may take: the direction of each condition and no zero to divide by.
-THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
-    "wow_change": (-1.0, -0.0001),
-    "weighted_age_days": (1.0, 3650.0),
-    "launch_sell_through": (0.0001, 1.0),
-    "sell_through_weekly_change": (-1.0, -0.0001),
-    "social_volume_change": (-1.0, -0.0001),
-    "supplier_lead_time_index": (0.0001, 100.0),
-    "competitor_price_gap": (-1.0, -0.0001),
-}
+@dataclass(frozen=True)
+class Threshold:
+    """A rule's threshold on one indicator: its built-in default and the values a policy may set,
+    which keep the condition's direction and leave no zero to divide by."""
+
+    default: float
+    minimum: float
+    maximum: float
 
 
 @dataclass(frozen=True)
@@ -95,101 +95,57 @@ CLEARANCE_PARAMETERS = {
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """Everything about one rule: what it warns of, the indicators it reads, its evaluator, its
+    thresholds with their ranges and its parameters. The registry is ``core.alerts.rules.RULES``."""
+
     code: str
     direction: str  # overstock | stock_out | launch | decline | compound: decides the response
     summary: str
     graded_by: str
-    standard: float | None = None
+    evaluator: Callable[..., Any]  # (reading, Effective) -> Trip | None
+    indicators: tuple[str, ...]  # names in INDICATORS the evaluator reads
     standard_help: str = ""
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
 
+    @property
+    def threshold_defaults(self) -> dict[str, float]:
+        return {name: threshold.default for name, threshold in self.thresholds.items()}
 
-RULES: dict[str, RuleSpec] = {
-    spec.code: spec
-    for spec in [
-        RuleSpec(
-            code=RuleCode.SLOW_MOVING,
-            direction="overstock",
-            summary="Weekly sales down at least 40 % week over week while the stock's weighted age is above 90 days.",
-            graded_by="how far the weighted age is beyond its threshold; at least yellow once tripped",
-            thresholds={"wow_change": -0.40, "weighted_age_days": 90.0},
-            parameters=CLEARANCE_PARAMETERS,
-        ),
-        RuleSpec(
-            code=RuleCode.OVERSTOCK,
-            direction="overstock",
-            summary="Turnover days beyond the velocity class standard; unsold stock older than the standard is red.",
-            graded_by="(turnover days - standard) / standard",
-            standard_help="turnover days; by default 45 (cash cow), 90 (strategic reserve), 180 (long tail)",
-            parameters=CLEARANCE_PARAMETERS,
-        ),
-        RuleSpec(
-            code=RuleCode.STOCK_OUT_RISK,
-            direction="stock_out",
-            summary="Available below safety stock, or days of cover below the lead time, while the SKU sells.",
-            graded_by="the worse of (safety stock - available) / safety stock and (lead time - cover) / lead time",
-            parameters={
-                "service_level": Parameter(0.95, "target service level for the z x sigma safety stock", 0.5, 0.9999),
-                "volatility_coefficient_days": Parameter(
-                    3.0, "days added to the longest lead time in the cover safety stock", 0, 365
-                ),
-                "safety_stock_method": Parameter(
-                    "service_level", "which safety stock the rule compares with", choices=("service_level", "cover")
-                ),
-                "default_lead_time_days": Parameter(14.0, "lead time when the SKU has no supplier on file", 0, 365),
-                "review_period_days": Parameter(7.0, "days an order must last beyond the lead time", 0, 365),
-                "rfq_grade": Parameter(
-                    "red", "grade at which an RFQ goes to the backup suppliers", choices=("yellow", "orange", "red")
-                ),
-                "rfq_award_rule": Parameter(
-                    "lowest_landed_cost",
-                    "how an RFQ is awarded: automatically, or by a planner",
-                    choices=("lowest_landed_cost", "manual"),
-                ),
-                "rfq_response_hours": Parameter(24.0, "hours suppliers have to quote", 1, 720),
-                "rfq_invitations": Parameter(5.0, "backup suppliers invited per round", 1, 50),
-            },
-        ),
-        RuleSpec(
-            code=RuleCode.LAUNCH_CHECK,
-            direction="launch",
-            summary="From 15 days after launch, sell-through since launch below 30 % calls for re-distribution.",
-            graded_by="(threshold - sell-through) / threshold; at least yellow once tripped",
-            thresholds={"launch_sell_through": 0.30},
-            parameters={
-                "launch_days": Parameter(15.0, "days after launch the check starts", 1, 365),
-                "launch_window_days": Parameter(60.0, "days after launch the check stops", 1, 730),
-            },
-        ),
-        RuleSpec(
-            code=RuleCode.DECLINING_PRODUCT,
-            direction="decline",
-            summary="Weekly sell-through down more than 15 % three weeks running calls for clearance.",
-            graded_by="(average weekly decline - threshold) / threshold; at least yellow once tripped",
-            thresholds={"sell_through_weekly_change": -0.15},
-            parameters={"weeks": Parameter(3.0, "weeks running the decline must last", 1, 8), **CLEARANCE_PARAMETERS},
-        ),
-        RuleSpec(
-            code=RuleCode.EXPIRY_RISK,
-            direction="overstock",
-            summary="Stock that will not sell before it expires at the current rate (goods with a shelf life).",
-            graded_by="expiry_at_risk / on hand",
-            parameters=CLEARANCE_PARAMETERS,
-        ),
-        RuleSpec(
-            code=RuleCode.THREE_DIMENSION_RISK,
-            direction="compound",
-            summary="Demand, supply and competition risk all beyond their thresholds at once: red.",
-            graded_by="red when all three dimensions are beyond their thresholds",
-            thresholds={
-                "social_volume_change": -0.30,
-                "supplier_lead_time_index": 1.20,
-                "competitor_price_gap": -0.10,
-            },
-        ),
-    ]
-}
+
+def rules_check(rules: dict[str, RuleSpec], codes: list[str]) -> list[str]:
+    """What is wrong with a rule registry: codes that disagree with the enum, names the catalog does
+    not know, defaults outside their own range. Empty when all agree."""
+    problems = []
+    if missing := sorted(set(codes) - set(rules)):
+        problems.append(f"rule codes without a RuleSpec: {', '.join(missing)}")
+    if unknown := sorted(set(rules) - set(codes)):
+        problems.append(f"RuleSpecs without a rule code: {', '.join(unknown)}")
+    for code, spec in rules.items():
+        if spec.code != code:
+            problems.append(f"{code}: registered under another code than its own ({spec.code})")
+        if not callable(spec.evaluator):
+            problems.append(f"{code}: no evaluator")
+        for name in spec.indicators:
+            if name not in INDICATORS:
+                problems.append(f"{code}: reads {name!r}, which is not in INDICATORS")
+        for name, threshold in spec.thresholds.items():
+            if name not in spec.indicators:
+                problems.append(f"{code}: threshold {name!r} is on an indicator the rule does not list")
+            if not threshold.minimum <= threshold.default <= threshold.maximum:
+                problems.append(f"{code}: threshold {name!r} defaults outside its range")
+        for name, parameter in spec.parameters.items():
+            if parameter.choices:
+                if parameter.default not in parameter.choices:
+                    problems.append(f"{code}: parameter {name!r} defaults outside its choices")
+            elif (
+                not (parameter.minimum or 0)
+                <= parameter.default
+                <= (parameter.maximum if parameter.maximum is not None else 1e9)
+            ):
+                problems.append(f"{code}: parameter {name!r} defaults outside its range")
+    return problems
+
 
 # Weights of the health index (they sum to 100); each component scores 0 (bad) to 1 (healthy).
 HEALTH_WEIGHTS = {

@@ -23,19 +23,18 @@ from core.access.views import event_payloads
 from core.alerts.events import ALERT_DEESCALATED, ALERT_ESCALATED, ALERT_OPENED, ALERT_RESOLVED
 from core.alerts.grade_response import trips_recommend
 from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
+from core.alerts.lifecycle import UNCHANGED, alert_step
 from core.alerts.models import (
-    GRADE_RANK,
     Alert,
-    AlertEvent,
     AlertEventKind,
-    AlertStatus,
     EvaluationRun,
     EvaluationTrigger,
     IndicatorReading,
     RuleCode,
 )
 from core.alerts.policies import PolicyBook
-from core.alerts.rules import EVALUATORS, Trip
+from core.alerts.rules import RULES, Trip
+from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
 from core.inventory.models import Position
 from core.retries import atomic_retried
@@ -200,7 +199,7 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
         for rule, policy in policies.items():
             if not policy.enabled:
                 continue
-            trip = EVALUATORS[rule](reading, policy)
+            trip = RULES[rule].evaluator(reading, policy)
             if trip is not None:
                 trips[(position_id, rule)] = trip
     return readings, trips
@@ -268,21 +267,6 @@ def _fingerprint(trip: Trip) -> tuple[dict[str, JsonText], str]:
     return values, hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _event(alert_id: object, tenant_id: object, kind: str, actor: str, now: datetime, **data: object) -> dict:
-    """A timeline row, by column, for the COPY at the end of the chunk."""
-    return {
-        "tenant_id": tenant_id,
-        "alert_id": alert_id,
-        "kind": kind,
-        "from_grade": data.pop("from_grade", ""),
-        "to_grade": data.pop("to_grade", ""),
-        "actor": actor,
-        "note": "",
-        "data": data,
-        "created_at": now,
-    }
-
-
 # Loaded for the diff; the JSON columns are loaded only for the alerts whose figures changed.
 _STATE_FIELDS = [
     "id",
@@ -322,29 +306,35 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
     changed: list[Alert] = []
     refigured: list[Alert] = []
     events: list[dict] = []
+    opened: list[dict] = []  # written after the other events, as the alerts they open are new
     for key in trips.keys() | active.keys():
-        trip, alert = trips.get(key), active.get(key)
-        if trip is not None:
+        trip, state = trips.get(key), active.get(key)
+        if trip is None:
+            step = alert_step(state, None, now=now)
+        else:
             shown, fingerprint = _fingerprint(trip)
-        if alert is None:
+            same = state is not None and state.fingerprint == fingerprint
+            step = alert_step(state, trip.grade, same_figures=same, deviation=trip.deviation, now=now)
+        counts[step.outcome] += 1
+        if step is UNCHANGED:
+            continue
+        if state is None:
             alert_id = uuid.uuid4()
             # A microsecond apart each: lists page on (created_at, id) with a cursor, and DRF's
             # cursor gives up on more than 1,000 rows sharing one timestamp.
-            opened = now + timedelta(microseconds=len(created))
+            at = now + timedelta(microseconds=len(created))
             created.append(
                 {
                     "id": alert_id,
-                    "created_at": opened,
-                    "updated_at": opened,
+                    "created_at": at,
+                    "updated_at": at,
                     "tenant_id": tenant.pk,
                     "position_id": key[0],
                     "sku_id": readings[key[0]]["sku_id"],
                     "warehouse_id": readings[key[0]]["warehouse_id"],
                     "rule": trip.rule,
                     "direction": trip.direction,
-                    "grade": trip.grade,
-                    "peak_grade": trip.grade,
-                    "status": AlertStatus.OPEN.value,
+                    **step.changes,
                     "active": True,
                     "fingerprint": fingerprint,
                     "opened_at": now,
@@ -359,99 +349,46 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
                     "recommendation": shown["recommendation"],
                 }
             )
-            counts["opened"] += 1
-            continue
-        if trip is None:
-            alert = Alert(**alert._asdict())
-            if alert.status == AlertStatus.DISMISSED:
-                events.append(_event(alert.pk, tenant.pk, AlertEventKind.CLEARED, actor, now, from_grade=alert.grade))
-                counts["cleared"] += 1
-            else:
-                alert.status, alert.resolved_at = AlertStatus.RESOLVED, now
-                events.append(
-                    _event(alert.pk, tenant.pk, AlertEventKind.AUTO_RESOLVED, actor, now, from_grade=alert.grade)
-                )
-                counts["resolved"] += 1
-            alert.active, alert.snoozed_until, alert.updated_at = False, None, now
-            changed.append(alert)
-            continue
-        old, new = GRADE_RANK[alert.grade], GRADE_RANK[trip.grade]
-        if alert.status != AlertStatus.DISMISSED and new == old and alert.fingerprint == fingerprint:
-            counts["unchanged"] += 1
-            continue
-        alert = Alert(**alert._asdict())
-        if alert.status == AlertStatus.DISMISSED and new <= old:
-            kind = None  # still dismissed: figures follow the data, the grade stays the dismissed one
-        elif alert.status == AlertStatus.DISMISSED:
-            # Worse than when it was dismissed: it needs a person again (the timeline keeps the reason).
-            kind, alert.status, alert.dismissed_reason = AlertEventKind.REOPENED, AlertStatus.OPEN, ""
-            alert.acknowledged_at = None
-        elif new > old:
-            # Worse than what was acknowledged: someone has to acknowledge it again.
-            kind, alert.status, alert.acknowledged_at = AlertEventKind.ESCALATED, AlertStatus.OPEN, None
-        elif new < old:
-            kind = AlertEventKind.DEESCALATED
+            timeline = opened
         else:
-            kind = None
-        if kind is None and alert.fingerprint == fingerprint:
-            counts["unchanged"] += 1
-            continue
-        alert.deviation, alert.explanation = trip.deviation, trip.explanation
-        for name in ("inputs", "thresholds", "recommendation"):
-            setattr(alert, name, json.loads(shown[name]))  # as it reads back from the JSON column
-        alert.fingerprint, alert.updated_at = fingerprint, now
-        refigured.append(alert)
-        if kind is not None:
-            events.append(
-                _event(
-                    alert.pk,
-                    tenant.pk,
-                    kind,
-                    actor,
-                    now,
-                    from_grade=alert.grade,
-                    to_grade=trip.grade,
-                    deviation=trip.deviation,
+            alert_id = state.id
+            alert = Alert(**state._asdict())
+            for name, value in step.changes.items():
+                setattr(alert, name, value)
+            alert.updated_at = now
+            if step.refigures:
+                alert.deviation, alert.explanation = trip.deviation, trip.explanation
+                for name in ("inputs", "thresholds", "recommendation"):
+                    setattr(alert, name, json.loads(shown[name]))  # as it reads back from the JSON column
+                alert.fingerprint = fingerprint
+                refigured.append(alert)
+            if step.changes:  # new figures only leave the state columns unwritten
+                changed.append(alert)
+            timeline = events
+        for kind, from_grade, to_grade, data in step.events:
+            timeline.append(
+                timeline_entry(
+                    tenant_id=tenant.pk,
+                    alert_id=alert_id,
+                    kind=kind,
+                    actor=actor,
+                    at=now,
+                    from_grade=from_grade,
+                    to_grade=to_grade,
+                    data=data,
                 )
             )
-            if kind in (AlertEventKind.ESCALATED, AlertEventKind.REOPENED) and alert.snoozed_until:
-                if alert.snoozed_until > now:
-                    until = str(alert.snoozed_until)
-                    events.append(_event(alert.pk, tenant.pk, AlertEventKind.WOKEN, actor, now, snoozed_until=until))
-                    counts["woken"] += 1
-                alert.snoozed_until = None
-            alert.grade = trip.grade
-            if new > GRADE_RANK[alert.peak_grade]:
-                alert.peak_grade = trip.grade
-            counts[str(kind)] += 1
-            changed.append(alert)
-        else:
-            counts["updated"] += 1  # new figures only: the state columns are not written
+            if kind == AlertEventKind.WOKEN:
+                counts["woken"] += 1
     with connection.cursor() as cursor:
         copy_records(cursor, Alert, created)
-        state = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
-        state.append("updated_at")
-        Alert.objects.bulk_update(changed, state, batch_size=500)
+        state_columns = [name for name in _STATE_FIELDS if name not in ("id", "tenant_id", "position_id", "rule")]
+        state_columns.append("updated_at")
+        Alert.objects.bulk_update(changed, state_columns, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
-        copy_records(cursor, AlertEvent, events)
-        _opened_timeline(cursor, tenant, [row["id"] for row in created], actor, now)
+        timeline_write(events + opened)
         _announce(cursor, tenant, [row["id"] for row in created] + [event["alert_id"] for event in events], actor, now)
     return counts
-
-
-def _opened_timeline(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
-    """The ``opened`` timeline row of each new alert, written in SQL from the alerts just copied:
-    a first run opens tens of thousands, and building each row in Python cost more than the alert."""
-    if alert_ids:
-        cursor.execute(
-            """
-            INSERT INTO alerts_alertevent (tenant_id, alert_id, kind, from_grade, to_grade, actor, note, data,
-                                           created_at)
-            SELECT a.tenant_id, a.id, %(kind)s, '', a.grade, %(actor)s, '', '{}'::jsonb, %(now)s
-            FROM alerts_alert a WHERE a.tenant_id = %(tenant)s AND a.id = ANY(%(ids)s::uuid[])
-            """,
-            {"tenant": tenant.pk, "ids": alert_ids, "kind": AlertEventKind.OPENED.value, "actor": actor, "now": now},
-        )
 
 
 # Timeline kinds partners hear of, as webhook event types.

@@ -28,6 +28,12 @@ class RuleCode(models.TextChoices):
     THREE_DIMENSION_RISK = "three_dimension_risk", "Demand, supply and competition risk"
 
 
+def rule_choices() -> list[tuple[str, str]]:
+    """``RuleCode``'s choices, read when asked: the columns' migrations name this function rather
+    than copy the list, so a new rule (an enum value and its RuleSpec) needs no migration."""
+    return RuleCode.choices
+
+
 class AlertStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
@@ -48,7 +54,7 @@ class AlertPolicy(TimestampedModel):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    rule = models.CharField(max_length=32, choices=RuleCode.choices)
+    rule = models.CharField(max_length=32, choices=rule_choices)
     velocity_class = models.CharField(max_length=32, choices=VelocityClass.choices, blank=True, default="")
     category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     sku = models.ForeignKey(Sku, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -157,9 +163,10 @@ class IndicatorReading(models.Model):
     stockout_risk = models.BooleanField()
     overstock = models.BooleanField()
     health_index = models.SmallIntegerField()
-    # A hash of the values above: a re-run compares it and writes only readings that changed. The
-    # database default (0, never a hash the engine gives) lets readings written by plain SQL (the
-    # benchmarks' setup) leave it out and still be rewritten by the next run.
+    # A hash of the values above: a re-run compares it and writes only readings that changed. 0 is
+    # "not hashed": the database gives it to a row inserted without a fingerprint (by SQL outside
+    # the engine), and since it matches no computed hash but by a 1 in 2^64 chance, the next run
+    # rewrites that reading with its own figures.
     fingerprint = models.BigIntegerField(default=0, db_default=0)
     changed_at = models.DateTimeField()
 
@@ -192,7 +199,7 @@ class Alert(TimestampedModel):
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    rule = models.CharField(max_length=32, choices=RuleCode.choices)
+    rule = models.CharField(max_length=32, choices=rule_choices)
     direction = models.CharField(max_length=16)
     grade = models.CharField(max_length=8, choices=Grade.choices)
     peak_grade = models.CharField(max_length=8, choices=Grade.choices)

@@ -1,4 +1,4 @@
-"""Alert policies: writing them (validated against the catalog) and resolving the effective one.
+"""Alert policies: writing them (validated against the rules' specs) and resolving the effective one.
 
 A policy sets some of a rule's settings for a scope; what it leaves empty comes from the next less
 specific policy, and in the end from the rule's built-in default. Precedence, most specific
@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, RULES, THRESHOLD_RANGES, TURNOVER_STANDARD_DAYS
+from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, TURNOVER_STANDARD_DAYS
 from core.alerts.models import AlertPolicy, RuleCode
+from core.alerts.rules import RULES
 from core.alerts.triggers import positions_mark_dirty
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Category, Sku, VelocityClass
@@ -41,7 +42,7 @@ def policy_get(*, tenant: Tenant, policy_id: object) -> AlertPolicy:
 
 
 def _validated_settings(rule: str, values: dict) -> dict:
-    """Field errors for everything that does not fit the rule's catalog entry."""
+    """Field errors for everything that does not fit the rule's spec."""
     spec = RULES[rule]
     errors: dict[str, list[str]] = {}
     standard = values.get("standard")
@@ -68,8 +69,8 @@ def _validated_settings(rule: str, values: dict) -> dict:
             errors.setdefault(key, []).append(f"The {rule} rule does not read {name!r}; its thresholds: {known}.")
         elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             errors.setdefault(key, []).append("A number.")
-        elif not THRESHOLD_RANGES[name][0] <= value <= THRESHOLD_RANGES[name][1]:
-            low, high = THRESHOLD_RANGES[name]
+        elif not spec.thresholds[name].minimum <= value <= spec.thresholds[name].maximum:
+            low, high = spec.thresholds[name].minimum, spec.thresholds[name].maximum
             errors.setdefault(key, []).append(f"Between {low:g} and {high:g}.")
     for name, value in (values.get("parameters") or {}).items():
         key = f"parameters.{name}"
@@ -317,8 +318,10 @@ class PolicyBook:
         bands = pick("bands", policy_bands, None, "built-in default")
         bands = (bands["yellow"], bands["orange"], bands["red"]) if bands else DEFAULT_BANDS
         thresholds = {
-            name: float(pick(f"thresholds.{name}", lambda p, n=name: p.thresholds.get(n), default, "built-in default"))
-            for name, default in spec.thresholds.items()
+            name: float(
+                pick(f"thresholds.{name}", lambda p, n=name: p.thresholds.get(n), threshold.default, "built-in default")
+            )
+            for name, threshold in spec.thresholds.items()
         }
         parameters = {
             name: pick(

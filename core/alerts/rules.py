@@ -1,17 +1,25 @@
-"""The built-in rules: each reads one position's indicators and its effective policy, and says
-whether it trips, how badly (the grade), and why, in plain words with the values and thresholds.
+"""The built-in rules, registered once in ``RULES``: each a ``RuleSpec`` carrying its evaluator, its
+thresholds with their ranges and its parameters. The catalog endpoint, policy validation and the
+rules reference read this registry; ``RuleCode`` (the database column's choices) must name the same
+rules, which is checked when this module is imported.
 
-A band edge counts as reached: a deviation of exactly 10 % is yellow under the default bands.
+An evaluator reads one position's indicators and its effective policy, and says whether the rule
+trips, how badly (the grade), and why, in plain words with the values and thresholds. A band edge
+counts as reached: a deviation of exactly 10 % is yellow under the default bands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from core.alerts.catalog import RULES
+from django.core.exceptions import ImproperlyConfigured
+
+from core.alerts.catalog import CLEARANCE_PARAMETERS, DEFAULT_BANDS, Parameter, RuleSpec, Threshold, rules_check
 from core.alerts.models import Grade, RuleCode
-from core.alerts.policies import Effective
+
+if TYPE_CHECKING:  # policies reads RULES; evaluators only name its Effective in their annotations
+    from core.alerts.policies import Effective
 
 # Deviations are compared after rounding, so 0.1 computed as 0.30000000000000004 / 3 is 0.1.
 _PLACES = 6
@@ -231,12 +239,189 @@ def three_dimension_risk(reading: dict, policy: Effective) -> Trip | None:
     return _trip(reading, policy, Grade.RED, None, inputs, why)
 
 
-EVALUATORS: dict[str, Callable[[dict, Effective], Trip | None]] = {
-    RuleCode.SLOW_MOVING: slow_moving,
-    RuleCode.OVERSTOCK: overstock,
-    RuleCode.STOCK_OUT_RISK: stock_out_risk,
-    RuleCode.LAUNCH_CHECK: launch_check,
-    RuleCode.DECLINING_PRODUCT: declining_product,
-    RuleCode.EXPIRY_RISK: expiry_risk,
-    RuleCode.THREE_DIMENSION_RISK: three_dimension_risk,
+# Negative thresholds are declines: the range keeps them declines and away from zero.
+_DECLINE = (-1.0, -0.0001)
+
+RULES: dict[str, RuleSpec] = {
+    spec.code: spec
+    for spec in [
+        RuleSpec(
+            code=RuleCode.SLOW_MOVING,
+            direction="overstock",
+            summary="Weekly sales down at least 40 % week over week while the stock's weighted age is above 90 days.",
+            graded_by="how far the weighted age is beyond its threshold; at least yellow once tripped",
+            evaluator=slow_moving,
+            indicators=("wow_change", "weighted_age_days"),
+            thresholds={
+                "wow_change": Threshold(-0.40, *_DECLINE),
+                "weighted_age_days": Threshold(90.0, 1.0, 3650.0),
+            },
+            parameters=CLEARANCE_PARAMETERS,
+        ),
+        RuleSpec(
+            code=RuleCode.OVERSTOCK,
+            direction="overstock",
+            summary="Turnover days beyond the velocity class standard; unsold stock older than the standard is red.",
+            graded_by="(turnover days - standard) / standard",
+            evaluator=overstock,
+            indicators=("turnover_days", "on_hand", "ads_90", "weighted_age_days"),
+            standard_help="turnover days; by default 45 (cash cow), 90 (strategic reserve), 180 (long tail)",
+            parameters=CLEARANCE_PARAMETERS,
+        ),
+        RuleSpec(
+            code=RuleCode.STOCK_OUT_RISK,
+            direction="stock_out",
+            summary="Available below safety stock, or days of cover below the lead time, while the SKU sells.",
+            graded_by="the worse of (safety stock - available) / safety stock and (lead time - cover) / lead time",
+            evaluator=stock_out_risk,
+            indicators=(
+                "available",
+                "in_transit",
+                "ads_28",
+                "days_of_cover",
+                "lead_time_days",
+                "safety_stock_service",
+                "safety_stock_cover",
+                "reorder_point_service",
+                "reorder_point_cover",
+            ),
+            parameters={
+                "service_level": Parameter(0.95, "target service level for the z x sigma safety stock", 0.5, 0.9999),
+                "volatility_coefficient_days": Parameter(
+                    3.0, "days added to the longest lead time in the cover safety stock", 0, 365
+                ),
+                "safety_stock_method": Parameter(
+                    "service_level", "which safety stock the rule compares with", choices=("service_level", "cover")
+                ),
+                "default_lead_time_days": Parameter(14.0, "lead time when the SKU has no supplier on file", 0, 365),
+                "review_period_days": Parameter(7.0, "days an order must last beyond the lead time", 0, 365),
+                "rfq_grade": Parameter(
+                    "red", "grade at which an RFQ goes to the backup suppliers", choices=("yellow", "orange", "red")
+                ),
+                "rfq_award_rule": Parameter(
+                    "lowest_landed_cost",
+                    "how an RFQ is awarded: automatically, or by a planner",
+                    choices=("lowest_landed_cost", "manual"),
+                ),
+                "rfq_response_hours": Parameter(24.0, "hours suppliers have to quote", 1, 720),
+                "rfq_invitations": Parameter(5.0, "backup suppliers invited per round", 1, 50),
+            },
+        ),
+        RuleSpec(
+            code=RuleCode.LAUNCH_CHECK,
+            direction="launch",
+            summary="From 15 days after launch, sell-through since launch below 30 % calls for re-distribution.",
+            graded_by="(threshold - sell-through) / threshold; at least yellow once tripped",
+            evaluator=launch_check,
+            indicators=("launch_sell_through", "on_hand"),
+            thresholds={"launch_sell_through": Threshold(0.30, 0.0001, 1.0)},
+            parameters={
+                "launch_days": Parameter(15.0, "days after launch the check starts", 1, 365),
+                "launch_window_days": Parameter(60.0, "days after launch the check stops", 1, 730),
+            },
+        ),
+        RuleSpec(
+            code=RuleCode.DECLINING_PRODUCT,
+            direction="decline",
+            summary="Weekly sell-through down more than 15 % three weeks running calls for clearance.",
+            graded_by="(average weekly decline - threshold) / threshold; at least yellow once tripped",
+            evaluator=declining_product,
+            indicators=("sell_through_weekly_change",),
+            thresholds={"sell_through_weekly_change": Threshold(-0.15, *_DECLINE)},
+            parameters={"weeks": Parameter(3.0, "weeks running the decline must last", 1, 8), **CLEARANCE_PARAMETERS},
+        ),
+        RuleSpec(
+            code=RuleCode.EXPIRY_RISK,
+            direction="overstock",
+            summary="Stock that will not sell before it expires at the current rate (goods with a shelf life).",
+            graded_by="expiry_at_risk / on hand",
+            evaluator=expiry_risk,
+            indicators=("expiry_at_risk", "on_hand", "ads_28", "days_to_expiry"),
+            parameters=CLEARANCE_PARAMETERS,
+        ),
+        RuleSpec(
+            code=RuleCode.THREE_DIMENSION_RISK,
+            direction="compound",
+            summary="Demand, supply and competition risk all beyond their thresholds at once: red.",
+            graded_by="red when all three dimensions are beyond their thresholds",
+            evaluator=three_dimension_risk,
+            indicators=("social_volume_change", "supplier_lead_time_index", "competitor_price_gap"),
+            thresholds={
+                "social_volume_change": Threshold(-0.30, *_DECLINE),
+                "supplier_lead_time_index": Threshold(1.20, 0.0001, 100.0),
+                "competitor_price_gap": Threshold(-0.10, *_DECLINE),
+            },
+        ),
+    ]
 }
+
+# The database column's choices and the registry must name the same rules: a rule without its
+# spec would fail every evaluation, a spec without its code could never be stored.
+if _problems := rules_check(RULES, RuleCode.values):
+    raise ImproperlyConfigured("The rule registry disagrees: " + "; ".join(_problems))
+
+
+def rule_catalog() -> list[dict]:
+    """The built-in rules with their defaults, as the catalog endpoint answers them."""
+    bands = dict(zip(("yellow", "orange", "red"), DEFAULT_BANDS, strict=True))
+    return [
+        {
+            "code": spec.code,
+            "direction": spec.direction,
+            "summary": spec.summary,
+            "graded_by": spec.graded_by,
+            "standard_help": spec.standard_help,
+            "default_bands": bands,
+            "thresholds": spec.threshold_defaults,
+            "parameters": [
+                {"name": name, **{k: getattr(p, k) for k in ("default", "help", "minimum", "maximum", "choices")}}
+                for name, p in spec.parameters.items()
+            ],
+        }
+        for spec in RULES.values()
+    ]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _parameter_text(name: str, parameter: Parameter) -> str:
+    if parameter.choices:
+        allowed = " / ".join(parameter.choices)
+    else:
+        allowed = f"{_number(parameter.minimum)} to {_number(parameter.maximum)}"
+    default = parameter.default if isinstance(parameter.default, str) else _number(parameter.default)
+    return f"`{name}` {default} ({allowed})"
+
+
+def rules_reference_markdown() -> str:
+    """The manual's rules reference, written from ``RULES``: each rule's code, what it warns of, how it
+    is graded, the indicators it reads, its thresholds (default and range) and its parameters
+    (default and range or choices)."""
+    yellow, orange, red = (f"{band * 100:g} %" for band in DEFAULT_BANDS)
+    lines = [
+        "# Rules",
+        "",
+        "<!-- Generated from the RuleSpecs in core/alerts/rules.py by `make docs`; edit those, not this page. -->",
+        "",
+        f"Bands measure the deviation from a standard: yellow at {yellow}, orange at {orange}, red at {red}; "
+        f"reaching a band's edge counts (exactly {yellow} is yellow). A policy (`alert-policies/`) may set each "
+        "threshold within its range and each parameter within its range or choices; "
+        "`alert-policies/rules/` answers the same defaults.",
+        "",
+        "| rule | warns of | graded by | indicators | thresholds: default (range) | parameters: default (range) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for spec in RULES.values():
+        thresholds = "<br>".join(
+            f"`{name}` {_number(t.default)} ({_number(t.minimum)} to {_number(t.maximum)})"
+            for name, t in spec.thresholds.items()
+        )
+        if spec.standard_help:
+            thresholds = "<br>".join(filter(None, [f"standard: {spec.standard_help}", thresholds]))
+        parameters = "<br>".join(_parameter_text(name, p) for name, p in spec.parameters.items())
+        indicators = ", ".join(f"`{name}`" for name in spec.indicators)
+        cells = [f"`{spec.code}`", spec.summary, spec.graded_by, indicators, thresholds or "none", parameters or "none"]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

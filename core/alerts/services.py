@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from core.access.views import event_payloads
 from core.alerts.events import ALERT_DISMISSED, ALERT_RESOLVED
-from core.alerts.models import LIVE_STATUSES, Alert, AlertEvent, AlertEventKind, AlertStatus
+from core.alerts.models import LIVE_STATUSES, Alert, AlertEventKind, AlertStatus
+from core.alerts.timeline import timeline_entry, timeline_write
 from core.exceptions import Conflict
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import Principal
@@ -32,16 +33,20 @@ def _locked(alert: Alert, allowed: tuple[str, ...], verb: str) -> Alert:
 
 
 def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: object) -> None:
-    AlertEvent.objects.create(
-        tenant_id=alert.tenant_id,
-        alert=alert,
-        kind=kind,
-        from_grade=alert.grade,
-        to_grade=alert.grade,
-        actor=actor.describe(),
-        note=note,
-        data=data,
-        created_at=timezone.now(),
+    timeline_write(
+        [
+            timeline_entry(
+                tenant_id=alert.tenant_id,
+                alert_id=alert.pk,
+                kind=kind,
+                actor=actor.describe(),
+                at=timezone.now(),
+                from_grade=alert.grade,
+                to_grade=alert.grade,
+                note=note,
+                data=data,
+            )
+        ]
     )
     audit_record(tenant=alert.tenant, actor=actor, action=f"alert.{kind}", target=alert, data={"note": note, **data})
     if kind in (AlertEventKind.RESOLVED, AlertEventKind.DISMISSED):

@@ -12,8 +12,9 @@ from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.access.views import event_payloads
-from core.alerts.models import LIVE, Alert, AlertEvent, AlertEventKind, IndicatorReading
+from core.alerts.models import LIVE, Alert, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
+from core.alerts.timeline import timeline_entry, timeline_write
 from core.playbooks.events import RECOMMENDATION_PROPOSED
 from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
 from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, price_responses
@@ -145,19 +146,21 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
         record.save()
         proposed.append(record)
     now = timezone.now()
-    AlertEvent.objects.bulk_create(
-        AlertEvent(
-            tenant_id=r.tenant_id,
-            alert_id=r.alert_id,
-            kind=AlertEventKind.RECOMMENDED,
-            from_grade=r.grade,
-            to_grade=r.grade,
-            actor=SYSTEM_ACTOR,
-            note=r.summary[:500],
-            data={"recommendation_id": str(r.pk), "kind": r.kind},
-            created_at=now,
-        )
-        for r in proposed
+    timeline_write(
+        [
+            timeline_entry(
+                tenant_id=r.tenant_id,
+                alert_id=r.alert_id,
+                kind=AlertEventKind.RECOMMENDED,
+                actor=SYSTEM_ACTOR,
+                at=now,
+                from_grade=r.grade,
+                to_grade=r.grade,
+                note=r.summary[:500],
+                data={"recommendation_id": str(r.pk), "kind": r.kind},
+            )
+            for r in proposed
+        ]
     )
     told = [
         (

@@ -31,6 +31,7 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.policies import Effective, PolicyBook
+from core.alerts.timeline import timeline_entry, timeline_write
 from core.base_models import short_reference
 from core.procurement.events import RFQ_INVITED
 from core.procurement.models import OPEN_RFQ_STATUSES, InvitationStatus, ProcurementLimits, Rfq, RfqInvitation
@@ -125,16 +126,20 @@ def _due(alert: Alert, policy: Effective) -> bool:
 
 def _timeline(alert: Alert, kind: str, note: str, **data: object) -> None:
     """A system event on the alert's timeline, at its current grade."""
-    AlertEvent.objects.create(
-        tenant_id=alert.tenant_id,
-        alert=alert,
-        kind=kind,
-        from_grade=alert.grade,
-        to_grade=alert.grade,
-        actor=SYSTEM_ACTOR,
-        note=note[:500],
-        data=data,
-        created_at=timezone.now(),
+    timeline_write(
+        [
+            timeline_entry(
+                tenant_id=alert.tenant_id,
+                alert_id=alert.pk,
+                kind=kind,
+                actor=SYSTEM_ACTOR,
+                at=timezone.now(),
+                from_grade=alert.grade,
+                to_grade=alert.grade,
+                note=note[:500],
+                data=data,
+            )
+        ]
     )
 
 

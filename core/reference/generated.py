@@ -11,11 +11,13 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.alerts.rules import rules_reference_markdown
 from core.settings.documented import env_example, settings_reference_markdown
 
 # Paths relative to the repository's root.
 GENERATED: tuple[tuple[str, Callable[[], str]], ...] = (
     ("docs/reference/settings.md", settings_reference_markdown),
+    ("docs/reference/rules.md", rules_reference_markdown),
     (".env.example", env_example),
 )
 

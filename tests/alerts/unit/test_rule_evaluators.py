@@ -1,0 +1,207 @@
+"""Each rule's evaluator on hand-made readings, at and around its thresholds and band edges.
+
+Pure functions: no database. Under the default bands a deviation of 10 % is yellow, 20 % orange
+and 30 % red, and reaching an edge counts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.alerts.catalog import DEFAULT_BANDS
+from core.alerts.policies import Effective
+from core.alerts.rules import RULES, grade_of
+
+
+def policy(rule: str, standard: float | None = None, **thresholds: float) -> Effective:
+    """The rule's built-in defaults, with some thresholds set."""
+    spec = RULES[rule]
+    values = {**spec.threshold_defaults, **thresholds}
+    parameters = {name: parameter.default for name, parameter in spec.parameters.items()}
+    sources = {"standard": "velocity class cash_cow standard"} if standard is not None else {}
+    return Effective(rule, True, standard, DEFAULT_BANDS, values, parameters, sources)
+
+
+def evaluate(rule: str, reading: dict, effective: Effective | None = None) -> tuple[str | None, float | None]:
+    trip = RULES[rule].evaluator(reading, effective or policy(rule))
+    return (None, None) if trip is None else (trip.grade, trip.deviation)
+
+
+@pytest.mark.parametrize(
+    ("deviation", "grade"),
+    [(0.0999, None), (0.1, "yellow"), (0.30000000000000004 / 3, "yellow"), (0.2, "orange"), (0.3, "red"), (2, "red")],
+)
+def test_grade_of_counts_a_band_edge_as_reached(deviation: float, grade: str | None) -> None:
+    assert grade_of(deviation, DEFAULT_BANDS) == grade
+
+
+def slow(wow: float | None, age: float | None) -> dict:
+    return {"wow_change": wow, "weighted_age_days": age, "details": {"weekly_sales": [60, 100, 90]}}
+
+
+@pytest.mark.parametrize(
+    ("wow", "age", "expected"),
+    [
+        (-0.40, 90.0, (None, None)),  # age must be above 90, not at it
+        (-0.39, 150.0, (None, None)),  # sales fell less than 40 %
+        (None, 150.0, (None, None)),  # no week to compare with
+        (-0.40, 91.8, ("yellow", 0.02)),  # tripped: at least yellow below the first band
+        (-0.4000001, 99.0, ("yellow", 0.1)),  # compared after rounding: this is the threshold
+        (-0.50, 108.0, ("orange", 0.2)),
+        (-0.90, 117.0, ("red", 0.3)),
+    ],
+)
+def test_slow_moving(wow: float | None, age: float | None, expected: tuple) -> None:
+    assert evaluate("slow_moving", slow(wow, age)) == expected
+
+
+def test_slow_moving_explains_with_the_weekly_sales_and_the_policy() -> None:
+    trip = RULES["slow_moving"].evaluator(slow(-0.40, 99.0), policy("slow_moving"))
+    assert trip.inputs == {"wow_change": -0.40, "weighted_age_days": 99.0, "weekly_sales": [60, 100]}
+    assert "Sales fell from 100 to 60 units week over week (-40.0 %, threshold -40.0 %)" in trip.explanation
+    assert trip.thresholds["thresholds"] == {"wow_change": -0.40, "weighted_age_days": 90.0}
+    assert trip.direction == "overstock"
+
+
+def stock(on_hand: int, days: float | None, age: float | None = 10.0) -> dict:
+    return {"on_hand": on_hand, "turnover_days": days, "ads_90": 1.0, "weighted_age_days": age}
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (stock(0, 200.0), (None, None)),  # nothing on hand
+        (stock(100, 49.4), (None, None)),  # 9.8 % beyond the standard of 45
+        (stock(100, 49.5), ("yellow", 0.1)),
+        (stock(100, 54.0), ("orange", 0.2)),
+        (stock(100, 58.5), ("red", 0.3)),
+        (stock(100, None, 44.9), (None, None)),  # unsold, but younger than the standard
+        (stock(100, None, 45.0), ("red", None)),  # unsold and as old as the standard
+        (stock(100, None, None), (None, None)),
+    ],
+)
+def test_overstock_against_a_standard_of_45_days(reading: dict, expected: tuple) -> None:
+    assert evaluate("overstock", reading, policy("overstock", standard=45.0)) == expected
+
+
+def short(ads: float, available: int, safety: float, lead: int, cover: float | None, method: str = "cover") -> dict:
+    return {
+        "ads_28": ads,
+        "available": available,
+        "days_of_cover": cover,
+        "lead_time_days": lead,
+        "in_transit": 0,
+        "reorder_point_cover": 11.0,
+        "reorder_point_service": 22.0,
+        "details": {"safety_stock": safety, "safety_stock_method": method, "lead_time_source": "primary supplier"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (short(0.0, 0, 100.0, 14, None), (None, None)),  # nothing sells: no stock-out to fear
+        (short(1.0, 91, 100.0, 0, 91.0), (None, None)),  # 9 % short of safety stock
+        (short(1.0, 90, 100.0, 0, 90.0), ("yellow", 0.1)),
+        (short(1.0, 70, 100.0, 0, 70.0), ("red", 0.3)),
+        (short(1.0, 8, 0.0, 10, 8.0), ("orange", 0.2)),  # cover 8 days against a lead time of 10
+        (short(1.0, 10, 0.0, 10, 10.0), (None, None)),  # cover equal to the lead time
+        (short(1.0, 90, 100.0, 10, 7.0), ("red", 0.3)),  # the worse of 10 % and 30 %
+    ],
+)
+def test_stock_out_risk(reading: dict, expected: tuple) -> None:
+    assert evaluate("stock_out_risk", reading) == expected
+
+
+@pytest.mark.parametrize(("method", "reorder_point"), [("cover", 11.0), ("service_level", 22.0)])
+def test_stock_out_risk_reports_the_reorder_point_of_its_method(method: str, reorder_point: float) -> None:
+    trip = RULES["stock_out_risk"].evaluator(short(1.0, 90, 100.0, 0, 90.0, method), policy("stock_out_risk"))
+    assert trip.inputs["reorder_point"] == reorder_point
+    assert trip.inputs["safety_stock_method"] == method
+
+
+def launch(days: int | None, sell_through: float | None) -> dict:
+    details = {"days_since_launch": days, "launch_sell_through": sell_through, "units_sold_since_launch": 27}
+    return {"on_hand": 63, "details": details}
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (launch(14, 0.0), (None, None)),  # before day 15
+        (launch(60, 0.0), (None, None)),  # the window has closed
+        (launch(None, None), (None, None)),  # never launched
+        (launch(15, 0.30), (None, None)),  # at the threshold: not below it
+        (launch(15, 0.29), ("yellow", 0.033333)),  # tripped: at least yellow
+        (launch(30, 0.27), ("yellow", 0.1)),
+        (launch(45, 0.24), ("orange", 0.2)),
+        (launch(59, 0.21), ("red", 0.3)),
+    ],
+)
+def test_launch_check(reading: dict, expected: tuple) -> None:
+    assert evaluate("launch_check", reading) == expected
+
+
+def declining(*changes: float | None) -> dict:
+    return {"details": {"sell_through_weekly_changes": list(changes), "weekly_sell_through": [0.1, 0.2, 0.3, 0.4]}}
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (declining(-0.2, -0.2), (None, None)),  # two weeks only
+        (declining(-0.15, -0.2, -0.2), (None, None)),  # this week exactly at the threshold, not beyond
+        (declining(-0.2, None, -0.2), (None, None)),
+        (declining(-0.16, -0.16, -0.16, 0.5), ("yellow", 0.066667)),  # only the last 3 weeks count
+        (declining(-0.165, -0.165, -0.165), ("yellow", 0.1)),
+        (declining(-0.18, -0.18, -0.18), ("orange", 0.2)),
+        (declining(-0.15001, -0.25, -0.235), ("red", 0.411133)),  # mean decline 0.21167
+    ],
+)
+def test_declining_product(reading: dict, expected: tuple) -> None:
+    assert evaluate("declining_product", reading) == expected
+
+
+def expiring(at_risk: int, on_hand: int) -> dict:
+    return {"expiry_at_risk": at_risk, "on_hand": on_hand, "ads_28": 2.0, "days_to_expiry": 12}
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (expiring(0, 100), (None, None)),
+        (expiring(5, 0), (None, None)),
+        (expiring(9, 100), (None, None)),
+        (expiring(10, 100), ("yellow", 0.1)),
+        (expiring(20, 100), ("orange", 0.2)),
+        (expiring(30, 100), ("red", 0.3)),
+    ],
+)
+def test_expiry_risk(reading: dict, expected: tuple) -> None:
+    assert evaluate("expiry_risk", reading) == expected
+
+
+def three(social: float | None, index: float | None, gap: float | None) -> dict:
+    return {"details": {"social_volume_change": social, "supplier_lead_time_index": index, "competitor_price_gap": gap}}
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (three(-0.30, 1.20, -0.10), ("red", None)),  # each exactly at its threshold
+        (three(-0.29, 1.20, -0.10), (None, None)),
+        (three(-0.30, 1.19, -0.10), (None, None)),
+        (three(-0.30, 1.20, -0.09), (None, None)),
+        (three(None, 1.50, -0.50), (None, None)),
+        (three(-0.80, 2.00, -0.50), ("red", None)),
+    ],
+)
+def test_three_dimension_risk(reading: dict, expected: tuple) -> None:
+    assert evaluate("three_dimension_risk", reading) == expected
+
+
+def test_a_policy_threshold_moves_the_edge() -> None:
+    assert evaluate("expiry_risk", expiring(10, 100)) == ("yellow", 0.1)
+    stricter = policy("launch_check", launch_sell_through=0.5)
+    assert evaluate("launch_check", launch(30, 0.45), stricter) == ("yellow", 0.1)
+    assert evaluate("launch_check", launch(30, 0.45)) == (None, None)
