@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.ingest",
     "tests.support.receivers",
     "tests.support.celery_worker",
+    "tests.support.event_contract",
 ]
 
 

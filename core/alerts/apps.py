@@ -7,9 +7,10 @@ class AlertsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The rule registry checks itself against RuleCode when imported: every process that
-        # loads the app (server, worker, management command) refuses to start when they disagree.
-        from core.alerts import rules  # noqa: F401
+        # Importing these declares the app's event types, and has the rule registry check itself
+        # against RuleCode: every process that loads the app (server, worker, management command)
+        # refuses to start when they disagree.
+        from core.alerts import events, rules  # noqa: F401
         from core.alerts.triggers import evaluation_request
         from core.inventory import ledger_hooks
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.access.views import event_payloads
+from core.alerts.events import ALERT_DEESCALATED, ALERT_ESCALATED, ALERT_OPENED, ALERT_RESOLVED
 from core.alerts.grade_response import trips_recommend
 from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.lifecycle import UNCHANGED, alert_step
@@ -37,7 +38,7 @@ from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
 from core.inventory.models import Position
 from core.retries import atomic_retried
-from core.webhooks.outbox import EVENT_ID_SQL, outbox_relay_after_commit
+from core.webhooks.outbox import outbox_insert_select
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR
 
@@ -392,15 +393,15 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
 
 # Timeline kinds partners hear of, as webhook event types.
 _WEBHOOK_TYPES = {
-    AlertEventKind.OPENED: "alert.opened",
-    AlertEventKind.REOPENED: "alert.opened",
-    AlertEventKind.ESCALATED: "alert.escalated",
-    AlertEventKind.DEESCALATED: "alert.deescalated",
-    AlertEventKind.AUTO_RESOLVED: "alert.resolved",
+    AlertEventKind.OPENED: ALERT_OPENED,
+    AlertEventKind.REOPENED: ALERT_OPENED,
+    AlertEventKind.ESCALATED: ALERT_ESCALATED,
+    AlertEventKind.DEESCALATED: ALERT_DEESCALATED,
+    AlertEventKind.AUTO_RESOLVED: ALERT_RESOLVED,
 }
 _WEBHOOK_TYPE_SQL = (
     "CASE e.kind "
-    + " ".join(f"WHEN '{kind}' THEN '{kind_type}'" for kind, kind_type in _WEBHOOK_TYPES.items())
+    + " ".join(f"WHEN '{kind}' THEN '{kind_type.name}'" for kind, kind_type in _WEBHOOK_TYPES.items())
     + " END"
 )
 
@@ -444,10 +445,10 @@ def _alert_event_payloads_sql(params: dict) -> tuple[str, str]:
     alert event type must shape alike, since the statement writes them all at once.
     """
     fields = {key: value if key == "by" else _Sql(value) for key, value in _ALERT_EVENT_FIELDS.items()}
-    shaped = {event_type: event_payloads(event_type, fields) for event_type in set(_WEBHOOK_TYPES.values())}
+    shaped = {event_type.name: event_payloads(event_type.name, fields) for event_type in set(_WEBHOOK_TYPES.values())}
     if len({json.dumps(payloads, sort_keys=True) for payloads in shaped.values()}) != 1:
         raise ImproperlyConfigured(f"The access registry shapes the engine's alert events differently: {shaped}")
-    kinds = [f"'{kind}', {_payload_sql(payload, params)}" for kind, payload in shaped["alert.opened"].items()]
+    kinds = [f"'{kind}', {_payload_sql(payload, params)}" for kind, payload in shaped[ALERT_OPENED.name].items()]
     partner_sql = f"jsonb_build_object({', '.join(kinds)})" if kinds else "'{}'::jsonb"
     return _payload_sql(fields, params), partner_sql
 
@@ -469,12 +470,11 @@ def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime
         "kinds": [str(kind) for kind in _WEBHOOK_TYPES],
     }
     data_sql, partner_sql = _alert_event_payloads_sql(params)
-    cursor.execute(
-        f"""
-        INSERT INTO webhooks_outboxevent (tenant_id, event_id, type, data, partner_payloads, sku_id, warehouse_id,
-                                          recipient_id, staff_only, created_at)
-        SELECT e.tenant_id, {EVENT_ID_SQL}, {_WEBHOOK_TYPE_SQL}, {data_sql}, {partner_sql},
-               a.sku_id, a.warehouse_id, NULL, false, e.created_at
+    outbox_insert_select(
+        cursor,
+        select=f"""
+        SELECT e.tenant_id, {_WEBHOOK_TYPE_SQL} AS type, {data_sql} AS data, {partner_sql} AS partner_payloads,
+               a.sku_id, a.warehouse_id, NULL::uuid AS recipient_id, false AS staff_only, e.created_at
         FROM alerts_alertevent e
         JOIN alerts_alert a ON a.id = e.alert_id
         JOIN inventory_sku s ON s.id = a.sku_id
@@ -483,7 +483,6 @@ def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime
           AND e.actor = %(actor)s AND e.kind = ANY(%(kinds)s)
         ORDER BY e.id
         """,  # noqa: S608 - column names and keys are constants; values go as parameters
-        params,
+        params=params,
+        types=set(_WEBHOOK_TYPES.values()),
     )
-    if cursor.rowcount:
-        outbox_relay_after_commit()

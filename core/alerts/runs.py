@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from core.access.views import event_payloads
 from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
+from core.alerts.events import EVALUATION_COMPLETED
 from core.alerts.models import EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.alerts.triggers import evaluation_request, pending_key
 from core.exceptions import Conflict, NotFound
@@ -229,9 +230,9 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 "positions": run.positions_done,
                 "counts": run.counts,
             }
-            payloads = event_payloads("evaluation.completed", data)
+            payloads = event_payloads(EVALUATION_COMPLETED.name, data)
             outbox_emit(
-                [Event(tenant_id=run.tenant_id, type="evaluation.completed", data=data, partner_payloads=payloads)]
+                [Event(tenant_id=run.tenant_id, type=EVALUATION_COMPLETED.name, data=data, partner_payloads=payloads)]
             )
     run.refresh_from_db()
     return run

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.access.views import event_payloads
+from core.alerts.events import ALERT_DISMISSED, ALERT_RESOLVED
 from core.alerts.models import LIVE_STATUSES, Alert, AlertEventKind, AlertStatus
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.exceptions import Conflict
@@ -49,7 +50,7 @@ def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: o
     )
     audit_record(tenant=alert.tenant, actor=actor, action=f"alert.{kind}", target=alert, data={"note": note, **data})
     if kind in (AlertEventKind.RESOLVED, AlertEventKind.DISMISSED):
-        event_type = f"alert.{kind}"
+        event_type = (ALERT_RESOLVED if kind == AlertEventKind.RESOLVED else ALERT_DISMISSED).name
         payload = {
             "alert_id": str(alert.pk),
             "rule": alert.rule,

@@ -17,6 +17,7 @@ from django.db import connection
 from core.bulk_copy import copy_rows, staging_table_create
 from core.inventory import bulk_rows as br
 from core.inventory import ledger_hooks
+from core.inventory.events import STOCK_ANOMALY_FLAGGED
 from core.inventory.idempotency import idempotency_complete
 from core.inventory.models import (
     IdempotencyRecord,
@@ -217,7 +218,7 @@ def _announce_anomalies(cursor, tenant: Tenant, anomaly_ids: list[uuid.UUID]) ->
         [
             Event(
                 tenant_id=tenant.pk,
-                type="stock.anomaly_flagged",
+                type=STOCK_ANOMALY_FLAGGED.name,
                 data=data,
                 partner_payloads={PartnerKind.ERP: data},
                 sku_id=sku_id,

@@ -15,6 +15,7 @@ from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.alerts.timeline import timeline_entry, timeline_write
+from core.playbooks.events import RECOMMENDATION_PROPOSED
 from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
 from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, price_responses
 from core.webhooks.outbox import Event, outbox_emit
@@ -179,9 +180,9 @@ def recommendations_sync(*, alert_ids: Iterable, today: date | None = None) -> i
         [
             Event(
                 tenant_id=r.tenant_id,
-                type="recommendation.proposed",
+                type=RECOMMENDATION_PROPOSED.name,
                 data=data,
-                partner_payloads=event_payloads("recommendation.proposed", data),
+                partner_payloads=event_payloads(RECOMMENDATION_PROPOSED.name, data),
                 sku_id=r.sku_id,
                 warehouse_id=r.warehouse_id,
                 staff_only=True,

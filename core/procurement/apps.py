@@ -8,6 +8,7 @@ class ProcurementConfig(AppConfig):
 
     def ready(self) -> None:
         from core.inventory import ledger_hooks
+        from core.procurement import events  # noqa: F401 - declares the app's event types
         from core.procurement.receiving import purchase_orders_receive
 
         ledger_hooks.receipts_register(purchase_orders_receive)

@@ -23,6 +23,7 @@ from core.alerts.triggers import positions_mark_dirty
 from core.base_models import short_reference
 from core.exceptions import Conflict
 from core.inventory.models import Position
+from core.procurement.events import RFQ_AWARDED, RFQ_CLOSED, RFQ_UNANSWERED
 from core.procurement.models import (
     OPEN_RFQ_STATUSES,
     AwardRule,
@@ -139,9 +140,9 @@ def rfq_unanswered(*, rfq: Rfq, reason: str) -> None:
         [
             Event(
                 tenant_id=rfq.tenant_id,
-                type="rfq.unanswered",
+                type=RFQ_UNANSWERED.name,
                 data=data,
-                partner_payloads=event_payloads("rfq.unanswered", data),
+                partner_payloads=event_payloads(RFQ_UNANSWERED.name, data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 staff_only=True,
@@ -177,9 +178,9 @@ def invitees_close(*, rfq: Rfq, reason: str, winner: RfqInvitation | None = None
         [
             Event(
                 tenant_id=rfq.tenant_id,
-                type="rfq.closed",
+                type=RFQ_CLOSED.name,
                 data=data,
-                partner_payloads=event_payloads("rfq.closed", data),
+                partner_payloads=event_payloads(RFQ_CLOSED.name, data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 recipient_id=invitation.supplier_id,
@@ -229,9 +230,9 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
         [
             Event(
                 tenant_id=rfq.tenant_id,
-                type="rfq.awarded",
+                type=RFQ_AWARDED.name,
                 data=data,
-                partner_payloads=event_payloads("rfq.awarded", data),
+                partner_payloads=event_payloads(RFQ_AWARDED.name, data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 recipient_id=quote.supplier_id,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.access.views import event_payloads
 from core.exceptions import Conflict, NotFound
+from core.procurement.events import RFQ_QUOTED
 from core.procurement.models import InvitationStatus, Quote, QuoteStatus, Rfq, RfqInvitation, RfqStatus
 from core.procurement.rfqs import everyone_answered, limits_for, rfq_locked, settle_request
 from core.webhooks.outbox import Event, outbox_emit
@@ -94,9 +95,9 @@ def quote_submit(
         [
             Event(
                 tenant_id=rfq.tenant_id,
-                type="rfq.quoted",
+                type=RFQ_QUOTED.name,
                 data=data,
-                partner_payloads=event_payloads("rfq.quoted", data),
+                partner_payloads=event_payloads(RFQ_QUOTED.name, data),
                 sku_id=rfq.sku_id,
                 warehouse_id=rfq.warehouse_id,
                 staff_only=True,

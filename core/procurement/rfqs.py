@@ -33,6 +33,7 @@ from core.alerts.models import (
 from core.alerts.policies import Effective, PolicyBook
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.base_models import short_reference
+from core.procurement.events import RFQ_INVITED
 from core.procurement.models import OPEN_RFQ_STATUSES, InvitationStatus, ProcurementLimits, Rfq, RfqInvitation
 from core.procurement.ranking import Candidate, candidates_rank
 from core.supply.models import SupplierOffer
@@ -320,9 +321,9 @@ def _invited_event(rfq: Rfq, invitation: RfqInvitation) -> Event:
     }
     return Event(
         tenant_id=rfq.tenant_id,
-        type="rfq.invited",
+        type=RFQ_INVITED.name,
         data=data,
-        partner_payloads=event_payloads("rfq.invited", data),
+        partner_payloads=event_payloads(RFQ_INVITED.name, data),
         sku_id=rfq.sku_id,
         warehouse_id=rfq.warehouse_id,
         recipient_id=invitation.supplier_id,

@@ -22,6 +22,7 @@ from core.one_at_a_time import run_start
 from core.retries import atomic_retried
 from core.task_requests import task_request
 from core.transfers.cover import cover_stock
+from core.transfers.events import TRANSFER_PLAN_COMPLETED
 from core.transfers.models import (
     Approval,
     MoveStatus,
@@ -250,12 +251,12 @@ def _write(
         "transport_cost": str(summary["transport_cost"]),
         "units_short": summary["units_short"],
     }
-    payloads = event_payloads("transfer_plan.completed", data)
+    payloads = event_payloads(TRANSFER_PLAN_COMPLETED.name, data)
     outbox_emit(
         [
             Event(
                 tenant_id=plan.tenant_id,
-                type="transfer_plan.completed",
+                type=TRANSFER_PLAN_COMPLETED.name,
                 data=data,
                 partner_payloads=payloads,
                 staff_only=True,

@@ -31,6 +31,14 @@ from core.exceptions import Conflict
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import Movement, Position, Sku, Warehouse
 from core.retries import atomic_retried
+from core.transfers.events import (
+    TRANSFER_APPROVED,
+    TRANSFER_CANCELLED,
+    TRANSFER_RECEIVED,
+    TRANSFER_REJECTED,
+    TRANSFER_REQUESTED,
+    TRANSFER_SHIPPED,
+)
 from core.transfers.models import (
     Approval,
     LineKind,
@@ -40,6 +48,7 @@ from core.transfers.models import (
     TransferRequest,
     TransferStatus,
 )
+from core.webhooks.events import EventType
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.models import Tenant
 from tenants.principals import Principal, actor_name
@@ -92,8 +101,8 @@ def _line(transfer: TransferRequest, kind: str, quantity: int, actor: Principal 
     )
 
 
-def _announce(transfer: TransferRequest, what: str, **data: object) -> None:
-    """``transfer.<what>`` to the requester's endpoints and the tenant's own, never to other partners."""
+def _announce(transfer: TransferRequest, event_type: EventType, **data: object) -> None:
+    """``event_type`` to the requester's endpoints and the tenant's own, never to other partners."""
     data = {
         "transfer_id": str(transfer.pk),
         "reference": transfer.reference,
@@ -109,9 +118,9 @@ def _announce(transfer: TransferRequest, what: str, **data: object) -> None:
         [
             Event(
                 tenant_id=transfer.tenant_id,
-                type=f"transfer.{what}",
+                type=event_type.name,
                 data=data,
-                partner_payloads=event_payloads(f"transfer.{what}", data),
+                partner_payloads=event_payloads(event_type.name, data),
                 sku_id=transfer.sku_id,
                 warehouse_id=transfer.source_id,
                 recipient_id=transfer.requester_id,
@@ -196,7 +205,7 @@ def transfer_request_create(
     transfer.reference = short_reference("TR", transfer.pk)
     transfer.save()
     _line(transfer, LineKind.REQUESTED, 0, transfer.requested_by)
-    _announce(transfer, "requested")
+    _announce(transfer, TRANSFER_REQUESTED)
     audit_record(
         tenant=tenant,
         actor=transfer.requested_by,
@@ -288,7 +297,7 @@ def _approve(
     transfer.save(update_fields=["status", "approval", "decided_by", "decided_at", "decision_note", "updated_at"])
     _line(transfer, LineKind.RESERVED, transfer.quantity, actor, position_id=position_id)
     positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position_id))
-    _announce(transfer, "approved", approval=approval)
+    _announce(transfer, TRANSFER_APPROVED, approval=approval)
     audit_record(
         tenant=transfer.tenant,
         actor=actor,
@@ -325,7 +334,7 @@ def transfer_reject(*, transfer: TransferRequest, actor: Principal, note: str = 
     transfer.decision_note = note
     transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     _line(transfer, LineKind.REJECTED, 0, actor)
-    _announce(transfer, "rejected", note=note)
+    _announce(transfer, TRANSFER_REJECTED, note=note)
     audit_record(tenant=transfer.tenant, actor=actor, action="transfer.rejected", target=transfer, data={"note": note})
     return transfer
 
@@ -343,7 +352,7 @@ def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = 
         positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
     transfer.status, transfer.cancelled_at, transfer.decision_note = TransferStatus.CANCELLED, timezone.now(), note
     transfer.save(update_fields=["status", "cancelled_at", "decision_note", "updated_at"])
-    _announce(transfer, "cancelled", note=note)
+    _announce(transfer, TRANSFER_CANCELLED, note=note)
     audit_record(tenant=transfer.tenant, actor=actor, action="transfer.cancelled", target=transfer, data={"note": note})
     return transfer
 
@@ -404,7 +413,7 @@ def transfer_ship(*, transfer: TransferRequest, actor: Principal) -> TransferReq
         _line(transfer, LineKind.IN_TRANSIT, transfer.quantity, actor, position_id=destination.pk)
     transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, timezone.now()
     transfer.save(update_fields=["status", "shipped_at", "updated_at"])
-    _announce(transfer, "shipped")
+    _announce(transfer, TRANSFER_SHIPPED)
     audit_record(tenant=transfer.tenant, actor=actor, action="transfer.shipped", target=transfer, data={})
     return transfer
 
@@ -424,7 +433,7 @@ def transfer_receive(*, transfer: TransferRequest, actor: Principal) -> Transfer
         _line(transfer, LineKind.DELIVERED, transfer.quantity, actor)
     transfer.status, transfer.received_at = TransferStatus.RECEIVED, timezone.now()
     transfer.save(update_fields=["status", "received_at", "updated_at"])
-    _announce(transfer, "received")
+    _announce(transfer, TRANSFER_RECEIVED)
     audit_record(tenant=transfer.tenant, actor=actor, action="transfer.received", target=transfer, data={})
     return transfer
 

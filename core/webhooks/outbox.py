@@ -7,6 +7,7 @@ broker is down at that moment, the beat's relay picks them up later. Nothing is 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,39 +16,12 @@ from django.utils import timezone
 
 from core.bulk_copy import copy_records
 from core.task_requests import task_request
+from core.webhooks.events import EVENT_TYPES, Audience, EventType
 from core.webhooks.models import OutboxEvent
+from tenants.models import PartnerKind
 
 RELAY_TASK = "tripline.webhooks.relay"
 RELAY_PENDING_KEY = "webhooks:relay"
-
-# The catalog: every type an endpoint may subscribe to, with what its ``data`` carries.
-EVENT_TYPES: dict[str, str] = {
-    "alert.opened": "alert id, rule, grade, position, SKU and warehouse codes, deviation, recommendation action",
-    "alert.escalated": "as alert.opened, with the previous grade",
-    "alert.deescalated": "as alert.opened, with the previous grade",
-    "alert.resolved": "alert id, rule, position, SKU and warehouse codes, and who resolved it (system or a person)",
-    "alert.dismissed": "alert id, rule, position, SKU and warehouse codes, and the reason",
-    "evaluation.completed": "to the tenant and its ERP: run id, trigger, positions evaluated and the counts of what "
-    "changed",
-    "stock.anomaly_flagged": "to the tenant and its ERP: anomaly id, reason, movement reference, SKU and "
-    "warehouse codes",
-    "rfq.invited": "to the invited supplier: RFQ id and reference, SKU and ship-to warehouse, quantity, needed-by "
-    "and respond-by (never who else was invited)",
-    "rfq.quoted": "to the tenant: RFQ id, the supplier, the quote's revision, price, quantity and lead time",
-    "rfq.awarded": "to the winner and the tenant: RFQ id, the quote, the purchase order reference, expected day",
-    "rfq.closed": "to each other invitee and the tenant: RFQ id and why it closed for them (awarded elsewhere, "
-    "cancelled, no award)",
-    "rfq.unanswered": "to the tenant: RFQ id, rounds tried, and why no quote could be awarded",
-    "recommendation.proposed": "to the tenant: recommendation id, kind (markdown, clearance, transfer), alert id, "
-    "SKU and warehouse codes, the summary",
-    **{
-        f"transfer.{step}": f"to the requesting distributor and the tenant: the transfer {step}, with its id and "
-        "reference, status, SKU, source, destination, quantity"
-        for step in ("requested", "approved", "rejected", "shipped", "received", "cancelled")
-    },
-    "transfer_plan.completed": "to the tenant: plan id, moves, units, cost and what demand it leaves short",
-    "webhook.ping": "the endpoint id: sent by webhook-endpoints/{id}/test/",
-}
 
 
 @dataclass
@@ -77,9 +51,11 @@ def outbox_emit(events: list[Event]) -> int:
     """Write the events in the current transaction (one COPY); the relay runs once it commits."""
     if not events:
         return 0
-    unknown = {event.type for event in events} - EVENT_TYPES.keys()
+    unknown = EVENT_TYPES.unknown(event.type for event in events)
     if unknown:
-        raise ValueError(f"Not in the event catalog: {sorted(unknown)}")
+        raise ValueError(f"Not in the event registry: {sorted(unknown)}")
+    for event in events:
+        _audience_check(event)
     rows = [
         {
             "tenant_id": event.tenant_id,
@@ -99,6 +75,63 @@ def outbox_emit(events: list[Event]) -> int:
         copy_records(cursor, OutboxEvent, rows)
     outbox_relay_after_commit()
     return len(events)
+
+
+def _audience_check(event: Event) -> None:
+    """An event must not reach further than its type's audience says."""
+    audience = EVENT_TYPES[event.type].audience
+    if audience == Audience.TENANT and not event.staff_only:
+        beyond = set(event.partner_payloads or {}) - {PartnerKind.ERP}
+        if beyond:
+            raise ValueError(f"{event.type} is heard by the tenant and its ERP only, not {sorted(beyond)}")
+    if audience == Audience.ADDRESSED and event.recipient_id is None and not event.staff_only:
+        raise ValueError(f"{event.type} is addressed: give its recipient, or make it staff_only")
+
+
+# What the SELECT given to ``outbox_insert_select`` answers, in this order.
+OUTBOX_SELECT_COLUMNS = (
+    "tenant_id",
+    "type",
+    "data",
+    "partner_payloads",
+    "sku_id",
+    "warehouse_id",
+    "recipient_id",
+    "staff_only",
+    "created_at",
+)
+
+
+def outbox_insert_select(cursor, *, select: str, params: dict, types: Iterable[EventType]) -> int:  # noqa: ANN001
+    """Write the events a SELECT answers, in one statement; answer how many. The relay runs once the
+    transaction commits.
+
+    ``select`` answers the columns of ``OUTBOX_SELECT_COLUMNS``, by position (the event id is made
+    here), in the order the events are to be relayed. Its ``type`` may only be one of ``types``, each declared in
+    the event registry: a row of another type is written with no type, which the column refuses,
+    so the statement fails as a whole rather than writing an event nobody declared.
+    """
+    names = sorted({event_type.name for event_type in types})
+    unknown = EVENT_TYPES.unknown(names)
+    if unknown or not names:
+        raise ValueError(f"Not in the event registry: {sorted(unknown) or 'no types given'}")
+    if "outbox_types" in params:
+        raise ValueError("outbox_types is the statement's own parameter")
+    columns = ", ".join(OUTBOX_SELECT_COLUMNS)
+    chosen = ", ".join(
+        "CASE WHEN new.type = ANY(%(outbox_types)s) THEN new.type END" if column == "type" else f"new.{column}"
+        for column in OUTBOX_SELECT_COLUMNS
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {OutboxEvent._meta.db_table} (event_id, {columns})
+        SELECT {EVENT_ID_SQL}, {chosen} FROM ({select}) AS new ({columns})
+        """,  # noqa: S608 - the table, columns and the caller's SELECT are code; values go as parameters
+        {**params, "outbox_types": names},
+    )
+    if cursor.rowcount:
+        outbox_relay_after_commit()
+    return cursor.rowcount
 
 
 def outbox_relay_after_commit() -> None:

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound
+from core.webhooks.events import WEBHOOK_PING
 from core.webhooks.models import Delivery, DeliveryState, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import EVENT_TYPES, event_id_new
 from core.webhooks.relay import deliveries_enqueue
@@ -115,7 +116,7 @@ def endpoint_test(*, endpoint: WebhookEndpoint, actor: Principal) -> Delivery:
     event = OutboxEvent.objects.create(
         tenant_id=endpoint.tenant_id,
         event_id=event_id_new(),
-        type="webhook.ping",
+        type=WEBHOOK_PING.name,
         data={"endpoint_id": str(endpoint.pk)},
         # Addressed to this endpoint alone: its own id, whoever holds it.
         partner_payloads={endpoint.partner.kind: {"endpoint_id": str(endpoint.pk)}} if endpoint.partner_id else {},
