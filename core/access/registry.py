@@ -56,8 +56,13 @@ Keys = frozenset[str] | _Every
 SOURCING_ACTIONS = frozenset({"review", "replenishment_order", "emergency_rfq"})
 
 ALERT_EVENT_TYPES = ("alert.opened", "alert.escalated", "alert.deescalated", "alert.resolved", "alert.dismissed")
-TRANSFER_EVENT_TYPES = tuple(
-    f"transfer.{step}" for step in ("requested", "approved", "rejected", "shipped", "received", "cancelled")
+TRANSFER_EVENT_TYPES = (
+    "transfer.requested",
+    "transfer.approved",
+    "transfer.rejected",
+    "transfer.shipped",
+    "transfer.received",
+    "transfer.cancelled",
 )
 # What a partner endpoint hears of an alert: which one, its grade and the action; not the deviation
 # (the figures behind it) nor a dismissal's reason (the staff's own words).
@@ -161,8 +166,8 @@ class PartnerKindRow:
 
 _EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})  # what each kind below may do
 
-# Adding a partner kind: its value in ``PartnerKind`` (and the migration ``makemigrations`` writes for
-# the new choice) and its row here; views, selectors, the relay and the tests' world follow from it.
+# Adding a partner kind: its value in ``PartnerKind`` and its row here; views, selectors, the relay
+# and the tests' world follow from it.
 KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
     PartnerKind.ERP: PartnerKindRow(

@@ -59,7 +59,7 @@ INDICATORS: dict[str, str] = {
     "competitor_price_gap": "latest competitor price / list price - 1",
     "social_volume_change": "social volume, last 7 days against the 28 before (relative change)",
     "supplier_lead_time_index": "latest supplier lead-time index (1.0 = as promised)",
-    "health_index": "0-100, weighted as documented in README",
+    "health_index": "0-100, weighted as documented in docs/engine.md (Indicators)",
 }
 
 

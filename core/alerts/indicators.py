@@ -3,7 +3,7 @@
 SQL does the reading and aggregating (every window, week and lot bucket in one pass per table);
 ``readings_derive`` turns the aggregated rows of a chunk into the documented indicators, with the
 stock-out policy's parameters (service level, volatility coefficient) of each position's SKU.
-The formulas are in ``catalog.INDICATORS`` and README.
+The formulas are in ``catalog.INDICATORS`` and docs/engine.md.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ class DerivePolicy:
 
 
 def readings_derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list[dict]:
-    """Each position's indicators from its aggregated row (formulas documented in README).
+    """Each position's indicators from its aggregated row (formulas documented in docs/engine.md).
 
     The arithmetic runs on whole columns at once (NumPy), in the order of operations of the
     documented formulas, and rounds as Python's round() does, so every figure is what the formula

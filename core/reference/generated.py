@@ -13,11 +13,13 @@ from django.conf import settings
 
 from core.alerts.rules import rules_reference_markdown
 from core.settings.documented import env_example, settings_reference_markdown
+from core.webhooks.events import events_reference_markdown
 
 # Paths relative to the repository's root.
 GENERATED: tuple[tuple[str, Callable[[], str]], ...] = (
     ("docs/reference/settings.md", settings_reference_markdown),
     ("docs/reference/rules.md", rules_reference_markdown),
+    ("docs/reference/events.md", events_reference_markdown),
     (".env.example", env_example),
 )
 

@@ -257,3 +257,22 @@ def test_an_endpoint_of_a_kind_the_table_does_not_know_hears_nothing(world) -> N
     outbox_relay()
     assert Delivery.objects.filter(endpoint=ours).exists()
     assert not Delivery.objects.filter(endpoint=theirs).exists()
+
+
+def test_every_event_a_kind_hears_is_a_declared_type_and_its_keys_are_in_the_payload():
+    # Access lies below the apps that declare alert and transfer events, so it names them; a name or
+    # payload key that drifts from the event registry would leave partners hearing nothing of it.
+    from core.webhooks.events import EVENT_TYPES
+
+    heard = {
+        (event_type, keys)
+        for row in registry.KINDS.values()
+        for seen in row.sees.values()
+        if isinstance(seen.events, dict)  # a row that hears every event names none
+        for event_type, keys in seen.events.items()
+    }
+    assert heard
+    for event_type, keys in heard:
+        assert event_type in EVENT_TYPES, event_type
+        if isinstance(keys, frozenset):
+            assert keys <= EVENT_TYPES[event_type].schema["properties"].keys(), event_type
