@@ -76,8 +76,8 @@ from tqdm import tqdm
 from api.tenant_scope import TenantScopedView
 from bench.evaluation import _master
 from bench.harness import Case, gunicorn_server, gunicorn_workers, percentile
+from core.access.scope import warehouse_grant
 from core.alerts.models import Alert, IndicatorReading
-from core.inventory.grants import warehouse_grant
 from core.inventory.models import Position, Warehouse
 from core.transfers.services import policy_for
 from tenants import services
