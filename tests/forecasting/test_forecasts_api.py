@@ -12,66 +12,18 @@ from django.utils import timezone
 
 from core.access.scope import warehouse_grant
 from core.supply.services import supplier_offers_upsert
+from tests.support.histories import intermittent, sku_with_history, weekly
 from tests.support.ingest import push_rows, ts
 
 TODAY = timezone.now().date()
-DAYS = 120
-
-
-def _sku_with_history(world, code: str, daily: list[int]) -> None:
-    """A SKU of the world's category in WH-1, stocked well before ``daily`` starts, and one sale line
-    per day with demand (``daily[-1]`` is yesterday)."""
-    slug = world.tenant.slug
-    response = push_rows(
-        world.admin,
-        slug,
-        "skus",
-        [{"code": code, "name": code, "category": world.category.code, "unit_cost": "1", "list_price": "2"}],
-    )
-    assert response.status_code == 201, response.json()
-    rows = [
-        {
-            "kind": "receipt",
-            "sku": code,
-            "warehouse": world.warehouse.code,
-            "quantity": 100_000,
-            "occurred_at": ts(len(daily) + 1),
-            "external_ref": f"{code}-stock",
-        }
-    ]
-    rows += [
-        {
-            "kind": "sale",
-            "sku": code,
-            "warehouse": world.warehouse.code,
-            "quantity": units,
-            "unit_price": "2",
-            "occurred_at": ts(len(daily) - i),
-            "external_ref": f"{code}-sale-{i}",
-        }
-        for i, units in enumerate(daily)
-        if units
-    ]
-    # One batch: the spike test reads its baseline from the days before a batch, and there are none.
-    response = push_rows(world.admin, slug, "movements", rows)
-    assert response.status_code == 201, response.json()
-
-
-def _intermittent(days: int = DAYS) -> list[int]:
-    # A demand every fourth day, of 3 or 4 units: ADI 4, CV² small.
-    return [(3 + (i // 4) % 2) if i % 4 == 0 else 0 for i in range(days)]
-
-
-def _weekly(days: int = DAYS) -> list[int]:
-    # Every day, with Saturdays twice the other days: ADI 1, CV² about 0.1.
-    return [20 if (TODAY - timedelta(days=days - i)).weekday() == 5 else 10 for i in range(days)]
+TERMS = {"rank": 1, "unit_price": "1"}
 
 
 @pytest.fixture
 def shelves(world):
-    _sku_with_history(world, "SKU-RARE", _intermittent())
-    _sku_with_history(world, "SKU-WEEKLY", _weekly())
-    _sku_with_history(world, "SKU-NEW", [5] * 20)
+    sku_with_history(world, "SKU-RARE", intermittent())
+    sku_with_history(world, "SKU-WEEKLY", weekly())
+    sku_with_history(world, "SKU-NEW", [5] * 20)
     return world
 
 
@@ -124,7 +76,8 @@ def test_each_pattern_gets_its_model_and_the_short_history_says_why(shelves) -> 
     assert cumulative[-1] > sum(day["mean"] for day in days)
     assert detail["horizon_quantile"] == cumulative[-1]
     assert detail["accuracy"] is None  # no backtest ran
-    assert detail["fitted_at"] and detail["observed_days"] >= 56
+    assert detail["fitted_at"]
+    assert detail["observed_days"] >= 56
 
     # The fallback repeats the last week: five a day.
     new_days = world.planner.client.get(f"/api/v1/tenants/{world.tenant.slug}/forecasts/{new['position_id']}/").json()
@@ -135,7 +88,15 @@ def test_horizon_covers_the_longest_lead_time_and_the_review_period(shelves) -> 
     world = shelves
     supplier_offers_upsert(
         tenant=world.tenant,
-        offers=[{"sku_id": world.sku.id, "supplier_id": world.supplier.partner.id, "lead_time_days": 70, "rank": 1, "unit_price": "1"}],
+        offers=[
+            {
+                "sku_id": world.sku.id,
+                "supplier_id": world.supplier.partner.id,
+                "lead_time_days": 70,
+                "rank": 1,
+                "unit_price": "1",
+            }
+        ],
     )
     _refresh(world)
     rows = _list(world.admin, world)
@@ -193,7 +154,9 @@ def test_filters_narrow_the_list_and_pages_follow_the_cursor(shelves) -> None:
     page = world.admin.client.get(url).json()
     rest = world.admin.client.get(page["next"]).json()
     ids = [r["position_id"] for r in page["results"] + rest["results"]]
-    assert ids == sorted(ids) and len(ids) == 4 and rest["next"] is None
+    assert ids == sorted(ids)
+    assert len(ids) == 4
+    assert rest["next"] is None
 
 
 @pytest.mark.parametrize(
@@ -243,12 +206,15 @@ def test_each_partner_kind_sees_what_the_registry_allows(shelves) -> None:
     assert _list(supplier, world) == []
     supplier_offers_upsert(
         tenant=world.tenant,
-        offers=[{"sku": "SKU-WEEKLY", "supplier_id": supplier.partner.id, "lead_time_days": 5, "rank": 1, "unit_price": "1"}],
+        offers=[
+            {"sku": "SKU-WEEKLY", "supplier_id": supplier.partner.id, "lead_time_days": 5, "rank": 1, "unit_price": "1"}
+        ],
     )
     (row,) = _list(supplier, world)
     assert (row["sku"], row["model"], row["demand_class"]) == ("SKU-WEEKLY", "theta_weekly", "smooth")
     assert (row["adi"], row["cv2"], row["horizon_mean"], row["horizon_quantile"]) == (None, None, None, None)
     detail = supplier.client.get(detail_url).json()
-    assert detail["days"] is None and detail["model"] == "theta_weekly"
+    assert detail["days"] is None
+    assert detail["model"] == "theta_weekly"
     rare = _by_sku(_list(world.admin, world))["SKU-RARE"]
     assert supplier.client.get(f"/api/v1/tenants/{slug}/forecasts/{rare['position_id']}/").status_code == 404
