@@ -65,12 +65,16 @@ class ForecastDayOutput(serializers.Serializer):
 
 
 class AccuracyOutput(serializers.Serializer):
-    """The latest backtest's figures for the forecast's demand class."""
+    """The latest backtest's figures for the forecast method on the forecast's demand class."""
 
-    rmsse = serializers.FloatField(allow_null=True)
+    ran_at = serializers.DateTimeField(help_text="When the backtest ran.")
+    positions = serializers.IntegerField(allow_null=True, help_text="Positions of the class in the backtest.")
+    rmsse_mean = serializers.FloatField(allow_null=True, help_text="Mean RMSSE over the class's positions.")
+    wrmsse = serializers.FloatField(allow_null=True, help_text="Sales-weighted RMSSE (as the M5 competition scored).")
     wape = serializers.FloatField(allow_null=True)
-    bias = serializers.FloatField(allow_null=True)
-    coverage = serializers.FloatField(allow_null=True)
+    bias = serializers.FloatField(allow_null=True, help_text="Summed error / summed demand; > 0 forecasts too high.")
+    pinball_loss = serializers.FloatField(allow_null=True, help_text="At the service-level quantile.")
+    coverage = serializers.FloatField(allow_null=True, help_text="Share of days at or under the daily quantile.")
 
 
 class ForecastDetailOutput(ForecastOutput):
@@ -97,4 +101,5 @@ class ForecastDetailOutput(ForecastOutput):
 
     @extend_schema_field(AccuracyOutput(allow_null=True))
     def get_accuracy(self, instance: Forecast) -> dict | None:
-        return self.context.get("accuracy")
+        accuracy = self.context.get("accuracy")
+        return AccuracyOutput(accuracy).data if accuracy else None

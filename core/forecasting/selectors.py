@@ -14,6 +14,7 @@ position's quantities:
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import QuerySet
 
 from core.access import registry as access
@@ -49,6 +50,28 @@ def forecast_get(*, principal: Principal, position_id: object) -> Forecast:
     return found
 
 
+ACCURACY_FIGURES = ("rmsse_mean", "wrmsse", "wape", "bias", "pinball_loss", "coverage")
+
+
 def class_accuracy(*, forecast: Forecast) -> dict | None:
-    """The latest backtest's accuracy for the forecast's demand class: None until a backtest ran."""
-    return None
+    """The tenant's latest backtest figures for the forecast's demand class (the forecast method's,
+    not the baselines'): None until a backtest ran, or when it had no position of that class.
+
+    The backtest's table is the forecasting app's own, looked up by model name: the store works
+    before the backtest is installed and reads it once it is.
+    """
+    try:
+        backtest_model = apps.get_model("forecasting", "ForecastBacktest")
+    except LookupError:
+        return None
+    latest = backtest_model.objects.filter(tenant_id=forecast.tenant_id).values("ran_at", "report").first()
+    if latest is None:
+        return None
+    figures = ((latest["report"] or {}).get("by_demand_class") or {}).get(forecast.demand_class, {}).get("forecast")
+    if not figures:
+        return None
+    return {
+        "ran_at": latest["ran_at"],
+        "positions": figures.get("positions"),
+        **{name: figures.get(name) for name in ACCURACY_FIGURES},
+    }

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -218,3 +219,30 @@ def test_each_partner_kind_sees_what_the_registry_allows(shelves) -> None:
     assert detail["model"] == "theta_weekly"
     rare = _by_sku(_list(world.admin, world))["SKU-RARE"]
     assert supplier.client.get(f"/api/v1/tenants/{slug}/forecasts/{rare['position_id']}/").status_code == 404
+
+
+def test_the_detail_shows_the_latest_backtest_of_its_demand_class(shelves) -> None:
+    # The backtest's table comes with the backtest (core/forecasting/backtest.py); without it the
+    # accuracy is null, as the first test shows.
+    try:
+        backtest = apps.get_model("forecasting", "ForecastBacktest")
+    except LookupError:
+        pytest.skip("the forecast backtest is not installed")
+    world = shelves
+    _refresh(world)
+    figures = {"positions": 7, "rmsse_mean": 0.81, "wrmsse": 0.77, "wape": 0.42, "bias": -0.03}
+    figures |= {"pinball_loss": 0.35, "coverage": 0.94}
+    report = {
+        "by_demand_class": {
+            "smooth": {"forecast": figures, "moving_average_28": {**figures, "wrmsse": 1.1}},
+            "lumpy": {"forecast": {**figures, "wrmsse": 2.0}},
+        }
+    }
+    backtest.objects.create(tenant=world.tenant, ran_at=timezone.now(), parameters={}, report=report)
+    rows = _by_sku(_list(world.admin, world))
+    url = f"/api/v1/tenants/{world.tenant.slug}/forecasts/"
+    accuracy = world.admin.client.get(f"{url}{rows['SKU-WEEKLY']['position_id']}/").json()["accuracy"]
+    assert {name: accuracy[name] for name in figures} == figures
+    assert accuracy["ran_at"]
+    # No intermittent position was in that backtest: nothing to show for one.
+    assert world.admin.client.get(f"{url}{rows['SKU-RARE']['position_id']}/").json()["accuracy"] is None
