@@ -52,6 +52,8 @@ ANY_PARTNER = Grantees(any_partner=True)
 EVERYONE = ANY_STAFF | ANY_PARTNER
 # Alerts and indicator readings (each partner sees those of its scope).
 ALERT_READERS = ANY_STAFF | partners_that(Can.READ_ALERTS)
+# Stored forecasts (each partner those of its scope, as the access registry shows them).
+FORECAST_READERS = ANY_STAFF | partners_that(Can.READ_FORECASTS)
 # Stock and master data: staff read, and so does the partner ERP that pushes them.
 INVENTORY_READERS = ANY_STAFF | partners_that(Can.READ_INVENTORY)
 # Who may push bulk ledger lines and master data.

@@ -17,6 +17,7 @@ QUEUES = {
     "default": "small, quick tasks",
     "diagnostics": "pings and health checks",
     "evaluation": "the warning engine's sweeps and incremental passes",
+    "forecasting": "forecast refreshes: a tenant's daily refit, changed positions' refits",
     "ingestion": "post-processing of bulk pushes",
     "webhooks": "outbound webhook deliveries",
     "outbox": "the outbox relay and the webhook sweep, apart from deliveries so a backlog never holds them up",
@@ -26,6 +27,7 @@ QUEUES = {
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
     "tripline.evaluation.*": {"queue": "evaluation"},
+    "tripline.forecasting.*": {"queue": "forecasting"},
     "tripline.ingestion.*": {"queue": "ingestion"},
     "tripline.webhooks.relay": {"queue": "outbox"},
     "tripline.webhooks.sweep": {"queue": "outbox"},
@@ -41,6 +43,8 @@ BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "tripline.ingestion.idempotency_prune", "schedule": 3600.0},
     "evaluation-sweep": {"task": "tripline.evaluation.sweep", "schedule": float(settings.EVALUATION_SWEEP_SECONDS)},
     "evaluation-watchdog": {"task": "tripline.evaluation.recover", "schedule": 60.0},
+    # Every day's new history is refit once; pushes in between refit the positions they change.
+    "forecasting-sweep": {"task": "tripline.forecasting.sweep", "schedule": 86400.0},
     "webhooks-sweep": {"task": "tripline.webhooks.sweep", "schedule": float(settings.WEBHOOK_SWEEP_SECONDS)},
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.

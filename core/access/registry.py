@@ -3,9 +3,9 @@ sees at each grant level; staff see everything of their tenant, by role.
 
 | kind | scope | may do |
 | --- | --- | --- |
-| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts, manage its webhooks |
-| supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts, manage its webhooks |
-| distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts, manage its webhooks |
+| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts and forecasts, manage its webhooks |
+| supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts and forecasts, manage its webhooks |
+| distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts and forecasts, manage its webhooks |
 
 | kind / grant | stock quantities | reading's other figures | alert | who acted | transfer refusal | webhook events |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -140,6 +140,7 @@ class Can(StrEnum):
     READ_SHARED_STOCK = "read_shared_stock"  # the shared stock view of its scope, its own transfers
     FILE_TRANSFERS = "file_transfers"  # file transfer requests and cancel its own
     READ_ALERTS = "read_alerts"  # alerts and indicator readings of its scope
+    READ_FORECASTS = "read_forecasts"  # stored forecasts of its scope, figures where quantities are shown
     SUPPLY = "supply"  # be named on supplier offers (and so invited to RFQs); read its own offers
     ANSWER_RFQS = "answer_rfqs"  # the RFQs it is invited to, its quotes and purchase orders
     MANAGE_WEBHOOKS = "manage_webhooks"  # its own webhook endpoints and their deliveries
@@ -164,7 +165,7 @@ class PartnerKindRow:
     sees: Mapping[str | None, Capabilities] = field(default_factory=dict)
 
 
-_EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})  # what each kind below may do
+_EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.READ_FORECASTS, Can.MANAGE_WEBHOOKS})  # what each kind below may do
 
 # Adding a partner kind: its value in ``PartnerKind`` and its row here; views, selectors, the relay
 # and the tests' world follow from it.

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "core.procurement",
     "core.access",
     "core.transfers",
+    "core.forecasting",
     "core.alerts",
     "core.playbooks",
     "core.webhooks",

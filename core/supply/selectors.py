@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from core.exceptions import NotFound
 from core.supply.models import SupplierOffer
-from tenants.models import Partner
+from tenants.models import Partner, Tenant
 from tenants.principals import Principal
 
 
@@ -45,3 +45,8 @@ def sku_supply_terms_sql(*, tenant: str, skus: str) -> str:
     FROM {SupplierOffer._meta.db_table} o
     WHERE o.tenant_id = {tenant} AND o.sku_id IN ({skus})
     GROUP BY o.sku_id"""  # noqa: S608 - a table name and the caller's SQL, no values
+
+
+def longest_lead_time_days(*, tenant: Tenant) -> int | None:
+    """The longest lead time (days) of any supplier offer of the tenant; None without offers."""
+    return SupplierOffer.objects.filter(tenant=tenant).aggregate(longest=Max("lead_time_days"))["longest"]

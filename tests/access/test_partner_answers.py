@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.forecasting.services import forecasts_refresh
 from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
 from core.transfers.services import transfer_approve, transfer_request_create
@@ -115,6 +116,25 @@ def _reading(ctx: Context) -> list[Call]:
 def _rollups(ctx: Context) -> list[Call]:
     return [Call("GET", f"indicators/rollup/?by={by}") for by in ("sku", "category", "warehouse", "region")] + [
         Call("GET", "indicators/rollup/?by=colour", expect=(400,))
+    ]
+
+
+@recipe("GET", "forecasts/")
+def _forecasts(ctx: Context) -> list[Call]:
+    forecasts_refresh(tenant=ctx.world.tenant)  # once fitted; later calls find nothing to refit
+    return [
+        Call("GET", "forecasts/"),
+        Call("GET", "forecasts/?warehouse=WH-B"),
+        Call("GET", "forecasts/?sku=SKU-V&model=seasonal_naive_fallback"),
+        Call("GET", "forecasts/?demand_class=sometimes", expect=(400,)),
+    ]
+
+
+@recipe("GET", "forecasts/<int:position_id>/")
+def _forecast(ctx: Context) -> list[Call]:
+    # A position outside the audience's scope (or shown only as bands) has no forecast for it: 404.
+    return [Call("GET", f"forecasts/{_ids(ctx, label)['position']}/", expect=(200, 404)) for label in "EBW"] + [
+        Call("GET", "forecasts/999999999/", expect=(404,))
     ]
 
 

@@ -21,6 +21,7 @@ from core.alerts.engine import chunk_evaluate
 from core.alerts.models import Alert
 from core.alerts.policies import policy_create
 from core.alerts.runs import evaluation_start
+from core.forecasting.services import forecasts_refresh
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
 from core.inventory.models import Anomaly, Position
@@ -175,6 +176,8 @@ def _evaluation_id(world: TenantWorld, route: str) -> object:
 def _position_id(world: TenantWorld, route: str) -> object:
     if "indicators/" in route:
         _evaluated(world)  # a reading exists only once the engine has looked at the position
+    if "forecasts/" in route:
+        forecasts_refresh(tenant=world.tenant)  # a forecast exists once the positions were fitted
     return world.position.id
 
 

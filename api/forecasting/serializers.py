@@ -1,0 +1,105 @@
+"""Forecast answers: a list row, and a position's detail with its daily series."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.forecasting.models import Forecast
+
+FIGURES_NULL = "Null where the caller may not see the position's quantities (a supplier)."
+
+
+class ForecastOutput(serializers.Serializer):
+    position_id = serializers.IntegerField()
+    sku = serializers.CharField(source="sku.code")
+    warehouse = serializers.CharField(source="warehouse.code")
+    category = serializers.CharField(source="sku.category.code")
+    velocity_class = serializers.CharField(source="sku.velocity_class")
+    model = serializers.CharField(
+        help_text="The model fitted: croston_sba, tsb, theta_weekly, ..., or seasonal_naive_fallback."
+    )
+    demand_class = serializers.CharField(help_text="smooth, erratic, intermittent, lumpy, or too_short.")
+    reason = serializers.CharField(help_text="Why the fallback model was used; empty otherwise.")
+    origin = serializers.DateField(help_text="Day 1 of the forecast (the day after the last day of history read).")
+    horizon = serializers.IntegerField(help_text="Days forecast.")
+    service_level = serializers.FloatField(help_text="The probability the quantile series is read at (e.g. 0.95).")
+    fitted_at = serializers.DateTimeField()
+    observed_days = serializers.IntegerField(help_text="Days of history a model learned from.")
+    censored_days = serializers.IntegerField(help_text="Days left out: stock-outs and days with flagged units.")
+    adi = serializers.FloatField(
+        allow_null=True,
+        help_text="Average inter-demand interval over observed days; null when none had demand, or hidden. "
+        + FIGURES_NULL,
+    )
+    cv2 = serializers.FloatField(allow_null=True, help_text="Squared CV of the demand sizes. " + FIGURES_NULL)
+    horizon_mean = serializers.FloatField(
+        allow_null=True, help_text="Expected demand over the horizon. " + FIGURES_NULL
+    )
+    horizon_quantile = serializers.FloatField(
+        allow_null=True,
+        help_text="The service-level quantile of demand over the whole horizon. " + FIGURES_NULL,
+    )
+
+    def to_representation(self, instance: Forecast) -> dict:
+        data = super().to_representation(instance)
+        if instance.figures:
+            data["horizon_mean"] = round(float(sum(instance.mean)), 3)
+            data["horizon_quantile"] = instance.cumulative_quantile[-1] if instance.cumulative_quantile else 0.0
+        else:
+            data.update(adi=None, cv2=None, horizon_mean=None, horizon_quantile=None)
+        return data
+
+
+class ForecastDayOutput(serializers.Serializer):
+    date = serializers.DateField()
+    mean = serializers.FloatField(help_text="Expected demand that day.")
+    p50 = serializers.FloatField(help_text="The day's median demand.")
+    quantile = serializers.FloatField(help_text="The day's demand at the service-level quantile.")
+    cumulative_quantile = serializers.FloatField(
+        help_text="The service-level quantile of demand summed from day 1 through this day "
+        "(not a sum of daily quantiles)."
+    )
+
+
+class AccuracyOutput(serializers.Serializer):
+    """The latest backtest's figures for the forecast method on the forecast's demand class."""
+
+    ran_at = serializers.DateTimeField(help_text="When the backtest ran.")
+    positions = serializers.IntegerField(allow_null=True, help_text="Positions of the class in the backtest.")
+    rmsse_mean = serializers.FloatField(allow_null=True, help_text="Mean RMSSE over the class's positions.")
+    wrmsse = serializers.FloatField(allow_null=True, help_text="Sales-weighted RMSSE (as the M5 competition scored).")
+    wape = serializers.FloatField(allow_null=True)
+    bias = serializers.FloatField(allow_null=True, help_text="Summed error / summed demand; > 0 forecasts too high.")
+    pinball_loss = serializers.FloatField(allow_null=True, help_text="At the service-level quantile.")
+    coverage = serializers.FloatField(allow_null=True, help_text="Share of days at or under the daily quantile.")
+
+
+class ForecastDetailOutput(ForecastOutput):
+    days = serializers.SerializerMethodField(help_text="One entry per day of the horizon. " + FIGURES_NULL)
+    accuracy = serializers.SerializerMethodField(
+        help_text="The latest backtest's accuracy for this demand class: null until a backtest ran."
+    )
+
+    @extend_schema_field(ForecastDayOutput(many=True, allow_null=True))
+    def get_days(self, instance: Forecast) -> list[dict] | None:
+        if not instance.figures:
+            return None
+        rows = zip(instance.mean, instance.p50, instance.quantile, instance.cumulative_quantile, strict=True)
+        return [
+            {
+                "date": (instance.origin + timedelta(days=k)).isoformat(),
+                "mean": mean,
+                "p50": p50,
+                "quantile": quantile,
+                "cumulative_quantile": cumulative,
+            }
+            for k, (mean, p50, quantile, cumulative) in enumerate(rows)
+        ]
+
+    @extend_schema_field(AccuracyOutput(allow_null=True))
+    def get_accuracy(self, instance: Forecast) -> dict | None:
+        accuracy = self.context.get("accuracy")
+        return AccuracyOutput(accuracy).data if accuracy else None

@@ -1,0 +1,10 @@
+"""Forecast endpoints under /api/v1/tenants/{tenant_slug}/."""
+
+from django.urls import path
+
+from api.forecasting import views
+
+urlpatterns = [
+    path("forecasts/", views.ForecastListView.as_view(), name="forecasts"),
+    path("forecasts/<int:position_id>/", views.ForecastDetailView.as_view(), name="forecast-detail"),
+]

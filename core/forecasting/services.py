@@ -1,0 +1,263 @@
+"""Refreshing the stored forecasts of a tenant's positions.
+
+Per chunk of positions, one SQL statement reads the daily facts of the last ``HISTORY_DAYS`` days
+(units sold, flagged units, net stock change), each position's stock now and its stored forecast's
+fingerprint; numpy turns them into dense arrays (rebuilding each day's closing stock from the net
+changes after it, as the engine does), each position's ``DailyHistory`` is fitted by
+``fitting.forecast_history`` unless its fingerprint is unchanged, and the chunk's new forecasts are
+written with one upsert.
+
+- Origin: history is read up to yesterday (today is not over); day 1 of every forecast is today.
+- Horizon: max(``MIN_HORIZON_DAYS``, the tenant's longest supplier lead time + ``REVIEW_PERIOD_DAYS``).
+- Service level: ``SERVICE_LEVEL`` (0.95). The stock-out rule's policy lives in alerts, which sits
+  above forecasting and is not read here; the engine can ask for its own quantile when it reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
+from core.forecasting.fitting import FALLBACK_MODEL, forecast_history
+from core.forecasting.history import daily_history
+from core.forecasting.models import Forecast
+from core.forecasting.triggers import pending_key
+from core.inventory.models import DailyFact, Position
+from core.inventory.selectors import position_list
+from core.supply.selectors import longest_lead_time_days
+from core.task_requests import task_request
+from tenants.models import Tenant
+
+HISTORY_DAYS = 182  # 26 weeks read per position
+MIN_HORIZON_DAYS = 56
+REVIEW_PERIOD_DAYS = 7  # the stock-out rule's default review period
+SERVICE_LEVEL = 0.95
+CHUNK_POSITIONS = 2000
+# Part of every fingerprint: a change to how forecasts are made refits every position once.
+FIT_VERSION = "1"
+REFRESH_TASK = "tripline.forecasting.refresh"
+
+_FACTS_SQL = f"""
+WITH pos AS (
+    SELECT p.id, p.sku_id, p.warehouse_id, p.on_hand
+    FROM {Position._meta.db_table} p
+    WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s::bigint[])
+), facts AS (
+    -- One row per position, its days as parallel arrays: a chunk's facts cross the wire in
+    -- thousands of rows, not hundreds of thousands.
+    SELECT f.position_id, array_agg(f.day - %(first)s) AS k, array_agg(f.units_sold) AS sold,
+           array_agg(f.units_flagged) AS flagged, array_agg(f.net_change) AS net
+    FROM {DailyFact._meta.db_table} f
+    WHERE f.tenant_id = %(tenant)s AND f.position_id = ANY(%(ids)s::bigint[])
+      AND f.day >= %(first)s AND f.day <= %(today)s
+    GROUP BY f.position_id
+)
+SELECT pos.id, pos.sku_id, pos.warehouse_id, pos.on_hand, fc.fingerprint, facts.k, facts.sold, facts.flagged, facts.net
+FROM pos
+LEFT JOIN {Forecast._meta.db_table} fc ON fc.tenant_id = %(tenant)s AND fc.position_id = pos.id
+LEFT JOIN facts ON facts.position_id = pos.id
+ORDER BY pos.id
+"""  # noqa: S608 - table names only
+
+
+@dataclass
+class RefreshSummary:
+    positions: int = 0
+    fitted: int = 0
+    unchanged: int = 0
+    fallback: int = 0
+    horizon: int = 0
+    service_level: float = SERVICE_LEVEL
+    seconds: float = 0.0
+    models: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "positions": self.positions,
+            "fitted": self.fitted,
+            "unchanged": self.unchanged,
+            "fallback": self.fallback,
+            "horizon": self.horizon,
+            "service_level": self.service_level,
+            "seconds": round(self.seconds, 3),
+            "models": dict(sorted(self.models.items())),
+        }
+
+
+def forecast_horizon(*, tenant: Tenant) -> int:
+    """Days ahead every position of the tenant is forecast."""
+    longest = longest_lead_time_days(tenant=tenant) or 0
+    return max(MIN_HORIZON_DAYS, longest + REVIEW_PERIOD_DAYS)
+
+
+def forecasts_refresh(
+    *,
+    tenant: Tenant,
+    position_ids: Sequence[int] | None = None,
+    today: date | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> dict:
+    """Refit the forecasts of the tenant's positions (all, or ``position_ids``) whose history,
+    horizon or service level changed since their last fit; answer a summary. Safe to run twice."""
+    started = time.monotonic()
+    today = today or timezone.now().date()
+    horizon = forecast_horizon(tenant=tenant)
+    summary = RefreshSummary(horizon=horizon)
+    positions = position_list(tenant=tenant).order_by("id")
+    if position_ids is not None:
+        positions = positions.filter(id__in=list(position_ids))
+    ids = list(positions.values_list("id", flat=True))
+    for offset in range(0, len(ids), CHUNK_POSITIONS):
+        chunk = ids[offset : offset + CHUNK_POSITIONS]
+        _chunk_refresh(tenant=tenant, position_ids=chunk, today=today, horizon=horizon, summary=summary)
+        if progress is not None:
+            progress(len(chunk))
+    summary.seconds = time.monotonic() - started
+    return summary.as_dict()
+
+
+def forecasts_refresh_changed(*, tenant: Tenant, today: date | None = None) -> dict:
+    """Refresh the positions touched since their forecast was fitted (and those without one); the
+    fingerprint then skips any whose history the change did not alter."""
+    fresh = Forecast.objects.filter(tenant=tenant, position_id=OuterRef("pk"), fitted_at__gte=OuterRef("updated_at"))
+    ids = list(position_list(tenant=tenant).filter(~Q(Exists(fresh))).values_list("id", flat=True))
+    if not ids:
+        return RefreshSummary(horizon=forecast_horizon(tenant=tenant)).as_dict()
+    return forecasts_refresh(tenant=tenant, position_ids=ids, today=today)
+
+
+def forecasts_changed_pass(*, tenant_id: object) -> dict | None:
+    """The debounced pass ``triggers`` schedules: the tenant's changed positions; None if the tenant
+    is gone."""
+    cache.delete(pending_key(tenant_id))  # a push from now on schedules the next pass
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return forecasts_refresh_changed(tenant=tenant) if tenant is not None else None
+
+
+def forecasts_tenant_refresh(*, tenant_id: object) -> dict | None:
+    """A tenant's full refresh (unchanged histories are still skipped); None if the tenant is gone."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return forecasts_refresh(tenant=tenant) if tenant is not None else None
+
+
+def forecasts_sweep() -> int:
+    """Ask for every tenant's full refresh, one task each; answer how many were sent."""
+    return sum(
+        task_request(REFRESH_TASK, args=[str(tenant_id)]) for tenant_id in Tenant.objects.values_list("pk", flat=True)
+    )
+
+
+def _chunk_refresh(
+    *, tenant: Tenant, position_ids: list[int], today: date, horizon: int, summary: RefreshSummary
+) -> None:
+    first = today - timedelta(days=HISTORY_DAYS)
+    days = HISTORY_DAYS + 1  # through today: today's net change counts for yesterday's closing stock
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FACTS_SQL, {"tenant": tenant.pk, "ids": bigint_array(position_ids), "first": first, "today": today}
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return
+    # Dense arrays: one row per position (in id order), one column per day.
+    n = len(rows)
+    sold = np.zeros((n, days))
+    flagged = np.zeros((n, days))
+    net = np.zeros((n, days))
+    for i, row in enumerate(rows):
+        if row[5] is not None:
+            k = np.asarray(row[5], dtype=np.int64)
+            sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
+    on_hand = np.array([row[3] for row in rows], dtype=np.float64)
+    # Closing stock of day d = stock now - the net changes of the days after d.
+    after = net.sum(axis=1, keepdims=True) - np.cumsum(net, axis=1)
+    closing = on_hand[:, None] - after
+    fitted_at = timezone.now()
+    written: list[tuple] = []
+    for i, row in enumerate(rows):
+        position_id, sku_id, warehouse_id, _, stored = row[:5]
+        history = daily_history(
+            start=first,
+            units_sold=sold[i, :HISTORY_DAYS],
+            units_flagged=flagged[i, :HISTORY_DAYS],
+            on_hand_end=closing[i, :HISTORY_DAYS],
+        )
+        digest = _fingerprint(history.start, history.units, history.censored, horizon)
+        summary.positions += 1
+        if digest == stored:
+            summary.unchanged += 1
+            continue
+        forecast = forecast_history(history, horizon=horizon, service_level=SERVICE_LEVEL)
+        summary.fitted += 1
+        summary.fallback += forecast.model == FALLBACK_MODEL
+        summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
+        c = forecast.classification
+        written.append(
+            (
+                tenant.pk,
+                position_id,
+                sku_id,
+                warehouse_id,
+                today,
+                horizon,
+                forecast.model,
+                str(c.demand_class),
+                None if math.isinf(c.adi) else c.adi,
+                c.cv2,
+                c.observed_days,
+                int(history.censored.sum()),
+                SERVICE_LEVEL,
+                forecast.reason,
+                fitted_at,
+                digest,
+                _rounded(forecast.mean),
+                _rounded(forecast.p50),
+                _rounded(forecast.quantile),
+                _rounded(forecast.cumulative_quantile),
+            )
+        )
+    if written:
+        _forecasts_write(written)
+
+
+# Every column but the key, in the order ``_chunk_refresh`` builds its rows.
+_COLUMNS = {f.column: f.db_type(connection) for f in Forecast._meta.concrete_fields if f.name != "id"}
+_UPDATED = [column for column in _COLUMNS if column not in ("tenant_id", "position_id")]
+_MERGE_SQL = f"""
+INSERT INTO {Forecast._meta.db_table} ({", ".join(_COLUMNS)})
+SELECT {", ".join(_COLUMNS)} FROM pg_temp.forecast_stage
+ON CONFLICT (tenant_id, position_id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)}
+"""  # noqa: S608 - column and table names only
+
+
+def _forecasts_write(rows: list[tuple]) -> None:
+    """Upsert a chunk's forecasts: one binary COPY into a staging table, one merge by position
+    (an ORM bulk upsert spends longer building the statement's array literals than fitting)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        staging_table_create(cursor, "forecast_stage", _COLUMNS)
+        copy_rows_binary(cursor, "pg_temp.forecast_stage", _COLUMNS, rows)
+        cursor.execute(_MERGE_SQL)
+
+
+def _fingerprint(start: date, units: np.ndarray, censored: np.ndarray, horizon: int) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
+    digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())
+    digest.update(np.packbits(censored).tobytes())
+    return digest.hexdigest()
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    # Four-byte floats are stored: round to what they hold, so what is read back equals what was shown.
+    return np.round(np.asarray(values, dtype=np.float64), 3).astype(np.float32).tolist()

@@ -1,0 +1,61 @@
+"""Hand-made daily histories pushed through ingestion, as a partner system would push them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tests.support.ingest import push_rows, ts
+
+TODAY = timezone.now().date()
+DAYS = 120
+
+
+def sku_with_history(world, code: str, daily: list[int]) -> None:
+    """A SKU of the world's category in WH-1, stocked well before ``daily`` starts, and one sale line
+    per day with demand (``daily[-1]`` is yesterday)."""
+    slug = world.tenant.slug
+    response = push_rows(
+        world.admin,
+        slug,
+        "skus",
+        [{"code": code, "name": code, "category": world.category.code, "unit_cost": "1", "list_price": "2"}],
+    )
+    assert response.status_code == 201, response.json()
+    rows = [
+        {
+            "kind": "receipt",
+            "sku": code,
+            "warehouse": world.warehouse.code,
+            "quantity": 100_000,
+            "occurred_at": ts(len(daily) + 1),
+            "external_ref": f"{code}-stock",
+        }
+    ]
+    rows += [
+        {
+            "kind": "sale",
+            "sku": code,
+            "warehouse": world.warehouse.code,
+            "quantity": units,
+            "unit_price": "2",
+            "occurred_at": ts(len(daily) - i),
+            "external_ref": f"{code}-sale-{i}",
+        }
+        for i, units in enumerate(daily)
+        if units
+    ]
+    # One batch: the spike test reads its baseline from the days before a batch, and there are none.
+    response = push_rows(world.admin, slug, "movements", rows)
+    assert response.status_code == 201, response.json()
+
+
+def intermittent(days: int = DAYS) -> list[int]:
+    # A demand every fourth day, of 3 or 4 units: ADI 4, CV² small.
+    return [(3 + (i // 4) % 2) if i % 4 == 0 else 0 for i in range(days)]
+
+
+def weekly(days: int = DAYS) -> list[int]:
+    # Every day, with Saturdays twice the other days: ADI 1, CV² about 0.1.
+    return [20 if (TODAY - timedelta(days=days - i)).weekday() == 5 else 10 for i in range(days)]
