@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "core.supply",
     "core.procurement",
     "core.access",
+    "core.forecasting",
     "core.transfers",
     "core.alerts",
     "core.playbooks",

@@ -45,3 +45,16 @@ def sku_supply_terms_sql(*, tenant: str, skus: str) -> str:
     FROM {SupplierOffer._meta.db_table} o
     WHERE o.tenant_id = {tenant} AND o.sku_id IN ({skus})
     GROUP BY o.sku_id"""  # noqa: S608 - a table name and the caller's SQL, no values
+
+
+def primary_lead_times(*, tenant_id: object, sku_ids: list[int]) -> dict[int, int]:
+    """The primary offer's lead time (days) of each listed SKU that has an offer; one query."""
+    rows = (
+        SupplierOffer.objects.filter(tenant_id=tenant_id, sku_id__in=sku_ids)
+        .order_by("sku_id", "rank", "created_at")
+        .values_list("sku_id", "lead_time_days")
+    )
+    lead_times: dict[int, int] = {}
+    for sku_id, days in rows:
+        lead_times.setdefault(sku_id, days)
+    return lead_times
