@@ -7,6 +7,7 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.tenants.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.inventory.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.alerts.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.forecasting.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.webhooks.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.procurement.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.transfers.urls")),

@@ -143,6 +143,7 @@ class Can(StrEnum):
     SUPPLY = "supply"  # be named on supplier offers (and so invited to RFQs); read its own offers
     ANSWER_RFQS = "answer_rfqs"  # the RFQs it is invited to, its quotes and purchase orders
     MANAGE_WEBHOOKS = "manage_webhooks"  # its own webhook endpoints and their deliveries
+    READ_FORECAST_ACCURACY = "read_forecast_accuracy"  # the tenant-wide forecast backtest report
 
 
 class Scope(StrEnum):
@@ -171,7 +172,7 @@ _EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.MANAGE_WEBHOOKS})  # what each 
 KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
     PartnerKind.ERP: PartnerKindRow(
-        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY},
+        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY, Can.READ_FORECAST_ACCURACY},
         scope=Scope.TENANT,
         sees={None: replace(_STAFF, audience=PartnerKind.ERP, actor_names=False)},
     ),

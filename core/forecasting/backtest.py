@@ -128,7 +128,12 @@ class PositionDays:
 
 
 def _chunk_days(
-    tenant: Tenant, positions: list[tuple[int, int, str, int]], lead_times: dict[int, int], *, day_from: date, today: date
+    tenant: Tenant,
+    positions: list[tuple[int, int, str, int]],
+    lead_times: dict[int, int],
+    *,
+    day_from: date,
+    today: date,
 ) -> list[PositionDays]:
     """The chunk's positions with their daily arrays, from one query for the chunk's facts."""
     ids = [p[0] for p in positions]
@@ -198,7 +203,11 @@ def backtest_position(days: PositionDays, *, origins: int, step_days: int, group
             "moving_average_28": metrics.moving_average_forecast(raw, horizon),
             "seasonal_naive_7": metrics.seasonal_naive_forecast(raw, horizon),
         }
-        keys = (("demand_class", str(forecast.demand_class)), ("velocity_class", days.velocity_class), ("overall", "all"))
+        keys = (
+            ("demand_class", str(forecast.demand_class)),
+            ("velocity_class", days.velocity_class),
+            ("overall", "all"),
+        )
         for key in keys:
             for method, prediction in predictions.items():
                 acc = groups[key][method]
@@ -224,7 +233,7 @@ def replay(days: PositionDays, *, tau: float, replay_days: int = REPLAY_DAYS) ->
       position (on hand + on order) is below S; the order arrives ``lead time`` days later, whole
       (the primary supplier's lead time, fixed; no minimum order, no capacity);
     - moving-average safety stock, as the stock-out rule's service-level method computes it:
-      z(service level) × σ₂₈ × √lead time, with the expected demand ads₂₈ × (L + R) (σ₂₈ the sample
+      z(service level) * σ₂₈ * √lead time, with the expected demand ads₂₈ * (L + R) (σ₂₈ the sample
       standard deviation of the last 28 days' sales, stock-out days included, as the engine reads them);
     - forecast safety stock: the cumulative service-level quantile of lead-time demand minus its
       mean, with the expected demand the forecast's sum over (L + R), refitted at each review;
@@ -356,7 +365,7 @@ def _report(groups: dict, replay_totals: dict, replay_by_velocity: dict, **run: 
             if k == kind
         }
 
-    overall = section("overall").get("all", {})
+    overall = section("overall").get("all")  # None: no position had anything to compare
     ratios = {}
     if overall:
         fc = overall["forecast"]["wrmsse"]
@@ -385,9 +394,14 @@ def _report(groups: dict, replay_totals: dict, replay_by_velocity: dict, **run: 
                 " expected demand over lead time + review + safety stock; fixed primary lead time; both"
                 " policies start at their order-up-to level."
             ),
-            "overall": _replay_summary(replay_totals) if replay_totals["forecast"] else {},
+            "overall": _replay_summary(replay_totals) if replay_totals["forecast"] else None,
             "by_velocity_class": {
                 velocity: _replay_summary(totals) for velocity, totals in sorted(replay_by_velocity.items())
             },
         },
     }
+
+
+def forecast_backtest_latest(*, tenant: Tenant) -> ForecastBacktest | None:
+    """The tenant's stored report, or None when no backtest has run for it."""
+    return ForecastBacktest.objects.filter(tenant=tenant).first()

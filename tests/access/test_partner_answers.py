@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.forecasting.backtest import forecast_backtest_run
 from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
 from core.transfers.services import transfer_approve, transfer_request_create
@@ -116,6 +117,12 @@ def _rollups(ctx: Context) -> list[Call]:
     return [Call("GET", f"indicators/rollup/?by={by}") for by in ("sku", "category", "warehouse", "region")] + [
         Call("GET", "indicators/rollup/?by=colour", expect=(400,))
     ]
+
+
+@recipe("GET", "forecast-accuracy/")
+def _forecast_accuracy(ctx: Context) -> list[Call]:
+    forecast_backtest_run(tenant=ctx.world.tenant, origins=1)
+    return [Call("GET", "forecast-accuracy/")]
 
 
 @recipe("GET", "webhook-endpoints/")

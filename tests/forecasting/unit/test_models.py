@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.forecasting.demand_class import DemandClass
-from core.forecasting.history import DailyHistory
 from core.forecasting.fitting import FALLBACK_MODEL, fit_forecast, forecast_history
+from core.forecasting.history import DailyHistory
 
 WEEK = np.array([5, 5, 5, 5, 8, 12, 2], dtype=float)
 
