@@ -9,20 +9,31 @@ disagree). Nothing is described of a method the caller may not use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rest_framework import serializers
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import Request
 
-if TYPE_CHECKING:
-    from api.tenant_scope import TenantScopedView
-
 WRITES = ("POST", "PUT", "PATCH")
 
 
+class ScopedView(Protocol):
+    """What the answer to OPTIONS reads of a view: the tenant-scoped base view has it (the base view
+    names this class as its metadata, so this module does not import it back)."""
+
+    renderer_classes: list
+    parser_classes: list
+
+    def caller_methods(self) -> list[str]: ...
+
+    def get_view_name(self) -> str: ...
+
+    def get_view_description(self, html: bool = False) -> str: ...
+
+
 class TenantScopedMetadata(SimpleMetadata):
-    def determine_metadata(self, request: Request, view: TenantScopedView) -> dict:
+    def determine_metadata(self, request: Request, view: ScopedView) -> dict:
         methods = view.caller_methods()
         metadata = {
             "name": view.get_view_name(),
@@ -41,7 +52,7 @@ class TenantScopedMetadata(SimpleMetadata):
         return metadata
 
 
-def documented_request_body(view: TenantScopedView, method: str) -> serializers.Serializer | None:
+def documented_request_body(view: ScopedView, method: str) -> serializers.Serializer | None:
     """The JSON request serializer that ``extend_schema`` documents for ``method``, if any."""
     handler = getattr(view, method.lower(), None)
     schema_class = getattr(handler, "kwargs", {}).get("schema")

@@ -7,8 +7,10 @@ rules reference is written from them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from core.inventory.models import VelocityClass
@@ -156,3 +158,31 @@ HEALTH_WEIGHTS = {
     "trend": 10,  # 1 + week-over-week change, within 0..1
     "sell_through": 10,  # sell_through_28 / 0.30, within 0..1
 }
+
+
+@dataclass(frozen=True)
+class Effective:
+    """One rule's settings for one SKU, with where each came from (for the explanation)."""
+
+    rule: str
+    enabled: bool
+    standard: float | None
+    bands: tuple[float, float, float]
+    thresholds: dict[str, float]
+    parameters: dict[str, float | str]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        yellow, orange, red = self.bands
+        return {
+            "standard": self.standard,
+            "bands": {"yellow": yellow, "orange": orange, "red": red},
+            "thresholds": self.thresholds,
+            "parameters": self.parameters,
+            "sources": self.sources,
+        }
+
+    @cached_property
+    def as_json(self) -> str:
+        """``as_dict`` as sorted JSON text, made once: every alert of the SKU and rule shares it."""
+        return json.dumps(self.as_dict(), sort_keys=True)

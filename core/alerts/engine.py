@@ -26,6 +26,7 @@ from core.alerts.indicators import DerivePolicy, indicator_rows, readings_derive
 from core.alerts.lifecycle import UNCHANGED, alert_step
 from core.alerts.models import (
     Alert,
+    AlertEvent,
     AlertEventKind,
     EvaluationRun,
     EvaluationTrigger,
@@ -36,13 +37,15 @@ from core.alerts.policies import PolicyBook
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
-from core.inventory.models import Position
+from core.inventory.models import Position, Sku, Warehouse
 from core.retries import atomic_retried
 from core.webhooks.outbox import outbox_insert_select
 from tenants.models import Tenant
 from tenants.principals import SYSTEM_ACTOR
 
 _POSITIONS = Position._meta.db_table
+_SKUS = Sku._meta.db_table
+_WAREHOUSES = Warehouse._meta.db_table
 
 _LOCK_NAMESPACE = 7_201_004  # pg_advisory_xact_lock(namespace, hashtext(tenant)): evaluation writes
 
@@ -386,8 +389,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
         state_columns.append("updated_at")
         Alert.objects.bulk_update(changed, state_columns, batch_size=500)
         Alert.objects.bulk_update(refigured, _VALUE_FIELDS, batch_size=500)
-        timeline_write(events + opened)
-        _announce(cursor, tenant, [row["id"] for row in created] + [event["alert_id"] for event in events], actor, now)
+        _announce(cursor, tenant, timeline_write(events + opened))
     return counts
 
 
@@ -453,20 +455,19 @@ def _alert_event_payloads_sql(params: dict) -> tuple[str, str]:
     return _payload_sql(fields, params), partner_sql
 
 
-def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime) -> None:  # noqa: ANN001
-    """An outbox event for each of the chunk's timeline rows partners hear of, in one statement.
+def _announce(cursor, tenant: Tenant, event_ids: list[int]) -> None:  # noqa: ANN001
+    """An outbox event for each of the chunk's timeline rows (``event_ids``, as written) partners
+    hear of, in one statement.
 
     Built in SQL from the rows as written (after the writes: an escalation's event carries the new
     deviation and action, not the old); the timeline row gives the grades, the alert the rest. Each
     partner kind gets the payload the access registry shapes for it, from the same columns.
     """
-    if not alert_ids:
+    if not event_ids:
         return
     params = {
         "tenant": tenant.pk,
-        "ids": alert_ids,
-        "now": now,
-        "actor": actor,
+        "ids": bigint_array(event_ids),
         "kinds": [str(kind) for kind in _WEBHOOK_TYPES],
     }
     data_sql, partner_sql = _alert_event_payloads_sql(params)
@@ -475,12 +476,11 @@ def _announce(cursor, tenant: Tenant, alert_ids: list, actor: str, now: datetime
         select=f"""
         SELECT e.tenant_id, {_WEBHOOK_TYPE_SQL} AS type, {data_sql} AS data, {partner_sql} AS partner_payloads,
                a.sku_id, a.warehouse_id, NULL::uuid AS recipient_id, false AS staff_only, e.created_at
-        FROM alerts_alertevent e
-        JOIN alerts_alert a ON a.id = e.alert_id
-        JOIN inventory_sku s ON s.id = a.sku_id
-        JOIN inventory_warehouse w ON w.id = a.warehouse_id
-        WHERE e.tenant_id = %(tenant)s AND e.alert_id = ANY(%(ids)s::uuid[]) AND e.created_at = %(now)s
-          AND e.actor = %(actor)s AND e.kind = ANY(%(kinds)s)
+        FROM {AlertEvent._meta.db_table} e
+        JOIN {Alert._meta.db_table} a ON a.id = e.alert_id
+        JOIN {_SKUS} s ON s.id = a.sku_id
+        JOIN {_WAREHOUSES} w ON w.id = a.warehouse_id
+        WHERE e.tenant_id = %(tenant)s AND e.id = ANY(%(ids)s::bigint[]) AND e.kind = ANY(%(kinds)s)
         ORDER BY e.id
         """,  # noqa: S608 - column names and keys are constants; values go as parameters
         params=params,

@@ -15,9 +15,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from core.alerts.catalog import HEALTH_WEIGHTS
+from core.alerts.catalog import HEALTH_WEIGHTS, Effective
 from core.alerts.models import IndicatorReading
-from core.alerts.policies import Effective
 from core.bulk_copy import bigint_array
 from core.inventory.models import Category, DailyFact, Lot, Position, Sku
 from core.supply.selectors import sku_supply_terms_sql

@@ -7,17 +7,14 @@ first: SKU, category, velocity class, tenant. Bands are set as a whole (yellow, 
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, TURNOVER_STANDARD_DAYS
+from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, TURNOVER_STANDARD_DAYS, Effective
 from core.alerts.models import AlertPolicy, RuleCode
 from core.alerts.rules import RULES
 from core.alerts.triggers import positions_mark_dirty
@@ -213,34 +210,6 @@ def policy_bands(policy: AlertPolicy) -> dict | None:
 
 
 # --- Resolution -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Effective:
-    """One rule's settings for one SKU, with where each came from (for the explanation)."""
-
-    rule: str
-    enabled: bool
-    standard: float | None
-    bands: tuple[float, float, float]
-    thresholds: dict[str, float]
-    parameters: dict[str, float | str]
-    sources: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        yellow, orange, red = self.bands
-        return {
-            "standard": self.standard,
-            "bands": {"yellow": yellow, "orange": orange, "red": red},
-            "thresholds": self.thresholds,
-            "parameters": self.parameters,
-            "sources": self.sources,
-        }
-
-    @cached_property
-    def as_json(self) -> str:
-        """``as_dict`` as sorted JSON text, made once: every alert of the SKU and rule shares it."""
-        return json.dumps(self.as_dict(), sort_keys=True)
 
 
 class PolicyBook:

@@ -11,15 +11,19 @@ counts as reached: a deviation of exactly 10 % is yellow under the default bands
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 
-from core.alerts.catalog import CLEARANCE_PARAMETERS, DEFAULT_BANDS, Parameter, RuleSpec, Threshold, rules_check
+from core.alerts.catalog import (
+    CLEARANCE_PARAMETERS,
+    DEFAULT_BANDS,
+    Effective,
+    Parameter,
+    RuleSpec,
+    Threshold,
+    rules_check,
+)
 from core.alerts.models import Grade, RuleCode
-
-if TYPE_CHECKING:  # policies reads RULES; evaluators only name its Effective in their annotations
-    from core.alerts.policies import Effective
 
 # Deviations are compared after rounding, so 0.1 computed as 0.30000000000000004 / 3 is 0.1.
 _PLACES = 6

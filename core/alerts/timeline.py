@@ -13,8 +13,9 @@ from psycopg.types.json import Jsonb
 from core.alerts.models import AlertEvent
 from core.bulk_copy import copy_rows_binary
 
-# The columns written, in the order of a row below; the id is the database's.
-_COLUMNS = ("tenant_id", "alert_id", "kind", "from_grade", "to_grade", "actor", "note", "data", "created_at")
+# The columns written, in the order of a row below. Ids are drawn from the table's sequence first,
+# so the writer knows the rows it wrote without reading them back (COPY returns nothing).
+_COLUMNS = ("id", "tenant_id", "alert_id", "kind", "from_grade", "to_grade", "actor", "note", "data", "created_at")
 _EMPTY = Jsonb("{}", dumps=str)  # most entries carry no data: one value, serialized once
 
 
@@ -44,15 +45,23 @@ def timeline_entry(
     }
 
 
-def timeline_write(entries: Sequence[dict]) -> None:
+def timeline_write(entries: Sequence[dict]) -> list[int]:
     """Append the entries (``timeline_entry`` rows) to their alerts' timelines, in their order, with
-    one COPY: one entry or the tens of thousands a first evaluation opens."""
+    one COPY: one entry or the tens of thousands a first evaluation opens. Answers the rows' ids, in
+    the entries' order."""
     if not entries:
-        return
+        return []
+    table = AlertEvent._meta.db_table
     fields = {field.column: field for field in AlertEvent._meta.concrete_fields}
     types = {column: fields[column].db_type(connection) for column in _COLUMNS}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(entries)]
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
     rows = (
         (
+            event_id,
             _uuid(entry["tenant_id"]),
             _uuid(entry["alert_id"]),
             entry["kind"],
@@ -63,10 +72,11 @@ def timeline_write(entries: Sequence[dict]) -> None:
             Jsonb(entry["data"]) if entry["data"] else _EMPTY,
             entry["created_at"],
         )
-        for entry in entries
+        for event_id, entry in zip(ids, entries, strict=True)
     )
     with connection.cursor() as cursor:
-        copy_rows_binary(cursor, AlertEvent._meta.db_table, types, rows)
+        copy_rows_binary(cursor, table, types, rows)
+    return ids
 
 
 def _uuid(value: object) -> uuid.UUID:

@@ -24,6 +24,8 @@ from datetime import date, timedelta
 
 from django.db import connection
 
+from core.inventory.models import DailyFact
+
 MARKDOWN_HORIZON_DAYS = 28
 MIN_HISTORY_DAYS = 14
 MIN_PRICE_SPREAD = 1.03
@@ -50,15 +52,15 @@ def price_responses(*, tenant_id: object, position_ids: list[int], today: date) 
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT position_id,
                    regr_slope(ln(units_sold::float8), ln((revenue / units_sold)::float8)),
                    count(*),
                    max(revenue / units_sold) / min(revenue / units_sold)
-              FROM inventory_dailyfact
+              FROM {DailyFact._meta.db_table}
              WHERE tenant_id = %s AND position_id = ANY(%s) AND day > %s AND units_sold > 0 AND revenue > 0
              GROUP BY position_id
-            """,
+            """,  # noqa: S608 - the table name is the model's; values go as parameters
             [tenant_id, list(position_ids), today - timedelta(days=90)],
         )
         rows = cursor.fetchall()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from core.access.views import event_payloads
+from core.alerts.catalog import Effective
 from core.alerts.models import (
     GRADE_RANK,
     LIVE,
@@ -30,7 +31,7 @@ from core.alerts.models import (
     AlertPolicy,
     RuleCode,
 )
-from core.alerts.policies import Effective, PolicyBook
+from core.alerts.policies import PolicyBook
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.base_models import short_reference
 from core.procurement.events import RFQ_INVITED

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.alerts.catalog import DEFAULT_BANDS
-from core.alerts.policies import Effective
+from core.alerts.catalog import DEFAULT_BANDS, Effective
 from core.alerts.rules import RULES, grade_of
 
 
