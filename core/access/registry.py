@@ -3,7 +3,7 @@ sees at each grant level; staff see everything of their tenant, by role.
 
 | kind | scope | may do |
 | --- | --- | --- |
-| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts, manage its webhooks |
+| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts, read the forecast backtest, manage its webhooks |
 | supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts, manage its webhooks |
 | distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts, manage its webhooks |
 
