@@ -15,19 +15,22 @@ HISTORY_DAYS = 100
 
 
 def _tiny_shop(world) -> None:
-    """Two positions without supplier offers (lead time: the policy default, 14 days, so the horizon is
-    21 days), stocked far beyond their sales: A sells 4 a day throughout, B 2 a day until 30 days ago
-    and 6 a day since."""
+    """Three positions without supplier offers (lead time: the policy default, 14 days, so the horizon
+    is 21 days). A and B are stocked far beyond their sales: A sells 4 a day throughout, B 2 a day
+    until 30 days ago and 6 a day since. C sells 5 a day from 450 units, which run out at the end of
+    the day 11 days ago: from then on it is out of stock (censored days)."""
     slug = world.tenant.slug
     push_rows(world.admin, slug, "warehouses", [{"code": "W", "name": "W", "region": "r", "kind": "store"}])
-    skus = [{"code": c, "name": c, "category": "snacks", "unit_cost": "1", "list_price": "2"} for c in ("A", "B")]
+    skus = [{"code": c, "name": c, "category": "snacks", "unit_cost": "1", "list_price": "2"} for c in "ABC"]
     assert push_rows(world.admin, slug, "skus", skus).status_code == 201
     rows = [
-        {"kind": "receipt", "sku": c, "warehouse": "W", "quantity": 5000, "occurred_at": ts(HISTORY_DAYS + 1)}
-        for c in ("A", "B")
+        {"kind": "receipt", "sku": c, "warehouse": "W", "quantity": q, "occurred_at": ts(HISTORY_DAYS + 1)}
+        for c, q in (("A", 5000), ("B", 5000), ("C", 450))
     ]
     for day in range(1, HISTORY_DAYS + 1):
-        for code, quantity in (("A", 4), ("B", 6 if day <= 30 else 2)):
+        for code, quantity in (("A", 4), ("B", 6 if day <= 30 else 2), ("C", 5 if day >= 11 else 0)):
+            if not quantity:
+                continue
             rows.append(
                 {
                     "kind": "sale",
@@ -39,7 +42,7 @@ def _tiny_shop(world) -> None:
                     "unit_price": "2",
                 }
             )
-    for row in rows[:2]:
+    for row in rows[:3]:
         row["external_ref"] = f"in-{row['sku']}"
     assert push_rows(world.admin, slug, "movements", rows).status_code == 201
 
@@ -53,17 +56,21 @@ def test_command_reports_the_moving_average_errors_worked_out_by_hand(world) -> 
     # Origin 1 forecasts the last 21 days (B sold 6 a day), from the 28 days before: 9 days at 6 and
     # 19 at 2, 92/28 a day. Origin 2, a week earlier: 21 days at 6, from 2 days at 6 and 26 at 2,
     # 64/28. A's moving average is exact. Absolute errors: 21·(6 - 92/28) + 21·(6 - 64/28) = 57 + 78
-    # = 135, all under-forecast; units: A 2·21·4 + B 2·21·6 = 420.
+    # = 135, all under-forecast. C's moving average (5) is exact on the days it had stock; its days
+    # from 11 days ago on are out of stock and left out (read as its zero sales, they would add
+    # 5 a day of error): observed 10 days of origin 1's horizon (21 to 12 days ago) and 17 of origin
+    # 2's (28 to 12). Units: A 2·21·4 + B 2·21·6 + C 27·5 = 555.
     moving_average = report["overall"]["moving_average_28"]
-    assert moving_average["units"] == 420
-    assert moving_average["observed_days"] == 4 * 21
-    assert moving_average["wape"] == pytest.approx(135 / 420, abs=1e-4)
-    assert moving_average["bias"] == pytest.approx(-135 / 420, abs=1e-4)
+    assert moving_average["units"] == 555
+    assert moving_average["observed_days"] == 4 * 21 + 27
+    assert moving_average["wape"] == pytest.approx(135 / 555, abs=1e-4)
+    assert moving_average["bias"] == pytest.approx(-135 / 555, abs=1e-4)
     # The seasonal naive repeats the week before the origin: A exact; B's sold 6 a day at origin 1
     # (no error) and, at origin 2, 6 on 2 days and 2 on 5: each forecast week is 5·4 short, 3 weeks.
+    # C's last week before each origin sold 5 a day: exact where observed.
     naive = report["overall"]["seasonal_naive_7"]
-    assert naive["wape"] == pytest.approx(60 / 420, abs=1e-4)
-    assert naive["bias"] == pytest.approx(-60 / 420, abs=1e-4)
+    assert naive["wape"] == pytest.approx(60 / 555, abs=1e-4)
+    assert naive["bias"] == pytest.approx(-60 / 555, abs=1e-4)
     assert set(report["overall"]) == {"forecast", "moving_average_28", "seasonal_naive_7"}
     assert report["by_velocity_class"]
     assert report["by_demand_class"]
@@ -72,7 +79,7 @@ def test_command_reports_the_moving_average_errors_worked_out_by_hand(world) -> 
     printed = out.getvalue()
     assert "moving_average_28" in printed
     assert "inventory replay" in printed
-    assert f"{135 / 420:.3f}" in printed
+    assert f"{135 / 555:.3f}" in printed
 
 
 @pytest.mark.parametrize("origins", [0, -3])
