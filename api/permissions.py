@@ -64,6 +64,8 @@ TRANSFER_FILERS = partners_that(Can.FILE_TRANSFERS)
 # Supplier offers: staff, and a supplier its own; RFQs, quotes and purchase orders likewise.
 OFFER_READERS = ANY_STAFF | partners_that(Can.SUPPLY)
 RFQ_ANSWERERS = partners_that(Can.ANSWER_RFQS)
+# The forecast backtest's tenant-wide report: staff, and the ERP that feeds the sales it measures.
+FORECAST_ACCURACY_READERS = ANY_STAFF | partners_that(Can.READ_FORECAST_ACCURACY)
 # Webhook endpoints: admins manage any, a partner its own.
 WEBHOOK_KEEPERS = partners_that(Can.MANAGE_WEBHOOKS)
 

@@ -1,4 +1,4 @@
-"""Forecast endpoints under /api/v1/tenants/{tenant_slug}/."""
+"""Forecasting endpoints under /api/v1/tenants/{tenant_slug}/."""
 
 from django.urls import path
 
@@ -7,4 +7,5 @@ from api.forecasting import views
 urlpatterns = [
     path("forecasts/", views.ForecastListView.as_view(), name="forecasts"),
     path("forecasts/<int:position_id>/", views.ForecastDetailView.as_view(), name="forecast-detail"),
+    path("forecast-accuracy/", views.ForecastAccuracyView.as_view(), name="forecast-accuracy"),
 ]

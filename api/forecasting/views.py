@@ -1,18 +1,21 @@
-"""Stored forecasts: the list (filters as on indicators/) and one position's daily series."""
+"""Stored forecasts (the list, filters as on indicators/, and one position's daily series) and the
+latest forecast backtest."""
 
 from __future__ import annotations
 
 import django_filters
 from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.filters import ChoicesFilter, FilterSet
 from api.forecasting import serializers as s
 from api.pagination import KeysetPagination
-from api.permissions import FORECAST_READERS
+from api.permissions import FORECAST_ACCURACY_READERS, FORECAST_READERS
 from api.tenant_scope import TenantScopedView
 from core.forecasting import selectors
+from core.forecasting.backtest import forecast_backtest_latest
 from core.forecasting.demand_class import DemandClass
 from core.forecasting.fitting import FALLBACK_MODEL, MODELS
 from core.forecasting.models import Forecast
@@ -69,3 +72,20 @@ class ForecastDetailView(TenantScopedView):
         forecast = selectors.forecast_get(principal=self.principal, position_id=position_id)
         accuracy = selectors.class_accuracy(forecast=forecast)
         return Response(s.ForecastDetailOutput(forecast, context={"accuracy": accuracy}).data)
+
+
+class ForecastAccuracyView(TenantScopedView):
+    """The tenant's latest forecast backtest: accuracy per demand class, velocity class and overall
+    against the two baselines, and the inventory replay of both safety stocks."""
+
+    access = {"GET": FORECAST_ACCURACY_READERS}
+
+    @extend_schema(responses=s.ForecastAccuracyOutput)
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        latest = forecast_backtest_latest(tenant=self.tenant)
+        if latest is None:
+            raise exceptions.NotFound(
+                "No forecast backtest for this tenant yet: run `manage.py forecast_backtest --tenant "
+                f"{self.tenant.slug}`."
+            )
+        return Response(s.ForecastAccuracyOutput(latest).data)

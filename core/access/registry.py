@@ -3,7 +3,7 @@ sees at each grant level; staff see everything of their tenant, by role.
 
 | kind | scope | may do |
 | --- | --- | --- |
-| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts and forecasts, manage its webhooks |
+| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts and forecasts, read the forecast backtest, manage its webhooks |
 | supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts and forecasts, manage its webhooks |
 | distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts and forecasts, manage its webhooks |
 
@@ -144,6 +144,7 @@ class Can(StrEnum):
     SUPPLY = "supply"  # be named on supplier offers (and so invited to RFQs); read its own offers
     ANSWER_RFQS = "answer_rfqs"  # the RFQs it is invited to, its quotes and purchase orders
     MANAGE_WEBHOOKS = "manage_webhooks"  # its own webhook endpoints and their deliveries
+    READ_FORECAST_ACCURACY = "read_forecast_accuracy"  # the tenant-wide forecast backtest report
 
 
 class Scope(StrEnum):
@@ -172,7 +173,7 @@ _EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.READ_FORECASTS, Can.MANAGE_WEBH
 KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
     PartnerKind.ERP: PartnerKindRow(
-        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY},
+        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY, Can.READ_FORECAST_ACCURACY},
         scope=Scope.TENANT,
         sees={None: replace(_STAFF, audience=PartnerKind.ERP, actor_names=False)},
     ),

@@ -14,13 +14,12 @@ position's quantities:
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db.models import QuerySet
 
 from core.access import registry as access
 from core.access.scope import rows_visible
 from core.exceptions import NotFound
-from core.forecasting.models import Forecast
+from core.forecasting.models import Forecast, ForecastBacktest
 from tenants.principals import Principal
 
 
@@ -55,16 +54,8 @@ ACCURACY_FIGURES = ("rmsse_mean", "wrmsse", "wape", "bias", "pinball_loss", "cov
 
 def class_accuracy(*, forecast: Forecast) -> dict | None:
     """The tenant's latest backtest figures for the forecast's demand class (the forecast method's,
-    not the baselines'): None until a backtest ran, or when it had no position of that class.
-
-    The backtest's table is the forecasting app's own, looked up by model name: the store works
-    before the backtest is installed and reads it once it is.
-    """
-    try:
-        backtest_model = apps.get_model("forecasting", "ForecastBacktest")
-    except LookupError:
-        return None
-    latest = backtest_model.objects.filter(tenant_id=forecast.tenant_id).values("ran_at", "report").first()
+    not the baselines'): None until a backtest ran, or when it had no position of that class."""
+    latest = ForecastBacktest.objects.filter(tenant_id=forecast.tenant_id).values("ran_at", "report").first()
     if latest is None:
         return None
     figures = ((latest["report"] or {}).get("by_demand_class") or {}).get(forecast.demand_class, {}).get("forecast")

@@ -97,3 +97,13 @@ def daily_fact_list(*, tenant: Tenant, position: Position, day_from: date, day_t
     return DailyFact.objects.filter(tenant=tenant, position=position, day__gte=day_from, day__lte=day_to).order_by(
         "day"
     )
+
+
+def daily_fact_rows(*, tenant: Tenant, position_ids: list[int], day_from: date, day_to: date) -> QuerySet:
+    """Many positions' days at once, as value rows (position_id, day, units_sold, units_flagged,
+    net_change), for set-based readers: one query however many positions are asked for."""
+    return (
+        DailyFact.objects.filter(tenant=tenant, position_id__in=position_ids, day__gte=day_from, day__lte=day_to)
+        .order_by("position_id", "day")
+        .values_list("position_id", "day", "units_sold", "units_flagged", "net_change")
+    )

@@ -50,3 +50,16 @@ def sku_supply_terms_sql(*, tenant: str, skus: str) -> str:
 def longest_lead_time_days(*, tenant: Tenant) -> int | None:
     """The longest lead time (days) of any supplier offer of the tenant; None without offers."""
     return SupplierOffer.objects.filter(tenant=tenant).aggregate(longest=Max("lead_time_days"))["longest"]
+
+
+def primary_lead_times(*, tenant_id: object, sku_ids: list[int]) -> dict[int, int]:
+    """The primary offer's lead time (days) of each listed SKU that has an offer; one query."""
+    rows = (
+        SupplierOffer.objects.filter(tenant_id=tenant_id, sku_id__in=sku_ids)
+        .order_by("sku_id", "rank", "created_at")
+        .values_list("sku_id", "lead_time_days")
+    )
+    lead_times: dict[int, int] = {}
+    for sku_id, days in rows:
+        lead_times.setdefault(sku_id, days)
+    return lead_times

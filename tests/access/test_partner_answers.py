@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.forecasting.backtest import forecast_backtest_run
 from core.forecasting.services import forecasts_refresh
 from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
@@ -136,6 +137,12 @@ def _forecast(ctx: Context) -> list[Call]:
     return [Call("GET", f"forecasts/{_ids(ctx, label)['position']}/", expect=(200, 404)) for label in "EBW"] + [
         Call("GET", "forecasts/999999999/", expect=(404,))
     ]
+
+
+@recipe("GET", "forecast-accuracy/")
+def _forecast_accuracy(ctx: Context) -> list[Call]:
+    forecast_backtest_run(tenant=ctx.world.tenant, origins=1)
+    return [Call("GET", "forecast-accuracy/")]
 
 
 @recipe("GET", "webhook-endpoints/")

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from core.access.scope import warehouse_grant
 from core.alerts.models import Alert, AlertPolicy, EvaluationRun
 from core.alerts.policies import policy_create
+from core.forecasting.backtest import forecast_backtest_run
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
 from core.playbooks.models import Recommendation
 from core.procurement.models import PurchaseOrder, Quote, Rfq
@@ -197,6 +198,7 @@ def seed() -> Seeded:
     plan = _ok(admin.client.post(url("transfer-plans/")), 202)
     assert transfers_plan(plan["id"]) == "succeeded"
     policy_create(tenant=world.tenant, actor="seed", rule="overstock", standard=60)
+    forecast_backtest_run(tenant=world.tenant)  # forecast-accuracy/ answers with a stored report
 
     # Webhook endpoints: the tenant's, and each partner's own, each pinged once.
     for caller in (admin, quick, distributor):

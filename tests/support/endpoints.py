@@ -21,6 +21,7 @@ from core.alerts.engine import chunk_evaluate
 from core.alerts.models import Alert
 from core.alerts.policies import policy_create
 from core.alerts.runs import evaluation_start
+from core.forecasting.backtest import forecast_backtest_run
 from core.forecasting.services import forecasts_refresh
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
@@ -314,7 +315,21 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
 }
 
 
+def _backtested(world: TenantWorld) -> None:
+    """Once per world: a stored forecast backtest, so forecast-accuracy/ has a report to answer with."""
+    if not getattr(world, "backtested", False):
+        forecast_backtest_run(tenant=world.tenant)
+        world.backtested = True
+
+
+# Routes without ids whose answer needs some state first (a granted caller is otherwise told 404).
+ROUTE_STATE: dict[str, Callable[[TenantWorld], None]] = {"forecast-accuracy/": _backtested}
+
+
 def ids_in(world: TenantWorld, endpoint: Endpoint) -> dict[str, object]:
+    for suffix, prepare in ROUTE_STATE.items():
+        if endpoint.route.endswith(suffix):
+            prepare(world)
     missing = [name for name in endpoint.id_kwargs if name not in ID_SOURCES]
     assert not missing, f"{endpoint}: add an entry to ID_SOURCES for {missing}"
     return {name: ID_SOURCES[name](world, endpoint.route) for name in endpoint.id_kwargs}

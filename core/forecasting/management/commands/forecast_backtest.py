@@ -1,0 +1,71 @@
+"""``manage.py forecast_backtest``: the rolling-origin forecast backtest of a tenant (or of all), with a
+progress bar; prints the report as tables and stores it as the tenant's latest (``forecast-accuracy/``)."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from core.forecasting.backtest import METHODS, forecast_backtest_run
+from core.inventory.selectors import position_list
+from tenants.models import Tenant
+
+_COLUMNS = ("wrmsse", "rmsse_mean", "wape", "bias", "pinball_loss", "coverage", "horizon_coverage")
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+class Command(BaseCommand):
+    help = "Backtest the forecasts of a tenant (or of all tenants) against the moving average and seasonal naive."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", help="A tenant slug; all tenants when left out.")
+        parser.add_argument("--origins", type=int, default=6, help="Forecast origins, 7 days apart (default: 6).")
+
+    def handle(self, *args: object, tenant: str | None, origins: int, **options: object) -> None:
+        if origins < 1:
+            raise CommandError(f"--origins must be a positive number of forecast origins, not {origins}.")
+        tenants = Tenant.objects.order_by("slug")
+        if tenant:
+            tenants = tenants.filter(slug=tenant)
+            if not tenants.exists():
+                known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20]) or "none yet"
+                raise CommandError(f"No tenant '{tenant}'. Known tenants: {known}.")
+        for each in tenants:
+            total = position_list(tenant=each).count()
+            # tqdm draws with carriage returns, which Django's line-ending OutputWrapper would break.
+            with tqdm(total=total, desc=f"Backtesting {each.slug}", unit="pos", file=sys.stderr, disable=None) as bar:
+                report = forecast_backtest_run(tenant=each, origins=origins, progress=bar.update)
+            self._print(each.slug, report)
+
+    def _print(self, slug: str, report: dict) -> None:
+        self.stdout.write(
+            f"{slug}: {report['origins']} origins {report['step_days']} days apart up to {report['today']}, "
+            f"horizon {report['horizon']}, service level {report['service_level']}."
+        )
+        self.stdout.write(report["censored"])
+        sections = [("overall", {"all": report["overall"]} if report["overall"] else {})]
+        sections += [("demand class", report["by_demand_class"]), ("velocity class", report["by_velocity_class"])]
+        header = f"{'group':<22}{'method':<20}{'forecasts':>10}" + "".join(f"{c:>17}" for c in _COLUMNS)
+        for title, groups in sections:
+            self.stdout.write(f"\n{title}\n{header}")
+            for name, by_method in groups.items():
+                for method in METHODS:
+                    row = by_method.get(method, {})
+                    cells = "".join(f"{_cell(row.get(c)):>17}" for c in _COLUMNS)
+                    self.stdout.write(f"{name:<22}{method:<20}{row.get('forecasts', 0):>10}{cells}")
+        ratios = ", ".join(f"{k} {_cell(v)}" for k, v in report["wrmsse_ratio"].items())
+        self.stdout.write(f"\nWRMSSE of the forecast / baseline's: {ratios or '-'}")
+        replay = report["inventory_replay"]
+        self.stdout.write(f"\ninventory replay, last {replay['days']} days: {replay['assumptions']}")
+        self.stdout.write(f"{'group':<22}{'safety stock':<20}{'fill rate':>12}{'average stock':>16}")
+        rows = [("overall", replay["overall"] or {}), *replay["by_velocity_class"].items()]
+        for name, summary in rows:
+            for method in ("moving_average", "forecast"):
+                figures = summary.get(method, {})
+                self.stdout.write(
+                    f"{name:<22}{method:<20}{_cell(figures.get('fill_rate')):>12}"
+                    f"{_cell(figures.get('average_stock')):>16}"
+                )
