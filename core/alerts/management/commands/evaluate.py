@@ -9,22 +9,17 @@ from tqdm import tqdm
 
 from core.alerts.runs import evaluation_start, run_active_full, run_execute
 from core.exceptions import Conflict
-from tenants.models import Tenant
+from tenants.commands import tenant_option_add, tenants_chosen
 
 
 class Command(BaseCommand):
     help = "Evaluate every position of a tenant (or of all tenants) now and print what changed."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", help="A tenant slug; all tenants when left out.")
+        tenant_option_add(parser)
 
     def handle(self, *args: object, tenant: str | None, **options: object) -> None:
-        tenants = Tenant.objects.order_by("slug")
-        if tenant:
-            tenants = tenants.filter(slug=tenant)
-            if not tenants.exists():
-                known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20]) or "none yet"
-                raise CommandError(f"No tenant '{tenant}'. Known tenants: {known}.")
+        tenants = tenants_chosen(tenant)
         for each in tenants:
             try:
                 run = evaluation_start(tenant=each, actor="command:evaluate")

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from core.forecasting.backtest import METHODS, forecast_backtest_run
 from core.inventory.selectors import position_list
-from tenants.models import Tenant
+from tenants.commands import tenant_option_add, tenants_chosen
 
 _COLUMNS = ("wrmsse", "rmsse_mean", "wape", "bias", "pinball_loss", "coverage", "horizon_coverage")
 
@@ -21,18 +21,13 @@ class Command(BaseCommand):
     help = "Backtest the forecasts of a tenant (or of all tenants) against the moving average and seasonal naive."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", help="A tenant slug; all tenants when left out.")
+        tenant_option_add(parser)
         parser.add_argument("--origins", type=int, default=6, help="Forecast origins, 7 days apart (default: 6).")
 
     def handle(self, *args: object, tenant: str | None, origins: int, **options: object) -> None:
         if origins < 1:
             raise CommandError(f"--origins must be a positive number of forecast origins, not {origins}.")
-        tenants = Tenant.objects.order_by("slug")
-        if tenant:
-            tenants = tenants.filter(slug=tenant)
-            if not tenants.exists():
-                known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20]) or "none yet"
-                raise CommandError(f"No tenant '{tenant}'. Known tenants: {known}.")
+        tenants = tenants_chosen(tenant)
         for each in tenants:
             total = position_list(tenant=each).count()
             # tqdm draws with carriage returns, which Django's line-ending OutputWrapper would break.

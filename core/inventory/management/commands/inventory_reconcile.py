@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.inventory.reconciliation import ledger_reconcile
-from tenants.models import Tenant
+from tenants.commands import tenants_chosen
 
 SHOWN = 20
 
@@ -16,12 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--repair", action="store_true", help="Rewrite what differs from the ledger.")
 
     def handle(self, *args: object, tenant: str | None, repair: bool, **options: object) -> None:
-        tenants = Tenant.objects.order_by("slug")
-        if tenant:
-            tenants = tenants.filter(slug=tenant)
-            if not tenants.exists():
-                known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20]) or "none"
-                raise CommandError(f"No tenant {tenant!r}. Known tenants: {known}.")
+        tenants = tenants_chosen(tenant)
         dirty = []
         for index, item in enumerate(tenants, start=1):
             report = ledger_reconcile(tenant=item, repair=repair)
