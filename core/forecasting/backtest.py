@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from core.forecasting import metrics
 from core.forecasting.fitting import forecast_history
-from core.forecasting.history import DailyHistory, daily_history, weekday_imputed_series
+from core.forecasting.history import DailyHistory, closing_stock, daily_history, weekday_imputed_series
 from core.forecasting.models import ForecastBacktest
 from core.inventory import selectors as inventory
 from core.supply import selectors as supply
@@ -148,8 +148,6 @@ def _chunk_days(
         units[pid][i], flagged[pid][i], net[pid][i] = sold, flag, change
     out = []
     for pid, sku_id, velocity, on_hand in positions:
-        # Stock at the end of each day: on hand now minus the net changes after that day.
-        after = np.concatenate((np.cumsum(net[pid][::-1])[::-1][1:], [0.0]))
         known = sku_id in lead_times
         out.append(
             PositionDays(
@@ -160,7 +158,7 @@ def _chunk_days(
                 start=day_from,
                 units=units[pid],
                 flagged=flagged[pid],
-                on_hand_end=on_hand - after,
+                on_hand_end=closing_stock(on_hand, net[pid]),
             )
         )
     return out

@@ -52,6 +52,15 @@ class DailyHistory:
         return int((~self.censored).sum())
 
 
+def closing_stock(on_hand_now: np.ndarray, net_change: np.ndarray) -> np.ndarray:
+    """Stock at the end of each day, rebuilt backwards: stock now minus the net changes of the days
+    after. ``net_change`` is one row of days (or a matrix, a row per position, with ``on_hand_now``
+    one value per row); the last day's closing stock is the stock now."""
+    net = np.asarray(net_change, dtype=np.float64)
+    after = net.sum(axis=-1, keepdims=True) - np.cumsum(net, axis=-1)
+    return np.asarray(on_hand_now, dtype=np.float64)[..., None] - after
+
+
 def daily_history(
     *,
     start: date,

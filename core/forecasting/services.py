@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
 from core.forecasting.fitting import FALLBACK_MODEL, forecast_history
-from core.forecasting.history import daily_history
+from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
 from core.forecasting.triggers import pending_key
 from core.inventory.models import DailyFact, Position
@@ -180,9 +180,7 @@ def _chunk_refresh(
             k = np.asarray(row[5], dtype=np.int64)
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
-    # Closing stock of day d = stock now - the net changes of the days after d.
-    after = net.sum(axis=1, keepdims=True) - np.cumsum(net, axis=1)
-    closing = on_hand[:, None] - after
+    closing = closing_stock(on_hand, net)
     fitted_at = timezone.now()
     written: list[tuple] = []
     for i, row in enumerate(rows):

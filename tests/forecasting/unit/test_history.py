@@ -9,6 +9,7 @@ import numpy as np
 from core.forecasting.demand_class import DemandClass
 from core.forecasting.history import (
     DailyHistory,
+    closing_stock,
     daily_history,
     model_input,
     observed_series,
@@ -76,3 +77,12 @@ def test_intermittent_models_read_observed_days_and_seasonal_ones_the_filled_cal
     smooth = model_input(history, DemandClass.SMOOTH)
     assert smooth.size == 14
     assert smooth[1] == 3  # slot 1's other week sold 3
+
+
+def test_closing_stock_is_rebuilt_backwards_from_the_stock_now():
+    # Net changes +10, -3, -7, +5 and 4 on hand now, worked back:
+    # day 4 closes at 4; day 3 at 4 - 5 = -1 (a stock-out); day 2 at -1 + 7 = 6; day 1 at 6 + 3 = 9.
+    assert closing_stock(4, np.array([10, -3, -7, 5])).tolist() == [9.0, 6.0, -1.0, 4.0]
+    # A row per position gives the same per row.
+    rows = closing_stock(np.array([4, 0]), np.array([[10, -3, -7, 5], [0, 0, 2, -2]]))
+    assert rows.tolist() == [[9.0, 6.0, -1.0, 4.0], [0.0, 0.0, 2.0, 0.0]]
