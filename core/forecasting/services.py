@@ -11,6 +11,8 @@ written with one upsert.
 - Horizon: max(``MIN_HORIZON_DAYS``, the tenant's longest supplier lead time + ``REVIEW_PERIOD_DAYS``).
 - Service level: ``SERVICE_LEVEL`` (0.95). The stock-out rule's policy lives in alerts, which sits
   above forecasting and is not read here; the engine can ask for its own quantile when it reads.
+- Industry profiles (``profiles``): apparel and electronics SKUs' terms are read per chunk; the
+  history is de-seasonalised before the fit and the forecast given the profile after it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
 from core.forecasting.fitting import FALLBACK_MODEL, forecast_history
 from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
+from core.forecasting.profiles import ProfileTerms, forecast_profiled, history_deseasonalised, profile_terms_read
 from core.forecasting.triggers import pending_key
 from core.inventory.models import DailyFact, Position
 from core.inventory.selectors import position_list
@@ -181,6 +184,7 @@ def _chunk_refresh(
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
+    terms = profile_terms_read(tenant=tenant, sku_ids={row[1] for row in rows})
     fitted_at = timezone.now()
     written: list[tuple] = []
     for i, row in enumerate(rows):
@@ -191,12 +195,15 @@ def _chunk_refresh(
             units_flagged=flagged[i, :HISTORY_DAYS],
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
-        digest = _fingerprint(history.start, history.units, history.censored, horizon)
+        profile = terms.get(sku_id)
+        digest = _fingerprint(history.start, history.units, history.censored, horizon, profile)
         summary.positions += 1
         if digest == stored:
             summary.unchanged += 1
             continue
+        history = history_deseasonalised(history, profile)
         forecast = forecast_history(history, horizon=horizon, service_level=SERVICE_LEVEL)
+        forecast = forecast_profiled(forecast, profile, origin=today)
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
@@ -248,9 +255,13 @@ def _forecasts_write(rows: list[tuple]) -> None:
         cursor.execute(_MERGE_SQL)
 
 
-def _fingerprint(start: date, units: np.ndarray, censored: np.ndarray, horizon: int) -> str:
+def _fingerprint(
+    start: date, units: np.ndarray, censored: np.ndarray, horizon: int, profile: ProfileTerms | None = None
+) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
+    if profile is not None:  # absent for most positions, whose digests stay what they were
+        digest.update(f"profile:{profile.fingerprint()}|".encode())
     digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())
     digest.update(np.packbits(censored).tobytes())
     return digest.hexdigest()
