@@ -112,9 +112,11 @@ def forecast_profiled(forecast: Forecast, terms: ProfileTerms | None, *, origin:
     notes = []
     if terms.profile == IndustryProfile.APPAREL and terms.coefficients is not None:
         factor *= daily_coefficients(origin, horizon, terms.coefficients)
+        # The months are named, not their coefficients: a supplier reads the reason but not the
+        # figures, and the coefficients are the shape of the demand.
         notes.append(
             "apparel: history divided by its days' monthly coefficients, each forecast day multiplied by its "
-            f"month's ({_months_read(origin, horizon, terms.coefficients)})"
+            f"month's ({_months_read(origin, horizon)})"
         )
     last = terms.last_selling_day
     alive = horizon
@@ -147,13 +149,13 @@ def _cumulative_scaled(cumulative: np.ndarray, mean: np.ndarray, scaled: np.ndar
     return np.asarray(cumulative, dtype=np.float64) * ratio
 
 
-def _months_read(origin: date, horizon: int, coefficients: tuple[float, ...]) -> str:
+def _months_read(origin: date, horizon: int) -> str:
     months: list[int] = []
     for k in range(horizon):
         month = (origin + timedelta(days=k)).month
         if not months or months[-1] != month:
             months.append(month)
-    return ", ".join(f"{calendar.month_abbr[m]} {coefficients[m - 1]:.2f}" for m in months)
+    return ", ".join(calendar.month_abbr[m] for m in months)
 
 
 # --- Projections for the profile rules -------------------------------------------------------------
