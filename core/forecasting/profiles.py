@@ -239,3 +239,20 @@ def run_down_per_day(
     unsold = projected_unsold(stock=stock, demand=demand, origin=origin, on=on, inbound=inbound)
     days = (on - origin).days + 1
     return unsold / days if days > 0 else unsold
+
+
+def projected_unsold_many(*, stock: np.ndarray, demand: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``projected_unsold`` for many positions at once, for a set-based reader: ``stock`` one value
+    per position (what it has to sell, arrivals due by day 1 included), ``demand`` a row of daily
+    demand per position from a common origin, ``days`` how many days each position sells for
+    (its last selling day - origin + 1; 0 or less: none, past the row: its last week repeats).
+    Without later arrivals lost sales change nothing, so this is max(stock - demand over its days, 0)."""
+    stock = np.asarray(stock, dtype=np.float64)
+    days = np.asarray(days, dtype=np.int64)
+    demand = np.asarray(demand, dtype=np.float64).reshape(stock.size, -1)
+    longest = max(int(days.max(initial=0)), demand.shape[1])
+    if longest > demand.shape[1]:
+        demand = np.vstack([demand_through(row, longest) for row in demand]) if stock.size else demand
+    totals = np.concatenate((np.zeros((stock.size, 1)), np.cumsum(demand, axis=1)), axis=1)
+    sold = totals[np.arange(stock.size), np.clip(days, 0, longest)]
+    return np.maximum(stock - sold, 0.0)

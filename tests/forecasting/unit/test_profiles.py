@@ -19,6 +19,7 @@ from core.forecasting.profiles import (
     history_deseasonalised,
     projected_stock,
     projected_unsold,
+    projected_unsold_many,
     run_down_per_day,
     stockout_on,
 )
@@ -178,3 +179,17 @@ def test_the_run_down_rate_clears_the_stock_by_the_day() -> None:
     assert run_down_per_day(stock=40, demand=demand, origin=ORIGIN, on=on) == 2.0
     assert run_down_per_day(stock=10, demand=demand, origin=ORIGIN, on=on) == 0.0
     assert run_down_per_day(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN - timedelta(days=1)) == 10
+
+
+def test_many_positions_at_once_agree_with_one_at_a_time() -> None:
+    # Three positions: 10 days of 3, 6 of 2 then 4 zeros, 10 of 1; selling 4, 10 and 12 days
+    # (the last past the row: its last week of 1 repeats), and one whose day has passed.
+    demand = np.array([[3.0] * 10, [2.0] * 6 + [0.0] * 4, [1.0] * 10, [5.0] * 10])
+    stock, days = np.array([20.0, 5, 30, 7]), np.array([4, 10, 12, 0])
+    many = projected_unsold_many(stock=stock, demand=demand, days=days)
+    assert many.tolist() == [8.0, 0.0, 18.0, 7.0]
+    for k in range(3):
+        one = projected_unsold(
+            stock=stock[k], demand=demand[k], origin=ORIGIN, on=ORIGIN + timedelta(days=int(days[k]) - 1)
+        )
+        assert many[k] == one
