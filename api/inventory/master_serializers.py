@@ -142,7 +142,9 @@ class CategoryUpdateInput(_CategoryFields):
 
 class SkuOutput(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="The category's code.")
-    successor = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_SUCCESSOR_HELP)
+    successor = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text=_SUCCESSOR_HELP
+    )
 
     class Meta:
         model = Sku

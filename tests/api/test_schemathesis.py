@@ -315,6 +315,11 @@ DELIBERATE = [
         "A decimal's bounds (duty rate at most 5, latitude within 90, a price above 0) are not in its pattern.",
     ),
     (
+        ["POST /categories/", "PATCH /categories/{category_id}/"],
+        "positive_data_acceptance",
+        "A category's 12 monthly coefficients must each be above 0 and average 1, which no schema can say.",
+    ),
+    (
         ["POST /alert-policies/", "PATCH /alert-policies/{policy_id}/"],
         "positive_data_acceptance",
         "A policy's settings depend on its rule and scope (one scope at most), as the rule catalog says.",
