@@ -145,8 +145,12 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
         inputs = trip.inputs
         lead_time = inputs["lead_time_days"]
         review = float(trip.thresholds["parameters"]["review_period_days"])
-        order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
-        quantity = max(0, math.ceil(order_up_to - inputs["available"] - inputs["in_transit"]))
+        if inputs.get("order_up_to") is not None:  # the forecast method: its demand over lead time + review
+            order_up_to = inputs["order_up_to"]
+        else:
+            order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
+        coming = inputs["in_transit"] + (inputs.get("inbound_approved") or 0)
+        quantity = max(0, math.ceil(order_up_to - inputs["available"] - coming))
         moq = reading["details"]["min_order_quantity"] or 1
         if quantity:
             quantity = max(quantity, moq)

@@ -85,6 +85,7 @@ def spare_of(position: Position, book: PolicyBook | None = None) -> Spare:
         velocity_class=sku.velocity_class,
         cover=reading.safety_stock_cover if reading is not None else 0.0,
         service=reading.safety_stock_service if reading is not None else 0.0,
+        forecast=reading.safety_stock_forecast if reading is not None else None,
     )
     return Spare(available=position.on_hand - position.reserved, safety_stock=round(safety, 2), method=method)
 
