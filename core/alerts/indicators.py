@@ -8,8 +8,8 @@ The formulas are in ``catalog.INDICATORS`` and docs/engine.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from statistics import NormalDist
