@@ -45,7 +45,7 @@ def _weekly(column: str, weeks: int) -> str:
 # Lead times, minimum order and backups per SKU, as supply reads its offers.
 _SUPPLY_TERMS = sku_supply_terms_sql(tenant="%(tenant)s", skus="SELECT sku_id FROM pos")
 # Each position's stored forecast while it is fresh (the rule is forecasting's, in engine_reads).
-_FORECASTS = fresh_forecasts_sql(tenant="%(tenant)s", positions="SELECT id FROM pos", today="%(today)s")
+_FORECASTS = fresh_forecasts_sql(tenant="%(tenant)s", positions="%(ids)s::bigint[]", today="%(today)s")
 
 _INDICATOR_SQL = f"""
 WITH pos AS (

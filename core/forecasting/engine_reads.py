@@ -16,16 +16,18 @@ FRESH_DAYS = 3
 
 
 def fresh_forecasts_sql(*, tenant: str, positions: str, today: str) -> str:
-    """SQL answering, for each position of ``positions`` (a subquery answering ``id``) in the tenant
+    """SQL answering, for each position of ``positions`` (an array of position ids) in the tenant
     ``tenant`` with a fresh forecast as of ``today`` (placeholders): ``position_id``, ``forecast_shift``
     (days from the origin to today: the series' index of today's demand), ``forecast_model``,
     ``forecast_demand_class``, ``forecast_origin``, ``forecast_service_level`` and the ``forecast_mean``
     and ``forecast_cumulative_quantile`` series."""
+    # An array, not a subquery: the planner then reads the (tenant, position) index per id; with a
+    # subquery it chose a nested loop over the tenant's every forecast.
     return f"""
     SELECT fc.position_id, {today} - fc.origin AS forecast_shift, fc.model AS forecast_model,
            fc.demand_class AS forecast_demand_class, fc.origin AS forecast_origin,
            fc.service_level AS forecast_service_level, fc.mean AS forecast_mean,
            fc.cumulative_quantile AS forecast_cumulative_quantile
     FROM {Forecast._meta.db_table} fc
-    WHERE fc.tenant_id = {tenant} AND fc.position_id IN ({positions})
+    WHERE fc.tenant_id = {tenant} AND fc.position_id = ANY({positions})
       AND fc.origin <= {today} AND fc.origin >= {today} - {FRESH_DAYS}"""  # noqa: S608 - a table name and the caller's SQL
