@@ -435,7 +435,8 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     uses_forecast = np.array([policy.method == "forecast" for policy in policies], dtype=bool) & has_forecast
     safety_stock = np.where(uses_cover, safety_cover, np.where(uses_forecast, safety_forecast, safety_service))
     lead_time_demand = np.where(has_forecast, projection.lead_time_demand, ads_28 * lead_time)
-    cycle_demand = np.where(has_forecast, projection.cycle_demand, ads_28 * (lead_time + review))
+    # The order-up-to the stock-out response orders to: the forecast's only under the forecast method.
+    cycle_demand = np.where(uses_forecast, projection.cycle_demand, ads_28 * (lead_time + review))
     at_risk = np.minimum(np.rint(_column(rows, "at_risk", 0)), on_hand)
     since_launch = _column(rows, "sold_since_launch", 0)
     launched = np.array([row["launch_date"] is not None for row in rows], dtype=bool)
