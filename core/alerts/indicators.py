@@ -432,7 +432,8 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     has_forecast = projection.has
     days_of_cover = np.where(has_forecast, projection.cover, moving_cover)
     safety_forecast = projection.safety
-    uses_forecast = np.array([policy.method == "forecast" for policy in policies], dtype=bool) & has_forecast
+    asks_forecast = np.array([policy.method == "forecast" for policy in policies], dtype=bool)
+    uses_forecast = asks_forecast & has_forecast & ~np.isnan(safety_forecast)
     safety_stock = np.where(uses_cover, safety_cover, np.where(uses_forecast, safety_forecast, safety_service))
     lead_time_demand = np.where(has_forecast, projection.lead_time_demand, ads_28 * lead_time)
     # The order-up-to the stock-out response orders to: the forecast's only under the forecast method.

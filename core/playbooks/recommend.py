@@ -41,7 +41,13 @@ def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> Re
     context = ResponseContext()
     if target_skus:
         readings: QuerySet = (
-            IndicatorReading.objects.filter(tenant_id=tenant_id, sku_id__in=target_skus, ads_28__gt=0)
+            IndicatorReading.objects.filter(
+                # A forecast that projects no stock-out leaves the cover empty: that warehouse needs no stock.
+                tenant_id=tenant_id,
+                sku_id__in=target_skus,
+                ads_28__gt=0,
+                days_of_cover__isnull=False,
+            )
             .order_by("sku_id", "days_of_cover", "position_id")
             .values("sku_id", "warehouse_id", "warehouse__code", "days_of_cover", "ads_28", "available")
         )
