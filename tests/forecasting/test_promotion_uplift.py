@@ -117,7 +117,7 @@ def test_the_uplift_is_learned_from_past_promotions_and_the_base_leaves_them_out
     assert applied["uplift"] == pytest.approx(expected, rel=1e-3)
     days = {date.fromisoformat(d["date"]): d for d in detail["days"]}
     promoted = [days[_day(k)]["mean"] for k in range(10, 17)]
-    normal = [days[_day(k)]["mean"] for k in range(0, 10)]
+    normal = [days[_day(k)]["mean"] for k in range(10)]
     # The base is the normal days' level: the promotion days of the history did not lift it (read as
     # normal demand they would lift a 120-day level by about 21 x 10 / 120 = 1.75 units).
     assert np.mean(normal) == pytest.approx(BASE, abs=0.3)

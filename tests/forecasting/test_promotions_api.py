@@ -29,9 +29,11 @@ def _url(world, promotion_id: object | None = None) -> str:
 
 
 def _body(**overrides: object) -> dict:
-    return {"sku": "SKU-1", "warehouses": ["WH-1"], "starts_on": _day(10), "ends_on": _day(16)} | {
-        "discount_percent": "20"
-    } | overrides
+    return (
+        {"sku": "SKU-1", "warehouses": ["WH-1"], "starts_on": _day(10), "ends_on": _day(16)}
+        | {"discount_percent": "20"}
+        | overrides
+    )
 
 
 def _create(caller, world, **overrides: object):
@@ -66,9 +68,9 @@ def test_a_planner_makes_reads_changes_and_deletes_a_promotion(two_warehouses) -
     assert (changed.json()["warehouses"], changed.json()["ends_on"]) == (["WH-1", "WH-2"], _day(20))
 
     actions = list(
-        AuditEvent.objects.filter(tenant=world.tenant, target_id=made["id"]).order_by("id").values_list(
-            "action", flat=True
-        )
+        AuditEvent.objects.filter(tenant=world.tenant, target_id=made["id"])
+        .order_by("id")
+        .values_list("action", flat=True)
     )
     assert actions == ["promotion.created", "promotion.updated"]
     assert world.planner.client.delete(_url(world, made["id"])).status_code == 204
@@ -208,7 +210,9 @@ def test_the_erp_pushes_the_calendar_but_may_not_delete(world) -> None:
     assert made.status_code == 201, made.json()
     promotion_id = made.json()["id"]
     assert world.erp.client.get(_url(world)).json()["results"][0]["id"] == promotion_id
-    assert world.erp.client.patch(_url(world, promotion_id), {"discount_percent": "30"}, format="json").status_code == 200
+    assert (
+        world.erp.client.patch(_url(world, promotion_id), {"discount_percent": "30"}, format="json").status_code == 200
+    )
     assert_error(world.erp.client.delete(_url(world, promotion_id)), 403, "permission_denied")
 
 
