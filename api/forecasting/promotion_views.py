@@ -4,6 +4,8 @@ its warehouses."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -42,7 +44,7 @@ class PromotionFilter(FilterSet):
         )
         return queryset.filter(Q(all_warehouses=True) | Q(warehouse_ids__overlap=ids)) if ids else queryset.none()
 
-    def filter_active_on(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_active_on(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
         return queryset.filter(starts_on__lte=value, ends_on__gte=value)
 
 

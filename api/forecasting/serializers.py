@@ -175,22 +175,10 @@ class ReplaySerializer(serializers.Serializer):
     by_velocity_class = serializers.DictField(child=ReplaySummarySerializer())
 
 
-class PromotionMetricsSerializer(serializers.Serializer):
-    positions = serializers.IntegerField()
-    forecasts = serializers.IntegerField(help_text="(position, origin) pairs with an observed promotion day ahead.")
-    observed_days = serializers.IntegerField(help_text="Promotion days compared.")
-    units = serializers.FloatField(help_text="Units sold on those days.")
-    rmsse_mean = _figure("Mean RMSSE over those days.")
-    wrmsse = _figure("RMSSE weighted by units sold over the 28 days before each origin.")
-    wape = _figure("Σ|actual - forecast| / Σ actual over those days.")
-    bias = _figure("Σ(forecast - actual) / Σ actual over those days.")
-
-
 class PromotionFiguresSerializer(serializers.Serializer):
-    forecast = PromotionMetricsSerializer(
-        help_text="The forecast as made: promotion days out of the base, uplift ahead."
-    )
-    promotions_ignored = PromotionMetricsSerializer(
+    # The metrics of the promotion days only; the quantile figures stay null.
+    forecast = MethodMetricsSerializer(help_text="The forecast as made: promotion days out of the base, uplift ahead.")
+    promotions_ignored = MethodMetricsSerializer(
         help_text="The same forecast fitted on the raw history with no uplift."
     )
     wape_ratio = _figure("The forecast's WAPE on promotion days / the one ignoring promotions (goal ≤ 0.7).")

@@ -156,6 +156,18 @@ def test_overlapping_promotions_of_one_sku_and_warehouse_are_refused(
         assert response.status_code == 201, response.json()
 
 
+def test_without_warehouses_it_runs_in_every_one(two_warehouses) -> None:
+    world = two_warehouses
+    body = _body()
+    del body["warehouses"]
+    made = world.planner.client.post(_url(world), body, format="json")
+    assert made.status_code == 201, made.json()
+    assert (made.json()["all_warehouses"], made.json()["warehouses"]) == (True, [])
+    for warehouses in ([], None, ["all"]):
+        again = _create(world.planner, world, warehouses=warehouses)
+        assert "Overlaps promotion" in again.json()["error"]["fields"]["starts_on"][0]
+
+
 def test_back_to_back_promotions_are_fine(world) -> None:
     assert _create(world.planner, world, warehouses=["all"]).status_code == 201
     assert _create(world.planner, world, starts_on=_day(17), ends_on=_day(18)).status_code == 201
