@@ -17,7 +17,9 @@ A category's profile decides what its SKUs' forecasts read of the master data:
 - fmcg and general: nothing here (expiry is the lots' business).
 
 What was applied is added to the forecast's ``reason``; what is read is part of the forecast's
-fingerprint, so a change of it refits the position.
+fingerprint, so a change of it refits the position. Promotions (``uplift``) are fitted and applied
+on the de-seasonalised history, the profile after them: a promotion's uplift is learned against
+the level of its own month, and a promotion after the last selling day sells nothing.
 
 The projection functions at the bottom are pure: a stock, a daily demand series starting on its
 origin (a stored forecast's ``mean``, or a quantile series), optional arrivals, and a day.
@@ -137,6 +139,20 @@ def forecast_profiled(forecast: Forecast, terms: ProfileTerms | None, *, origin:
         cumulative_quantile=np.maximum.accumulate(cumulative),
         reason="; ".join(part for part in (forecast.reason, *notes) if part),
     )
+
+
+def promotions_restated(applied: list[dict], mean: np.ndarray, *, origin: date) -> list[dict]:
+    """The promotions applied to a forecast (``uplift.forecast_with_promotions``), each with its
+    ``promoted_mean`` read again from the profiled series: the monthly coefficients scale a
+    promotion's days too, and none is sold after the last selling day."""
+    horizon = mean.size
+    restated = []
+    for promotion in applied:
+        first = max(0, (date.fromisoformat(promotion["starts_on"]) - origin).days)
+        last = min(horizon - 1, (date.fromisoformat(promotion["ends_on"]) - origin).days)
+        promoted = float(mean[first : last + 1].sum()) if last >= first else 0.0
+        restated.append({**promotion, "promoted_mean": round(promoted, 3)})
+    return restated
 
 
 def _cumulative_scaled(cumulative: np.ndarray, mean: np.ndarray, scaled: np.ndarray, factor: np.ndarray) -> np.ndarray:

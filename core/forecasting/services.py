@@ -29,13 +29,23 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
-from core.forecasting.fitting import FALLBACK_MODEL, forecast_history
+from core.forecasting.elasticity import price_responses
+from core.forecasting.fitting import FALLBACK_MODEL
 from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
-from core.forecasting.profiles import ProfileTerms, forecast_profiled, history_deseasonalised, profile_terms_read
+from core.forecasting.profiles import (
+    ProfileTerms,
+    forecast_profiled,
+    history_deseasonalised,
+    profile_terms_read,
+    promotions_restated,
+)
+from core.forecasting.promotion_selectors import promotion_windows
 from core.forecasting.triggers import pending_key
+from core.forecasting.uplift import PromotionWindow, forecast_with_promotions
 from core.inventory.models import DailyFact, Position
 from core.inventory.selectors import position_list
 from core.supply.selectors import longest_lead_time_days
@@ -131,9 +141,12 @@ def forecasts_refresh(
 
 
 def forecasts_refresh_changed(*, tenant: Tenant, today: date | None = None) -> dict:
-    """Refresh the positions touched since their forecast was fitted (and those without one); the
-    fingerprint then skips any whose history the change did not alter."""
-    fresh = Forecast.objects.filter(tenant=tenant, position_id=OuterRef("pk"), fitted_at__gte=OuterRef("updated_at"))
+    """Refresh the positions touched since their forecast was fitted (and those without one, and
+    those a promotion change marked with an empty fingerprint); the fingerprint then skips any whose
+    history the change did not alter."""
+    fresh = Forecast.objects.filter(
+        tenant=tenant, position_id=OuterRef("pk"), fitted_at__gte=OuterRef("updated_at")
+    ).exclude(fingerprint="")
     ids = list(position_list(tenant=tenant).filter(~Q(Exists(fresh))).values_list("id", flat=True))
     if not ids:
         return RefreshSummary(horizon=forecast_horizon(tenant=tenant)).as_dict()
@@ -185,6 +198,16 @@ def _chunk_refresh(
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
     terms = profile_terms_read(tenant=tenant, sku_ids={row[1] for row in rows})
+    # Promotions: those touching the history read or the horizon, and the price elasticity of the
+    # positions with one ahead (for an uplift neither learned nor stated).
+    promotions = promotion_windows(
+        tenant_id=tenant.pk,
+        positions=[row[:3] for row in rows],
+        day_from=first,
+        day_to=today + timedelta(days=horizon - 1),
+    )
+    ahead = [pid for pid, windows in promotions.items() if any(w.ends_on >= today for w in windows)]
+    elasticities = price_responses(tenant_id=tenant.pk, position_ids=ahead, today=today) if ahead else {}
     fitted_at = timezone.now()
     written: list[tuple] = []
     for i, row in enumerate(rows):
@@ -195,15 +218,24 @@ def _chunk_refresh(
             units_flagged=flagged[i, :HISTORY_DAYS],
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
+        windows = promotions.get(position_id, [])
         profile = terms.get(sku_id)
-        digest = _fingerprint(history.start, history.units, history.censored, horizon, profile)
+        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows, profile)
         summary.positions += 1
         if digest == stored:
             summary.unchanged += 1
             continue
-        history = history_deseasonalised(history, profile)
-        forecast = forecast_history(history, horizon=horizon, service_level=SERVICE_LEVEL)
-        forecast = forecast_profiled(forecast, profile, origin=today)
+        response = elasticities.get(position_id)
+        forecast, applied = forecast_with_promotions(
+            history_deseasonalised(history, profile),
+            horizon=horizon,
+            service_level=SERVICE_LEVEL,
+            windows=windows,
+            elasticity=response.elasticity if response else None,
+        )
+        if profile is not None:
+            forecast = forecast_profiled(forecast, profile, origin=today)
+            applied = promotions_restated(applied, forecast.mean, origin=today)
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
@@ -230,6 +262,7 @@ def _chunk_refresh(
                 _rounded(forecast.p50),
                 _rounded(forecast.quantile),
                 _rounded(forecast.cumulative_quantile),
+                Jsonb(applied),
             )
         )
     if written:
@@ -256,10 +289,17 @@ def _forecasts_write(rows: list[tuple]) -> None:
 
 
 def _fingerprint(
-    start: date, units: np.ndarray, censored: np.ndarray, horizon: int, profile: ProfileTerms | None = None
+    start: date,
+    units: np.ndarray,
+    censored: np.ndarray,
+    horizon: int,
+    windows: Sequence[PromotionWindow] = (),
+    profile: ProfileTerms | None = None,
 ) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
+    # The promotions touching the position: making, changing or deleting one refits it.
+    digest.update("|".join(sorted(w.token() for w in windows)).encode())
     if profile is not None:  # absent for most positions, whose digests stay what they were
         digest.update(f"profile:{profile.fingerprint()}|".encode())
     digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())

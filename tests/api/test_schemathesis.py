@@ -320,6 +320,12 @@ DELIBERATE = [
         "A category's 12 monthly coefficients must each be above 0 and average 1, which no schema can say.",
     ),
     (
+        ["POST /promotions/", "PATCH /promotions/{promotion_id}/"],
+        "positive_data_acceptance",
+        "A promotion names the tenant's codes, ends on or after its start, shares no day with another of its SKU"
+        " in a warehouse, and its uplift's bounds are not in the decimal's pattern.",
+    ),
+    (
         ["POST /alert-policies/", "PATCH /alert-policies/{policy_id}/"],
         "positive_data_acceptance",
         "A policy's settings depend on its rule and scope (one scope at most), as the rule catalog says.",

@@ -20,6 +20,7 @@ from core.forecasting.profiles import (
     projected_stock,
     projected_unsold,
     projected_unsold_many,
+    promotions_restated,
     run_down_per_day,
     stockout_on,
 )
@@ -193,3 +194,14 @@ def test_many_positions_at_once_agree_with_one_at_a_time() -> None:
             stock=stock[k], demand=demand[k], origin=ORIGIN, on=ORIGIN + timedelta(days=int(days[k]) - 1)
         )
         assert many[k] == one
+
+
+def test_a_promotions_promoted_mean_is_read_from_the_profiled_series() -> None:
+    # A promotion from 30 January to 3 February on a 10-day series (25 Jan to 3 Feb) whose last day
+    # is 1 February: 30, 31 January and 1 February sell, 2 and 3 February do not.
+    mean = np.array([1.0] * 5 + [4, 4, 4] + [0, 0])
+    applied = [{"id": "p", "starts_on": "2027-01-30", "ends_on": "2027-02-03", "uplift": 2.0, "promoted_mean": 20.0}]
+    assert promotions_restated(applied, mean, origin=ORIGIN) == [{**applied[0], "promoted_mean": 12.0}]
+    # One that began before the origin counts its days from the origin
+    early = [{**applied[0], "starts_on": "2027-01-20", "ends_on": "2027-01-26"}]
+    assert promotions_restated(early, mean, origin=ORIGIN)[0]["promoted_mean"] == 2.0
