@@ -171,3 +171,28 @@ def test_the_worker_refits_a_position_whose_season_end_changed(world, celery_wor
         assert time.monotonic() < deadline, "the worker did not refit the coat"
         time.sleep(0.1)
     worker_idle_wait()
+
+
+def test_a_promotion_across_the_end_of_life_sells_only_until_it(profiled) -> None:
+    # Given a promotion of the phone at twice its demand from 5 days before its end of life to 5 after
+    world = profiled
+    body = {
+        "sku": "PHONE",
+        "warehouses": [world.warehouse.code],
+        "starts_on": (END_OF_LIFE - timedelta(days=5)).isoformat(),
+        "ends_on": (END_OF_LIFE + timedelta(days=5)).isoformat(),
+        "discount_percent": "20",
+        "expected_uplift": "2",
+    }
+    response = world.planner.client.post(f"/api/v1/tenants/{world.tenant.slug}/promotions/", body, format="json")
+    assert response.status_code == 201, response.content
+    _refresh(world)
+    phone, plain = _forecast(world, "PHONE"), _forecast(world, "PLAIN")
+    alive = (END_OF_LIFE - TODAY).days + 1
+    # Then its promoted days up to the end of life sell twice the plain SKU's, none after it
+    promoted = range(alive - 6, alive)
+    for k in promoted:
+        assert phone["days"][k]["mean"] == pytest.approx(2 * plain["days"][k]["mean"], rel=1e-3)
+    assert {d["mean"] for d in phone["days"][alive:]} == {0}
+    (applied,) = phone["promotions"]
+    assert applied["promoted_mean"] == pytest.approx(sum(phone["days"][k]["mean"] for k in promoted), rel=1e-3)
