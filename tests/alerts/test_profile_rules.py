@@ -122,8 +122,9 @@ def test_an_electronics_sku_with_too_much_stock_before_its_end_of_life_gets_obso
         end_of_life.isoformat(),
         "SUCC-1",
     )
-    share = unsold / 400
-    assert alert["deviation"] == pytest.approx(share, abs=1e-6)
+    # Graded by the figure shown (rounded to 2 places) over the stock held.
+    share = inputs["unsold_at_end_of_life"] / 400
+    assert alert["deviation"] == round(share, 6)
     assert alert["grade"] == ("red" if share >= 0.3 else "orange" if share >= 0.2 else "yellow")
     assert f"{end_of_life.day} {end_of_life:%B}" in alert["explanation"]
     assert "SUCC-1" in alert["explanation"]
@@ -142,8 +143,12 @@ def test_an_electronics_sku_with_too_much_stock_before_its_end_of_life_gets_obso
     assert _alert(world, "FEW", "obsolescence_risk") is None
 
     # The same SKU moved to a general category: the rule does not apply there.
-    _push(world, "skus", [{"code": "PHONE", "name": "PHONE", "category": "C", "unit_cost": "3", "list_price": "5"}])
+    moved = {"code": "PHONE", "name": "PHONE", "category": "C", "unit_cost": "3", "list_price": "5"}
+    _push(world, "skus", [{**moved, "end_of_life_on": end_of_life.isoformat(), "successor": "SUCC-1"}])
     _run(world)
+    (row,) = _get(world, "indicators/", sku="PHONE")["results"]
+    details = _get(world, f"indicators/{row['position_id']}/")["details"]
+    assert (details["profile"], details["end_of_life_on"]) == ("general", end_of_life.isoformat())
     assert _alert(world, "PHONE", "obsolescence_risk") is None
 
 
@@ -181,7 +186,7 @@ def test_an_apparel_sku_with_stock_left_at_its_season_end_gets_season_end_overst
     alert = _alert(world, "COAT", "season_end_overstock")
     assert alert["inputs"]["unsold_at_season_end"] == pytest.approx(unsold, abs=0.01)
     assert alert["inputs"]["days_to_season_end"] == 30
-    assert alert["deviation"] == pytest.approx(unsold / 300, abs=1e-6)
+    assert alert["deviation"] == round(alert["inputs"]["unsold_at_season_end"] / 300, 6)
     # 30 days out, before the markdown starts (21 days): nowhere else sells it, so a markdown from then.
     advice = alert["recommendation"]
     assert (advice["action"], advice["quantity"]) == ("markdown", int(-(-unsold // 1)))
