@@ -1,13 +1,15 @@
 """Asking the engine to look again: dirty positions, and one debounced incremental pass per burst.
 
 Anything that changes what a position's indicators read from (a ledger push, a dismissed
-anomaly, a signal, a policy) marks the positions dirty and calls ``evaluation_request``. After
-the transaction commits, the first request of a burst enqueues one incremental pass a moment
-later; the rest of the burst finds the Redis key taken and adds nothing. If Redis or the broker
+anomaly, a signal, a policy, a refit forecast) marks the positions dirty and calls
+``evaluation_request``. After the transaction commits, the first request of a burst enqueues one
+incremental pass a moment later; the rest of the burst finds the Redis key taken and adds nothing. If Redis or the broker
 is down, the positions stay dirty and the engine's watchdog picks them up: delayed, not lost.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -40,6 +42,13 @@ def positions_mark_dirty(*, tenant: Tenant, where: Q) -> None:
     if ids:
         Position.objects.filter(id__in=ids, dirty_since__isnull=True).update(dirty_since=Now())
     evaluation_request(tenant_id=tenant.pk)
+
+
+def positions_refit(*, tenant: Tenant, position_ids: Sequence[int]) -> None:
+    """Forecasting's ``forecasts_changed`` hook: positions whose forecasts a refresh just rewrote are
+    dirty, so their alerts are graded on the new forecast rather than the one before."""
+    with transaction.atomic():
+        positions_mark_dirty(tenant=tenant, where=Q(id__in=list(position_ids)))
 
 
 def evaluation_request(*, tenant_id: object) -> None:

@@ -125,6 +125,16 @@ def promotions_upcoming(
     positions = list(
         Position.objects.filter(tenant_id=tenant_id, id__in=ids).values_list("id", "sku_id", "warehouse_id")
     )
+    return promotions_upcoming_of(tenant_id=tenant_id, positions=positions, today=today, days=days)
+
+
+def promotions_upcoming_of(
+    *, tenant_id: object, positions: Sequence[tuple[int, object, object]], today: date, days: int
+) -> dict[int, UpcomingPromotion]:
+    """``promotions_upcoming`` of positions the caller has read already ((id, sku id, warehouse id)):
+    two queries, the second only where a promotion was found."""
+    if not positions:
+        return {}
     windows = promotion_windows(
         tenant_id=tenant_id, positions=positions, day_from=today, day_to=today + timedelta(days=days)
     )
