@@ -296,10 +296,6 @@ def three_dimension_risk(reading: dict, policy: Effective) -> Trip | None:
     return _trip(reading, policy, Grade.RED, None, inputs, why)
 
 
-def _days(count: float) -> str:
-    return f"{count:g} day{'s' if count != 1 else ''}"
-
-
 def promotion_shortfall(reading: dict, policy: Effective) -> Trip | None:
     """Promoted demand over the promotion and the lead time after it, against what the position will
     hold when the promotion starts (docs/engine.md, Promotion shortfall)."""
@@ -338,7 +334,7 @@ def promotion_shortfall(reading: dict, policy: Effective) -> Trip | None:
     why = (
         f"Promotion {promotion['promotion_id']} runs {_day_text(starts_on)} to {_day_text(ends_on)} at "
         f"{promotion['discount_percent']:g} % off, uplift x{uplift:g} ({promotion['uplift_source']}). "
-        f"Promoted demand over {'the rest of ' if running else ''}the promotion and the {_days(lead_time)} of lead "
+        f"Promoted demand over {'the rest of ' if running else ''}the promotion and the {lead_time}-day lead "
         f"time after it ({_day_text(today + timedelta(days=start))} to {_day_text(today + timedelta(days=last))}) is "
         f"{promoted:g} units by {demand_from}; "
         + (
@@ -351,11 +347,11 @@ def promotion_shortfall(reading: dict, policy: Effective) -> Trip | None:
     )
     if late:
         why += (
-            f" The order-by day ({_day_text(order_by)}, the start less the {_days(lead_time)} lead time) has passed: "
+            f" The order-by day ({_day_text(order_by)}, the start less the {lead_time}-day lead time) has passed: "
             "only the emergency path (backup suppliers, a transfer) can still arrive in time; red."
         )
     else:
-        why += f" Order by {_day_text(order_by)} (the start less the {_days(lead_time)} lead time)."
+        why += f" Order by {_day_text(order_by)} (the start less the {lead_time}-day lead time)."
     inputs = {
         "promotion_id": promotion["promotion_id"],
         "promotion_starts_on": promotion["starts_on"],
