@@ -25,6 +25,7 @@ from core.access.scope import warehouse_grant
 from core.inventory.models import Sku, Warehouse
 from core.supply.services import supplier_offers_upsert
 from tests.support.ingest import TODAY, push_rows, ts
+from workers.tasks.evaluation import evaluation_incremental
 
 LEAD_TIME = 10
 DAYS = 120  # of history, the last yesterday
@@ -231,3 +232,20 @@ def test_a_distributor_sees_only_the_shortfalls_of_its_warehouses(selling) -> No
     (seen,) = _shortfalls(world, caller=world.distributor)
     assert (seen["warehouse"], seen["rule"], seen["grade"]) == ("W2", "promotion_shortfall", "red")
     assert "inputs" not in seen
+
+
+def test_a_refit_has_the_incremental_pass_grade_its_positions_on_the_new_forecast(selling) -> None:
+    world = selling
+    call_command("evaluate", tenant=world.tenant.slug, stdout=StringIO())
+    (before,) = _get(world, "indicators/", sku="S", warehouse="W")["results"]
+    assert before["days_of_cover_source"] == "moving_average"
+    call_command("forecast", tenant=world.tenant.slug, stdout=StringIO())
+    # The incremental pass evaluates dirty positions only: the refit marked them.
+    evaluation_incremental(str(world.tenant.pk))
+    (after,) = _get(world, "indicators/", sku="S", warehouse="W")["results"]
+    assert after["days_of_cover_source"] == "forecast"
+    # A refit that changes no forecast marks nothing: the pass after it finds nothing to run for.
+    call_command("forecast", tenant=world.tenant.slug, stdout=StringIO())
+    evaluation_incremental(str(world.tenant.pk))
+    runs = sorted((run["trigger"], run["positions_total"]) for run in _get(world, "evaluations/")["results"])
+    assert runs == [("incremental", 3), ("manual", 3)]  # S at W and W2, and the world's SKU-1
