@@ -3,8 +3,9 @@
 Anything that changes what a position's indicators read from (a ledger push, a dismissed
 anomaly, a signal, a policy, a refit forecast) marks the positions dirty and calls
 ``evaluation_request``. After the transaction commits, the first request of a burst enqueues one
-incremental pass a moment later; the rest of the burst finds the Redis key taken and adds nothing. If Redis or the broker
-is down, the positions stay dirty and the engine's watchdog picks them up: delayed, not lost.
+incremental pass a moment later; the rest of the burst finds the Redis key taken and adds
+nothing. If Redis or the broker is down, the positions stay dirty and the engine's watchdog picks
+them up: delayed, not lost.
 """
 
 from __future__ import annotations
