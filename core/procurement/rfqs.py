@@ -250,7 +250,9 @@ def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | 
     quantity, needed_by, basis = replenishment(alert.inputs, today)
     if quantity <= 0:
         _hold(
-            alert, "No RFQ: stock in transit already reaches the order-up-to level.", order_up_to=basis["order_up_to"]
+            alert,
+            "No RFQ: stock in transit already reaches the order-up-to level.",
+            order_up_to=basis.get("order_up_to"),
         )
         return None
     response_hours = float(policy.parameters["rfq_response_hours"])

@@ -24,11 +24,11 @@ from django.core.management import call_command
 from core.access.scope import warehouse_grant
 from core.inventory.models import Sku, Warehouse
 from core.supply.services import supplier_offers_upsert
-from tests.support.ingest import TODAY, push_rows, ts
+from tests.support.histories import steady_sales
+from tests.support.ingest import TODAY, push_rows
 from workers.tasks.evaluation import evaluation_incremental
 
 LEAD_TIME = 10
-DAYS = 120  # of history, the last yesterday
 HELD = {"W": 440, "W2": 1000}
 STARTS, ENDS = TODAY + timedelta(days=20), TODAY + timedelta(days=26)
 
@@ -41,34 +41,6 @@ def _get(world, path: str, caller=None, **params: object) -> dict:
     response = (caller or world.admin).client.get(_url(world, path), params)
     assert response.status_code == 200, response.content
     return response.json()
-
-
-def _history(world, warehouse: str, held: int) -> None:
-    rows = [
-        {
-            "kind": "receipt",
-            "sku": "S",
-            "warehouse": warehouse,
-            "quantity": 10 * DAYS + held,
-            # The morning of the first day of sales: every day of the history sold 10.
-            "occurred_at": ts(DAYS, hour=1),
-            "external_ref": f"{warehouse}-in",
-        }
-    ]
-    rows += [
-        {
-            "kind": "sale",
-            "sku": "S",
-            "warehouse": warehouse,
-            "quantity": 10,
-            "unit_price": "2",
-            "occurred_at": ts(day),
-            "external_ref": f"{warehouse}-sale-{day}",
-        }
-        for day in range(1, DAYS + 1)
-    ]
-    response = push_rows(world.admin, world.tenant.slug, "movements", rows)
-    assert response.status_code == 201, response.content
 
 
 @pytest.fixture
@@ -91,7 +63,7 @@ def selling(shop):
         ],
     )
     for warehouse, held in HELD.items():
-        _history(shop, warehouse, held)
+        steady_sales(shop, warehouse, held)
     return shop
 
 

@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from tests.support.calls import url
 from tests.support.celery_worker import worker_idle_wait
-from tests.support.ingest import push_rows, ts
+from tests.support.histories import steady_sales
+from tests.support.ingest import push_rows
 from tests.support.procurement import backup_suppliers
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 TODAY = timezone.now().date()
-DAYS = 120
 STARTS, ENDS = TODAY + timedelta(days=20), TODAY + timedelta(days=26)
 
 
@@ -54,40 +54,14 @@ def _shortfalls(world) -> list[dict]:
     return _get(world, "alerts/", rule="promotion_shortfall", active="true")["results"]
 
 
-def _selling(world, warehouse: str, held: int) -> None:
-    rows = [
-        {
-            "kind": "receipt",
-            "sku": "S",
-            "warehouse": warehouse,
-            "quantity": 10 * DAYS + held,
-            "occurred_at": ts(DAYS, hour=1),
-            "external_ref": f"{warehouse}-in",
-        }
-    ]
-    rows += [
-        {
-            "kind": "sale",
-            "sku": "S",
-            "warehouse": warehouse,
-            "quantity": 10,
-            "unit_price": "2",
-            "occurred_at": ts(day),
-            "external_ref": f"{warehouse}-sale-{day}",
-        }
-        for day in range(1, DAYS + 1)
-    ]
-    assert push_rows(world.erp, world.tenant.slug, "movements", rows).status_code == 201
-
-
 def test_a_promotion_the_stock_cannot_cover_ends_in_an_rfq_for_the_shortfall(shop, celery_worker_process) -> None:
     world = shop
     push_rows(
         world.admin, world.tenant.slug, "warehouses", [{"code": "W2", "name": "W2", "region": "r", "kind": "store"}]
     )
     backup_suppliers(world)
-    _selling(world, "W", 400)
-    _selling(world, "W2", 1000)
+    steady_sales(world, "W", 400)
+    steady_sales(world, "W2", 1000)
     # The worker fits both positions' forecasts and evaluates them; nothing is short yet.
     _wait_for(lambda: len(_get(world, "forecasts/", sku="S")["results"]) == 2, "forecasts of S")
     worker_idle_wait(timeout=45)
