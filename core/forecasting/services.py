@@ -11,6 +11,8 @@ written with one upsert.
 - Horizon: max(``MIN_HORIZON_DAYS``, the tenant's longest supplier lead time + ``REVIEW_PERIOD_DAYS``).
 - Service level: ``SERVICE_LEVEL`` (0.95). The stock-out rule's policy lives in alerts, which sits
   above forecasting and is not read here; the engine can ask for its own quantile when it reads.
+- Industry profiles (``profiles``): apparel and electronics SKUs' terms are read per chunk; the
+  history is de-seasonalised before the fit and the forecast given the profile after it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from core.forecasting.elasticity import price_responses
 from core.forecasting.fitting import FALLBACK_MODEL
 from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
+from core.forecasting.profiles import (
+    ProfileTerms,
+    forecast_profiled,
+    history_deseasonalised,
+    profile_terms_read,
+    promotions_restated,
+)
 from core.forecasting.promotion_selectors import promotion_windows
 from core.forecasting.refit_hooks import forecasts_changed
 from core.forecasting.triggers import pending_key
@@ -189,6 +198,7 @@ def _chunk_refresh(
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
+    terms = profile_terms_read(tenant=tenant, sku_ids={row[1] for row in rows})
     # Promotions: those touching the history read or the horizon, and the price elasticity of the
     # positions with one ahead (for an uplift neither learned nor stated).
     promotions = promotion_windows(
@@ -210,19 +220,23 @@ def _chunk_refresh(
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
         windows = promotions.get(position_id, [])
-        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows)
+        profile = terms.get(sku_id)
+        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows, profile)
         summary.positions += 1
         if digest == stored:
             summary.unchanged += 1
             continue
         response = elasticities.get(position_id)
         forecast, applied = forecast_with_promotions(
-            history,
+            history_deseasonalised(history, profile),
             horizon=horizon,
             service_level=SERVICE_LEVEL,
             windows=windows,
             elasticity=response.elasticity if response else None,
         )
+        if profile is not None:
+            forecast = forecast_profiled(forecast, profile, origin=today)
+            applied = promotions_restated(applied, forecast.mean, origin=today)
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
@@ -277,12 +291,19 @@ def _forecasts_write(rows: list[tuple]) -> None:
 
 
 def _fingerprint(
-    start: date, units: np.ndarray, censored: np.ndarray, horizon: int, windows: Sequence[PromotionWindow] = ()
+    start: date,
+    units: np.ndarray,
+    censored: np.ndarray,
+    horizon: int,
+    windows: Sequence[PromotionWindow] = (),
+    profile: ProfileTerms | None = None,
 ) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
     # The promotions touching the position: making, changing or deleting one refits it.
     digest.update("|".join(sorted(w.token() for w in windows)).encode())
+    if profile is not None:  # absent for most positions, whose digests stay what they were
+        digest.update(f"profile:{profile.fingerprint()}|".encode())
     digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())
     digest.update(np.packbits(censored).tobytes())
     return digest.hexdigest()

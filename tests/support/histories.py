@@ -12,16 +12,13 @@ TODAY = timezone.now().date()
 DAYS = 120
 
 
-def sku_with_history(world, code: str, daily: list[int]) -> None:
-    """A SKU of the world's category in WH-1, stocked well before ``daily`` starts, and one sale line
-    per day with demand (``daily[-1]`` is yesterday)."""
+def sku_with_history(world, code: str, daily: list[int], *, category: str | None = None, **fields: object) -> None:
+    """A SKU of the world's category (or ``category``, a code) in WH-1, with further master ``fields``,
+    stocked well before ``daily`` starts, and one sale line per day with demand (``daily[-1]`` is
+    yesterday)."""
     slug = world.tenant.slug
-    response = push_rows(
-        world.admin,
-        slug,
-        "skus",
-        [{"code": code, "name": code, "category": world.category.code, "unit_cost": "1", "list_price": "2"}],
-    )
+    row = {"code": code, "name": code, "category": category or world.category.code, "unit_cost": "1", "list_price": "2"}
+    response = push_rows(world.admin, slug, "skus", [{**row, **fields}])
     assert response.status_code == 201, response.json()
     rows = [
         {
