@@ -44,6 +44,7 @@ from core.forecasting.profiles import (
     promotions_restated,
 )
 from core.forecasting.promotion_selectors import promotion_windows
+from core.forecasting.refit_hooks import forecasts_changed
 from core.forecasting.triggers import pending_key
 from core.forecasting.uplift import PromotionWindow, forecast_with_promotions
 from core.inventory.models import DailyFact, Position
@@ -267,6 +268,7 @@ def _chunk_refresh(
         )
     if written:
         _forecasts_write(written)
+        forecasts_changed(tenant=tenant, position_ids=[row[1] for row in written])
 
 
 # Every column but the key, in the order ``_chunk_refresh`` builds its rows.

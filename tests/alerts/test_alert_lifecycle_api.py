@@ -591,6 +591,7 @@ def test_the_rule_catalog_lists_the_rules_with_their_defaults(stocked):
         "declining_product",
         "expiry_risk",
         "three_dimension_risk",
+        "promotion_shortfall",
         "obsolescence_risk",
         "season_end_overstock",
     }

@@ -56,3 +56,32 @@ def intermittent(days: int = DAYS) -> list[int]:
 def weekly(days: int = DAYS) -> list[int]:
     # Every day, with Saturdays twice the other days: ADI 1, CV² about 0.1.
     return [20 if (TODAY - timedelta(days=days - i)).weekday() == 5 else 10 for i in range(days)]
+
+
+def steady_sales(world, warehouse: str, held: int, *, sku: str = "S", days: int = DAYS, per_day: int = 10) -> None:
+    """``per_day`` of ``sku`` sold at ``warehouse`` on each of the last ``days`` days (the last
+    yesterday), received the morning of the first: every day of the history sold, ``held`` left."""
+    rows = [
+        {
+            "kind": "receipt",
+            "sku": sku,
+            "warehouse": warehouse,
+            "quantity": per_day * days + held,
+            "occurred_at": ts(days, hour=1),
+            "external_ref": f"{warehouse}-in",
+        }
+    ]
+    rows += [
+        {
+            "kind": "sale",
+            "sku": sku,
+            "warehouse": warehouse,
+            "quantity": per_day,
+            "unit_price": "2",
+            "occurred_at": ts(day),
+            "external_ref": f"{warehouse}-sale-{day}",
+        }
+        for day in range(1, days + 1)
+    ]
+    response = push_rows(world.admin, world.tenant.slug, "movements", rows)
+    assert response.status_code == 201, response.content
