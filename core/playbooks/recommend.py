@@ -253,14 +253,7 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
         if trip.direction == "overstock" and trip.grade == Grade.ORANGE:
             return _transfer(trip, reading, context, quantity, "transfer")
         percent = _clamp((deviation if deviation is not None else 0.5) * 100, 30, 70)
-        return {
-            "action": "clearance",
-            "quantity": quantity,
-            "discount_percent": percent,
-            "value_at_cost": round(value, 2),
-            "summary": f"Clear {quantity} units (cost value {value:,.2f}) at up to {percent} % off through "
-            "outlets, bundles or a liquidator.",
-        }
+        return _clearance(quantity, value, percent, "")
     if trip.direction == STOCK_OUT:
         quantity, figures, need = _stock_need(trip, reading)
         lead_time = trip.inputs["lead_time_days"]
