@@ -383,14 +383,16 @@ def _unsold_at_last_day(
     reading: dict, policy: Effective, *, day_key: str, days_key: str, unsold_key: str, what: str
 ) -> Trip | None:
     """The shape both profile rules share: within ``lookahead_days`` before the SKU's last selling day,
-    the stock projected unsold then, as a share of the stock held, at or beyond ``unsold_share``."""
+    the stock projected unsold then (at least one unit), as a share of the stock held, at or beyond
+    ``unsold_share``."""
     details = reading["details"]
     days, unsold = details[days_key], details[unsold_key]
     lookahead = policy.parameters["lookahead_days"]
     if days is None or unsold is None or not 0 <= days <= lookahead:
         return None
     held = reading["available"] + reading["in_transit"] + reading["inbound_approved"]
-    if held <= 0 or unsold <= 0:
+    # Less than one unit projected left is the forecast's fraction, not stock anyone can clear.
+    if held <= 0 or unsold < 1:
         return None
     share = unsold / held
     limit = policy.thresholds["unsold_share"]

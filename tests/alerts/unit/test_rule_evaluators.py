@@ -351,6 +351,11 @@ def test_obsolescence_risk(days: int | None, unsold: float | None, expected: tup
     assert evaluate("obsolescence_risk", last_day("obsolescence_risk", days, unsold)) == expected
 
 
+def test_less_than_one_unit_projected_unsold_is_no_risk_whatever_its_share() -> None:
+    assert evaluate("obsolescence_risk", last_day("obsolescence_risk", 10, 0.99, held=2)) == (None, None)
+    assert evaluate("obsolescence_risk", last_day("obsolescence_risk", 10, 1.0, held=2)) == ("red", 0.5)
+
+
 @pytest.mark.parametrize(
     ("days", "unsold", "expected"),
     [
