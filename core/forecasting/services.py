@@ -23,14 +23,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
-from core.forecasting.fitting import FALLBACK_MODEL, forecast_history
-from core.forecasting.history import closing_stock, daily_history
+from core.forecasting.fit_pool import Fitted, fitting_pool
+from core.forecasting.fitting import FALLBACK_MODEL
+from core.forecasting.history import DailyHistory, closing_stock, daily_history
 from core.forecasting.models import Forecast
 from core.forecasting.triggers import pending_key
 from core.inventory.models import DailyFact, Position
@@ -44,6 +46,8 @@ MIN_HORIZON_DAYS = 56
 REVIEW_PERIOD_DAYS = 7  # the stock-out rule's default review period
 SERVICE_LEVEL = 0.95
 CHUNK_POSITIONS = 2000
+# Fewer positions than this are fitted in the calling process: a pool would not pay for itself.
+PARALLEL_MIN_POSITIONS = 2 * CHUNK_POSITIONS
 # Part of every fingerprint: a change to how forecasts are made refits every position once.
 FIT_VERSION = "1"
 REFRESH_TASK = "tripline.forecasting.refresh"
@@ -81,6 +85,7 @@ class RefreshSummary:
     service_level: float = SERVICE_LEVEL
     seconds: float = 0.0
     models: dict[str, int] = field(default_factory=dict)
+    fit_seconds: dict[str, float] = field(default_factory=dict)  # per model, summed over the processes
 
     def as_dict(self) -> dict:
         return {
@@ -92,6 +97,7 @@ class RefreshSummary:
             "service_level": self.service_level,
             "seconds": round(self.seconds, 3),
             "models": dict(sorted(self.models.items())),
+            "fit_seconds": {name: round(value, 3) for name, value in sorted(self.fit_seconds.items())},
         }
 
 
@@ -109,7 +115,10 @@ def forecasts_refresh(
     progress: Callable[[int], object] | None = None,
 ) -> dict:
     """Refit the forecasts of the tenant's positions (all, or ``position_ids``) whose history,
-    horizon or service level changed since their last fit; answer a summary. Safe to run twice."""
+    horizon or service level changed since their last fit; answer a summary. Safe to run twice.
+
+    Many positions are fitted in ``FORECAST_FIT_PROCESSES`` processes while this one reads the next
+    chunk and writes the last: chunk k is fitted while chunk k+1 is read, then chunk k is written."""
     started = time.monotonic()
     today = today or timezone.now().date()
     horizon = forecast_horizon(tenant=tenant)
@@ -118,11 +127,19 @@ def forecasts_refresh(
     if position_ids is not None:
         positions = positions.filter(id__in=list(position_ids))
     ids = list(positions.values_list("id", flat=True))
-    for offset in range(0, len(ids), CHUNK_POSITIONS):
-        chunk = ids[offset : offset + CHUNK_POSITIONS]
-        _chunk_refresh(tenant=tenant, position_ids=chunk, today=today, horizon=horizon, summary=summary)
-        if progress is not None:
-            progress(len(chunk))
+    processes = settings.FORECAST_FIT_PROCESSES if len(ids) >= PARALLEL_MIN_POSITIONS else 1
+    with fitting_pool(processes=processes, service_level=SERVICE_LEVEL) as fit:
+        pending: tuple[_Chunk, Callable[[], list[Fitted]]] | None = None
+        for offset in range(0, len(ids), CHUNK_POSITIONS):
+            chunk = _chunk_read(
+                tenant=tenant, position_ids=ids[offset : offset + CHUNK_POSITIONS], today=today, horizon=horizon
+            )
+            fitted = fit(chunk.histories, horizon)
+            if pending is not None:
+                _chunk_write(*pending, tenant=tenant, today=today, horizon=horizon, summary=summary, progress=progress)
+            pending = (chunk, fitted)
+        if pending is not None:
+            _chunk_write(*pending, tenant=tenant, today=today, horizon=horizon, summary=summary, progress=progress)
     summary.seconds = time.monotonic() - started
     return summary.as_dict()
 
@@ -158,9 +175,18 @@ def forecasts_sweep() -> int:
     )
 
 
-def _chunk_refresh(
-    *, tenant: Tenant, position_ids: list[int], today: date, horizon: int, summary: RefreshSummary
-) -> None:
+@dataclass
+class _Chunk:
+    """A chunk's positions as read: the histories to fit (with their row), and how many were unchanged."""
+
+    rows: list[tuple] = field(default_factory=list)  # (position id, SKU id, warehouse id, censored days, digest)
+    histories: list[DailyHistory] = field(default_factory=list)
+    positions: int = 0
+    unchanged: int = 0
+
+
+def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon: int) -> _Chunk:
+    """One statement for the chunk's facts, stock and stored fingerprints; the histories to refit."""
     first = today - timedelta(days=HISTORY_DAYS)
     days = HISTORY_DAYS + 1  # through today: today's net change counts for yesterday's closing stock
     with connection.cursor() as cursor:
@@ -168,8 +194,9 @@ def _chunk_refresh(
             _FACTS_SQL, {"tenant": tenant.pk, "ids": bigint_array(position_ids), "first": first, "today": today}
         )
         rows = cursor.fetchall()
+    chunk = _Chunk(positions=len(rows))
     if not rows:
-        return
+        return chunk
     # Dense arrays: one row per position (in id order), one column per day.
     n = len(rows)
     sold = np.zeros((n, days))
@@ -181,8 +208,6 @@ def _chunk_refresh(
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
-    fitted_at = timezone.now()
-    written: list[tuple] = []
     for i, row in enumerate(rows):
         position_id, sku_id, warehouse_id, _, stored = row[:5]
         history = daily_history(
@@ -192,14 +217,34 @@ def _chunk_refresh(
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
         digest = _fingerprint(history.start, history.units, history.censored, horizon)
-        summary.positions += 1
         if digest == stored:
-            summary.unchanged += 1
+            chunk.unchanged += 1
             continue
-        forecast = forecast_history(history, horizon=horizon, service_level=SERVICE_LEVEL)
+        chunk.rows.append((position_id, sku_id, warehouse_id, int(history.censored.sum()), digest))
+        chunk.histories.append(history)
+    return chunk
+
+
+def _chunk_write(
+    chunk: _Chunk,
+    fitted: Callable[[], list[Fitted]],
+    *,
+    tenant: Tenant,
+    today: date,
+    horizon: int,
+    summary: RefreshSummary,
+    progress: Callable[[int], object] | None,
+) -> None:
+    """Wait for the chunk's fits and upsert them in one write."""
+    fitted_at = timezone.now()
+    written: list[tuple] = []
+    for (position_id, sku_id, warehouse_id, censored_days, digest), (forecast, seconds) in zip(
+        chunk.rows, fitted(), strict=True
+    ):
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
+        summary.fit_seconds[forecast.model] = summary.fit_seconds.get(forecast.model, 0.0) + seconds
         c = forecast.classification
         written.append(
             (
@@ -214,7 +259,7 @@ def _chunk_refresh(
                 None if math.isinf(c.adi) else c.adi,
                 c.cv2,
                 c.observed_days,
-                int(history.censored.sum()),
+                censored_days,
                 SERVICE_LEVEL,
                 forecast.reason,
                 fitted_at,
@@ -225,8 +270,12 @@ def _chunk_refresh(
                 _rounded(forecast.cumulative_quantile),
             )
         )
+    summary.positions += chunk.positions
+    summary.unchanged += chunk.unchanged
     if written:
         _forecasts_write(written)
+    if progress is not None:
+        progress(chunk.positions)
 
 
 # Every column but the key, in the order ``_chunk_refresh`` builds its rows.

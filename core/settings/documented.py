@@ -290,6 +290,14 @@ SETTINGS: tuple[Setting, ...] = (
         "120",
         "seconds of silence after which a run counts as dead and the watchdog hands it out again",
     ),
+    # --- Forecasting
+    Setting(
+        "FORECAST_FIT_PROCESSES",
+        "Forecasting",
+        "the number of cores",
+        "processes a refresh of many positions fits them in (1: in the calling process); reads and"
+        " writes stay in the caller",
+    ),
     # --- Procurement
     Setting(
         "PROCUREMENT_SWEEP_SECONDS",

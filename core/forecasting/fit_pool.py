@@ -1,0 +1,87 @@
+"""Fitting many histories in several processes: the fits are pure CPU (numpy in, numpy out), so a
+refresh of many positions spreads them over the cores while its own process reads and writes.
+
+Pure like ``fitting``: nothing here imports Django. The processes are forked (they start at once,
+with statsforecast already imported) and only compute: they never use the database connection
+they inherit, and leave with ``os._exit`` (multiprocessing's way), which closes nothing of it.
+Spawned processes would inherit nothing, but cannot be started from a Celery pool process
+(multiprocessing's spawn pickles the process's authentication key, which billiard's process
+refuses). Each lives as long as the ``fitting_pool`` that started it, which shuts them down
+(cancelling what is left on an error, a time limit included) before it returns.
+
+A Celery prefork child is a daemonic process, and multiprocessing refuses children to those
+because a daemon's children could outlive it. These cannot: the pool ends with the refresh, and
+a fitting process whose parent is killed reads end-of-file on its task pipe and exits. So the
+flag is lifted while the pool runs (``_children_allowed``) and put back after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from core.forecasting.fitting import Forecast, forecast_history
+from core.forecasting.history import DailyHistory
+
+# A fit's forecast and the seconds it took.
+Fitted = tuple[Forecast, float]
+# Starts fitting a chunk's histories for a horizon; answers a function that waits for the results.
+Fitter = Callable[[list[DailyHistory], int], Callable[[], list[Fitted]]]
+BATCHES_PER_PROCESS = 4  # several batches a process, so one slow batch leaves no process idle
+
+
+def fit_batch(histories: list[DailyHistory], horizon: int, service_level: float) -> list[Fitted]:
+    """Fit each history with its class's model, timing each."""
+    out = []
+    for history in histories:
+        started = time.perf_counter()
+        forecast = forecast_history(history, horizon=horizon, service_level=service_level)
+        out.append((forecast, time.perf_counter() - started))
+    return out
+
+
+@contextlib.contextmanager
+def fitting_pool(*, processes: int, service_level: float) -> Iterator[Fitter]:
+    """A ``Fitter``: in this process for ``processes`` ≤ 1 (the fit happens at once), else in that
+    many forked processes (the fit runs while the caller goes on; results come back in order)."""
+    if processes <= 1:
+
+        def now(histories: list[DailyHistory], horizon: int) -> Callable[[], list[Fitted]]:
+            done = fit_batch(histories, horizon, service_level)
+            return lambda: done
+
+        yield now
+        return
+    with _children_allowed():
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+        finished = False
+        try:
+
+            def later(histories: list[DailyHistory], horizon: int) -> Callable[[], list[Fitted]]:
+                size = max(1, math.ceil(len(histories) / (processes * BATCHES_PER_PROCESS)))
+                futures = [
+                    pool.submit(fit_batch, histories[i : i + size], horizon, service_level)
+                    for i in range(0, len(histories), size)
+                ]
+                return lambda: [fitted for future in futures for fitted in future.result()]
+
+            yield later
+            finished = True
+        finally:
+            pool.shutdown(wait=True, cancel_futures=not finished)
+
+
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Lift this process's daemon flag while the pool starts and runs its processes (see the module)."""
+    config = multiprocessing.current_process()._config  # the flag the check reads
+    daemon = config.pop("daemon", None)
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
