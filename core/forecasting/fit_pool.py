@@ -10,16 +10,20 @@ refuses). Each lives as long as the ``fitting_pool`` that started it, which shut
 (cancelling what is left on an error, a time limit included) before it returns.
 
 A Celery prefork child is a daemonic process, and multiprocessing refuses children to those
-because a daemon's children could outlive it. These cannot: the pool ends with the refresh, and
-a fitting process whose parent is killed reads end-of-file on its task pipe and exits. So the
-flag is lifted while the pool runs (``_children_allowed``) and put back after.
+because a daemon's children could outlive it. These do not: the pool ends with the refresh, and
+each fitting process asks the kernel to end it when its parent dies (``_die_with_parent``, Linux's
+parent-death signal), a parent killed at its hard time limit included. So the flag is lifted while
+the pool runs (``_children_allowed``) and put back after.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import math
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +35,7 @@ from core.forecasting.history import DailyHistory
 Fitted = tuple[Forecast, float]
 # Starts fitting a chunk's histories for a horizon; answers a function that waits for the results.
 Fitter = Callable[[list[DailyHistory], int], Callable[[], list[Fitted]]]
+PR_SET_PDEATHSIG = 1  # prctl(2)
 BATCHES_PER_PROCESS = 4  # several batches a process, so one slow batch leaves no process idle
 
 
@@ -57,7 +62,9 @@ def fitting_pool(*, processes: int, service_level: float) -> Iterator[Fitter]:
         yield now
         return
     with _children_allowed():
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            max_workers=processes, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+        )
         finished = False
         try:
 
@@ -85,3 +92,10 @@ def _children_allowed() -> Iterator[None]:
     finally:
         if daemon is not None:
             config["daemon"] = daemon
+
+
+def _die_with_parent() -> None:
+    """In a fitting process: be killed when the parent dies (Linux); elsewhere, nothing to arrange."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
