@@ -66,6 +66,11 @@ OFFER_READERS = ANY_STAFF | partners_that(Can.SUPPLY)
 RFQ_ANSWERERS = partners_that(Can.ANSWER_RFQS)
 # The forecast backtest's tenant-wide report: staff, and the ERP that feeds the sales it measures.
 FORECAST_ACCURACY_READERS = ANY_STAFF | partners_that(Can.READ_FORECAST_ACCURACY)
+# Promotions: staff and the ERP that pushes the marketing calendar write; a distributor reads those
+# of its warehouses. Deleting one is the tenant's own decision.
+PROMOTION_READERS = ANY_STAFF | partners_that(Can.READ_PROMOTIONS) | partners_that(Can.MANAGE_PROMOTIONS)
+PROMOTION_WRITERS = STAFF_WRITERS | partners_that(Can.MANAGE_PROMOTIONS)
+PROMOTION_REMOVERS = STAFF_WRITERS
 # Webhook endpoints: admins manage any, a partner its own.
 WEBHOOK_KEEPERS = partners_that(Can.MANAGE_WEBHOOKS)
 

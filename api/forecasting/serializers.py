@@ -77,8 +77,26 @@ class AccuracyOutput(serializers.Serializer):
     coverage = serializers.FloatField(allow_null=True, help_text="Share of days at or under the daily quantile.")
 
 
+class AppliedPromotionOutput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The promotion (promotions/{id}/).")
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    uplift = serializers.FloatField(help_text="The multiplier applied to the base forecast on its days.")
+    source = serializers.ChoiceField(
+        choices=["learned", "stated", "elasticity", "default_elasticity"],
+        help_text="Where the uplift came from: the position's past promotions (shrunk towards the stated or "
+        "elasticity uplift when they were few), the promotion's expected_uplift, (1 - discount)^elasticity "
+        "with the position's own elasticity, or with the default elasticity -2.",
+    )
+    learned_days = serializers.IntegerField(help_text="Past promotion days the learned uplift read.")
+    promoted_mean = serializers.FloatField(help_text="Expected units over its days within the horizon.")
+
+
 class ForecastDetailOutput(ForecastOutput):
     days = serializers.SerializerMethodField(help_text="One entry per day of the horizon. " + FIGURES_NULL)
+    promotions = serializers.SerializerMethodField(
+        help_text="The promotions within the horizon the series were scaled for. " + FIGURES_NULL
+    )
     accuracy = serializers.SerializerMethodField(
         help_text="The latest backtest's accuracy for this demand class: null until a backtest ran."
     )
@@ -98,6 +116,10 @@ class ForecastDetailOutput(ForecastOutput):
             }
             for k, (mean, p50, quantile, cumulative) in enumerate(rows)
         ]
+
+    @extend_schema_field(AppliedPromotionOutput(many=True, allow_null=True))
+    def get_promotions(self, instance: Forecast) -> list[dict] | None:
+        return AppliedPromotionOutput(instance.promotions, many=True).data if instance.figures else None
 
     @extend_schema_field(AccuracyOutput(allow_null=True))
     def get_accuracy(self, instance: Forecast) -> dict | None:
@@ -153,6 +175,17 @@ class ReplaySerializer(serializers.Serializer):
     by_velocity_class = serializers.DictField(child=ReplaySummarySerializer())
 
 
+class PromotionFiguresSerializer(serializers.Serializer):
+    # The metrics of the promotion days only; the quantile figures stay null.
+    forecast = MethodMetricsSerializer(help_text="The forecast as made: promotion days out of the base, uplift ahead.")
+    promotions_ignored = MethodMetricsSerializer(
+        help_text="The same forecast fitted on the raw history with no uplift."
+    )
+    wape_ratio = _figure("The forecast's WAPE on promotion days / the one ignoring promotions (goal ≤ 0.7).")
+    rmsse_ratio = _figure("The same ratio of mean RMSSE.")
+    goal = serializers.FloatField()
+
+
 class ReportSerializer(serializers.Serializer):
     today = serializers.DateField(help_text="The last day of data the backtest read.")
     origins = serializers.IntegerField()
@@ -164,6 +197,12 @@ class ReportSerializer(serializers.Serializer):
     wrmsse_ratio = RatioSerializer()
     by_demand_class = serializers.DictField(child=GroupMetricsSerializer())
     by_velocity_class = serializers.DictField(child=GroupMetricsSerializer())
+    promotions = PromotionFiguresSerializer(
+        allow_null=True,
+        required=False,
+        help_text="Error on the promotion days of the horizons against the same forecast with promotions "
+        "ignored; null when no horizon had an observed promotion day.",
+    )
     inventory_replay = ReplaySerializer()
 
 

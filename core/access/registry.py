@@ -3,9 +3,9 @@ sees at each grant level; staff see everything of their tenant, by role.
 
 | kind | scope | may do |
 | --- | --- | --- |
-| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts and forecasts, read the forecast backtest, manage its webhooks |
+| erp | the whole tenant | push inventory (and ship and receive transfers), read inventory, read alerts and forecasts, read the forecast backtest, make, read and change promotions, manage its webhooks |
 | supplier | the SKUs it supplies | supply (its offers), answer RFQs, read alerts and forecasts, manage its webhooks |
-| distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts and forecasts, manage its webhooks |
+| distributor | the warehouses granted to it, at a grant level | read shared stock, file transfers, read alerts and forecasts, read the promotions of its warehouses, manage its webhooks |
 
 | kind / grant | stock quantities | reading's other figures | alert | who acted | transfer refusal | webhook events |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -145,6 +145,8 @@ class Can(StrEnum):
     ANSWER_RFQS = "answer_rfqs"  # the RFQs it is invited to, its quotes and purchase orders
     MANAGE_WEBHOOKS = "manage_webhooks"  # its own webhook endpoints and their deliveries
     READ_FORECAST_ACCURACY = "read_forecast_accuracy"  # the tenant-wide forecast backtest report
+    MANAGE_PROMOTIONS = "manage_promotions"  # make, read and change its tenant's promotions (not delete)
+    READ_PROMOTIONS = "read_promotions"  # the promotions touching its scope's warehouses
 
 
 class Scope(StrEnum):
@@ -173,7 +175,8 @@ _EVERY_PARTNER = frozenset({Can.READ_ALERTS, Can.READ_FORECASTS, Can.MANAGE_WEBH
 KINDS: dict[str, PartnerKindRow] = {
     # The ERP pushes the tenant's stock and sales: it sees what staff see, who acted as a role.
     PartnerKind.ERP: PartnerKindRow(
-        may=_EVERY_PARTNER | {Can.PUSH_INVENTORY, Can.READ_INVENTORY, Can.READ_FORECAST_ACCURACY},
+        may=_EVERY_PARTNER
+        | {Can.PUSH_INVENTORY, Can.READ_INVENTORY, Can.READ_FORECAST_ACCURACY, Can.MANAGE_PROMOTIONS},
         scope=Scope.TENANT,
         sees={None: replace(_STAFF, audience=PartnerKind.ERP, actor_names=False)},
     ),
@@ -193,7 +196,7 @@ KINDS: dict[str, PartnerKindRow] = {
         },
     ),
     PartnerKind.DISTRIBUTOR: PartnerKindRow(
-        may=_EVERY_PARTNER | {Can.READ_SHARED_STOCK, Can.FILE_TRANSFERS},
+        may=_EVERY_PARTNER | {Can.READ_SHARED_STOCK, Can.FILE_TRANSFERS, Can.READ_PROMOTIONS},
         scope=Scope.WAREHOUSES_GRANTED,
         sees={
             EXACT: Capabilities(

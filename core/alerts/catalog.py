@@ -32,7 +32,11 @@ INDICATORS: dict[str, str] = {
     "ads_7": "average daily sales over the last 7 days (units/day)",
     "ads_28": "average daily sales over the last 28 days (units/day)",
     "ads_90": "average daily sales over the last 90 days (units/day)",
-    "days_of_cover": "available / ads_28 (days); empty when nothing sold",
+    "days_of_cover": "with a fresh forecast: days until available + in transit + approved inbound runs out at the "
+    "forecast's daily mean; without one: available / ads_28 (days); empty when nothing sold (or none projected)",
+    "inbound_approved": "units of approved transfers to the position not shipped yet",
+    "days_of_cover_source": "forecast or moving_average: which demand days_of_cover used",
+    "projected_stock_out_on": "today + whole days of cover (the day the stock is projected to run out)",
     "average_on_hand_90": "average end-of-day stock over 90 days (units)",
     "turnover_rate": "annualized: cost of goods sold over 90 days / average inventory value x 365/90",
     "turnover_days": "365 / turnover_rate (days); empty when nothing sold in 90 days",
@@ -56,6 +60,9 @@ INDICATORS: dict[str, str] = {
     "safety_stock_service": "z(service level) x demand_sigma_28 x sqrt(lead time)",
     "reorder_point_cover": "ads_28 x lead time + safety_stock_cover",
     "reorder_point_service": "ads_28 x lead time + safety_stock_service",
+    "safety_stock_forecast": "the forecast's service-level quantile of lead-time demand minus its mean, "
+    "x z(policy service level) / z(forecast's); empty without a fresh forecast",
+    "reorder_point_forecast": "forecast mean demand over the lead time + safety_stock_forecast",
     "launch_sell_through": "sell-through since launch: sold / (sold + on hand)",
     "sell_through_weekly_change": "this week's sell-through against last week's (relative change)",
     "competitor_price_gap": "latest competitor price / list price - 1",

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -210,18 +211,34 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
 
 # Stands for None in a reading's hash: hash(None) differs between processes before Python 3.12.
 _NONE_HASHED = -1.7976931348623157e308
-_HASHED_COLUMNS = [column for column in _READING_COLUMNS if column not in ("position_id", "as_of", "fingerprint")]
+_FIELD_TYPES = {f.column: f.get_internal_type() for f in IndicatorReading._meta.concrete_fields}
+# Numbers, booleans and UUIDs hash alike in every process; text and dates do not, so they go in apart.
+_HASHED_COLUMNS = [
+    column
+    for column in _READING_COLUMNS
+    if column not in ("position_id", "as_of", "fingerprint") and _FIELD_TYPES[column] not in ("CharField", "DateField")
+]
+_DATE_COLUMNS = [column for column in _READING_COLUMNS if column != "as_of" and _FIELD_TYPES[column] == "DateField"]
+_TEXT_COLUMNS = [column for column in _READING_COLUMNS if _FIELD_TYPES[column] == "CharField"]
 
 
 def reading_fingerprint(reading: dict) -> int:
     """A 64-bit hash of a reading's stored values, the same in every process.
 
-    Numbers, booleans and UUIDs hash alike everywhere (strings and dates do not, so the day goes in
-    as its ordinal). Equal fingerprints mean equal readings, up to a 1 in 2^64 chance.
+    Numbers, booleans and UUIDs hash alike everywhere; strings and dates do not, so days go in as
+    their ordinals and text as the integer of its digest. Equal fingerprints mean equal readings, up
+    to a 1 in 2^64 chance.
     """
     values = [_NONE_HASHED if (value := reading[column]) is None else value for column in _HASHED_COLUMNS]
     values.append(reading["as_of"].toordinal())
+    values.extend(_NONE_HASHED if (day := reading[column]) is None else day.toordinal() for column in _DATE_COLUMNS)
+    values.extend(_text_hashed(reading[column]) for column in _TEXT_COLUMNS)
     return hash(tuple(values))
+
+
+@lru_cache(maxsize=256)
+def _text_hashed(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def _readings_write(cursor, tenant: Tenant, readings: dict[int, dict], stored: dict[int, int | None]) -> None:  # noqa: ANN001

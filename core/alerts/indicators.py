@@ -8,16 +8,19 @@ The formulas are in ``catalog.INDICATORS`` and docs/engine.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
 
 from core.alerts.catalog import HEALTH_WEIGHTS, Effective
+from core.alerts.inbound import inbound_sql
 from core.alerts.models import IndicatorReading
 from core.bulk_copy import bigint_array
+from core.forecasting.engine_reads import fresh_forecasts_sql
 from core.inventory.models import Category, DailyFact, Lot, Position, Sku
 from core.supply.selectors import sku_supply_terms_sql
 
@@ -41,8 +44,10 @@ def _weekly(column: str, weeks: int) -> str:
 
 # Lead times, minimum order and backups per SKU, as supply reads its offers.
 _SUPPLY_TERMS = sku_supply_terms_sql(tenant="%(tenant)s", skus="SELECT sku_id FROM pos")
+# Each position's stored forecast while it is fresh (the rule is forecasting's, in engine_reads).
+_FORECASTS = fresh_forecasts_sql(tenant="%(tenant)s", positions="%(ids)s::bigint[]", today="%(today)s")
 
-INDICATOR_SQL = f"""
+_INDICATOR_SQL = f"""
 WITH pos AS (
     SELECT p.id, p.sku_id, p.warehouse_id, p.on_hand, p.reserved, p.in_transit,
            s.category_id, s.velocity_class, s.launch_date, s.unit_cost, s.list_price, c.profile
@@ -115,6 +120,11 @@ WITH pos AS (
     ) x
     GROUP BY x.position_id
 ), supply AS ({_SUPPLY_TERMS}
+), forecast AS ({_FORECASTS}
+), inbound AS (
+    SELECT i.sku_id, i.warehouse_id, sum(i.units)::bigint AS units
+    FROM ({{inbound}}) i
+    GROUP BY i.sku_id, i.warehouse_id
 ), signals AS (
     SELECT g.sku_id,
            (array_agg(g.competitor_price ORDER BY g.day DESC)
@@ -139,6 +149,9 @@ SELECT pos.*, facts.sold_7, facts.sold_28, facts.sold_90, facts.sold_sq_28, fact
        lots.earliest_expiry, expiry.at_risk,
        supply.lead_time, supply.longest_lead_time, supply.min_order_quantity, supply.backups,
        signals.competitor_price, signals.social_recent, signals.social_before, signals.supplier_lead_time_index,
+       COALESCE(inbound.units, 0) AS inbound_approved,
+       forecast.forecast_shift, forecast.forecast_model, forecast.forecast_demand_class, forecast.forecast_origin,
+       forecast.forecast_service_level, forecast.forecast_mean, forecast.forecast_cumulative_quantile,
        reading.fingerprint AS reading_fingerprint
 FROM pos
 -- The chunk's ids again: the readings' primary key answers them, whatever the table's statistics say.
@@ -150,13 +163,33 @@ LEFT JOIN lots ON lots.position_id = pos.id
 LEFT JOIN expiry ON expiry.position_id = pos.id
 LEFT JOIN supply ON supply.sku_id = pos.sku_id
 LEFT JOIN signals ON signals.sku_id = pos.sku_id
+LEFT JOIN forecast ON forecast.position_id = pos.id
+LEFT JOIN inbound ON inbound.sku_id = pos.sku_id AND inbound.warehouse_id = pos.warehouse_id
 ORDER BY pos.id
 """  # noqa: S608 - constants only
 
 
+def indicator_sql() -> str:
+    """The indicator statement, with the approved inbound stock of the sources registered when Django
+    started (``core.alerts.inbound``)."""
+    return _statement(inbound_sql(tenant="%(tenant)s", skus="SELECT sku_id FROM pos"))
+
+
+@lru_cache(maxsize=8)
+def _statement(inbound: str) -> str:
+    return _INDICATOR_SQL.replace("{inbound}", inbound)
+
+
+def __getattr__(name: str) -> str:
+    # ``INDICATOR_SQL`` as readers outside the engine (the benchmark's plan dump) name it.
+    if name == "INDICATOR_SQL":
+        return indicator_sql()
+    raise AttributeError(name)
+
+
 def indicator_rows(cursor, *, tenant_id: object, position_ids: list[int], today: date) -> list[dict]:  # noqa: ANN001
     """The aggregated inputs of every listed position, one row each, in id order."""
-    cursor.execute(INDICATOR_SQL, {"tenant": tenant_id, "ids": bigint_array(position_ids), "today": today})
+    cursor.execute(indicator_sql(), {"tenant": tenant_id, "ids": bigint_array(position_ids), "today": today})
     names = [column.name for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -213,6 +246,8 @@ class DerivePolicy:
     volatility_days: float
     uses_cover: bool
     turnover_standard: float
+    method: str = "service_level"  # the stock-out rule's safety_stock_method: service_level | cover | forecast
+    review_period: float = 7.0
 
     @classmethod
     def of(cls, stock_policy: Effective, turnover_standard: float) -> DerivePolicy:
@@ -223,7 +258,112 @@ class DerivePolicy:
             volatility_days=float(parameters["volatility_coefficient_days"]),
             uses_cover=parameters["safety_stock_method"] == "cover",
             turnover_standard=turnover_standard,
+            method=str(parameters["safety_stock_method"]),
+            review_period=float(parameters["review_period_days"]),
         )
+
+
+TAIL_DAYS = 7  # past its horizon, a forecast goes on at the mean of its last week
+
+
+@dataclass
+class Projection:
+    """The figures of the positions with a fresh forecast, one entry per row (NaN without one).
+
+    Day 0 is the day evaluated: the series' index ``shift`` (days since the origin). Past the
+    horizon, demand goes on at the mean of the series' last ``TAIL_DAYS`` days.
+    """
+
+    has: np.ndarray  # bool: a fresh forecast was read
+    cover: np.ndarray  # days until the projected stock reaches zero (NaN: not within any horizon)
+    lead_time_demand: np.ndarray  # mean demand over days 0..L-1
+    cycle_demand: np.ndarray  # mean demand over days 0..L+R-1
+    safety: np.ndarray  # quantile spread of lead-time demand at the policy's service level
+    daily: list  # per row: the daily mean from today to the horizon, rounded, or None
+    tail: np.ndarray
+
+
+def _forecast_projection(
+    rows: list[dict], stock: np.ndarray, lead_time: np.ndarray, review: np.ndarray, z: np.ndarray
+) -> Projection:
+    n = len(rows)
+    empty = np.full(n, np.nan)
+    projection = Projection(
+        has=np.zeros(n, dtype=bool),
+        cover=empty.copy(),
+        lead_time_demand=empty.copy(),
+        cycle_demand=empty.copy(),
+        safety=empty.copy(),
+        daily=[None] * n,
+        tail=empty.copy(),
+    )
+    at = [i for i, row in enumerate(rows) if row["forecast_mean"]]
+    if not at:
+        return projection
+    series = [rows[i]["forecast_mean"] for i in at]
+    quantiles = [rows[i]["forecast_cumulative_quantile"] for i in at]
+    lengths = np.array([len(values) for values in series])
+    width = int(lengths.max())
+    if (lengths == width).all():
+        mean, cumulative_quantile = np.array(series, dtype=np.float64), np.array(quantiles, dtype=np.float64)
+    else:  # horizons differ (the tenant's longest lead time changed): pad each with its own last value
+        mean = np.array([values + [np.nan] * (width - len(values)) for values in series], dtype=np.float64)
+        cumulative_quantile = np.array([q + [np.nan] * (width - len(q)) for q in quantiles], dtype=np.float64)
+    k = len(at)
+    rows_k = np.arange(k)
+    last_week = np.minimum(lengths, TAIL_DAYS)
+    cumulative = np.concatenate([np.zeros((k, 1)), np.nancumsum(mean, axis=1)], axis=1)  # [j] = days 0..j-1
+    tail = (cumulative[rows_k, lengths] - cumulative[rows_k, lengths - last_week]) / last_week
+    if not (lengths == width).all():
+        beyond = np.arange(width)[None, :] >= lengths[:, None]
+        mean = np.where(beyond, tail[:, None], mean)
+        cumulative = np.concatenate([np.zeros((k, 1)), np.cumsum(mean, axis=1)], axis=1)
+    shift = np.array([rows[i]["forecast_shift"] for i in at], dtype=np.int64)
+    start = cumulative[rows_k, shift]
+
+    def demand(days: np.ndarray) -> np.ndarray:
+        """Mean demand over ``days`` days from today (extended past the horizon at the tail rate)."""
+        end = shift + np.maximum(days, 0).astype(np.int64)
+        inside = np.minimum(end, width)
+        return cumulative[rows_k, inside] + tail * (end - inside) - start
+
+    idx = np.asarray(at)
+    lead = lead_time[idx]
+    # Days of cover: the first day the cumulative demand from today reaches the stock, interpolated
+    # within that day, so a constant forecast of r a day gives stock / r as the moving average does.
+    held = stock[idx]
+    steps = shift[:, None] + np.arange(1, width + 1)[None, :]
+    valid = steps <= width
+    from_today = cumulative[rows_k[:, None], np.minimum(steps, width)] - start[:, None]
+    reached = valid & (from_today >= held[:, None])
+    found = reached.any(axis=1)
+    first = np.argmax(reached, axis=1)  # 0-based: the day the stock runs out on
+    before = np.where(first > 0, from_today[rows_k, np.maximum(first - 1, 0)], 0.0)
+    on_day = from_today[rows_k, first] - before
+    within = first + (held - before) / np.where(on_day > 0, on_day, 1.0)
+    remaining_days = width - shift
+    after = remaining_days + (held - (cumulative[rows_k, width] - start)) / np.where(tail > 0, tail, 1.0)
+    cover = np.where(found, within, np.where(tail > 0, after, np.nan))
+    cover = np.where(held <= 0, 0.0, cover)
+    # Safety stock from the forecast's own error: the stored quantile of cumulative demand over L days
+    # from the origin minus its mean, at the forecast's service level, rescaled to the policy's by
+    # z(policy) / z(forecast); past the horizon the spread grows with the square root of the days.
+    span = np.clip(lead, 1, lengths).astype(np.int64)
+    spread = cumulative_quantile[rows_k, span - 1] - cumulative[rows_k, span]
+    spread = np.maximum(spread, 0.0) * np.sqrt(np.maximum(lead, 1) / span)
+    stored_z = np.array([_z(float(rows[i]["forecast_service_level"])) for i in at])
+    safety = np.where(lead > 0, spread * z[idx] / stored_z, 0.0)
+
+    projection.has[idx] = True
+    projection.cover[idx] = cover
+    projection.lead_time_demand[idx] = demand(lead)
+    projection.cycle_demand[idx] = demand(lead + review[idx])
+    projection.safety[idx] = safety
+    projection.tail[idx] = tail
+    rounded = np.round(mean, 4)  # shown, not compared: no need to round as Python does
+    for position, row_index, offset, length in zip(at, rows_k.tolist(), shift.tolist(), lengths.tolist(), strict=True):
+        projection.daily[position] = rounded[row_index, offset:length].tolist()
+    return projection
 
 
 def readings_derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list[dict]:
@@ -246,7 +386,7 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     available = on_hand - reserved
     sold_7, sold_28, sold_90 = (_column(rows, name, 0) for name in ("sold_7", "sold_28", "sold_90"))
     ads_7, ads_28, ads_90 = sold_7 / 7, sold_28 / 28, sold_90 / FACT_DAYS
-    days_of_cover = np.where(ads_28 > 0, available / ads_28, np.nan)
+    moving_cover = np.where(ads_28 > 0, available / ads_28, np.nan)
     # End-of-day stock over the window, rebuilt backwards from today's on hand by the net changes.
     average_on_hand = np.maximum(0.0, on_hand - _column(rows, "net_weighted", 0) / FACT_DAYS)
     # Unit cost cancels per position: COGS / average inventory value = units sold / average units.
@@ -284,7 +424,20 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     uses_cover = np.array([policy.uses_cover for policy in policies], dtype=bool)
     safety_cover = ads_28 * (longest + volatility_days)
     safety_service = z * sigma * np.sqrt(lead_time)
-    safety_stock = np.where(uses_cover, safety_cover, safety_service)
+    # Forward-looking figures from the position's fresh forecast, where it has one (docs/engine.md).
+    inbound = _column(rows, "inbound_approved", 0)
+    review = np.array([policy.review_period for policy in policies])
+    projected_stock = available + _column(rows, "in_transit", 0) + inbound
+    projection = _forecast_projection(rows, projected_stock, lead_time, review, z)
+    has_forecast = projection.has
+    days_of_cover = np.where(has_forecast, projection.cover, moving_cover)
+    safety_forecast = projection.safety
+    asks_forecast = np.array([policy.method == "forecast" for policy in policies], dtype=bool)
+    uses_forecast = asks_forecast & has_forecast & ~np.isnan(safety_forecast)
+    safety_stock = np.where(uses_cover, safety_cover, np.where(uses_forecast, safety_forecast, safety_service))
+    lead_time_demand = np.where(has_forecast, projection.lead_time_demand, ads_28 * lead_time)
+    # The order-up-to the stock-out response orders to: the forecast's only under the forecast method.
+    cycle_demand = np.where(uses_forecast, projection.cycle_demand, ads_28 * (lead_time + review))
     at_risk = np.minimum(np.rint(_column(rows, "at_risk", 0)), on_hand)
     since_launch = _column(rows, "sold_since_launch", 0)
     launched = np.array([row["launch_date"] is not None for row in rows], dtype=bool)
@@ -334,6 +487,13 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     def passed(name: str, empty: object = None) -> list:
         return [empty if (value := row[name]) is None else value for row in rows]
 
+    cover_days = figures(days_of_cover, 2)
+    stock_out_on = [None if days is None else today + timedelta(days=math.floor(days)) for days in cover_days]
+    methods = [
+        "cover" if policy.uses_cover else ("forecast" if used else "service_level")
+        for policy, used in zip(policies, uses_forecast.tolist(), strict=True)
+    ]
+
     launch_dates, on_hands = passed("launch_date"), passed("on_hand")
     stored = {
         "position_id": passed("id"),
@@ -348,7 +508,7 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
         "ads_28": figures(ads_28, 4),
         "ads_90": figures(ads_90, 4),
         "units_sold_90": passed("sold_90", 0),
-        "days_of_cover": figures(days_of_cover, 2),
+        "days_of_cover": cover_days,
         "average_on_hand_90": figures(average_on_hand, 2),
         "turnover_days": figures(turnover_days, 2),
         "turnover_rate": figures(turnover_rate, 4),
@@ -367,13 +527,36 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
         "safety_stock_service": figures(safety_service, 2),
         "reorder_point_cover": figures(ads_28 * lead_time + safety_cover, 2),
         "reorder_point_service": figures(ads_28 * lead_time + safety_service, 2),
+        "inbound_approved": inbound.astype(np.int64).tolist(),
+        "days_of_cover_source": ["forecast" if has else "moving_average" for has in has_forecast.tolist()],
+        "projected_stock_out_on": stock_out_on,
+        "safety_stock_forecast": figures(safety_forecast, 2),
+        "reorder_point_forecast": figures(projection.lead_time_demand + safety_forecast, 2),
         "stockout_risk": stockout.tolist(),
         "overstock": overstock.tolist(),
         "health_index": health.astype(np.int64).tolist(),
     }
     detail_columns = {
         "safety_stock": figures(safety_stock, 2),
-        "safety_stock_method": ["cover" if policy.uses_cover else "service_level" for policy in policies],
+        "safety_stock_method": methods,
+        "safety_stock_method_asked": [policy.method for policy in policies],
+        "lead_time_demand": figures(lead_time_demand, 2),
+        "review_period_days": review.tolist(),
+        "order_up_to": figures(cycle_demand + safety_stock, 2),
+        "forecast": [
+            None
+            if daily is None
+            else {
+                "model": row["forecast_model"],
+                "demand_class": row["forecast_demand_class"],
+                "origin": row["forecast_origin"].isoformat(),
+                "days_since_origin": row["forecast_shift"],
+                "service_level": row["forecast_service_level"],
+                "daily_mean": daily,
+                "tail_daily_mean": tail,
+            }
+            for row, daily, tail in zip(rows, projection.daily, figures(projection.tail, 4), strict=True)
+        ],
         "service_level_z": figures(z, 4),
         "lead_time_source": ["primary supplier" if known else "policy default" for known in has_supplier.tolist()],
         "receipts_with_promised_day": passed("receipts_promised", 0),

@@ -160,6 +160,14 @@ class IndicatorReading(models.Model):
     safety_stock_service = models.FloatField()
     reorder_point_cover = models.FloatField()
     reorder_point_service = models.FloatField()
+    # Approved transfers to the position not shipped yet (shipped ones and awarded orders are in transit).
+    inbound_approved = models.BigIntegerField(default=0, db_default=0)
+    # Which demand days_of_cover divides the stock by: the position's fresh forecast (available + in
+    # transit + approved inbound, day by day) or the 28-day moving average (available / ads_28).
+    days_of_cover_source = models.CharField(max_length=16, default="moving_average", db_default="moving_average")
+    projected_stock_out_on = models.DateField(null=True)
+    safety_stock_forecast = models.FloatField(null=True)
+    reorder_point_forecast = models.FloatField(null=True)
     stockout_risk = models.BooleanField()
     overstock = models.BooleanField()
     health_index = models.SmallIntegerField()

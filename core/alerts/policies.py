@@ -244,13 +244,25 @@ class PolicyBook:
         return cached
 
     def safety_stock(
-        self, *, sku_id: object, category_id: object, velocity_class: str, cover: float, service: float
+        self,
+        *,
+        sku_id: object,
+        category_id: object,
+        velocity_class: str,
+        cover: float,
+        service: float,
+        forecast: float | None = None,
     ) -> tuple[float, str]:
-        """The safety stock the SKU's stock-out policy uses (of a reading's two figures), and its method."""
+        """The safety stock the SKU's stock-out policy uses (of a reading's figures), and its method.
+        The forecast method falls back to the service-level one where the reading has no forecast figure."""
         method = self.effective(
             RuleCode.STOCK_OUT_RISK, sku_id=sku_id, category_id=category_id, velocity_class=velocity_class
         ).parameters["safety_stock_method"]
-        return (cover if method == "cover" else service), method
+        if method == "cover":
+            return cover, method
+        if method == "forecast" and forecast is not None:
+            return forecast, method
+        return service, "service_level"
 
     def _resolve(self, rule: str, sku_id: object, category_id: object, velocity_class: str) -> Effective:
         spec = RULES[rule]

@@ -23,6 +23,14 @@ that daily quantile's coverage (the forecast only: the baselines give no quantil
 coverage of the cumulative (lead time + review) quantile where the whole horizon was observed.
 Groups: the demand class the forecast found at that origin, the SKU's velocity class, and overall.
 
+Promotions: the forecast at every origin knows the promotions of the position's SKU and warehouse
+(planned ahead, as they are), reads their days out of the base model's history and scales the days
+ahead by their uplift (``uplift``); the price elasticity it may fall back on is estimated from the
+90 days before the earliest origin, so it never reads a day it is tested on. Over every horizon with
+promotion days the report compares, on those days only, the forecast with the same forecast with
+promotions ignored (fitted on the raw history, no uplift): WAPE and mean RMSSE of each and the
+ratio (goal ≤ 0.7).
+
 Inventory replay (``replay``): each position's last ``REPLAY_DAYS`` days, reviewed every 7 days;
 see ``replay`` for the assumptions.
 
@@ -43,9 +51,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.forecasting import metrics
+from core.forecasting.elasticity import price_responses
 from core.forecasting.fitting import forecast_history
 from core.forecasting.history import DailyHistory, closing_stock, daily_history, weekday_imputed_series
 from core.forecasting.models import ForecastBacktest
+from core.forecasting.promotion_selectors import promotion_windows
+from core.forecasting.uplift import PromotionWindow, forecast_with_promotions, promoted_days
 from core.inventory import selectors as inventory
 from core.supply import selectors as supply
 from tenants.models import Tenant
@@ -58,6 +69,9 @@ HISTORY_DAYS = 182  # history a fit reads, at most: half a year
 REPLAY_DAYS = 90
 CHUNK = 200
 METHODS = ("forecast", "moving_average_28", "seasonal_naive_7")
+PROMOTION_METHODS = ("forecast", "promotions_ignored")
+PROMOTION_GOAL = 0.7
+PROMOTIONS = ("promotions", "promotion_days")  # the group key of the promotion days' figures
 
 
 @dataclass
@@ -125,17 +139,22 @@ class PositionDays:
     units: np.ndarray
     flagged: np.ndarray
     on_hand_end: np.ndarray
+    promotions: tuple[PromotionWindow, ...] = ()
+    elasticity: float | None = None
 
 
 def _chunk_days(
     tenant: Tenant,
-    positions: list[tuple[int, int, str, int]],
+    positions: list[tuple],
     lead_times: dict[int, int],
     *,
     day_from: date,
     today: date,
+    elasticity_day: date | None = None,
 ) -> list[PositionDays]:
-    """The chunk's positions with their daily arrays, from one query for the chunk's facts."""
+    """The chunk's positions with their daily arrays, from one query for the chunk's facts, with
+    their promotions (one query) and, for those with one, their price elasticity as of
+    ``elasticity_day`` (one query)."""
     ids = [p[0] for p in positions]
     n = (today - day_from).days + 1
     units = {pid: np.zeros(n) for pid in ids}
@@ -146,9 +165,14 @@ def _chunk_days(
     ).iterator(chunk_size=20000):
         i = (day - day_from).days
         units[pid][i], flagged[pid][i], net[pid][i] = sold, flag, change
+    windows = promotion_windows(
+        tenant_id=tenant.pk, positions=[(p[0], p[1], p[4]) for p in positions], day_from=day_from, day_to=today
+    )
+    responses = price_responses(tenant_id=tenant.pk, position_ids=list(windows), today=elasticity_day or day_from)
     out = []
-    for pid, sku_id, velocity, on_hand in positions:
+    for pid, sku_id, velocity, on_hand, _ in positions:
         known = sku_id in lead_times
+        response = responses.get(pid)
         out.append(
             PositionDays(
                 position_id=pid,
@@ -159,6 +183,8 @@ def _chunk_days(
                 units=units[pid],
                 flagged=flagged[pid],
                 on_hand_end=closing_stock(on_hand, net[pid]),
+                promotions=tuple(windows.get(pid, ())),
+                elasticity=response.elasticity if response else None,
             )
         )
     return out
@@ -190,7 +216,9 @@ def backtest_position(days: PositionDays, *, origins: int, step_days: int, group
         if history.observed_days == 0:
             continue  # nothing sold or held before the origin: the position did not exist yet
         raw = days.units[max(0, cut - HISTORY_DAYS) : cut]
-        forecast = forecast_history(history, horizon=horizon, service_level=tau)
+        forecast, _ = forecast_with_promotions(
+            history, horizon=horizon, service_level=tau, windows=days.promotions, elasticity=days.elasticity
+        )
         actual_all = days.units[cut : cut + horizon]
         observed = ~censored[cut : cut + horizon]
         actual = actual_all[observed]
@@ -218,6 +246,15 @@ def backtest_position(days: PositionDays, *, origins: int, step_days: int, group
             if observed.all():
                 acc.horizons += 1
                 acc.horizons_covered += int(actual_all.sum() <= forecast.cumulative_quantile[-1])
+        if days.promotions:
+            on = promoted_days(days.start + timedelta(days=cut), horizon, days.promotions) & observed
+            if on.any():
+                ignored = forecast_history(history, horizon=horizon, service_level=tau).mean
+                for method, prediction in (("forecast", forecast.mean), ("promotions_ignored", ignored)):
+                    acc = groups[PROMOTIONS].setdefault(method, _Accumulator())
+                    acc.positions.add(days.position_id)
+                    value = metrics.rmsse(actual_all[on], prediction[on], insample)
+                    acc.add(actual=actual_all[on], forecast=prediction[on], rmsse=value, weight=weight)
 
 
 def replay(days: PositionDays, *, tau: float, replay_days: int = REPLAY_DAYS) -> dict[str, dict[str, float]]:
@@ -327,7 +364,9 @@ def forecast_backtest_run(
     replay_totals = {m: defaultdict(float) for m in ("moving_average", "forecast")}
     replay_by_velocity: dict = defaultdict(lambda: {m: defaultdict(float) for m in ("moving_average", "forecast")})
     positions = list(
-        inventory.position_list(tenant=tenant).values_list("id", "sku_id", "sku__velocity_class", "on_hand")
+        inventory.position_list(tenant=tenant).values_list(
+            "id", "sku_id", "sku__velocity_class", "on_hand", "warehouse_id"
+        )
     )
     for first in range(0, len(positions), CHUNK):
         chunk = positions[first : first + CHUNK]
@@ -336,7 +375,9 @@ def forecast_backtest_run(
         longest = max(lead_times.values(), default=DEFAULT_LEAD_TIME_DAYS)
         span = max(max(longest, DEFAULT_LEAD_TIME_DAYS) + REVIEW_DAYS + (origins - 1) * step_days, REPLAY_DAYS)
         day_from = today - timedelta(days=span + HISTORY_DAYS - 1)
-        for days in _chunk_days(tenant, chunk, lead_times, day_from=day_from, today=today):
+        # The elasticity a promotion may fall back on is read before the earliest origin of the chunk.
+        earliest = day_from + timedelta(days=HISTORY_DAYS - 1)
+        for days in _chunk_days(tenant, chunk, lead_times, day_from=day_from, today=today, elasticity_day=earliest):
             backtest_position(days, origins=origins, step_days=step_days, groups=groups, tau=tau)
             if days.units[-REPLAY_DAYS:].sum() > 0:
                 result = replay(days, tau=tau)
@@ -363,6 +404,24 @@ def _report(groups: dict, replay_totals: dict, replay_by_velocity: dict, **run: 
             if k == kind
         }
 
+    def promotions() -> dict | None:
+        if PROMOTIONS not in groups:
+            return None  # no horizon had an observed promotion day
+        figures = {method: groups[PROMOTIONS][method].summary(with_quantile=False) for method in PROMOTION_METHODS}
+        with_, without = figures["forecast"], figures["promotions_ignored"]
+        return {
+            **figures,
+            "wape_ratio": _figure(
+                with_["wape"] / without["wape"] if with_["wape"] is not None and without["wape"] else None
+            ),
+            "rmsse_ratio": _figure(
+                with_["rmsse_mean"] / without["rmsse_mean"]
+                if with_["rmsse_mean"] is not None and without["rmsse_mean"]
+                else None
+            ),
+            "goal": PROMOTION_GOAL,
+        }
+
     overall = section("overall").get("all")  # None: no position had anything to compare
     ratios = {}
     if overall:
@@ -384,6 +443,7 @@ def _report(groups: dict, replay_totals: dict, replay_by_velocity: dict, **run: 
         "wrmsse_ratio": ratios,
         "by_demand_class": section("demand_class"),
         "by_velocity_class": section("velocity_class"),
+        "promotions": promotions(),
         "inventory_replay": {
             "days": REPLAY_DAYS,
             "review_days": REVIEW_DAYS,

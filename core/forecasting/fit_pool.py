@@ -1,9 +1,10 @@
 """Fitting many histories in several processes: the fits are pure CPU (numpy in, numpy out), so a
 refresh of many positions spreads them over the cores while its own process reads and writes.
 
-Pure like ``fitting``: nothing here imports Django. The processes are forked (they start at once,
-with statsforecast already imported) and only compute: they never use the database connection
-they inherit, and leave with ``os._exit`` (multiprocessing's way), which closes nothing of it.
+A fit touches no database: the caller reads the histories, promotions and elasticities. The
+processes are forked (they start at once, with statsforecast already imported) and only compute:
+they never use the database connection they inherit, and leave with ``os._exit``
+(multiprocessing's way), which closes nothing of it.
 Spawned processes would inherit nothing, but cannot be started from a Celery pool process
 (multiprocessing's spawn pickles the process's authentication key, which billiard's process
 refuses). Each lives as long as the ``fitting_pool`` that started it, which shuts them down
@@ -28,24 +29,29 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from core.forecasting.fitting import Forecast, forecast_history
+from core.forecasting.fitting import Forecast
 from core.forecasting.history import DailyHistory
+from core.forecasting.uplift import PromotionWindow, forecast_with_promotions
 
-# A fit's forecast and the seconds it took.
-Fitted = tuple[Forecast, float]
-# Starts fitting a chunk's histories for a horizon; answers a function that waits for the results.
-Fitter = Callable[[list[DailyHistory], int], Callable[[], list[Fitted]]]
+# A history to fit, with the promotions touching it and the position's price elasticity (or None).
+FitJob = tuple[DailyHistory, tuple[PromotionWindow, ...], float | None]
+# A fit's forecast, the promotions applied to it, and the seconds it took.
+Fitted = tuple[Forecast, list[dict], float]
+# Starts fitting a chunk's jobs for a horizon; answers a function that waits for the results.
+Fitter = Callable[[list[FitJob], int], Callable[[], list[Fitted]]]
 PR_SET_PDEATHSIG = 1  # prctl(2)
 BATCHES_PER_PROCESS = 4  # several batches a process, so one slow batch leaves no process idle
 
 
-def fit_batch(histories: list[DailyHistory], horizon: int, service_level: float) -> list[Fitted]:
-    """Fit each history with its class's model, timing each."""
+def fit_batch(jobs: list[FitJob], horizon: int, service_level: float) -> list[Fitted]:
+    """Fit each history with its class's model and its promotions' uplift, timing each."""
     out = []
-    for history in histories:
+    for history, windows, elasticity in jobs:
         started = time.perf_counter()
-        forecast = forecast_history(history, horizon=horizon, service_level=service_level)
-        out.append((forecast, time.perf_counter() - started))
+        forecast, applied = forecast_with_promotions(
+            history, horizon=horizon, service_level=service_level, windows=windows, elasticity=elasticity
+        )
+        out.append((forecast, applied, time.perf_counter() - started))
     return out
 
 
@@ -55,8 +61,8 @@ def fitting_pool(*, processes: int, service_level: float) -> Iterator[Fitter]:
     many forked processes (the fit runs while the caller goes on; results come back in order)."""
     if processes <= 1:
 
-        def now(histories: list[DailyHistory], horizon: int) -> Callable[[], list[Fitted]]:
-            done = fit_batch(histories, horizon, service_level)
+        def now(jobs: list[FitJob], horizon: int) -> Callable[[], list[Fitted]]:
+            done = fit_batch(jobs, horizon, service_level)
             return lambda: done
 
         yield now
@@ -68,11 +74,11 @@ def fitting_pool(*, processes: int, service_level: float) -> Iterator[Fitter]:
         finished = False
         try:
 
-            def later(histories: list[DailyHistory], horizon: int) -> Callable[[], list[Fitted]]:
-                size = max(1, math.ceil(len(histories) / (processes * BATCHES_PER_PROCESS)))
+            def later(jobs: list[FitJob], horizon: int) -> Callable[[], list[Fitted]]:
+                size = max(1, math.ceil(len(jobs) / (processes * BATCHES_PER_PROCESS)))
                 futures = [
-                    pool.submit(fit_batch, histories[i : i + size], horizon, service_level)
-                    for i in range(0, len(histories), size)
+                    pool.submit(fit_batch, jobs[i : i + size], horizon, service_level)
+                    for i in range(0, len(jobs), size)
                 ]
                 return lambda: [fitted for future in futures for fitted in future.result()]
 

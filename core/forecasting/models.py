@@ -7,7 +7,10 @@ floats keep a 56-day row under 1 KB; forecast units need no more than seven sign
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from core.base_models import TimestampedModel
@@ -51,6 +54,8 @@ class Forecast(models.Model):
     p50 = ArrayField(RealField())
     quantile = ArrayField(RealField())
     cumulative_quantile = ArrayField(RealField())
+    # The promotions the series were scaled for: [{id, starts_on, ends_on, uplift, source, promo_days}].
+    promotions = models.JSONField(default=list)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "position"], name="forecast_tenant_position")]
@@ -84,3 +89,62 @@ class ForecastBacktest(TimestampedModel):
 
 
 # --- End of the forecast backtest's block ---------------------------------------------------------
+
+
+# --- Promotions (core/forecasting/promotions.py, uplift.py) ---------------------------------------
+
+MAX_DISCOUNT_PERCENT = 95
+
+
+class Promotion(TimestampedModel):
+    """A SKU on promotion from ``starts_on`` through ``ends_on`` (both inclusive) in some warehouses,
+    or in every one (``all_warehouses``). Past promotions are kept: the forecast learns the uplift
+    from them.
+
+    ``warehouse_ids`` is an array rather than a link table: one row answers both questions asked of
+    it, "does it overlap another promotion of the SKU" (``&&`` on the arrays) and "does it touch this
+    position" (``@>``), without a join. A warehouse deleted later simply stops matching.
+    ``expected_uplift`` is a multiplier of normal demand (1.8: 80 % more units sold per day).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    all_warehouses = models.BooleanField(default=False)
+    warehouse_ids = ArrayField(models.UUIDField(), default=list, blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_DISCOUNT_PERCENT)],
+    )
+    expected_uplift = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(50)],
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    external_ref = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta(TimestampedModel.Meta):
+        ordering = ["starts_on", "created_at", "id"]
+        indexes = [models.Index(fields=["tenant", "sku", "starts_on"], name="promotion_tenant_sku_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="promotion_ends_after"),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=MAX_DISCOUNT_PERCENT),
+                name="promotion_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(all_warehouses=True) | ~models.Q(warehouse_ids=[]),
+                name="promotion_has_warehouses",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} {self.starts_on}..{self.ends_on} -{self.discount_percent}%"
+
+
+# --- End of the promotions' block -----------------------------------------------------------------

@@ -28,13 +28,17 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
-from core.forecasting.fit_pool import Fitted, fitting_pool
+from core.forecasting.elasticity import price_responses
+from core.forecasting.fit_pool import FitJob, Fitted, fitting_pool
 from core.forecasting.fitting import FALLBACK_MODEL
-from core.forecasting.history import DailyHistory, closing_stock, daily_history
+from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
+from core.forecasting.promotion_selectors import promotion_windows
 from core.forecasting.triggers import pending_key
+from core.forecasting.uplift import PromotionWindow
 from core.inventory.models import DailyFact, Position
 from core.inventory.selectors import position_list
 from core.supply.selectors import longest_lead_time_days
@@ -134,7 +138,7 @@ def forecasts_refresh(
             chunk = _chunk_read(
                 tenant=tenant, position_ids=ids[offset : offset + CHUNK_POSITIONS], today=today, horizon=horizon
             )
-            fitted = fit(chunk.histories, horizon)
+            fitted = fit(chunk.jobs, horizon)
             if pending is not None:
                 _chunk_write(*pending, tenant=tenant, today=today, horizon=horizon, summary=summary, progress=progress)
             pending = (chunk, fitted)
@@ -145,9 +149,12 @@ def forecasts_refresh(
 
 
 def forecasts_refresh_changed(*, tenant: Tenant, today: date | None = None) -> dict:
-    """Refresh the positions touched since their forecast was fitted (and those without one); the
-    fingerprint then skips any whose history the change did not alter."""
-    fresh = Forecast.objects.filter(tenant=tenant, position_id=OuterRef("pk"), fitted_at__gte=OuterRef("updated_at"))
+    """Refresh the positions touched since their forecast was fitted (and those without one, and
+    those a promotion change marked with an empty fingerprint); the fingerprint then skips any whose
+    history the change did not alter."""
+    fresh = Forecast.objects.filter(
+        tenant=tenant, position_id=OuterRef("pk"), fitted_at__gte=OuterRef("updated_at")
+    ).exclude(fingerprint="")
     ids = list(position_list(tenant=tenant).filter(~Q(Exists(fresh))).values_list("id", flat=True))
     if not ids:
         return RefreshSummary(horizon=forecast_horizon(tenant=tenant)).as_dict()
@@ -180,7 +187,7 @@ class _Chunk:
     """A chunk's positions as read: the histories to fit (with their row), and how many were unchanged."""
 
     rows: list[tuple] = field(default_factory=list)  # (position id, SKU id, warehouse id, censored days, digest)
-    histories: list[DailyHistory] = field(default_factory=list)
+    jobs: list[FitJob] = field(default_factory=list)  # each history with its promotions and elasticity
     positions: int = 0
     unchanged: int = 0
 
@@ -208,6 +215,16 @@ def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
+    # Promotions: those touching the history read or the horizon, and the price elasticity of the
+    # positions with one ahead (for an uplift neither learned nor stated).
+    promotions = promotion_windows(
+        tenant_id=tenant.pk,
+        positions=[row[:3] for row in rows],
+        day_from=first,
+        day_to=today + timedelta(days=horizon - 1),
+    )
+    ahead = [pid for pid, windows in promotions.items() if any(w.ends_on >= today for w in windows)]
+    elasticities = price_responses(tenant_id=tenant.pk, position_ids=ahead, today=today) if ahead else {}
     for i, row in enumerate(rows):
         position_id, sku_id, warehouse_id, _, stored = row[:5]
         history = daily_history(
@@ -216,12 +233,14 @@ def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon
             units_flagged=flagged[i, :HISTORY_DAYS],
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
-        digest = _fingerprint(history.start, history.units, history.censored, horizon)
+        windows = promotions.get(position_id, [])
+        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows)
         if digest == stored:
             chunk.unchanged += 1
             continue
+        response = elasticities.get(position_id)
         chunk.rows.append((position_id, sku_id, warehouse_id, int(history.censored.sum()), digest))
-        chunk.histories.append(history)
+        chunk.jobs.append((history, tuple(windows), response.elasticity if response else None))
     return chunk
 
 
@@ -238,7 +257,7 @@ def _chunk_write(
     """Wait for the chunk's fits and upsert them in one write."""
     fitted_at = timezone.now()
     written: list[tuple] = []
-    for (position_id, sku_id, warehouse_id, censored_days, digest), (forecast, seconds) in zip(
+    for (position_id, sku_id, warehouse_id, censored_days, digest), (forecast, applied, seconds) in zip(
         chunk.rows, fitted(), strict=True
     ):
         summary.fitted += 1
@@ -268,6 +287,7 @@ def _chunk_write(
                 _rounded(forecast.p50),
                 _rounded(forecast.quantile),
                 _rounded(forecast.cumulative_quantile),
+                Jsonb(applied),
             )
         )
     summary.positions += chunk.positions
@@ -297,9 +317,13 @@ def _forecasts_write(rows: list[tuple]) -> None:
         cursor.execute(_MERGE_SQL)
 
 
-def _fingerprint(start: date, units: np.ndarray, censored: np.ndarray, horizon: int) -> str:
+def _fingerprint(
+    start: date, units: np.ndarray, censored: np.ndarray, horizon: int, windows: Sequence[PromotionWindow] = ()
+) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
+    # The promotions touching the position: making, changing or deleting one refits it.
+    digest.update("|".join(sorted(w.token() for w in windows)).encode())
     digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())
     digest.update(np.packbits(censored).tobytes())
     return digest.hexdigest()

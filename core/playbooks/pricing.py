@@ -1,9 +1,8 @@
 """The figures of the markdown and clearance playbooks (docs/procurement.md, Playbooks).
 
-Price response: the position's own price elasticity, the slope of log units sold on log average
-price over its last 90 days of clean sales. It is used when there are at least 14 selling days
-and the price moved by at least 3 % between them, and only if it says what demand curves say
-(less than -0.3); it is bounded to -6.
+Price response: the position's own price elasticity (``core.forecasting.elasticity``, which the
+promotion uplift reads too): the slope of log units sold on log average price over its last 90 days
+of clean sales, used when it is believable and bounded to -6.
 
 Markdown: the cut that sells the excess on top of normal sales within 28 days. With elasticity
 ``e``, a price ``(1 - d)`` times the list sells ``(1 - d)^e`` times as much, so
@@ -19,64 +18,23 @@ then goes to a liquidator. Without a price history the projection assumes elasti
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connection
+from core.forecasting.elasticity import DEFAULT_ELASTICITY, PriceResponse, price_responses
 
-from core.inventory.models import DailyFact
+# The price response is estimated below, in forecasting; read here, and from here by the playbooks.
+__all__ = [
+    "DEFAULT_ELASTICITY",
+    "PriceResponse",
+    "clearance_ladder",
+    "markdown_figures",
+    "markdown_percent",
+    "price_responses",
+]
 
 MARKDOWN_HORIZON_DAYS = 28
-MIN_HISTORY_DAYS = 14
-MIN_PRICE_SPREAD = 1.03
-ELASTICITY_BOUNDS = (-6.0, -0.3)
-DEFAULT_ELASTICITY = -2.0
 MARKDOWN_BOUNDS = (5.0, 50.0)
 MAX_CLEARANCE_WEEKS = 26
-
-
-@dataclass(frozen=True)
-class PriceResponse:
-    elasticity: float | None  # None: no usable history
-    history_days: int
-    price_spread: float | None
-
-    @property
-    def usable(self) -> bool:
-        return self.elasticity is not None
-
-
-def price_responses(*, tenant_id: object, position_ids: list[int], today: date) -> dict[int, PriceResponse]:
-    """Each position's price response over 90 days, in one query for all of them."""
-    if not position_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT position_id,
-                   regr_slope(ln(units_sold::float8), ln((revenue / units_sold)::float8)),
-                   count(*),
-                   max(revenue / units_sold) / min(revenue / units_sold)
-              FROM {DailyFact._meta.db_table}
-             WHERE tenant_id = %s AND position_id = ANY(%s) AND day > %s AND units_sold > 0 AND revenue > 0
-             GROUP BY position_id
-            """,  # noqa: S608 - the table name is the model's; values go as parameters
-            [tenant_id, list(position_ids), today - timedelta(days=90)],
-        )
-        rows = cursor.fetchall()
-    found = {}
-    for position_id, slope, days, spread in rows:
-        spread = float(spread) if spread is not None else None
-        usable = (
-            slope is not None
-            and days >= MIN_HISTORY_DAYS
-            and spread is not None
-            and spread >= MIN_PRICE_SPREAD
-            and slope < ELASTICITY_BOUNDS[1]
-        )
-        elasticity = max(ELASTICITY_BOUNDS[0], float(slope)) if usable else None
-        found[position_id] = PriceResponse(elasticity, int(days), spread)
-    return {pid: found.get(pid, PriceResponse(None, 0, None)) for pid in position_ids}
 
 
 def markdown_percent(

@@ -41,7 +41,13 @@ def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> Re
     context = ResponseContext()
     if target_skus:
         readings: QuerySet = (
-            IndicatorReading.objects.filter(tenant_id=tenant_id, sku_id__in=target_skus, ads_28__gt=0)
+            IndicatorReading.objects.filter(
+                # A forecast that projects no stock-out leaves the cover empty: that warehouse needs no stock.
+                tenant_id=tenant_id,
+                sku_id__in=target_skus,
+                ads_28__gt=0,
+                days_of_cover__isnull=False,
+            )
             .order_by("sku_id", "days_of_cover", "position_id")
             .values("sku_id", "warehouse_id", "warehouse__code", "days_of_cover", "ads_28", "available")
         )
@@ -145,8 +151,12 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
         inputs = trip.inputs
         lead_time = inputs["lead_time_days"]
         review = float(trip.thresholds["parameters"]["review_period_days"])
-        order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
-        quantity = max(0, math.ceil(order_up_to - inputs["available"] - inputs["in_transit"]))
+        if inputs.get("order_up_to") is not None:  # the forecast method: its demand over lead time + review
+            order_up_to = inputs["order_up_to"]
+        else:
+            order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
+        coming = inputs["in_transit"] + (inputs.get("inbound_approved") or 0)
+        quantity = max(0, math.ceil(order_up_to - inputs["available"] - coming))
         moq = reading["details"]["min_order_quantity"] or 1
         if quantity:
             quantity = max(quantity, moq)

@@ -2,8 +2,10 @@
 
 The replenishment rule (docs/procurement.md): the RFQ asks for enough to bring the position up to
 its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time - available -
-in transit``; each supplier is asked for that rounded up to its minimum order quantity. The
-needed-by day is the projected stock-out day, ``today + available / ads_28``.
+in transit - approved inbound`` (under the forecast safety-stock method, the forecast's demand over
+the lead time instead of ads_28 x lead time); each supplier is asked for that rounded up to its
+minimum order quantity. The needed-by day is the projected stock-out day: the forecast's where the
+position has one, else ``today + available / ads_28``.
 """
 
 from __future__ import annotations
@@ -73,24 +75,47 @@ def stock_out_policy(alert: Alert, books: dict | None = None) -> Effective:
 
 
 def replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
-    """(quantity, needed-by day, the figures both came from) for a stock-out alert's inputs."""
+    """(quantity, needed-by day, the figures both came from) for a stock-out alert's inputs.
+
+    Under the forecast safety-stock method the demand over the lead time is the forecast's, and the
+    needed-by day is the forecast's projected stock-out day; otherwise both come from ads_28.
+    """
     ads, available = float(inputs["ads_28"]), int(inputs["available"])
     lead_time = int(inputs["lead_time_days"])
     reorder_point = float(inputs["reorder_point"])
-    target = reorder_point + ads * lead_time
-    quantity = math.ceil(target - available - int(inputs.get("in_transit") or 0))
-    days_left = math.floor(max(available, 0) / ads) if ads > 0 else lead_time
+    in_transit, inbound = int(inputs.get("in_transit") or 0), int(inputs.get("inbound_approved") or 0)
+    forecast = inputs.get("safety_stock_method") == "forecast" and inputs.get("lead_time_demand") is not None
+    lead_time_demand = float(inputs["lead_time_demand"]) if forecast else ads * lead_time
+    target = reorder_point + lead_time_demand
+    quantity = math.ceil(target - available - in_transit - inbound)
+    runs_out = inputs.get("projected_stock_out_on")
+    if inputs.get("days_of_cover_source") == "forecast":
+        days_left = (date.fromisoformat(runs_out) - today).days if runs_out else lead_time
+        days_left = max(days_left, 0)
+    else:
+        days_left = math.floor(max(available, 0) / ads) if ads > 0 else lead_time
     needed_by = today + timedelta(days=days_left)
     basis = {
         "available": available,
-        "in_transit": int(inputs.get("in_transit") or 0),
+        "in_transit": in_transit,
+        "inbound_approved": inbound,
         "ads_28": ads,
         "lead_time_days": lead_time,
+        "lead_time_demand": round(lead_time_demand, 2),
         "reorder_point": round(reorder_point, 2),
         "order_up_to": round(target, 2),
         "days_until_stock_out": days_left,
-        "rule": "quantity = reorder point + ads_28 x lead time - available - in transit; "
-        "needed by = today + available / ads_28",
+        "rule": (
+            "quantity = reorder point + forecast demand over the lead time - available - in transit - approved "
+            "inbound; needed by = the forecast's projected stock-out day"
+            if forecast
+            else "quantity = reorder point + ads_28 x lead time - available - in transit - approved inbound; "
+            + (
+                "needed by = the forecast's projected stock-out day"
+                if inputs.get("days_of_cover_source") == "forecast"
+                else "needed by = today + available / ads_28"
+            )
+        ),
     }
     return quantity, needed_by, basis
 

@@ -8,4 +8,9 @@ class TransfersConfig(AppConfig):
 
     def ready(self) -> None:
         # Declares the app's event types in the event registry.
+        # Approved transfers not shipped yet count as inbound stock in the engine's days of cover.
+        from core.alerts.inbound import inbound_source_register
         from core.transfers import events  # noqa: F401
+        from core.transfers.selectors import approved_inbound_sql
+
+        inbound_source_register("approved_transfers", approved_inbound_sql)

@@ -104,7 +104,7 @@ def problem_load(tenant: Tenant) -> Problem:
     readings = {
         row[0]: row[1:]
         for row in IndicatorReading.objects.filter(position_id__in=list(by_position)).values_list(
-            "position_id", "ads_28", "safety_stock_service", "safety_stock_cover"
+            "position_id", "ads_28", "safety_stock_service", "safety_stock_cover", "safety_stock_forecast"
         )
     }
     skus = {
@@ -134,7 +134,7 @@ def problem_load(tenant: Tenant) -> Problem:
                 sinks.append(Node(position_id, entry["sku"], entry["warehouse"], need, alert_id))
         elif "source" in entry and position_id in readings:
             alert_id, _ = entry["source"]
-            ads, safety_service, safety_cover = readings[position_id]
+            ads, safety_service, safety_cover, safety_forecast = readings[position_id]
             category, velocity = skus[entry["sku"]]
             safety, method = book.safety_stock(
                 sku_id=entry["sku"],
@@ -142,6 +142,7 @@ def problem_load(tenant: Tenant) -> Problem:
                 velocity_class=velocity,
                 cover=safety_cover,
                 service=safety_service,
+                forecast=safety_forecast,
             )
             # What it can spare as a transfer request counts it (so an accepted move always fits),
             # keeping four weeks of its own sales, counted as the responses count them.

@@ -13,7 +13,7 @@ from core.access import registry as access
 from core.access.scope import rows_visible
 from core.exceptions import NotFound
 from core.inventory.models import Position
-from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest
+from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
 from core.transfers.services import policy_for
 from tenants.models import Tenant
 from tenants.principals import Principal
@@ -87,3 +87,15 @@ def lane_get(*, tenant: Tenant, lane_id: object) -> TransferLane:
     if lane is None:
         raise NotFound
     return lane
+
+
+def approved_inbound_sql(*, tenant: str, skus: str) -> str:
+    """SQL answering ``sku_id, warehouse_id, units`` of transfers approved (reserved at their source)
+    and not shipped yet, by destination warehouse, for the tenant ``tenant`` (a placeholder) and the
+    SKUs of ``skus`` (a subquery). Shipped ones are in the destination's ``in_transit`` already."""
+    return f"""
+    SELECT t.sku_id, t.destination_id AS warehouse_id, sum(t.quantity)::bigint AS units
+    FROM {TransferRequest._meta.db_table} t
+    WHERE t.tenant_id = {tenant} AND t.status = '{TransferStatus.APPROVED.value}'
+      AND t.destination_id IS NOT NULL AND t.sku_id IN ({skus})
+    GROUP BY t.sku_id, t.destination_id"""  # noqa: S608 - a table name, a constant and the caller's SQL

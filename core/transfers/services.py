@@ -85,6 +85,7 @@ def spare_of(position: Position, book: PolicyBook | None = None) -> Spare:
         velocity_class=sku.velocity_class,
         cover=reading.safety_stock_cover if reading is not None else 0.0,
         service=reading.safety_stock_service if reading is not None else 0.0,
+        forecast=reading.safety_stock_forecast if reading is not None else None,
     )
     return Spare(available=position.on_hand - position.reserved, safety_stock=round(safety, 2), method=method)
 
@@ -296,7 +297,7 @@ def _approve(
     transfer.decided_by, transfer.decided_at, transfer.decision_note = actor_name(actor), timezone.now(), note
     transfer.save(update_fields=["status", "approval", "decided_by", "decided_at", "decision_note", "updated_at"])
     _line(transfer, LineKind.RESERVED, transfer.quantity, actor, position_id=position_id)
-    positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position_id))
+    positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=position_id) | _destination(transfer))
     _announce(transfer, TRANSFER_APPROVED, approval=approval)
     audit_record(
         tenant=transfer.tenant,
@@ -306,6 +307,14 @@ def _approve(
         data={"approval": approval, "note": note},
     )
     return transfer
+
+
+def _destination(transfer: TransferRequest) -> Q:
+    """The destination's position, whose approved inbound (and so its forward days of cover) the
+    transfer changes; nothing for a transfer leaving the network."""
+    if not transfer.destination_id:
+        return Q(pk__in=[])
+    return Q(sku_id=transfer.sku_id, warehouse_id=transfer.destination_id)
 
 
 def _staff(actor: Principal) -> None:
@@ -349,7 +358,7 @@ def transfer_cancel(*, transfer: TransferRequest, actor: Principal, note: str = 
         Position.objects.select_for_update(no_key=True, of=("self",)).get(pk=transfer.source_position_id)
         Position.objects.filter(pk=transfer.source_position_id).update(reserved=F("reserved") - transfer.quantity)
         _line(transfer, LineKind.RELEASED, -transfer.quantity, actor, position_id=transfer.source_position_id)
-        positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id))
+        positions_mark_dirty(tenant=transfer.tenant, where=Q(pk=transfer.source_position_id) | _destination(transfer))
     transfer.status, transfer.cancelled_at, transfer.decision_note = TransferStatus.CANCELLED, timezone.now(), note
     transfer.save(update_fields=["status", "cancelled_at", "decision_note", "updated_at"])
     _announce(transfer, TRANSFER_CANCELLED, note=note)

@@ -21,6 +21,8 @@ import pytest
 from django.utils import timezone
 
 from core.forecasting.backtest import forecast_backtest_run
+from core.forecasting.models import Promotion
+from core.forecasting.promotions import promotion_create
 from core.forecasting.services import forecasts_refresh
 from core.supply.models import SupplierOffer
 from core.transfers.models import TransferRequest
@@ -148,6 +150,58 @@ def _forecast_accuracy(ctx: Context) -> list[Call]:
 @recipe("GET", "webhook-endpoints/")
 def _endpoints(ctx: Context) -> list[Call]:
     return [Call("GET", "webhook-endpoints/")]
+
+
+def _promotion(ctx: Context) -> str:
+    """A promotion of SKU-W at WH-B made by staff (once per audience's world), for the readers."""
+    found = Promotion.objects.filter(tenant=ctx.world.tenant, sku__code="SKU-W").first()
+    if found is None:
+        today = timezone.now().date()
+        found = promotion_create(
+            tenant=ctx.world.tenant,
+            actor="fixture",
+            sku="SKU-W",
+            warehouses=["WH-B"],
+            starts_on=today + timedelta(days=3),
+            ends_on=today + timedelta(days=9),
+            discount_percent=25,
+        )
+    return f"promotions/{found.pk}/"
+
+
+@recipe("POST", "promotions/")
+def _promotion_create(ctx: Context) -> list[Call]:
+    day = (timezone.now().date() + timedelta(days=30)).isoformat()
+    body = {"sku": "SKU-V", "warehouses": ["all"], "starts_on": day, "ends_on": day, "discount_percent": "10"}
+    return [
+        Call("POST", "promotions/", body, expect=(201,)),
+        Call("POST", "promotions/", body, expect=(400,)),  # the same days again: an overlap
+        Call("POST", "promotions/", {**body, "discount_percent": "99"}, expect=(400,)),
+    ]
+
+
+@recipe("GET", "promotions/")
+def _promotions(ctx: Context) -> list[Call]:
+    _promotion(ctx)
+    return [
+        Call("GET", "promotions/"),
+        Call("GET", "promotions/?warehouse=WH-B&sku=SKU-W"),
+        Call("GET", "promotions/?active_on=soon", expect=(400,)),
+    ]
+
+
+@recipe("GET", "promotions/<uuid:promotion_id>/")
+def _promotion_get(ctx: Context) -> list[Call]:
+    # Every audience that reads promotions sees WH-B (granted, exact or as bands).
+    return [Call("GET", _promotion(ctx)), Call("GET", f"promotions/{uuid.uuid4()}/", expect=(404,))]
+
+
+@recipe("PATCH", "promotions/<uuid:promotion_id>/")
+def _promotion_patch(ctx: Context) -> list[Call]:
+    return [
+        Call("PATCH", _promotion(ctx), {"note": "end cap"}),
+        Call("PATCH", _promotion(ctx), {"ends_on": "2000-01-01"}, expect=(400,)),
+    ]
 
 
 @recipe("POST", "webhook-endpoints/")

@@ -596,7 +596,7 @@ def test_the_rule_catalog_lists_the_seven_rules_with_their_defaults(stocked):
     assert rules["slow_moving"]["thresholds"] == {"wow_change": -0.4, "weighted_age_days": 90.0}
     parameters = {p["name"]: p for p in rules["stock_out_risk"]["parameters"]}
     assert parameters["service_level"]["default"] == 0.95
-    assert parameters["safety_stock_method"]["choices"] == ["service_level", "cover"]
+    assert parameters["safety_stock_method"]["choices"] == ["service_level", "cover", "forecast"]
     assert "180 (long tail)" in rules["overstock"]["standard_help"]
 
 

@@ -66,6 +66,7 @@ def test_a_reading_of_another_positions_warehouse_is_refused(shop) -> None:
     elsewhere = position.warehouse.__class__.objects.get(tenant=shop.tenant, code="W2")
     fields = {f.column: 0 for f in IndicatorReading._meta.concrete_fields if f.get_internal_type() != "ForeignKey"}
     fields.update(as_of=timezone.now().date(), changed_at=timezone.now(), stockout_risk=False, overstock=False)
+    fields.update(projected_stock_out_on=None, days_of_cover_source="moving_average")
     fields.pop("position_id", None)
     with pytest.raises(IntegrityError, match="indicatorreading_position_identity"), transaction.atomic():
         IndicatorReading.objects.create(

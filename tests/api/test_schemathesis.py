@@ -315,6 +315,12 @@ DELIBERATE = [
         "A decimal's bounds (duty rate at most 5, latitude within 90, a price above 0) are not in its pattern.",
     ),
     (
+        ["POST /promotions/", "PATCH /promotions/{promotion_id}/"],
+        "positive_data_acceptance",
+        "A promotion names the tenant's codes, ends on or after its start, shares no day with another of its SKU"
+        " in a warehouse, and its uplift's bounds are not in the decimal's pattern.",
+    ),
+    (
         ["POST /alert-policies/", "PATCH /alert-policies/{policy_id}/"],
         "positive_data_acceptance",
         "A policy's settings depend on its rule and scope (one scope at most), as the rule catalog says.",

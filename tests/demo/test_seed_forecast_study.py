@@ -14,6 +14,7 @@ from django.db.models import Sum
 from core.demo.forecast_study import KINDS, study_plan
 from core.demo.synthetic import demo_plan
 from core.forecasting.demand_class import DemandClass, classify
+from core.forecasting.models import Promotion
 from core.inventory.models import Anomaly, DailyFact, Position
 from core.supply.models import SupplierOffer
 
@@ -104,5 +105,9 @@ def test_the_command_loads_the_study_through_ingestion() -> None:
     assert facts.aggregate(units=Sum("units_sold"))["units"] == plan.sold.sum()
     assert not Anomaly.objects.filter(tenant__slug="study").exists()  # tickets never trip the spike check
     assert "24 positions" in out.getvalue()
+    stored = Promotion.objects.filter(tenant__slug="study").order_by("sku__code", "starts_on")
+    assert [(p.sku.code, p.starts_on, p.ends_on) for p in stored] == sorted(
+        (p.sku, p.start, p.end) for p in plan.promotions
+    )
     with pytest.raises(CommandError, match="exists"):
         call_command("seed_forecast_study", *args, stdout=StringIO())

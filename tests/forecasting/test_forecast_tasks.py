@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import timezone
 
 from core.forecasting.models import Forecast
 from tests.support.celery_worker import worker_idle_wait
@@ -80,3 +81,25 @@ def test_the_daily_sweep_queues_every_tenant(world, other_world, celery_worker_p
     _wait_for(lambda: Forecast.objects.count() == 2)
     worker_idle_wait()
     assert set(Forecast.objects.values_list("tenant_id", flat=True)) == {world.tenant.pk, other_world.tenant.pk}
+
+
+def test_a_promotion_made_through_the_api_is_in_the_forecast_shortly_after(world, celery_worker_process) -> None:
+    sku_with_history(world, "SKU-WEEKLY", weekly())
+    _wait_for(lambda: "SKU-WEEKLY" in _fitted(world))
+    worker_idle_wait()
+    before = _fitted(world)
+    starts = timezone.now().date().isoformat()  # day 1 of the forecast
+    response = world.planner.client.post(
+        f"/api/v1/tenants/{world.tenant.slug}/promotions/",
+        {"sku": "SKU-WEEKLY", "starts_on": starts, "ends_on": starts, "discount_percent": "20", "expected_uplift": "3"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    _wait_for(lambda: _fitted(world)["SKU-WEEKLY"] != before["SKU-WEEKLY"])
+    worker_idle_wait()
+    position_id = Forecast.objects.get(tenant=world.tenant, sku__code="SKU-WEEKLY").position_id
+    detail = world.planner.client.get(f"/api/v1/tenants/{world.tenant.slug}/forecasts/{position_id}/").json()
+    assert [(p["id"], p["source"], p["uplift"]) for p in detail["promotions"]] == [
+        (response.json()["id"], "stated", 3.0)
+    ]
+    assert _fitted(world)["SKU-1"] == before["SKU-1"]  # another SKU's forecast is not touched

@@ -22,6 +22,7 @@ from core.alerts.models import Alert
 from core.alerts.policies import policy_create
 from core.alerts.runs import evaluation_start
 from core.forecasting.backtest import forecast_backtest_run
+from core.forecasting.promotions import promotion_create
 from core.forecasting.services import forecasts_refresh
 from core.inventory import master_services
 from core.inventory.ingestion import movement_rows_parse, movements_ingest
@@ -291,6 +292,22 @@ def _transferring(world: TenantWorld) -> TenantWorld:
     return world
 
 
+def _promotion_id(world: TenantWorld, route: str) -> object:
+    """Once per world: a promotion of the world's SKU in every warehouse, next week."""
+    if not hasattr(world, "promotion_id"):
+        today = timezone.now().date()
+        world.promotion_id = promotion_create(
+            tenant=world.tenant,
+            actor="fixture",
+            sku=world.sku.code,
+            warehouses=None,
+            starts_on=today + timedelta(days=7),
+            ends_on=today + timedelta(days=13),
+            discount_percent=Decimal(20),
+        ).id
+    return world.promotion_id
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
@@ -312,6 +329,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "transfer_id": lambda world, route: _transferring(world).transfer_id,
     "lane_id": lambda world, route: _transferring(world).lane_id,
     "plan_id": lambda world, route: _transferring(world).plan_id,
+    "promotion_id": _promotion_id,
 }
 
 

@@ -1,15 +1,18 @@
 """``manage.py seed_forecast_study``: the forecast backtest's second data set (core/demo/forecast_study.py),
-loaded through the ingestion services as an ERP would push it."""
+loaded through the ingestion services as an ERP would push it, its promotions through the
+promotions service (discount and dates only: the uplift is the forecast's to learn)."""
 
 import sys
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
 from core.demo.forecast_study import SOURCE_SUPPLIER, study_plan
+from core.forecasting.promotions import promotion_create
 from core.inventory import master_ingestion
 from core.inventory.ingestion import BatchRejected, movement_rows_parse, movements_ingest
 from core.inventory.models import DailyFact, Position
@@ -90,6 +93,16 @@ class Command(BaseCommand):
                 bar.update(1)
             if buffer:
                 self._ingest(owner, buffer)
+        for promotion in plan.promotions:
+            promotion_create(
+                tenant=owner,
+                actor=ACTOR,
+                sku=promotion.sku,
+                starts_on=promotion.start,
+                ends_on=promotion.end,
+                discount_percent=Decimal(round(promotion.discount * 100)),
+                note=f"study: true uplift {promotion.uplift}",
+            )
         facts = DailyFact.objects.filter(tenant=owner).count()
         self.stdout.write(
             f"Seeded {tenant!r} (seed {seed}) in {time.monotonic() - started:.0f} s: "

@@ -53,6 +53,19 @@ class Command(BaseCommand):
                     self.stdout.write(f"{name:<22}{method:<20}{row.get('forecasts', 0):>10}{cells}")
         ratios = ", ".join(f"{k} {_cell(v)}" for k, v in report["wrmsse_ratio"].items())
         self.stdout.write(f"\nWRMSSE of the forecast / baseline's: {ratios or '-'}")
+        promotions = report.get("promotions")
+        if promotions:
+            self.stdout.write("\npromotion days of the horizons")
+            for method in ("forecast", "promotions_ignored"):
+                row = promotions[method]
+                self.stdout.write(
+                    f"{method:<22}{row['forecasts']:>10} forecasts {row['observed_days']:>8} days"
+                    f"  wape {_cell(row['wape'])}  rmsse {_cell(row['rmsse_mean'])}  bias {_cell(row['bias'])}"
+                )
+            self.stdout.write(
+                f"promotion-day error with / ignoring promotions: WAPE {_cell(promotions['wape_ratio'])}, "
+                f"RMSSE {_cell(promotions['rmsse_ratio'])} (goal <= {promotions['goal']})"
+            )
         replay = report["inventory_replay"]
         self.stdout.write(f"\ninventory replay, last {replay['days']} days: {replay['assumptions']}")
         self.stdout.write(f"{'group':<22}{'safety stock':<20}{'fill rate':>12}{'average stock':>16}")
