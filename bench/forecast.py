@@ -13,8 +13,10 @@ change). Receipts replenish each cycle's sales, so past stock never goes below z
 Measured, in one process on the same data:
 - the floor: the refit's own facts statement over every chunk, every row fetched (the read alone),
   and the 28-day moving average of every position in one SQL statement (what the engine computes);
-- the full refit (``forecasts_refresh``, no stored forecast to skip), its time split into fitting
-  per model, the forecast writes and the rest (the facts read, dense arrays, fingerprints);
+- the full refit (``forecasts_refresh``, no stored forecast to skip) in one process, its time split
+  into fitting per model, the forecast writes and the rest (the facts read, dense arrays,
+  fingerprints); then again with the default fitting processes, whose stored forecasts must equal
+  the one-process refit's;
 - a second refresh over unchanged data (every fingerprint equal: nothing refit);
 - the full refit again on a real worker (``celery -A workers worker -Q forecasting``, prefork, one
   child) after the stored forecasts are deleted, with the child's peak resident memory (VmHWM);
