@@ -293,8 +293,11 @@ def _worker_refit(tenant, positions: int) -> dict:  # noqa: ANN001
         started = time.monotonic()
         fitting: dict[int, int] = {}
         with tqdm(total=positions, desc="forecast: full refit on the worker", unit="pos", file=sys.stderr) as bar:
+            child_peak = 0
             while True:
                 _fitting_processes_peak(child, fitting)
+                with contextlib.suppress(OSError, RuntimeError):
+                    child_peak = max(child_peak, _status_kib(child, "VmHWM"))
                 done = Forecast.objects.filter(tenant=tenant, fitted_at__gte=since).count()
                 bar.update(done - bar.n)
                 if done >= positions:
@@ -305,13 +308,19 @@ def _worker_refit(tenant, positions: int) -> dict:  # noqa: ANN001
                     raise RuntimeError("the refit on the worker did not finish in 30 minutes")
                 time.sleep(0.5)
         seconds = time.monotonic() - started
-        peak = _status_kib(child, "VmHWM")
+        # The pool child's own high-water mark at the end; if the pool replaced it meanwhile (seen
+        # once, unexplained), the last sampled one, said so.
+        try:
+            peak, replaced = _status_kib(child, "VmHWM"), False
+        except (OSError, RuntimeError):
+            peak, replaced = child_peak, True
     return {
         "worker_full_refit_seconds": round(seconds, 1),
         "worker_positions_per_second": round(positions / seconds),
         "worker_idle_rss_mib": round(idle / 1024, 1),
         "worker_peak_rss_mib": round(peak / 1024, 1),
         "worker_peak_rss_growth_mib": round((peak - idle) / 1024, 1),
+        "worker_child_gone_at_end": replaced,
         "worker_fitting_processes": len(fitting),
         # Sampled every 0.5 s while they ran (they end with the refresh): each one's high-water mark.
         "worker_fitting_process_peak_rss_mib": round(max(fitting.values(), default=0) / 1024, 1),
