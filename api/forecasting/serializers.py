@@ -22,7 +22,10 @@ class ForecastOutput(serializers.Serializer):
         help_text="The model fitted: croston_sba, tsb, theta_weekly, ..., or seasonal_naive_fallback."
     )
     demand_class = serializers.CharField(help_text="smooth, erratic, intermittent, lumpy, or too_short.")
-    reason = serializers.CharField(help_text="Why the fallback model was used; empty otherwise.")
+    reason = serializers.CharField(
+        help_text="Why the fallback model was used, and what the category's industry profile applied (apparel "
+        "monthly coefficients, a season end, an end of life); empty when neither."
+    )
     origin = serializers.DateField(help_text="Day 1 of the forecast (the day after the last day of history read).")
     horizon = serializers.IntegerField(help_text="Days forecast.")
     service_level = serializers.FloatField(help_text="The probability the quantile series is read at (e.g. 0.95).")

@@ -167,12 +167,39 @@ class MovementIngestView(BulkIngestView):
         return self.ingest(request, movement_rows_parse, write)
 
 
+# Master columns documented as something other than text (rows are validated column by column).
+_MASTER_DOC_FIELDS = {
+    "seasonal_coefficients": lambda: serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=12,
+        max_length=12,
+        required=False,
+        help_text=(
+            "Apparel: 12 monthly coefficients, January first, positive, mean 1. In CSV one cell of numbers "
+            "separated by semicolons."
+        ),
+    ),
+    "successor": lambda: serializers.CharField(
+        required=False, help_text="SKU code of this tenant or of this batch that replaces this SKU."
+    ),
+    "end_of_life_on": lambda: serializers.DateField(required=False, help_text="Electronics: the last selling day."),
+    "season_ends_on": lambda: serializers.DateField(
+        required=False, help_text="Apparel: the last day of the season (of full-price selling)."
+    ),
+}
+
+
 def _master_view(spec_name: str) -> type[BulkIngestView]:
     spec = SPECS[spec_name]
     doc = type(
         f"{spec_name.title()}RowDoc",
         (InputSerializer,),
-        {column.name: serializers.CharField(required=column.required) for column in spec.columns},
+        {
+            column.name: _MASTER_DOC_FIELDS[column.name]()
+            if column.name in _MASTER_DOC_FIELDS
+            else serializers.CharField(required=column.required)
+            for column in spec.columns
+        },
     )
 
     class MasterIngestView(BulkIngestView):

@@ -10,13 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import ErrorResponseSerializer
-from api.filters import FilterSet
+from api.filters import DateFilter, FilterSet
 from api.inventory import master_serializers as s
 from api.permissions import INVENTORY_READERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.inventory import master_services as services
 from core.inventory import selectors
-from core.inventory.models import Category, Sku, Warehouse
+from core.inventory.models import Category, IndustryProfile, Sku, Warehouse
 
 # Who may read inventory master data and stock; the stock views use it too.
 
@@ -42,6 +42,16 @@ class CategoryFilter(FilterSet):
 
 class SkuFilter(FilterSet):
     category = django_filters.CharFilter(field_name="category__code", help_text="A category code.")
+    profile = django_filters.ChoiceFilter(
+        field_name="category__profile", choices=IndustryProfile.choices, help_text="The category's profile."
+    )
+    successor = django_filters.CharFilter(field_name="successor__code", help_text="The successor's SKU code.")
+    end_of_life_before = DateFilter(
+        field_name="end_of_life_on", lookup_expr="lt", help_text="SKUs whose last selling day is before this day."
+    )
+    season_ends_before = DateFilter(
+        field_name="season_ends_on", lookup_expr="lt", help_text="SKUs whose season ends before this day."
+    )
 
     class Meta:
         model = Sku

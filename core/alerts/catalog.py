@@ -69,6 +69,9 @@ INDICATORS: dict[str, str] = {
     "social_volume_change": "social volume, last 7 days against the 28 before (relative change)",
     "supplier_lead_time_index": "latest supplier lead-time index (1.0 = as promised)",
     "health_index": "0-100, weighted as documented in docs/engine.md (Indicators)",
+    "upcoming_promotion": "the position's promotion running today or starting within the promotion_shortfall "
+    "rule's lead_days: its days, discount, uplift and the uplift's source (learned, stated, elasticity, "
+    "default_elasticity), and whether the fresh forecast already carries it",
 }
 
 
@@ -100,6 +103,26 @@ CLEARANCE_PARAMETERS = {
     "clearance_max_discount_percent": Parameter(70.0, "deepest clearance discount before liquidation", 5, 95),
     "clearance_horizon_days": Parameter(84.0, "days to clear aged stock in (expiring stock: until it expires)", 7, 365),
 }
+
+
+# The settings of every rule whose response sources stock: when an RFQ goes to the backup suppliers
+# and how it is run.
+RFQ_PARAMETERS = {
+    "rfq_grade": Parameter(
+        "red", "grade at which an RFQ goes to the backup suppliers", choices=("yellow", "orange", "red")
+    ),
+    "rfq_award_rule": Parameter(
+        "lowest_landed_cost",
+        "how an RFQ is awarded: automatically, or by a planner",
+        choices=("lowest_landed_cost", "manual"),
+    ),
+    "rfq_response_hours": Parameter(24.0, "hours suppliers have to quote", 1, 720),
+    "rfq_invitations": Parameter(5.0, "backup suppliers invited per round", 1, 50),
+}
+
+# The direction of the rules whose alerts call for stock: a review, a replenishment order, an RFQ to
+# the backup suppliers, a transfer in. Which rules those are is their RuleSpec's direction, nowhere else.
+STOCK_OUT = "stock_out"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from core.alerts.policies import PolicyBook
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
+from core.forecasting.promotion_selectors import promotions_upcoming_of
 from core.inventory.models import Position, Sku, Warehouse
 from core.retries import atomic_retried
 from core.webhooks.outbox import outbox_insert_select
@@ -193,6 +194,7 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
             stock_out, overstock = policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK]
             by_sku[row["sku_id"]] = DerivePolicy.of(stock_out, overstock.standard)
     derived = readings_derive(rows, [by_sku[row["sku_id"]] for row in rows], today)
+    _promotions_attach(tenant, rows, row_policies, derived, today)
     readings: dict[int, dict] = {}
     trips: dict[tuple, Trip] = {}
     for reading, policies in zip(derived, row_policies, strict=True):
@@ -207,6 +209,45 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
             if trip is not None:
                 trips[(position_id, rule)] = trip
     return readings, trips
+
+
+def _promotions_attach(
+    tenant: Tenant, rows: list[dict], row_policies: list[dict], derived: list[dict], today: date
+) -> None:
+    """Each reading's ``upcoming_promotion`` detail: its promotion running today or starting within the
+    longest ``lead_days`` of the chunk's promotion_shortfall policies (each evaluator applies its own),
+    read for the whole chunk at once."""
+    windows = [
+        policies[RuleCode.PROMOTION_SHORTFALL].parameters["lead_days"]
+        for policies in row_policies
+        if policies[RuleCode.PROMOTION_SHORTFALL].enabled
+    ]
+    upcoming = (
+        promotions_upcoming_of(
+            tenant_id=tenant.pk,
+            positions=[(row["id"], row["sku_id"], row["warehouse_id"]) for row in rows],
+            today=today,
+            days=int(max(windows)),
+        )
+        if windows
+        else {}
+    )
+    for reading in derived:
+        found = upcoming.get(reading["position_id"])
+        reading["details"]["upcoming_promotion"] = (
+            None
+            if found is None
+            else {
+                "promotion_id": found.promotion_id,
+                "starts_on": found.starts_on.isoformat(),
+                "ends_on": found.ends_on.isoformat(),
+                "discount_percent": found.discount_percent,
+                "uplift": found.uplift,
+                "uplift_source": found.uplift_source,
+                # Whether the stored forecast was fitted with this promotion (its promotion days scaled).
+                "in_forecast": found.promoted_mean is not None,
+            }
+        )
 
 
 # Stands for None in a reading's hash: hash(None) differs between processes before Python 3.12.

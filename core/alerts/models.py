@@ -26,6 +26,7 @@ class RuleCode(models.TextChoices):
     DECLINING_PRODUCT = "declining_product", "Declining product"
     EXPIRY_RISK = "expiry_risk", "Expiry risk"
     THREE_DIMENSION_RISK = "three_dimension_risk", "Demand, supply and competition risk"
+    PROMOTION_SHORTFALL = "promotion_shortfall", "Promotion shortfall"
 
 
 def rule_choices() -> list[tuple[str, str]]:

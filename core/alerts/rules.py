@@ -18,6 +18,8 @@ from django.core.exceptions import ImproperlyConfigured
 from core.alerts.catalog import (
     CLEARANCE_PARAMETERS,
     DEFAULT_BANDS,
+    RFQ_PARAMETERS,
+    STOCK_OUT,
     Effective,
     Parameter,
     RuleSpec,
@@ -25,6 +27,7 @@ from core.alerts.catalog import (
     rules_check,
 )
 from core.alerts.models import Grade, RuleCode
+from core.alerts.projection import projected_demand
 
 # Deviations are compared after rounding, so 0.1 computed as 0.30000000000000004 / 3 is 0.1.
 _PLACES = 6
@@ -293,6 +296,88 @@ def three_dimension_risk(reading: dict, policy: Effective) -> Trip | None:
     return _trip(reading, policy, Grade.RED, None, inputs, why)
 
 
+def promotion_shortfall(reading: dict, policy: Effective) -> Trip | None:
+    """Promoted demand over the promotion and the lead time after it, against what the position will
+    hold when the promotion starts (docs/engine.md, Promotion shortfall)."""
+    promotion = reading["details"].get("upcoming_promotion")
+    if promotion is None:
+        return None
+    today, lead_time = reading["as_of"], int(reading["lead_time_days"])
+    starts_on, ends_on = date.fromisoformat(promotion["starts_on"]), date.fromisoformat(promotion["ends_on"])
+    if (starts_on - today).days > policy.parameters["lead_days"] or ends_on < today:
+        return None
+    # Days from today (0): a promotion already running is checked from today.
+    start, end = max((starts_on - today).days, 0), (ends_on - today).days
+    last = end + lead_time
+    uplift = float(promotion["uplift"])
+    forecast = reading["details"].get("forecast")
+    # The fresh forecast carries the uplift on the promotion days within its horizon when it was fitted
+    # with the promotion; the days it does not carry it on (past its horizon, or all of them) get it here.
+    scaled_until = len(forecast["daily_mean"]) if forecast is not None and promotion["in_forecast"] else 0
+    base = projected_demand(reading, start, last)
+    added = (uplift - 1) * projected_demand(reading, max(start, scaled_until), end)
+    promoted = round(base + added, 2)
+    held = reading["available"] + reading["in_transit"] + reading.get("inbound_approved", 0)
+    before = round(projected_demand(reading, 0, start - 1), 2)
+    at_start = round(max(0.0, held - before), 2)
+    shortfall = round(promoted - at_start, 2)
+    if shortfall <= 0 or promoted <= 0:
+        return None
+    order_by = starts_on - timedelta(days=lead_time)
+    late = order_by < today
+    deviation = shortfall / promoted
+    grade = Grade.RED if late else (grade_of(deviation, policy.bands) or Grade.YELLOW)
+    demand_from = "the fresh forecast" if forecast is not None else f"the 28-day average ({reading['ads_28']:g} a day)"
+    if forecast is not None:
+        demand_from += f" ({forecast['model']})"
+    running = starts_on <= today
+    why = (
+        f"Promotion {promotion['promotion_id']} runs {_day_text(starts_on)} to {_day_text(ends_on)} at "
+        f"{promotion['discount_percent']:g} % off, uplift x{uplift:g} ({promotion['uplift_source']}). "
+        f"Promoted demand over {'the rest of ' if running else ''}the promotion and the {lead_time}-day lead "
+        f"time after it ({_day_text(today + timedelta(days=start))} to {_day_text(today + timedelta(days=last))}) is "
+        f"{promoted:g} units by {demand_from}; "
+        + (
+            f"the position holds {held} now (available, in transit and approved inbound)"
+            if start == 0
+            else f"the position will hold {at_start:g} when it starts ({held} available, in transit and approved "
+            f"inbound, less {before:g} projected until then)"
+        )
+        + f": {shortfall:g} units short."
+    )
+    if late:
+        why += (
+            f" The order-by day ({_day_text(order_by)}, the start less the {lead_time}-day lead time) has passed: "
+            "only the emergency path (backup suppliers, a transfer) can still arrive in time; red."
+        )
+    else:
+        why += f" Order by {_day_text(order_by)} (the start less the {lead_time}-day lead time)."
+    inputs = {
+        "promotion_id": promotion["promotion_id"],
+        "promotion_starts_on": promotion["starts_on"],
+        "promotion_ends_on": promotion["ends_on"],
+        "discount_percent": promotion["discount_percent"],
+        "uplift": uplift,
+        "uplift_source": promotion["uplift_source"],
+        "uplift_in_forecast": bool(promotion["in_forecast"]),
+        "demand_source": "forecast" if forecast is not None else "moving_average",
+        "promoted_demand": promoted,
+        "projected_demand_before_start": before,
+        "available": reading["available"],
+        "in_transit": reading["in_transit"],
+        "inbound_approved": reading.get("inbound_approved", 0),
+        "stock_at_start": at_start,
+        "shortfall": shortfall,
+        "lead_time_days": lead_time,
+        "order_by": order_by.isoformat(),
+        "order_by_passed": late,
+        "ads_28": reading["ads_28"],
+    }
+    if forecast is not None:
+        inputs["forecast_model"] = forecast["model"]
+    return _trip(reading, policy, grade, deviation, inputs, why)
+
+
 # Negative thresholds are declines: the range keeps them declines and away from zero.
 _DECLINE = (-1.0, -0.0001)
 
@@ -324,7 +409,7 @@ RULES: dict[str, RuleSpec] = {
         ),
         RuleSpec(
             code=RuleCode.STOCK_OUT_RISK,
-            direction="stock_out",
+            direction=STOCK_OUT,
             summary="Available below safety stock, or days of cover below the lead time, while the SKU sells; "
             "with a fresh forecast, cover is the days until projected stock-out.",
             graded_by="the worse of (safety stock - available) / safety stock and (lead time - cover) / lead time",
@@ -359,16 +444,7 @@ RULES: dict[str, RuleSpec] = {
                 ),
                 "default_lead_time_days": Parameter(14.0, "lead time when the SKU has no supplier on file", 0, 365),
                 "review_period_days": Parameter(7.0, "days an order must last beyond the lead time", 0, 365),
-                "rfq_grade": Parameter(
-                    "red", "grade at which an RFQ goes to the backup suppliers", choices=("yellow", "orange", "red")
-                ),
-                "rfq_award_rule": Parameter(
-                    "lowest_landed_cost",
-                    "how an RFQ is awarded: automatically, or by a planner",
-                    choices=("lowest_landed_cost", "manual"),
-                ),
-                "rfq_response_hours": Parameter(24.0, "hours suppliers have to quote", 1, 720),
-                "rfq_invitations": Parameter(5.0, "backup suppliers invited per round", 1, 50),
+                **RFQ_PARAMETERS,
             },
         ),
         RuleSpec(
@@ -416,6 +492,28 @@ RULES: dict[str, RuleSpec] = {
                 "competitor_price_gap": Threshold(-0.10, *_DECLINE),
             },
         ),
+        RuleSpec(
+            code=RuleCode.PROMOTION_SHORTFALL,
+            direction=STOCK_OUT,
+            summary="From lead_days (30) before a promotion starts: promoted demand over the promotion and the lead "
+            "time after it beyond what the position will hold when it starts calls for stocking up by the order-by "
+            "day (the start less the lead time).",
+            graded_by="shortfall / promoted demand; at least yellow once short; red once the order-by day has passed",
+            evaluator=promotion_shortfall,
+            indicators=(
+                "upcoming_promotion",
+                "available",
+                "in_transit",
+                "inbound_approved",
+                "ads_28",
+                "lead_time_days",
+                "days_of_cover_source",
+            ),
+            parameters={
+                "lead_days": Parameter(30.0, "days before a promotion starts that the check begins", 1, 365),
+                **RFQ_PARAMETERS,
+            },
+        ),
     ]
 }
 
@@ -423,6 +521,12 @@ RULES: dict[str, RuleSpec] = {
 # spec would fail every evaluation, a spec without its code could never be stored.
 if _problems := rules_check(RULES, RuleCode.values):
     raise ImproperlyConfigured("The rule registry disagrees: " + "; ".join(_problems))
+
+
+def rules_of_direction(direction: str) -> tuple[str, ...]:
+    """The codes of the rules whose RuleSpec has this direction (``STOCK_OUT``: the rules whose alerts
+    call for stock)."""
+    return tuple(code for code, spec in RULES.items() if spec.direction == direction)
 
 
 def rule_catalog() -> list[dict]:

@@ -12,6 +12,9 @@ on hand, so every batch passes ingestion's stock check. Built in for the warning
 trend and weekly seasonality, promotions (more units at a lower price), slow movers fading out
 over the last four weeks, recent launches that flop on short-dated stock, returns and stock
 adjustments, and brushing (repeated order lines, zero-price sales, a 30x spike on a recent day).
+For the industry profiles: apparel SKUs whose season ends and electronics SKUs whose life ends (each
+naming a successor) within the coming weeks. The apparel categories carry no monthly coefficients:
+the simulated demand has a weekly season and a trend, no monthly one.
 """
 
 from __future__ import annotations
@@ -90,6 +93,11 @@ SPIKE_FACTOR = 30
 # A sale line is at most this share of a normal day: the spike rule holds each line against the
 # median (+5 MADs) of the daily totals before its batch, which chance can put well below the mean.
 LINE_SHARE = 0.6
+# Apparel SKUs whose season ends, electronics SKUs whose life ends (with a successor), this many
+# days ahead: inside the shortest forecast horizon (56 days).
+SEASON_END_SHARE = 0.3
+END_OF_LIFE_SHARE = 0.2
+PROFILE_DAYS_AHEAD = (10, 45)
 REVIEW_DAYS = 7  # stock is reordered when it would not last the lead time and this much more
 ORDER_DAYS = 21  # a replenishment order covers this many days of the expected demand
 
@@ -177,6 +185,7 @@ class DemoPlan:
         self.warehouses, sizes = self._warehouses(rng)
         self.categories = self._categories()
         self.skus, plans = self._skus(rng)
+        self._profile_days(plans)
         self.suppliers = [{"name": name, "contact_email": email} for name, email in SUPPLIERS]
         self.distributors = [
             {
@@ -289,6 +298,27 @@ class DemoPlan:
             rows.append(row)
             plans.append(plan)
         return rows, plans
+
+    def _profile_days(self, plans: list[_SkuPlan]) -> None:
+        """Season ends for some apparel SKUs and ends of life, each with a successor, for some
+        electronics ones, all within the forecast horizon: what the profile rules look for. Drawn
+        from a generator of their own, so the rest of the plan is what it was without them."""
+        rng = random.Random(f"tripline-demo:{self.seed}:profiles")  # noqa: S311 - reproducible, not secret
+        by_profile: dict[str, list[dict]] = {}
+        for plan, row in zip(plans, self.skus, strict=True):
+            if plan.start == 0:  # established SKUs: a launch is not at its end
+                by_profile.setdefault(plan.profile, []).append(row)
+        apparel = by_profile.get("apparel", [])
+        for row in rng.sample(apparel, round(len(apparel) * SEASON_END_SHARE)):
+            row["season_ends_on"] = (self.today + timedelta(days=rng.randint(*PROFILE_DAYS_AHEAD))).isoformat()
+        electronics = by_profile.get("electronics", [])
+        ending = rng.sample(electronics, round(len(electronics) * END_OF_LIFE_SHARE))
+        lasting = [row for row in electronics if row not in ending]
+        for row in ending:
+            row["end_of_life_on"] = (self.today + timedelta(days=rng.randint(*PROFILE_DAYS_AHEAD))).isoformat()
+            same_category = [other for other in lasting if other["category"] == row["category"]]
+            if same_category or lasting:
+                row["successor"] = rng.choice(same_category or lasting)["code"]
 
     def _offers(self, rng: random.Random, plans: list[_SkuPlan]) -> list[dict]:
         """A primary supplier and one to three backups per SKU, dearer and less reliable: the first

@@ -11,6 +11,8 @@ written with one upsert.
 - Horizon: max(``MIN_HORIZON_DAYS``, the tenant's longest supplier lead time + ``REVIEW_PERIOD_DAYS``).
 - Service level: ``SERVICE_LEVEL`` (0.95). The stock-out rule's policy lives in alerts, which sits
   above forecasting and is not read here; the engine can ask for its own quantile when it reads.
+- Industry profiles (``profiles``): apparel and electronics SKUs' terms are read per chunk; the
+  history is de-seasonalised before the fit and the forecast given the profile after it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from core.forecasting.fit_pool import FitJob, Fitted, fitting_pool
 from core.forecasting.fitting import FALLBACK_MODEL
 from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
+from core.forecasting.profiles import (
+    ProfileTerms,
+    forecast_profiled,
+    history_deseasonalised,
+    profile_terms_read,
+    promotions_restated,
+)
 from core.forecasting.promotion_selectors import promotion_windows
+from core.forecasting.refit_hooks import forecasts_changed
 from core.forecasting.triggers import pending_key
 from core.forecasting.uplift import PromotionWindow
 from core.inventory.models import DailyFact, Position
@@ -186,7 +196,7 @@ def forecasts_sweep() -> int:
 class _Chunk:
     """A chunk's positions as read: the histories to fit (with their row), and how many were unchanged."""
 
-    rows: list[tuple] = field(default_factory=list)  # (position id, SKU id, warehouse id, censored days, digest)
+    rows: list[tuple] = field(default_factory=list)  # (position, SKU, warehouse ids, censored days, digest, profile)
     jobs: list[FitJob] = field(default_factory=list)  # each history with its promotions and elasticity
     positions: int = 0
     unchanged: int = 0
@@ -215,6 +225,7 @@ def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon
             sold[i, k], flagged[i, k], net[i, k] = row[6], row[7], row[8]
     on_hand = np.array([row[3] for row in rows], dtype=np.float64)
     closing = closing_stock(on_hand, net)
+    terms = profile_terms_read(tenant=tenant, sku_ids={row[1] for row in rows})
     # Promotions: those touching the history read or the horizon, and the price elasticity of the
     # positions with one ahead (for an uplift neither learned nor stated).
     promotions = promotion_windows(
@@ -234,13 +245,16 @@ def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon
             on_hand_end=closing[i, :HISTORY_DAYS],
         )
         windows = promotions.get(position_id, [])
-        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows)
+        profile = terms.get(sku_id)
+        digest = _fingerprint(history.start, history.units, history.censored, horizon, windows, profile)
         if digest == stored:
             chunk.unchanged += 1
             continue
         response = elasticities.get(position_id)
-        chunk.rows.append((position_id, sku_id, warehouse_id, int(history.censored.sum()), digest))
-        chunk.jobs.append((history, tuple(windows), response.elasticity if response else None))
+        chunk.rows.append((position_id, sku_id, warehouse_id, int(history.censored.sum()), digest, profile))
+        chunk.jobs.append(
+            (history_deseasonalised(history, profile), tuple(windows), response.elasticity if response else None)
+        )
     return chunk
 
 
@@ -254,12 +268,15 @@ def _chunk_write(
     summary: RefreshSummary,
     progress: Callable[[int], object] | None,
 ) -> None:
-    """Wait for the chunk's fits and upsert them in one write."""
+    """Wait for the chunk's fits, apply each SKU's profile, and upsert them in one write."""
     fitted_at = timezone.now()
     written: list[tuple] = []
-    for (position_id, sku_id, warehouse_id, censored_days, digest), (forecast, applied, seconds) in zip(
+    for (position_id, sku_id, warehouse_id, censored_days, digest, profile), (forecast, applied, seconds) in zip(
         chunk.rows, fitted(), strict=True
     ):
+        if profile is not None:
+            forecast = forecast_profiled(forecast, profile, origin=today)
+            applied = promotions_restated(applied, forecast.mean, origin=today)
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
@@ -294,6 +311,7 @@ def _chunk_write(
     summary.unchanged += chunk.unchanged
     if written:
         _forecasts_write(written)
+        forecasts_changed(tenant=tenant, position_ids=[row[1] for row in written])
     if progress is not None:
         progress(chunk.positions)
 
@@ -318,12 +336,19 @@ def _forecasts_write(rows: list[tuple]) -> None:
 
 
 def _fingerprint(
-    start: date, units: np.ndarray, censored: np.ndarray, horizon: int, windows: Sequence[PromotionWindow] = ()
+    start: date,
+    units: np.ndarray,
+    censored: np.ndarray,
+    horizon: int,
+    windows: Sequence[PromotionWindow] = (),
+    profile: ProfileTerms | None = None,
 ) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FIT_VERSION}|{start.isoformat()}|{horizon}|{SERVICE_LEVEL}|".encode())
     # The promotions touching the position: making, changing or deleting one refits it.
     digest.update("|".join(sorted(w.token() for w in windows)).encode())
+    if profile is not None:  # absent for most positions, whose digests stay what they were
+        digest.update(f"profile:{profile.fingerprint()}|".encode())
     digest.update(np.ascontiguousarray(units, dtype=np.float64).tobytes())
     digest.update(np.packbits(censored).tobytes())
     return digest.hexdigest()

@@ -6,6 +6,11 @@ foreign keys carry no index of their own where a composite one leads with the sa
 index is paid for on every ingested line.
 """
 
+import math
+from collections.abc import Sequence
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from guardian.models import GroupObjectPermissionBase
@@ -21,7 +26,9 @@ class WarehouseKind(models.TextChoices):
 
 
 class IndustryProfile(models.TextChoices):
-    """Decides which indicators apply to a category (expiry only where goods have a shelf life)."""
+    """Decides which indicators apply to a category and how its positions are forecast: expiry for
+    FMCG, monthly coefficients and season ends for apparel, end of life for electronics
+    (``core/forecasting/profiles.py``)."""
 
     FMCG = "fmcg", "Fast-moving consumer goods"
     ELECTRONICS = "electronics", "Electronics"
@@ -70,14 +77,50 @@ class WarehouseGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
 
 
+MONTHS = 12
+# A planner types coefficients to two decimals: their mean may miss 1 by that much.
+SEASONAL_MEAN_TOLERANCE = 0.01
+
+
+def seasonal_coefficients_problem(values: Sequence[object]) -> str | None:
+    """Why ``values`` are not a category's monthly coefficients (12 positive numbers, January first,
+    whose mean is 1 within ``SEASONAL_MEAN_TOLERANCE``), or None."""
+    if len(values) != MONTHS:
+        return f"Expected {MONTHS} monthly coefficients (January first), not {len(values)}."
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return "Expected numbers."
+    if not all(v > 0 for v in values):
+        return "Every monthly coefficient must be above 0 (a month without demand is 0.01, not 0)."
+    mean = sum(values) / MONTHS
+    if abs(mean - 1) > SEASONAL_MEAN_TOLERANCE:
+        return f"The coefficients' mean must be 1 (within {SEASONAL_MEAN_TOLERANCE}); these average {mean:.4f}."
+    return None
+
+
+def validate_seasonal_coefficients(values: Sequence[object]) -> None:
+    if (problem := seasonal_coefficients_problem(values)) is not None:
+        raise ValidationError(problem)
+
+
 class Category(TimestampedModel):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="categories")
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     profile = models.CharField(max_length=32, choices=IndustryProfile.choices, default=IndustryProfile.GENERAL)
+    # Apparel: each calendar month's demand relative to the year's average, January first. Kept when
+    # the profile changes, read only while it is apparel.
+    seasonal_coefficients = ArrayField(
+        models.FloatField(), size=MONTHS, null=True, blank=True, validators=[validate_seasonal_coefficients]
+    )
 
     class Meta(TimestampedModel.Meta):
-        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="category_unique_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="category_unique_code"),
+            models.CheckConstraint(
+                condition=Q(seasonal_coefficients__isnull=True) | Q(seasonal_coefficients__len=MONTHS),
+                name="category_seasonal_coefficients_12",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -94,10 +137,17 @@ class Sku(TimestampedModel):
     unit_cost = models.DecimalField(max_digits=12, decimal_places=4)
     list_price = models.DecimalField(max_digits=12, decimal_places=4)
     status = models.CharField(max_length=16, choices=SkuStatus.choices, default=SkuStatus.ACTIVE)
+    # Electronics: the last day the SKU sells, and the SKU that takes its place. Read by the forecast
+    # (no demand after the day) where the category's profile is electronics; kept on any profile.
+    end_of_life_on = models.DateField(null=True, blank=True)
+    successor = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Apparel: the last day of the SKU's season, its last day of full-price selling.
+    season_ends_on = models.DateField(null=True, blank=True)
 
     class Meta(TimestampedModel.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="sku_unique_code"),
+            models.CheckConstraint(condition=~Q(successor=F("id")), name="sku_successor_not_itself"),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="sku_unit_cost_not_negative"),
             models.CheckConstraint(condition=Q(list_price__gte=0), name="sku_list_price_not_negative"),
         ]

@@ -4,12 +4,13 @@ List selectors return querysets with their related rows joined in, so a page of 
 the same number of queries; the API layer only filters and paginates them further.
 """
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import F, QuerySet
 
 from core.exceptions import NotFound
-from core.inventory.models import Category, DailyFact, Lot, Movement, Position, Sku, Warehouse
+from core.inventory.models import Category, DailyFact, IndustryProfile, Lot, Movement, Position, Sku, Warehouse
 from tenants.models import Tenant
 
 # Bigint keys come from the URL as arbitrary digit strings; beyond this PostgreSQL has no such row.
@@ -57,7 +58,30 @@ def category_get_by_code(*, tenant: Tenant, code: str) -> Category:
 
 
 def sku_list(*, tenant: Tenant) -> QuerySet[Sku]:
-    return Sku.objects.filter(tenant=tenant).select_related("category").order_by("created_at", "id")
+    return Sku.objects.filter(tenant=tenant).select_related("category", "successor").order_by("created_at", "id")
+
+
+def sku_get_by_code(*, tenant: Tenant, code: str) -> Sku:
+    """Payloads name SKUs by code (a successor, a pushed line), never by id."""
+    sku = Sku.objects.filter(tenant=tenant, code=code).first()
+    if sku is None:
+        raise NotFound
+    return sku
+
+
+def sku_profile_terms(*, tenant: Tenant, sku_ids: Iterable[object]) -> QuerySet:
+    """What forecasts read of these SKUs' industry profiles, as value rows: the SKU's id, its
+    category's profile and monthly coefficients, its season end and end of life. Only SKUs whose
+    profile reads any of them (apparel, electronics) are answered; one query for any number."""
+    return (
+        Sku.objects.filter(
+            tenant=tenant,
+            id__in=list(sku_ids),
+            category__profile__in=[IndustryProfile.APPAREL, IndustryProfile.ELECTRONICS],
+        )
+        .order_by("id")
+        .values_list("id", "category__profile", "category__seasonal_coefficients", "season_ends_on", "end_of_life_on")
+    )
 
 
 def sku_get(*, tenant: Tenant, sku_id: object) -> Sku:

@@ -1,9 +1,10 @@
 """The responses alerts call for, carried out after the engine commits them.
 
 The relay hands alert events (opened, escalated, de-escalated, resolved) to a worker task; the
-task opens the RFQ of a stock-out alert at its RFQ grade and keeps the playbook records of the
-others in line. A sweep on the beat does the same for anything a lost message missed and settles
-RFQs whose deadline passed, so a response is at most one sweep late (docs/procurement.md).
+task opens the RFQ of an alert of the stock-out direction (stock-out risk, promotion shortfall) at
+its RFQ grade and keeps the playbook records of the others in line. A sweep on the beat does the
+same for anything a lost message missed and settles RFQs whose deadline passed, so a response is
+at most one sweep late (docs/procurement.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 
 from django.core.cache import cache
 
-from core.alerts.models import Alert, RuleCode
+from core.alerts.catalog import STOCK_OUT
+from core.alerts.models import Alert
 from core.playbooks.records import recommendations_due, recommendations_sync
 from core.procurement.awards import rfq_settle, rfqs_close_for_quiet_alerts, rfqs_overdue
 from core.procurement.rfqs import invitation_emails_retry, rfq_open_for_alert, rfqs_due_alerts
@@ -33,7 +35,7 @@ def alerts_of_events(*, event_ids: list[int]) -> list[str]:
 def alerts_respond(*, alert_ids: list) -> dict[str, int]:
     """Open the RFQs and sync the playbook records these alerts call for; close the open RFQs of
     stock-out alerts gone quiet. Safe to repeat; one alert's failure does not stop the others."""
-    stock_out = dict(Alert.objects.filter(pk__in=alert_ids, rule=RuleCode.STOCK_OUT_RISK).values_list("pk", "active"))
+    stock_out = dict(Alert.objects.filter(pk__in=alert_ids, direction=STOCK_OUT).values_list("pk", "active"))
     opened, books = 0, {}
     for alert_id in sorted(stock_out, key=str):
         try:

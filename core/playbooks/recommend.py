@@ -3,9 +3,10 @@
 The engine asks for it through its ``grade_response`` hook while it evaluates a chunk.
 
 Overstock, slow-moving and expiry: yellow a markdown, orange a transfer to where it sells, red a
-clearance plan. Stock-out: yellow a review, orange a replenishment order, red an emergency RFQ
-to the backup suppliers. A launch that does not sell calls for re-distribution, a declining
-product for clearance, a compound demand-supply-competition risk for a cross-functional review.
+clearance plan. The stock-out direction (stock-out risk, promotion shortfall): yellow a review,
+orange a replenishment order, red an emergency RFQ to the backup suppliers. A launch that does not
+sell calls for re-distribution, a declining product for clearance, a compound
+demand-supply-competition risk for a cross-functional review.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from core.alerts.catalog import STOCK_OUT
 from core.alerts.models import Grade, IndicatorReading, RuleCode
 from core.alerts.rules import Trip
 from core.supply.models import SupplierOffer
@@ -34,7 +36,7 @@ def needs_target(trip: Trip) -> bool:
 
 
 def needs_backups(trip: Trip) -> bool:
-    return trip.direction == "stock_out" and trip.grade == Grade.RED
+    return trip.direction == STOCK_OUT and trip.grade == Grade.RED
 
 
 def context_load(*, tenant_id: object, target_skus: set, backup_skus: set) -> ResponseContext:
@@ -120,6 +122,43 @@ def _transfer(trip: Trip, reading: dict, context: ResponseContext, quantity: int
     }
 
 
+def _stock_need(trip: Trip, reading: dict) -> tuple[int, dict, str]:
+    """(units to order, the figures shown with them, what they achieve) of a stock-out-direction trip,
+    raised to the primary supplier's minimum order quantity.
+
+    A promotion shortfall asks for its shortfall by the order-by day (the promotion start less the lead
+    time); the stock-out risk for what restores the order-up-to level.
+    """
+    inputs = trip.inputs
+    moq = reading["details"]["min_order_quantity"] or 1
+    if "shortfall" in inputs:
+        quantity = max(0, math.ceil(inputs["shortfall"]))
+        figures = {
+            "shortfall": inputs["shortfall"],
+            "order_by": inputs["order_by"],
+            "order_by_passed": inputs["order_by_passed"],
+            "needed_by": inputs["promotion_starts_on"],
+            "promotion_id": inputs["promotion_id"],
+        }
+        need = f"cover the promotion starting {inputs['promotion_starts_on']} (order by {inputs['order_by']}" + (
+            ", already passed: use the emergency path)" if inputs["order_by_passed"] else ")"
+        )
+    else:
+        lead_time = inputs["lead_time_days"]
+        review = float(trip.thresholds["parameters"]["review_period_days"])
+        if inputs.get("order_up_to") is not None:  # the forecast method: its demand over lead time + review
+            order_up_to = inputs["order_up_to"]
+        else:
+            order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
+        coming = inputs["in_transit"] + (inputs.get("inbound_approved") or 0)
+        quantity = max(0, math.ceil(order_up_to - inputs["available"] - coming))
+        figures = {"order_up_to": round(order_up_to, 2)} if trip.grade == Grade.ORANGE else {}
+        need = f"restore the order-up-to level of {order_up_to:.0f}"
+    if quantity:
+        quantity = max(quantity, moq)
+    return quantity, figures, need
+
+
 def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
     """The recommendation for the trip's direction and grade, with its figures."""
     deviation = trip.deviation
@@ -147,37 +186,29 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
             "summary": f"Clear {quantity} units (cost value {value:,.2f}) at up to {percent} % off through "
             "outlets, bundles or a liquidator.",
         }
-    if trip.direction == "stock_out":
-        inputs = trip.inputs
-        lead_time = inputs["lead_time_days"]
-        review = float(trip.thresholds["parameters"]["review_period_days"])
-        if inputs.get("order_up_to") is not None:  # the forecast method: its demand over lead time + review
-            order_up_to = inputs["order_up_to"]
-        else:
-            order_up_to = inputs["safety_stock"] + inputs["ads_28"] * (lead_time + review)
-        coming = inputs["in_transit"] + (inputs.get("inbound_approved") or 0)
-        quantity = max(0, math.ceil(order_up_to - inputs["available"] - coming))
-        moq = reading["details"]["min_order_quantity"] or 1
-        if quantity:
-            quantity = max(quantity, moq)
+    if trip.direction == STOCK_OUT:
+        quantity, figures, need = _stock_need(trip, reading)
+        lead_time = trip.inputs["lead_time_days"]
         if trip.grade == Grade.YELLOW:
             return {
                 "action": "review",
                 "quantity": quantity,
-                "summary": f"Review demand and open orders: {quantity} units would restore the order-up-to level "
-                f"of {order_up_to:.0f}.",
+                **figures,
+                "summary": f"Review demand and open orders: {quantity} units would {need}.",
             }
         if trip.grade == Grade.ORANGE:
+            by = f" by {figures['order_by']}" if "order_by" in figures else ""
             return {
                 "action": "replenishment_order",
                 "quantity": quantity,
-                "order_up_to": round(order_up_to, 2),
-                "summary": f"Order {quantity} units from the primary supplier (lead time {lead_time} days).",
+                **figures,
+                "summary": f"Order {quantity} units from the primary supplier{by} (lead time {lead_time} days).",
             }
         backups = context.backups.get(reading["sku_id"], [])
         return {
             "action": "emergency_rfq",
             "quantity": quantity,
+            **figures,
             "suppliers": backups,
             "summary": f"Send an emergency RFQ for {quantity} units to "
             + (f"{len(backups)} backup supplier(s)." if backups else "backup suppliers: none is on file, add one."),

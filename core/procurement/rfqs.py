@@ -1,11 +1,15 @@
-"""Opening RFQs for stock-out alerts, inviting backup suppliers, and cancelling.
+"""Opening RFQs for the alerts of the stock-out direction, inviting backup suppliers, and cancelling.
 
-The replenishment rule (docs/procurement.md): the RFQ asks for enough to bring the position up to
-its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time - available -
-in transit - approved inbound`` (under the forecast safety-stock method, the forecast's demand over
-the lead time instead of ads_28 x lead time); each supplier is asked for that rounded up to its
-minimum order quantity. The needed-by day is the projected stock-out day: the forecast's where the
-position has one, else ``today + available / ads_28``.
+Which rules call for stock is their RuleSpec's direction (``STOCK_OUT``): the stock-out risk and the
+promotion shortfall. Each reads its own policy's RFQ settings (grade, award rule, hours, invitations).
+
+The replenishment rule (docs/procurement.md): a stock-out alert's RFQ asks for enough to bring the
+position up to its reorder point plus cover for the lead time, ``reorder point + ads_28 x lead time -
+available - in transit - approved inbound`` (under the forecast safety-stock method, the forecast's
+demand over the lead time instead of ads_28 x lead time), needed by the projected stock-out day: the
+forecast's where the position has one, else ``today + available / ads_28``. A promotion shortfall's
+RFQ asks for the shortfall, needed by the promotion's first day. Each supplier is asked for the
+quantity rounded up to its minimum order quantity.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from core.access.views import event_payloads
-from core.alerts.catalog import Effective
+from core.alerts.catalog import STOCK_OUT, Effective
 from core.alerts.models import (
     GRADE_RANK,
     LIVE,
@@ -31,9 +35,9 @@ from core.alerts.models import (
     AlertEvent,
     AlertEventKind,
     AlertPolicy,
-    RuleCode,
 )
 from core.alerts.policies import PolicyBook
+from core.alerts.rules import rules_of_direction
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.base_models import short_reference
 from core.procurement.events import RFQ_INVITED
@@ -62,24 +66,27 @@ def limits_for(tenant: Tenant | object, *, lock: bool = False) -> ProcurementLim
     return limits
 
 
-def stock_out_policy(alert: Alert, books: dict | None = None) -> Effective:
-    """The stock-out rule's settings for the alert's SKU; ``books`` keeps one PolicyBook per tenant
-    across a batch of alerts instead of loading the tenant's policies for each."""
+def response_policy(alert: Alert, books: dict | None = None) -> Effective:
+    """The settings of the alert's rule for its SKU (its RFQ grade and terms); ``books`` keeps one
+    PolicyBook per tenant across a batch of alerts instead of loading the tenant's policies for each."""
     books = {} if books is None else books
     if alert.tenant_id not in books:
         books[alert.tenant_id] = PolicyBook(alert.tenant)
     sku = alert.sku
     return books[alert.tenant_id].effective(
-        RuleCode.STOCK_OUT_RISK, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
+        alert.rule, sku_id=sku.pk, category_id=sku.category_id, velocity_class=sku.velocity_class
     )
 
 
 def replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
-    """(quantity, needed-by day, the figures both came from) for a stock-out alert's inputs.
+    """(quantity, needed-by day, the figures both came from) for the inputs of a stock-out-direction alert.
 
-    Under the forecast safety-stock method the demand over the lead time is the forecast's, and the
-    needed-by day is the forecast's projected stock-out day; otherwise both come from ads_28.
+    A promotion shortfall (its inputs state the ``shortfall``) asks for it by the promotion's first day.
+    Otherwise, under the forecast safety-stock method the demand over the lead time is the forecast's,
+    and the needed-by day is the forecast's projected stock-out day; else both come from ads_28.
     """
+    if "shortfall" in inputs:
+        return _shortfall_replenishment(inputs, today)
     ads, available = float(inputs["ads_28"]), int(inputs["available"])
     lead_time = int(inputs["lead_time_days"])
     reorder_point = float(inputs["reorder_point"])
@@ -120,6 +127,32 @@ def replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
     return quantity, needed_by, basis
 
 
+def _shortfall_replenishment(inputs: dict, today: date) -> tuple[int, date, dict]:
+    """A promotion shortfall's RFQ: the shortfall, rounded up, needed by the promotion's first day (today
+    when it runs already)."""
+    quantity = math.ceil(float(inputs["shortfall"]))
+    needed_by = max(date.fromisoformat(inputs["promotion_starts_on"]), today)
+    basis = {
+        "promotion_id": inputs["promotion_id"],
+        "promotion_starts_on": inputs["promotion_starts_on"],
+        "promotion_ends_on": inputs["promotion_ends_on"],
+        "uplift": inputs["uplift"],
+        "uplift_source": inputs["uplift_source"],
+        "promoted_demand": inputs["promoted_demand"],
+        "stock_at_start": inputs["stock_at_start"],
+        "available": int(inputs["available"]),
+        "in_transit": int(inputs.get("in_transit") or 0),
+        "inbound_approved": int(inputs.get("inbound_approved") or 0),
+        "lead_time_days": int(inputs["lead_time_days"]),
+        "shortfall": inputs["shortfall"],
+        "order_by": inputs["order_by"],
+        "rule": "quantity = promoted demand over the promotion and the lead time after it - stock held at its start "
+        "(available + in transit + approved inbound - projected demand until then); needed by = the promotion's "
+        "first day",
+    }
+    return quantity, needed_by, basis
+
+
 def rfq_locked(rfq_id: object) -> Rfq | None:
     """The RFQ row locked for a change (not its SKU, warehouse or tenant rows, which it reads)."""
     return (
@@ -143,7 +176,7 @@ def settle_request(rfq_id: object) -> None:
 def _due(alert: Alert, policy: Effective) -> bool:
     return (
         alert.active
-        and alert.rule == RuleCode.STOCK_OUT_RISK
+        and alert.direction == STOCK_OUT
         and alert.status in LIVE_STATUSES
         and not (alert.snoozed_until and alert.snoozed_until > timezone.now())
         and GRADE_RANK[alert.grade] >= GRADE_RANK[policy.parameters["rfq_grade"]]
@@ -179,7 +212,7 @@ def _hold(alert: Alert, reason: str, **data: object) -> None:
 
 @transaction.atomic
 def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | None:
-    """The RFQ for a stock-out alert at its policy's RFQ grade: the one that exists, a new one, or
+    """The RFQ for a stock-out-direction alert at its policy's RFQ grade: the one that exists, a new one, or
     None (not due, or held by the tenant's hourly limit, which the alert's timeline records)."""
     alert = Alert.objects.select_related("sku", "warehouse", "tenant").filter(pk=alert_id).first()
     if alert is None:
@@ -187,7 +220,7 @@ def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | 
     existing = Rfq.objects.filter(alert=alert).first()
     if existing is not None:
         return existing
-    policy = stock_out_policy(alert, books)
+    policy = response_policy(alert, books)
     if not _due(alert, policy):
         return None
     limits = limits_for(alert.tenant_id, lock=True)  # serializes openings of this tenant
@@ -217,7 +250,9 @@ def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | 
     quantity, needed_by, basis = replenishment(alert.inputs, today)
     if quantity <= 0:
         _hold(
-            alert, "No RFQ: stock in transit already reaches the order-up-to level.", order_up_to=basis["order_up_to"]
+            alert,
+            "No RFQ: stock in transit already reaches the order-up-to level.",
+            order_up_to=basis.get("order_up_to"),
         )
         return None
     response_hours = float(policy.parameters["rfq_response_hours"])
@@ -389,10 +424,10 @@ def invitation_emails_send(*, invitation_ids: list) -> int:
 
 
 def rfqs_due_alerts(*, limit: int = 500) -> list:
-    """Active stock-out alerts at a grade some policy sends RFQs at, with no RFQ yet and none open
-    on their position; red first, oldest first. The per-SKU grade check follows in the service."""
+    """Active stock-out-direction alerts at a grade some policy sends RFQs at, with no RFQ yet and none
+    open on their position; red first, oldest first. The per-SKU grade check follows in the service."""
     configured = set(
-        AlertPolicy.objects.filter(rule=RuleCode.STOCK_OUT_RISK, parameters__has_key="rfq_grade").values_list(
+        AlertPolicy.objects.filter(rule__in=rules_of_direction(STOCK_OUT), parameters__has_key="rfq_grade").values_list(
             "parameters__rfq_grade", flat=True
         )
     )
@@ -405,7 +440,7 @@ def rfqs_due_alerts(*, limit: int = 500) -> list:
         status__in=OPEN_RFQ_STATUSES,
     )
     return list(
-        Alert.objects.filter(LIVE, rule=RuleCode.STOCK_OUT_RISK, grade__in=grades)
+        Alert.objects.filter(LIVE, direction=STOCK_OUT, grade__in=grades)
         .filter(rfqs__isnull=True)
         .exclude(Exists(open_here))
         .order_by(Case(When(grade="red", then=0), default=1), "created_at")

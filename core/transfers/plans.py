@@ -13,7 +13,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core.access.views import event_payloads
-from core.alerts.models import LIVE, Alert, IndicatorReading, RuleCode
+from core.alerts.catalog import STOCK_OUT
+from core.alerts.models import LIVE, Alert, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.exceptions import Conflict
 from core.inventory.ingestion import positions_lock
@@ -86,15 +87,17 @@ def plan_start(*, tenant: Tenant, actor: Principal) -> TransferPlan:
 def problem_load(tenant: Tenant) -> Problem:
     """Sources, sinks and arcs of the tenant's open alerts, in a handful of set-based queries."""
     alerts = (
-        Alert.objects.filter(LIVE, tenant=tenant, rule__in=(*SOURCE_RULES, RuleCode.STOCK_OUT_RISK))
+        Alert.objects.filter(Q(rule__in=SOURCE_RULES) | Q(direction=STOCK_OUT), LIVE, tenant=tenant)
         .order_by("position_id", "rule")
-        .values_list("pk", "rule", "position_id", "sku_id", "warehouse_id", "inputs")
+        .values_list("pk", "direction", "position_id", "sku_id", "warehouse_id", "inputs")
     )
     by_position: dict[int, dict] = {}
-    for alert_id, rule, position_id, sku_id, warehouse_id, inputs in alerts:
-        role = "sink" if rule == RuleCode.STOCK_OUT_RISK else "source"
+    for alert_id, direction, position_id, sku_id, warehouse_id, inputs in alerts:
         entry = by_position.setdefault(position_id, {"sku": sku_id, "warehouse": warehouse_id})
-        entry.setdefault(role, (alert_id, inputs))
+        if direction == STOCK_OUT:  # every alert of the direction is a sink: the largest need counts
+            entry.setdefault("sinks", []).append((alert_id, inputs))
+        else:
+            entry.setdefault("source", (alert_id, inputs))
     positions = {
         row[0]: row[1:]
         for row in Position.objects.filter(pk__in=list(by_position)).values_list(
@@ -125,11 +128,11 @@ def problem_load(tenant: Tenant) -> Problem:
     for position_id, entry in by_position.items():
         on_hand, reserved, in_transit = positions[position_id]
         available = on_hand - reserved
-        if "sink" in entry:
-            alert_id, inputs = entry["sink"]
-            ads, lead = float(inputs["ads_28"]), float(inputs["lead_time_days"])
+        if "sinks" in entry:
             coming = in_transit + incoming.get((entry["sku"], entry["warehouse"]), 0)
-            need = math.ceil(float(inputs["reorder_point"]) + ads * lead - available - coming)
+            need, alert_id = max(
+                (_sink_need(inputs, available, coming), alert_id) for alert_id, inputs in entry["sinks"]
+            )
             if need > 0:
                 sinks.append(Node(position_id, entry["sku"], entry["warehouse"], need, alert_id))
         elif "source" in entry and position_id in readings:
@@ -169,6 +172,20 @@ def problem_load(tenant: Tenant) -> Problem:
         lanes=lanes,
         shortage_penalty=float(policy.shortage_penalty_per_unit),
     )
+
+
+def _sink_need(inputs: dict, available: int, coming: int) -> int:
+    """Units a stock-out-direction alert's position needs brought in, with today's stock and what is
+    coming (in transit, approved transfers not shipped yet).
+
+    A stock-out risk: up to its reorder point plus the lead time's demand. A promotion shortfall: its
+    shortfall, less what has been set coming since it was evaluated (a move accepted from an earlier plan).
+    """
+    if "shortfall" in inputs:
+        then = int(inputs.get("in_transit") or 0) + int(inputs.get("inbound_approved") or 0)
+        return math.ceil(float(inputs["shortfall"]) - max(0, coming - then))
+    ads, lead = float(inputs["ads_28"]), float(inputs["lead_time_days"])
+    return math.ceil(float(inputs["reorder_point"]) + ads * lead - available - coming)
 
 
 def _claim(plan_id: object) -> TransferPlan | None:

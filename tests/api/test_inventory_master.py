@@ -160,6 +160,9 @@ def test_planner_creates_reads_updates_and_deletes_a_sku_naming_categories_by_co
         "unit_cost": "0.8000",
         "list_price": "1.9900",
         "status": "active",
+        "end_of_life_on": None,
+        "successor": None,
+        "season_ends_on": None,
     }
     sku = Sku.objects.get(pk=body["id"])
     assert (sku.tenant, sku.category) == (world.tenant, world.category)

@@ -315,6 +315,11 @@ DELIBERATE = [
         "A decimal's bounds (duty rate at most 5, latitude within 90, a price above 0) are not in its pattern.",
     ),
     (
+        ["POST /categories/", "PATCH /categories/{category_id}/"],
+        "positive_data_acceptance",
+        "A category's 12 monthly coefficients must each be above 0 and average 1, which no schema can say.",
+    ),
+    (
         ["POST /promotions/", "PATCH /promotions/{promotion_id}/"],
         "positive_data_acceptance",
         "A promotion names the tenant's codes, ends on or after its start, shares no day with another of its SKU"

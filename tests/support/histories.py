@@ -12,16 +12,13 @@ TODAY = timezone.now().date()
 DAYS = 120
 
 
-def sku_with_history(world, code: str, daily: list[int]) -> None:
-    """A SKU of the world's category in WH-1, stocked well before ``daily`` starts, and one sale line
-    per day with demand (``daily[-1]`` is yesterday)."""
+def sku_with_history(world, code: str, daily: list[int], *, category: str | None = None, **fields: object) -> None:
+    """A SKU of the world's category (or ``category``, a code) in WH-1, with further master ``fields``,
+    stocked well before ``daily`` starts, and one sale line per day with demand (``daily[-1]`` is
+    yesterday)."""
     slug = world.tenant.slug
-    response = push_rows(
-        world.admin,
-        slug,
-        "skus",
-        [{"code": code, "name": code, "category": world.category.code, "unit_cost": "1", "list_price": "2"}],
-    )
+    row = {"code": code, "name": code, "category": category or world.category.code, "unit_cost": "1", "list_price": "2"}
+    response = push_rows(world.admin, slug, "skus", [{**row, **fields}])
     assert response.status_code == 201, response.json()
     rows = [
         {
@@ -59,3 +56,32 @@ def intermittent(days: int = DAYS) -> list[int]:
 def weekly(days: int = DAYS) -> list[int]:
     # Every day, with Saturdays twice the other days: ADI 1, CV² about 0.1.
     return [20 if (TODAY - timedelta(days=days - i)).weekday() == 5 else 10 for i in range(days)]
+
+
+def steady_sales(world, warehouse: str, held: int, *, sku: str = "S", days: int = DAYS, per_day: int = 10) -> None:
+    """``per_day`` of ``sku`` sold at ``warehouse`` on each of the last ``days`` days (the last
+    yesterday), received the morning of the first: every day of the history sold, ``held`` left."""
+    rows = [
+        {
+            "kind": "receipt",
+            "sku": sku,
+            "warehouse": warehouse,
+            "quantity": per_day * days + held,
+            "occurred_at": ts(days, hour=1),
+            "external_ref": f"{warehouse}-in",
+        }
+    ]
+    rows += [
+        {
+            "kind": "sale",
+            "sku": sku,
+            "warehouse": warehouse,
+            "quantity": per_day,
+            "unit_price": "2",
+            "occurred_at": ts(day),
+            "external_ref": f"{warehouse}-sale-{day}",
+        }
+        for day in range(1, days + 1)
+    ]
+    response = push_rows(world.admin, world.tenant.slug, "movements", rows)
+    assert response.status_code == 201, response.content

@@ -36,8 +36,10 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -676,3 +678,29 @@ def test_a_plan_whose_worker_died_stops_blocking_after_the_stale_limit(world, se
     # The lost message of the dead plan, delivered late, does nothing; the new plan runs.
     assert transfers_plan(dead["id"]) is None
     assert transfers_plan(fresh["id"]) == "succeeded"
+
+
+def test_a_promotion_shortfall_is_a_sink_for_its_shortfall(france):
+    world = france
+    starts = timezone.now().date() + timedelta(days=20)
+    body = {
+        "sku": "S",
+        "warehouses": ["PAR"],
+        "starts_on": str(starts),
+        "ends_on": str(starts + timedelta(days=6)),
+        "discount_percent": "25",
+        "expected_uplift": "3",
+    }
+    ok(world.planner.client.post(url(world, "promotions/"), body, format="json"), 201)
+    call_command("evaluate", tenant=world.tenant.slug, stdout=StringIO())
+    shortfall = ok(world.admin.client.get(url(world, f"alerts/{alert_id(world, 'promotion_shortfall', 'PAR')}/")))
+    # No forecast fitted here: 10 a day (ads_28), the stated uplift applied by the rule. Days 20 .. 40
+    # (the promotion and the 14-day default lead time): 21 x 10 + 7 x 10 x (3 - 1) = 350; PAR's 50
+    # run out before the start, so all 350 are short.
+    assert (shortfall["inputs"]["promoted_demand"], shortfall["inputs"]["shortfall"]) == (350.0, 350.0)
+    done = plan(world)
+    # PAR is one sink: the larger need of its two alerts, the shortfall's 350 over the stock-out's 230.
+    assert (done["summary"]["sinks"], done["summary"]["demand_units"], done["summary"]["units_short"]) == (1, 350, 0)
+    found = moves(world, done["id"])
+    assert {m["demand_alert_id"] for m in found} == {shortfall["id"]}
+    assert sum(m["quantity"] for m in found) == 350

@@ -6,6 +6,9 @@ and 30 % red, and reaching an edge counts.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, timedelta
+
 import pytest
 
 from core.alerts.catalog import DEFAULT_BANDS, Effective
@@ -204,3 +207,106 @@ def test_a_policy_threshold_moves_the_edge() -> None:
     stricter = policy("launch_check", launch_sell_through=0.5)
     assert evaluate("launch_check", launch(30, 0.45), stricter) == ("yellow", 0.1)
     assert evaluate("launch_check", launch(30, 0.45)) == (None, None)
+
+
+# --- promotion_shortfall ---------------------------------------------------------------------------
+# At 10 a day (the 28-day average, no forecast) and a 10-day lead time, a 7-day promotion starting in
+# 20 days with an uplift of 2: promoted demand over days 20..36 is 17 x 10 + 7 x 10 x (2 - 1) = 240;
+# what it holds at the start is held - 20 x 10 = held - 200, so the shortfall is 440 - held.
+
+
+def promoted(held: int, starts_in: int = 20, days: int = 7, uplift: float = 2.0, forecast: dict | None = None) -> dict:
+    today = date(2026, 3, 1)
+    return {
+        "as_of": today,
+        "available": held,
+        "in_transit": 0,
+        "inbound_approved": 0,
+        "ads_28": 10.0,
+        "lead_time_days": 10,
+        "details": {
+            "forecast": forecast,
+            "upcoming_promotion": {
+                "promotion_id": "p-1",
+                "starts_on": (today + timedelta(days=starts_in)).isoformat(),
+                "ends_on": (today + timedelta(days=starts_in + days - 1)).isoformat(),
+                "discount_percent": 25.0,
+                "uplift": uplift,
+                "uplift_source": "stated",
+                "in_forecast": forecast is not None,
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("held", "expected"),
+    [
+        (440, (None, None)),  # exactly covered
+        (439, ("yellow", round(1 / 240, 6))),  # short at all: at least yellow
+        (416, ("yellow", 0.1)),  # 24 / 240
+        (393, ("yellow", round(47 / 240, 6))),
+        (392, ("orange", 0.2)),  # 48 / 240
+        (368, ("red", 0.3)),  # 72 / 240
+        (100, ("red", 1.0)),  # runs out before the start (the stock-out rule's warning): all 240 short
+    ],
+)
+def test_promotion_shortfall_grades_by_shortfall_over_promoted_demand(held: int, expected: tuple) -> None:
+    assert evaluate("promotion_shortfall", promoted(held)) == expected
+
+
+def test_promotion_shortfall_starts_lead_days_before_the_promotion() -> None:
+    # Nothing held: short by all of it (red), from day 30 before the start and not before.
+    assert evaluate("promotion_shortfall", promoted(0, starts_in=31)) == (None, None)
+    assert evaluate("promotion_shortfall", promoted(0, starts_in=30)) == ("red", 1.0)
+    wider = replace(policy("promotion_shortfall"), parameters={"lead_days": 45.0})
+    assert evaluate("promotion_shortfall", promoted(0, starts_in=40), wider) == ("red", 1.0)
+    assert evaluate("promotion_shortfall", promoted(0, starts_in=46), wider) == (None, None)
+
+
+def test_promotion_shortfall_names_the_promotion_and_the_order_by_day() -> None:
+    trip = RULES["promotion_shortfall"].evaluator(promoted(400), policy("promotion_shortfall"))
+    assert trip.direction == "stock_out"
+    assert (trip.grade, trip.inputs["shortfall"], trip.inputs["promoted_demand"]) == ("yellow", 40.0, 240.0)
+    assert (trip.inputs["stock_at_start"], trip.inputs["order_by"], trip.inputs["order_by_passed"]) == (
+        200.0,
+        "2026-03-11",
+        False,
+    )
+    assert "Promotion p-1 runs 21 March to 27 March at 25 % off, uplift x2 (stated)" in trip.explanation
+    assert "is 240 units by the 28-day average (10 a day)" in trip.explanation
+    assert "will hold 200 when it starts (400 available, in transit and approved inbound, less 200" in trip.explanation
+    assert "40 units short. Order by 11 March (the start less the 10-day lead time)." in trip.explanation
+
+
+def test_promotion_shortfall_past_its_order_by_day_is_red_and_says_so() -> None:
+    # Starting in 5 days with a 10-day lead time, uplift 3: days 5..21, 17 x 10 + 7 x 10 x 2 = 310;
+    # 400 held is 350 at the start, enough; 300 held is 250, 60 short (19 %, yellow by the bands).
+    trip = RULES["promotion_shortfall"].evaluator(promoted(400, starts_in=5, uplift=3.0), policy("promotion_shortfall"))
+    assert trip is None
+    trip = RULES["promotion_shortfall"].evaluator(promoted(300, starts_in=5, uplift=3.0), policy("promotion_shortfall"))
+    assert (trip.grade, trip.inputs["shortfall"], trip.inputs["order_by_passed"]) == ("red", 60.0, True)
+    assert "has passed: only the emergency path" in trip.explanation
+
+
+def test_a_running_promotion_is_checked_from_today() -> None:
+    # Started 2 days ago, ends in 4: days 0..14, 15 x 10 + 5 x 10 x (2 - 1) = 200 against 150 held now.
+    trip = RULES["promotion_shortfall"].evaluator(promoted(150, starts_in=-2), policy("promotion_shortfall"))
+    assert (trip.grade, trip.inputs["promoted_demand"], trip.inputs["shortfall"]) == ("red", 200.0, 50.0)
+    assert "the position holds 150 now" in trip.explanation
+    assert evaluate("promotion_shortfall", promoted(150, starts_in=-7)) == (None, None)  # over yesterday
+
+
+@pytest.mark.parametrize("horizon", [30, 23, 20])
+def test_the_forecast_carries_the_uplift_within_its_horizon_and_the_rule_adds_it_beyond(horizon: int) -> None:
+    # The forecast scaled its promotion days (20..26) within its horizon; past it, the tail (10 a day)
+    # is scaled by the rule. Every horizon gives the same 240.
+    daily = [20.0 if 20 <= day <= 26 else 10.0 for day in range(horizon)]
+    forecast = {"model": "theta_weekly", "daily_mean": daily, "tail_daily_mean": 10.0}
+    trip = RULES["promotion_shortfall"].evaluator(promoted(400, forecast=forecast), policy("promotion_shortfall"))
+    assert (trip.inputs["promoted_demand"], trip.inputs["demand_source"]) == (240.0, "forecast")
+    unseen = promoted(400, forecast={**forecast, "daily_mean": [10.0] * horizon})
+    unseen["details"]["upcoming_promotion"]["in_forecast"] = False  # fitted before the promotion was made
+    assert (
+        RULES["promotion_shortfall"].evaluator(unseen, policy("promotion_shortfall")).inputs["promoted_demand"] == 240
+    )
