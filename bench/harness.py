@@ -34,6 +34,9 @@ class Scale:
     evaluation_warehouses: int
     evaluation_naive_positions: int  # the ORM-loop baseline runs on a sample this size
     evaluation_pushes: int  # incremental latency: ingestion pushes timed to the alert on the API
+    # Forecasts: positions (SKUs x warehouses) with FORECAST_DAYS (bench/forecast.py) days of facts.
+    forecast_positions: int
+    forecast_warehouses: int
 
 
 EVALUATION_DAYS = 120
@@ -46,6 +49,8 @@ SCALES = {
         evaluation_warehouses=20,
         evaluation_naive_positions=500,
         evaluation_pushes=30,
+        forecast_positions=5_000,
+        forecast_warehouses=20,
     ),
     "medium": Scale(
         "medium",
@@ -55,6 +60,8 @@ SCALES = {
         evaluation_warehouses=30,
         evaluation_naive_positions=1_000,
         evaluation_pushes=40,
+        forecast_positions=30_000,
+        forecast_warehouses=30,
     ),
     "large": Scale(
         "large",
@@ -64,6 +71,8 @@ SCALES = {
         evaluation_warehouses=50,
         evaluation_naive_positions=1_000,
         evaluation_pushes=50,
+        forecast_positions=100_000,
+        forecast_warehouses=50,
     ),
 }
 

@@ -2,8 +2,8 @@
 
 Each case runs its baselines in the same process on the same data and reports ratios beside the
 absolute figures. Results go to bench/results/latest.json and latest.md (not committed).
-The bench uses its own database (``tripline_bench``) and its own Redis database number (7, or
-BENCH_REDIS_DB), so neither user data nor a test run's queues are touched.
+The bench uses its own database (``tripline_bench``, or BENCH_DATABASE) and its own Redis database
+number (7, or BENCH_REDIS_DB), so neither user data nor a test run's queues are touched.
 """
 
 from __future__ import annotations
@@ -19,18 +19,27 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ["ingestion", "evaluation", "webhooks", "transfer_plan", "api_load"]
+CASES = ["ingestion", "evaluation", "forecast", "webhooks", "transfer_plan", "api_load"]
+
+
+def _bench_database_name() -> str:
+    """``tripline_bench``, or BENCH_DATABASE: two benches on one server keep apart."""
+    name = os.environ.get("BENCH_DATABASE", "tripline_bench")
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"BENCH_DATABASE must be letters, digits and underscores, not {name!r}")
+    return name
 
 
 def _bench_database_url(base_url: str) -> str:
     """The same server as the platform's, database ``tripline_bench``: user data is never touched."""
     import psycopg
 
+    name = _bench_database_name()
     parts = urlsplit(base_url)
-    bench_url = urlunsplit(parts._replace(path="/tripline_bench"))
+    bench_url = urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(base_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'tripline_bench'").fetchone():
-            conn.execute("CREATE DATABASE tripline_bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
     return bench_url
 
 
@@ -49,7 +58,7 @@ def _drop_bench_database(base_url: str) -> None:
     import psycopg
 
     with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS tripline_bench WITH (FORCE)")
+        conn.execute(f'DROP DATABASE IF EXISTS "{_bench_database_name()}" WITH (FORCE)')
 
 
 def main(argv: list[str]) -> int:
@@ -90,7 +99,7 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growing through a million lines
 
-    from bench import api_load, evaluation, ingestion, transfer_plan, webhooks
+    from bench import api_load, evaluation, forecast, ingestion, transfer_plan, webhooks
     from bench.harness import SCALES, Case
 
     print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
@@ -105,6 +114,7 @@ def main(argv: list[str]) -> int:
             runners = {
                 "ingestion": ingestion.run,
                 "evaluation": evaluation.run,
+                "forecast": forecast.run,
                 "webhooks": webhooks.run,
                 "transfer_plan": transfer_plan.run,
                 "api_load": api_load.run,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -33,6 +34,7 @@ from psycopg.types.json import Jsonb
 
 from core.bulk_copy import bigint_array, copy_rows_binary, staging_table_create
 from core.forecasting.elasticity import price_responses
+from core.forecasting.fit_pool import FitJob, Fitted, fitting_pool
 from core.forecasting.fitting import FALLBACK_MODEL
 from core.forecasting.history import closing_stock, daily_history
 from core.forecasting.models import Forecast
@@ -46,7 +48,7 @@ from core.forecasting.profiles import (
 from core.forecasting.promotion_selectors import promotion_windows
 from core.forecasting.refit_hooks import forecasts_changed
 from core.forecasting.triggers import pending_key
-from core.forecasting.uplift import PromotionWindow, forecast_with_promotions
+from core.forecasting.uplift import PromotionWindow
 from core.inventory.models import DailyFact, Position
 from core.inventory.selectors import position_list
 from core.supply.selectors import longest_lead_time_days
@@ -58,6 +60,8 @@ MIN_HORIZON_DAYS = 56
 REVIEW_PERIOD_DAYS = 7  # the stock-out rule's default review period
 SERVICE_LEVEL = 0.95
 CHUNK_POSITIONS = 2000
+# Fewer positions than this are fitted in the calling process: a pool would not pay for itself.
+PARALLEL_MIN_POSITIONS = 2 * CHUNK_POSITIONS
 # Part of every fingerprint: a change to how forecasts are made refits every position once.
 FIT_VERSION = "1"
 REFRESH_TASK = "tripline.forecasting.refresh"
@@ -95,6 +99,7 @@ class RefreshSummary:
     service_level: float = SERVICE_LEVEL
     seconds: float = 0.0
     models: dict[str, int] = field(default_factory=dict)
+    fit_seconds: dict[str, float] = field(default_factory=dict)  # per model, summed over the processes
 
     def as_dict(self) -> dict:
         return {
@@ -106,6 +111,7 @@ class RefreshSummary:
             "service_level": self.service_level,
             "seconds": round(self.seconds, 3),
             "models": dict(sorted(self.models.items())),
+            "fit_seconds": {name: round(value, 3) for name, value in sorted(self.fit_seconds.items())},
         }
 
 
@@ -123,7 +129,10 @@ def forecasts_refresh(
     progress: Callable[[int], object] | None = None,
 ) -> dict:
     """Refit the forecasts of the tenant's positions (all, or ``position_ids``) whose history,
-    horizon or service level changed since their last fit; answer a summary. Safe to run twice."""
+    horizon or service level changed since their last fit; answer a summary. Safe to run twice.
+
+    Many positions are fitted in ``FORECAST_FIT_PROCESSES`` processes while this one reads the next
+    chunk and writes the last: chunk k is fitted while chunk k+1 is read, then chunk k is written."""
     started = time.monotonic()
     today = today or timezone.now().date()
     horizon = forecast_horizon(tenant=tenant)
@@ -132,11 +141,19 @@ def forecasts_refresh(
     if position_ids is not None:
         positions = positions.filter(id__in=list(position_ids))
     ids = list(positions.values_list("id", flat=True))
-    for offset in range(0, len(ids), CHUNK_POSITIONS):
-        chunk = ids[offset : offset + CHUNK_POSITIONS]
-        _chunk_refresh(tenant=tenant, position_ids=chunk, today=today, horizon=horizon, summary=summary)
-        if progress is not None:
-            progress(len(chunk))
+    processes = settings.FORECAST_FIT_PROCESSES if len(ids) >= PARALLEL_MIN_POSITIONS else 1
+    with fitting_pool(processes=processes, service_level=SERVICE_LEVEL) as fit:
+        pending: tuple[_Chunk, Callable[[], list[Fitted]]] | None = None
+        for offset in range(0, len(ids), CHUNK_POSITIONS):
+            chunk = _chunk_read(
+                tenant=tenant, position_ids=ids[offset : offset + CHUNK_POSITIONS], today=today, horizon=horizon
+            )
+            fitted = fit(chunk.jobs, horizon)
+            if pending is not None:
+                _chunk_write(*pending, tenant=tenant, today=today, horizon=horizon, summary=summary, progress=progress)
+            pending = (chunk, fitted)
+        if pending is not None:
+            _chunk_write(*pending, tenant=tenant, today=today, horizon=horizon, summary=summary, progress=progress)
     summary.seconds = time.monotonic() - started
     return summary.as_dict()
 
@@ -175,9 +192,18 @@ def forecasts_sweep() -> int:
     )
 
 
-def _chunk_refresh(
-    *, tenant: Tenant, position_ids: list[int], today: date, horizon: int, summary: RefreshSummary
-) -> None:
+@dataclass
+class _Chunk:
+    """A chunk's positions as read: the histories to fit (with their row), and how many were unchanged."""
+
+    rows: list[tuple] = field(default_factory=list)  # (position, SKU, warehouse ids, censored days, digest, profile)
+    jobs: list[FitJob] = field(default_factory=list)  # each history with its promotions and elasticity
+    positions: int = 0
+    unchanged: int = 0
+
+
+def _chunk_read(*, tenant: Tenant, position_ids: list[int], today: date, horizon: int) -> _Chunk:
+    """One statement for the chunk's facts, stock and stored fingerprints; the histories to refit."""
     first = today - timedelta(days=HISTORY_DAYS)
     days = HISTORY_DAYS + 1  # through today: today's net change counts for yesterday's closing stock
     with connection.cursor() as cursor:
@@ -185,8 +211,9 @@ def _chunk_refresh(
             _FACTS_SQL, {"tenant": tenant.pk, "ids": bigint_array(position_ids), "first": first, "today": today}
         )
         rows = cursor.fetchall()
+    chunk = _Chunk(positions=len(rows))
     if not rows:
-        return
+        return chunk
     # Dense arrays: one row per position (in id order), one column per day.
     n = len(rows)
     sold = np.zeros((n, days))
@@ -209,8 +236,6 @@ def _chunk_refresh(
     )
     ahead = [pid for pid, windows in promotions.items() if any(w.ends_on >= today for w in windows)]
     elasticities = price_responses(tenant_id=tenant.pk, position_ids=ahead, today=today) if ahead else {}
-    fitted_at = timezone.now()
-    written: list[tuple] = []
     for i, row in enumerate(rows):
         position_id, sku_id, warehouse_id, _, stored = row[:5]
         history = daily_history(
@@ -222,24 +247,40 @@ def _chunk_refresh(
         windows = promotions.get(position_id, [])
         profile = terms.get(sku_id)
         digest = _fingerprint(history.start, history.units, history.censored, horizon, windows, profile)
-        summary.positions += 1
         if digest == stored:
-            summary.unchanged += 1
+            chunk.unchanged += 1
             continue
         response = elasticities.get(position_id)
-        forecast, applied = forecast_with_promotions(
-            history_deseasonalised(history, profile),
-            horizon=horizon,
-            service_level=SERVICE_LEVEL,
-            windows=windows,
-            elasticity=response.elasticity if response else None,
+        chunk.rows.append((position_id, sku_id, warehouse_id, int(history.censored.sum()), digest, profile))
+        chunk.jobs.append(
+            (history_deseasonalised(history, profile), tuple(windows), response.elasticity if response else None)
         )
+    return chunk
+
+
+def _chunk_write(
+    chunk: _Chunk,
+    fitted: Callable[[], list[Fitted]],
+    *,
+    tenant: Tenant,
+    today: date,
+    horizon: int,
+    summary: RefreshSummary,
+    progress: Callable[[int], object] | None,
+) -> None:
+    """Wait for the chunk's fits, apply each SKU's profile, and upsert them in one write."""
+    fitted_at = timezone.now()
+    written: list[tuple] = []
+    for (position_id, sku_id, warehouse_id, censored_days, digest, profile), (forecast, applied, seconds) in zip(
+        chunk.rows, fitted(), strict=True
+    ):
         if profile is not None:
             forecast = forecast_profiled(forecast, profile, origin=today)
             applied = promotions_restated(applied, forecast.mean, origin=today)
         summary.fitted += 1
         summary.fallback += forecast.model == FALLBACK_MODEL
         summary.models[forecast.model] = summary.models.get(forecast.model, 0) + 1
+        summary.fit_seconds[forecast.model] = summary.fit_seconds.get(forecast.model, 0.0) + seconds
         c = forecast.classification
         written.append(
             (
@@ -254,7 +295,7 @@ def _chunk_refresh(
                 None if math.isinf(c.adi) else c.adi,
                 c.cv2,
                 c.observed_days,
-                int(history.censored.sum()),
+                censored_days,
                 SERVICE_LEVEL,
                 forecast.reason,
                 fitted_at,
@@ -266,9 +307,13 @@ def _chunk_refresh(
                 Jsonb(applied),
             )
         )
+    summary.positions += chunk.positions
+    summary.unchanged += chunk.unchanged
     if written:
         _forecasts_write(written)
         forecasts_changed(tenant=tenant, position_ids=[row[1] for row in written])
+    if progress is not None:
+        progress(chunk.positions)
 
 
 # Every column but the key, in the order ``_chunk_refresh`` builds its rows.

@@ -46,6 +46,7 @@ SECTIONS: dict[str, str] = {
     "API keys": "the keys partners and scripts authenticate with",
     "Bulk ingestion": "the bulk endpoints and what they keep (see [Bulk ingestion](../ingestion.md))",
     "Warning engine": "how the engine runs (see [How it runs](../engine.md#how-it-runs))",
+    "Forecasting": "how forecasts are refreshed (see [Refresh](../forecasting.md#refresh))",
     "Procurement": "the procurement sweep (see [Procurement and playbooks](../procurement.md))",
     "Transfers": "transfer plans (see [Plans](../transfers.md#plans))",
     "Webhooks": "the outbox relay and deliveries (see [Webhooks](../webhooks.md))",
@@ -289,6 +290,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Warning engine",
         "120",
         "seconds of silence after which a run counts as dead and the watchdog hands it out again",
+    ),
+    # --- Forecasting
+    Setting(
+        "FORECAST_FIT_PROCESSES",
+        "Forecasting",
+        "the number of cores",
+        "processes a refresh of many positions fits them in (1: in the calling process); reads and"
+        " writes stay in the caller",
     ),
     # --- Procurement
     Setting(

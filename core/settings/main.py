@@ -349,6 +349,10 @@ EVALUATION_SWEEP_SECONDS = env_int("EVALUATION_SWEEP_SECONDS", 3600)
 EVALUATION_DEBOUNCE_SECONDS = float(os.environ.get("EVALUATION_DEBOUNCE_SECONDS", "0.2"))
 EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 
+# Forecasts: processes a large refresh fits in (the reads and writes stay in the caller's process).
+# One per core: the fits are pure CPU, and PostgreSQL waits while they run.
+FORECAST_FIT_PROCESSES = env_int("FORECAST_FIT_PROCESSES", os.cpu_count() or 1)
+
 # Transfer plans: one queued or running per tenant. One older than this (queued, or running since)
 # is taken to have lost its worker and no longer blocks a new one; above the plan task's 600 s limit.
 TRANSFER_PLAN_STALE_SECONDS = env_int("TRANSFER_PLAN_STALE_SECONDS", 900)

@@ -241,3 +241,26 @@ def test_the_detail_shows_the_latest_backtest_of_its_demand_class(shelves) -> No
     assert accuracy["ran_at"]
     # No intermittent position was in that backtest: nothing to show for one.
     assert world.admin.client.get(f"{url}{rows['SKU-RARE']['position_id']}/").json()["accuracy"] is None
+
+
+def test_a_refresh_fitted_in_processes_stores_what_one_process_stores(shelves, settings, monkeypatch) -> None:
+    # Given the same positions refit once in this process and once in two fitting processes
+    from core.forecasting import services
+    from core.forecasting.models import Forecast
+
+    world = shelves
+    columns = ("position_id", "model", "demand_class", "mean", "p50", "quantile", "cumulative_quantile")
+    settings.FORECAST_FIT_PROCESSES = 1
+    one = services.forecasts_refresh(tenant=world.tenant)
+    alone = list(Forecast.objects.filter(tenant=world.tenant).order_by("position_id").values_list(*columns))
+    Forecast.objects.filter(tenant=world.tenant).delete()
+
+    # When the refresh fans its fits out to two processes (any size of refresh)
+    settings.FORECAST_FIT_PROCESSES = 2
+    monkeypatch.setattr(services, "PARALLEL_MIN_POSITIONS", 0)
+    two = services.forecasts_refresh(tenant=world.tenant)
+
+    # Then it stored the same forecasts and summed the same counts
+    assert list(Forecast.objects.filter(tenant=world.tenant).order_by("position_id").values_list(*columns)) == alone
+    assert (two["fitted"], two["models"]) == (one["fitted"], one["models"]) == (4, two["models"])
+    assert set(two["fit_seconds"]) == set(two["models"])
