@@ -24,7 +24,8 @@ from core.alerts.models import (
     RuleCode,
 )
 from core.alerts.policies import policy_bands
-from core.inventory.models import VelocityClass
+from core.alerts.rules import RULES
+from core.inventory.models import IndustryProfile, VelocityClass
 from core.procurement.rfqs import replenishment
 from tenants.principals import Principal
 
@@ -487,6 +488,9 @@ class PolicyOutput(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
     standard = serializers.FloatField(allow_null=True)
     bands = serializers.SerializerMethodField()
+    profiles = serializers.SerializerMethodField(
+        help_text="The category profiles the policy's rule applies to; null: every profile."
+    )
 
     class Meta:
         model = AlertPolicy
@@ -502,6 +506,7 @@ class PolicyOutput(serializers.ModelSerializer):
             "bands",
             "thresholds",
             "parameters",
+            "profiles",
             "note",
             "created_at",
             "updated_at",
@@ -510,6 +515,12 @@ class PolicyOutput(serializers.ModelSerializer):
     @extend_schema_field(BandsField(allow_null=True))
     def get_bands(self, policy: AlertPolicy) -> dict | None:
         return policy_bands(policy)
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=IndustryProfile.choices), allow_null=True)
+    )
+    def get_profiles(self, policy: AlertPolicy) -> list[str] | None:
+        return RULES[policy.rule].profiles_listed
 
 
 _SETTINGS_HELP = {
@@ -553,6 +564,11 @@ class RuleOutput(serializers.Serializer):
     summary = serializers.CharField()
     graded_by = serializers.CharField()
     standard_help = serializers.CharField()
+    profiles = serializers.ListField(
+        child=serializers.ChoiceField(choices=IndustryProfile.choices),
+        allow_null=True,
+        help_text="The category profiles the rule applies to; null: every profile.",
+    )
     default_bands = serializers.DictField(child=serializers.FloatField())
     thresholds = serializers.DictField(child=serializers.FloatField())
     parameters = RuleParameterOutput(many=True)

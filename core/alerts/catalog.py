@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from core.inventory.models import VelocityClass
+from core.inventory.models import IndustryProfile, VelocityClass
 
 DEFAULT_BANDS = (0.10, 0.20, 0.30)  # yellow, orange, red: deviation from the standard
 
@@ -72,6 +72,13 @@ INDICATORS: dict[str, str] = {
     "upcoming_promotion": "the position's promotion running today or starting within the promotion_shortfall "
     "rule's lead_days: its days, discount, uplift and the uplift's source (learned, stated, elasticity, "
     "default_elasticity), and whether the fresh forecast already carries it",
+    "days_to_end_of_life": "days from today to the SKU's end_of_life_on (its last selling day)",
+    "unsold_at_end_of_life": "available + in transit + approved inbound - projected demand through the end of life, "
+    "floored at 0 (units)",
+    "days_to_season_end": "days from today to the SKU's season_ends_on (its last full-price selling day)",
+    "unsold_at_season_end": "available + in transit + approved inbound - projected demand through the season end, "
+    "floored at 0 (units)",
+    "unsold_share": "unsold at the last selling day / stock held (available + in transit + approved inbound)",
 }
 
 
@@ -139,6 +146,16 @@ class RuleSpec:
     standard_help: str = ""
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    # The industry profiles (category ``profile``) the rule applies to; None: every profile.
+    profiles: frozenset[str] | None = None
+
+    def applies_to(self, profile: str) -> bool:
+        return self.profiles is None or profile in self.profiles
+
+    @property
+    def profiles_listed(self) -> list[str] | None:
+        """The profiles in a stable order, or None for every profile (as the API answers them)."""
+        return sorted(self.profiles) if self.profiles is not None else None
 
     @property
     def threshold_defaults(self) -> dict[str, float]:
@@ -176,6 +193,8 @@ def rules_check(rules: dict[str, RuleSpec], codes: list[str]) -> list[str]:
                 <= (parameter.maximum if parameter.maximum is not None else 1e9)
             ):
                 problems.append(f"{code}: parameter {name!r} defaults outside its range")
+        if spec.profiles is not None and (unknown := sorted(spec.profiles - set(IndustryProfile.values))):
+            problems.append(f"{code}: unknown profiles {', '.join(unknown)}")
     return problems
 
 

@@ -202,10 +202,12 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
         readings[position_id] = reading
         # Hashed here, on the read-ahead thread when there is one, not while the chunk holds its locks.
         reading["fingerprint"] = reading_fingerprint(reading)
+        profile = reading["details"]["profile"]
         for rule, policy in policies.items():
-            if not policy.enabled:
+            spec = RULES[rule]
+            if not policy.enabled or not spec.applies_to(profile):
                 continue
-            trip = RULES[rule].evaluator(reading, policy)
+            trip = spec.evaluator(reading, policy)
             if trip is not None:
                 trips[(position_id, rule)] = trip
     return readings, trips

@@ -19,6 +19,7 @@ import numpy as np
 from core.alerts.catalog import HEALTH_WEIGHTS, Effective
 from core.alerts.inbound import inbound_sql
 from core.alerts.models import IndicatorReading
+from core.alerts.projection import projected_stock
 from core.bulk_copy import bigint_array
 from core.forecasting.engine_reads import fresh_forecasts_sql
 from core.inventory.models import Category, DailyFact, Lot, Position, Sku
@@ -50,10 +51,12 @@ _FORECASTS = fresh_forecasts_sql(tenant="%(tenant)s", positions="%(ids)s::bigint
 _INDICATOR_SQL = f"""
 WITH pos AS (
     SELECT p.id, p.sku_id, p.warehouse_id, p.on_hand, p.reserved, p.in_transit,
-           s.category_id, s.velocity_class, s.launch_date, s.unit_cost, s.list_price, c.profile
+           s.category_id, s.velocity_class, s.launch_date, s.unit_cost, s.list_price, c.profile,
+           s.end_of_life_on, s.season_ends_on, succ.code AS successor_code
     FROM {Position._meta.db_table} p
     JOIN {Sku._meta.db_table} s ON s.id = p.sku_id
     JOIN {Category._meta.db_table} c ON c.id = s.category_id
+    LEFT JOIN {Sku._meta.db_table} succ ON succ.id = s.successor_id
     WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(ids)s::bigint[])
 ), facts AS (
     SELECT f.position_id,
@@ -586,6 +589,38 @@ def _derive(rows: list[dict], policies: list[DerivePolicy], today: date) -> list
     }
     by_position = zip(*(stored[name] for name in _STORED), strict=True)
     readings = [dict(zip(_STORED, values, strict=True)) for values in by_position]
-    for reading, values in zip(readings, zip(*detail_columns.values(), strict=True), strict=True):
-        reading["details"] = dict(zip(detail_columns, values, strict=True))
+    for reading, values, row in zip(readings, zip(*detail_columns.values(), strict=True), rows, strict=True):
+        reading["details"] = details = dict(zip(detail_columns, values, strict=True))
+        details.update(_profile_figures(reading, row, today))
     return readings
+
+
+def _last_day_figures(reading: dict, day: date | None, today: date) -> tuple[int | None, float | None]:
+    """(days from today to ``day``, stock projected unsold at its end), or (None, None) without a day.
+    Unsold: stock held minus the projected demand from today through ``day``, floored at 0; once the
+    day has passed, the whole stock held."""
+    if day is None:
+        return None, None
+    days = (day - today).days
+    held = reading["available"] + reading["in_transit"] + reading["inbound_approved"]
+    left = projected_stock(reading, days) if days >= 0 else held
+    return days, round(max(float(left), 0.0), 2)
+
+
+def _profile_figures(reading: dict, row: dict, today: date) -> dict:
+    """What the profile rules read: the category's profile, the SKU's end of life, successor and season
+    end, and the stock projected unsold on each last selling day (by ``core.alerts.projection``, which
+    reads the forecast's daily mean: zero after the day where the profile stops demand)."""
+    end_of_life, season_end = row["end_of_life_on"], row["season_ends_on"]
+    days_to_eol, unsold_eol = _last_day_figures(reading, end_of_life, today)
+    days_to_season, unsold_season = _last_day_figures(reading, season_end, today)
+    return {
+        "profile": row["profile"],
+        "end_of_life_on": end_of_life.isoformat() if end_of_life else None,
+        "successor": row["successor_code"],
+        "days_to_end_of_life": days_to_eol,
+        "unsold_at_end_of_life": unsold_eol,
+        "season_ends_on": season_end.isoformat() if season_end else None,
+        "days_to_season_end": days_to_season,
+        "unsold_at_season_end": unsold_season,
+    }

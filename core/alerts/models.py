@@ -27,6 +27,8 @@ class RuleCode(models.TextChoices):
     EXPIRY_RISK = "expiry_risk", "Expiry risk"
     THREE_DIMENSION_RISK = "three_dimension_risk", "Demand, supply and competition risk"
     PROMOTION_SHORTFALL = "promotion_shortfall", "Promotion shortfall"
+    OBSOLESCENCE_RISK = "obsolescence_risk", "Obsolescence risk"
+    SEASON_END_OVERSTOCK = "season_end_overstock", "Season-end overstock"
 
 
 def rule_choices() -> list[tuple[str, str]]:

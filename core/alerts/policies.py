@@ -149,6 +149,14 @@ def policy_create(
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown setting."))
     policy = AlertPolicy(tenant=tenant, rule=rule, **_scope(tenant, velocity_class, category, sku))
+    spec = RULES[rule]
+    if policy.category is not None and not spec.applies_to(policy.category.profile):
+        raise ValidationError(
+            {
+                "category": f"Category {policy.category.code!r} has the {policy.category.profile} profile; "
+                f"{rule} applies only to {', '.join(spec.profiles_listed or [])}."
+            }
+        )
     _apply(policy, _validated_settings(rule, values))
     try:
         with transaction.atomic():

@@ -28,6 +28,7 @@ from core.alerts.catalog import (
 )
 from core.alerts.models import Grade, RuleCode
 from core.alerts.projection import projected_demand
+from core.inventory.models import IndustryProfile
 
 # Deviations are compared after rounding, so 0.1 computed as 0.30000000000000004 / 3 is 0.1.
 _PLACES = 6
@@ -378,6 +379,70 @@ def promotion_shortfall(reading: dict, policy: Effective) -> Trip | None:
     return _trip(reading, policy, grade, deviation, inputs, why)
 
 
+def _unsold_at_last_day(
+    reading: dict, policy: Effective, *, day_key: str, days_key: str, unsold_key: str, what: str
+) -> Trip | None:
+    """The shape both profile rules share: within ``lookahead_days`` before the SKU's last selling day,
+    the stock projected unsold then (at least one unit), as a share of the stock held, at or beyond
+    ``unsold_share``."""
+    details = reading["details"]
+    days, unsold = details[days_key], details[unsold_key]
+    lookahead = policy.parameters["lookahead_days"]
+    if days is None or unsold is None or not 0 <= days <= lookahead:
+        return None
+    held = reading["available"] + reading["in_transit"] + reading["inbound_approved"]
+    # Less than one unit projected left is the forecast's fraction, not stock anyone can clear.
+    if held <= 0 or unsold < 1:
+        return None
+    share = unsold / held
+    limit = policy.thresholds["unsold_share"]
+    if round(share, _PLACES) < limit:
+        return None
+    grade = grade_of(share, policy.bands) or Grade.YELLOW
+    last_day = date.fromisoformat(details[day_key])
+    why = (
+        f"{unsold:g} of {held} units held are projected unsold when {what} on {_day_text(last_day)} "
+        f"({days} days away): {_pct(share)}, threshold {_pct(limit)}."
+    )
+    inputs = {
+        day_key: details[day_key],
+        days_key: days,
+        unsold_key: unsold,
+        "unsold_share": round(share, _PLACES),
+        "stock_held": held,
+        "days_of_cover_source": reading["days_of_cover_source"],
+    }
+    return _trip(reading, policy, grade, share, inputs, why)
+
+
+def obsolescence_risk(reading: dict, policy: Effective) -> Trip | None:
+    trip = _unsold_at_last_day(
+        reading,
+        policy,
+        day_key="end_of_life_on",
+        days_key="days_to_end_of_life",
+        unsold_key="unsold_at_end_of_life",
+        what="the SKU reaches its end of life",
+    )
+    if trip is not None:
+        successor = reading["details"]["successor"]
+        trip.inputs["successor"] = successor
+        if successor:
+            trip.explanation += f" Its successor is {successor}."
+    return trip
+
+
+def season_end_overstock(reading: dict, policy: Effective) -> Trip | None:
+    return _unsold_at_last_day(
+        reading,
+        policy,
+        day_key="season_ends_on",
+        days_key="days_to_season_end",
+        unsold_key="unsold_at_season_end",
+        what="its season ends",
+    )
+
+
 # Negative thresholds are declines: the range keeps them declines and away from zero.
 _DECLINE = (-1.0, -0.0001)
 
@@ -514,6 +579,43 @@ RULES: dict[str, RuleSpec] = {
                 **RFQ_PARAMETERS,
             },
         ),
+        RuleSpec(
+            code=RuleCode.OBSOLESCENCE_RISK,
+            direction="overstock",
+            summary="Stock projected unsold at the SKU's end of life (electronics), checked in the days before it.",
+            graded_by="unsold at end of life / stock held; at least yellow once tripped",
+            evaluator=obsolescence_risk,
+            indicators=("days_to_end_of_life", "unsold_at_end_of_life", "unsold_share", "available", "in_transit"),
+            thresholds={"unsold_share": Threshold(0.10, 0.0001, 1.0)},
+            parameters={
+                "lookahead_days": Parameter(90.0, "days before the end of life the check starts", 1, 730),
+                "clearance_days": Parameter(
+                    14.0, "days before the end of life from which the response is a clearance, not a run-down", 0, 365
+                ),
+                **CLEARANCE_PARAMETERS,
+            },
+            profiles=frozenset({IndustryProfile.ELECTRONICS}),
+        ),
+        RuleSpec(
+            code=RuleCode.SEASON_END_OVERSTOCK,
+            direction="overstock",
+            summary="Stock projected left when the SKU's season ends (apparel), warned of before the season turns.",
+            graded_by="unsold at season end / stock held; at least yellow once tripped",
+            evaluator=season_end_overstock,
+            indicators=("days_to_season_end", "unsold_at_season_end", "unsold_share", "available", "in_transit"),
+            thresholds={"unsold_share": Threshold(0.15, 0.0001, 1.0)},
+            parameters={
+                "lookahead_days": Parameter(60.0, "days before the season end the check starts", 1, 365),
+                "markdown_start_days": Parameter(
+                    21.0, "days before the season end from which the response is a markdown", 0, 365
+                ),
+                "clearance_days": Parameter(
+                    7.0, "days before the season end from which the response is a clearance", 0, 365
+                ),
+                **CLEARANCE_PARAMETERS,
+            },
+            profiles=frozenset({IndustryProfile.APPAREL}),
+        ),
     ]
 }
 
@@ -539,6 +641,7 @@ def rule_catalog() -> list[dict]:
             "summary": spec.summary,
             "graded_by": spec.graded_by,
             "standard_help": spec.standard_help,
+            "profiles": spec.profiles_listed,
             "default_bands": bands,
             "thresholds": spec.threshold_defaults,
             "parameters": [
@@ -578,8 +681,12 @@ def rules_reference_markdown() -> str:
         "threshold within its range and each parameter within its range or choices; "
         "`alert-policies/rules/` answers the same defaults.",
         "",
-        "| rule | warns of | graded by | indicators | thresholds: default (range) | parameters: default (range) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "A rule with profiles applies only to positions whose category has one of those industry profiles "
+        "(`profile`); the others apply to every profile.",
+        "",
+        "| rule | profiles | warns of | graded by | indicators | thresholds: default (range) "
+        "| parameters: default (range) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for spec in RULES.values():
         thresholds = "<br>".join(
@@ -590,6 +697,15 @@ def rules_reference_markdown() -> str:
             thresholds = "<br>".join(filter(None, [f"standard: {spec.standard_help}", thresholds]))
         parameters = "<br>".join(_parameter_text(name, p) for name, p in spec.parameters.items())
         indicators = ", ".join(f"`{name}`" for name in spec.indicators)
-        cells = [f"`{spec.code}`", spec.summary, spec.graded_by, indicators, thresholds or "none", parameters or "none"]
+        profiles = ", ".join(f"`{name}`" for name in spec.profiles_listed) if spec.profiles is not None else "every"
+        cells = [
+            f"`{spec.code}`",
+            profiles,
+            spec.summary,
+            spec.graded_by,
+            indicators,
+            thresholds or "none",
+            parameters or "none",
+        ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"

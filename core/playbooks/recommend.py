@@ -31,8 +31,20 @@ class ResponseContext:
     backups: dict[object, list[dict]] = field(default_factory=dict)  # sku -> backup suppliers by rank
 
 
+# The profile rules: (days to the last selling day, unsold then, the last day) as their trips' inputs name them.
+LAST_DAY_INPUTS = {
+    RuleCode.OBSOLESCENCE_RISK: ("days_to_end_of_life", "unsold_at_end_of_life", "end_of_life_on"),
+    RuleCode.SEASON_END_OVERSTOCK: ("days_to_season_end", "unsold_at_season_end", "season_ends_on"),
+}
+
+
 def needs_target(trip: Trip) -> bool:
-    return trip.direction == "launch" or (trip.direction == "overstock" and trip.grade == Grade.ORANGE)
+    # The profile rules offer a transfer at any grade while there is time for one.
+    return (
+        trip.direction == "launch"
+        or (trip.direction == "overstock" and trip.grade == Grade.ORANGE)
+        or trip.rule in LAST_DAY_INPUTS
+    )
 
 
 def needs_backups(trip: Trip) -> bool:
@@ -87,6 +99,8 @@ def _excess(trip: Trip, reading: dict) -> int:
         return min(on_hand, aged) or beyond_cover
     if trip.rule == RuleCode.EXPIRY_RISK:
         return reading["expiry_at_risk"]
+    if trip.rule in LAST_DAY_INPUTS:
+        return math.ceil(trip.inputs[LAST_DAY_INPUTS[trip.rule][1]])
     return beyond_cover
 
 
@@ -159,9 +173,70 @@ def _stock_need(trip: Trip, reading: dict) -> tuple[int, dict, str]:
     return quantity, figures, need
 
 
+def _clearance(quantity: int, value: float, percent: int, why: str) -> dict:
+    return {
+        "action": "clearance",
+        "quantity": quantity,
+        "discount_percent": percent,
+        "value_at_cost": round(value, 2),
+        "summary": f"Clear {quantity} units (cost value {value:,.2f}) at up to {percent} % off through "
+        f"outlets, bundles or a liquidator{why}.",
+    }
+
+
+def _before_last_day(trip: Trip, reading: dict, context: ResponseContext) -> dict:
+    """Obsolescence and season-end overstock: the response depends on the days left before the last
+    selling day. Close to it (``clearance_days``), a clearance of what is projected unsold; before it,
+    stop replenishing and sell the unsold stock off while the SKU still sells: the extra units a day
+    that takes (run_down_per_day: unsold / days left, today and the last day included), by a transfer
+    to where it sells or a markdown (season end: a markdown from ``markdown_start_days`` before it)."""
+    days_key, unsold_key, day_key = LAST_DAY_INPUTS[trip.rule]
+    days, unsold, last_day = trip.inputs[days_key], trip.inputs[unsold_key], trip.inputs[day_key]
+    parameters = trip.thresholds["parameters"]
+    quantity = _excess(trip, reading)
+    value = float(reading["unit_cost"]) * quantity
+    successor = trip.inputs.get("successor")
+    obsolete = trip.rule == RuleCode.OBSOLESCENCE_RISK
+    when = f"end of life on {last_day}" if obsolete else f"season end on {last_day}"
+    figures = {
+        days_key: days,
+        unsold_key: unsold,
+        day_key: last_day,
+        "stop_replenishment": True,
+        "run_down_per_day": round(unsold / (days + 1), 2),
+    }
+    if obsolete:
+        figures["successor"] = successor
+    moving = f"; move demand to {successor}" if successor else ""
+    if days <= parameters["clearance_days"]:
+        percent = _clamp((trip.deviation if trip.deviation is not None else 0.5) * 100, 30, 70)
+        advice = _clearance(quantity, value, percent, f" before the {when}{moving}")
+        return {**advice, **figures}
+    head = (
+        f"Stop replenishment: {unsold:g} units are projected unsold at the {when}; selling them off takes "
+        f"{figures['run_down_per_day']:g} more units a day{moving}. "
+    )
+    markdown_now = not obsolete and days <= parameters["markdown_start_days"]
+    target = None if markdown_now else _transfer(trip, reading, context, quantity, "transfer")
+    if target is not None and target["to_warehouse"]:
+        return {**target, **figures, "summary": head + target["summary"]}
+    later = (
+        "" if markdown_now or obsolete else f" from {parameters['markdown_start_days']:g} days before the season end"
+    )
+    advice = {
+        "action": "markdown",
+        "quantity": quantity,
+        "summary": head + f"Mark down {quantity} units{later}; the markdown playbook sets the percent from the "
+        "price response.",
+    }
+    return {**advice, **figures}
+
+
 def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
     """The recommendation for the trip's direction and grade, with its figures."""
     deviation = trip.deviation
+    if trip.rule in LAST_DAY_INPUTS:
+        return _before_last_day(trip, reading, context)
     if trip.direction in ("overstock", "decline", "launch"):
         quantity = _excess(trip, reading)
         value = float(reading["unit_cost"]) * quantity
@@ -178,14 +253,7 @@ def recommend(trip: Trip, reading: dict, context: ResponseContext) -> dict:
         if trip.direction == "overstock" and trip.grade == Grade.ORANGE:
             return _transfer(trip, reading, context, quantity, "transfer")
         percent = _clamp((deviation if deviation is not None else 0.5) * 100, 30, 70)
-        return {
-            "action": "clearance",
-            "quantity": quantity,
-            "discount_percent": percent,
-            "value_at_cost": round(value, 2),
-            "summary": f"Clear {quantity} units (cost value {value:,.2f}) at up to {percent} % off through "
-            "outlets, bundles or a liquidator.",
-        }
+        return _clearance(quantity, value, percent, "")
     if trip.direction == STOCK_OUT:
         quantity, figures, need = _stock_need(trip, reading)
         lead_time = trip.inputs["lead_time_days"]

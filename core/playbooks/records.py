@@ -18,6 +18,7 @@ from core.alerts.timeline import timeline_entry, timeline_write
 from core.playbooks.events import RECOMMENDATION_PROPOSED
 from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
 from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, price_responses
+from core.playbooks.recommend import LAST_DAY_INPUTS
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import SYSTEM_ACTOR
 
@@ -69,6 +70,10 @@ def _figures(
         return markdown["method"], markdown, summary
     expiring = reading is not None and reading.days_to_expiry is not None and alert.rule == "expiry_risk"
     deadline = int(reading.days_to_expiry) if expiring else int(parameters["clearance_horizon_days"])
+    last_day = LAST_DAY_INPUTS.get(alert.rule)
+    if last_day is not None and (alert.inputs or {}).get(last_day[0]) is not None:
+        # Obsolescence and season end: cleared by the last selling day.
+        deadline = int(alert.inputs[last_day[0]])
     ladder = clearance_ladder(
         quantity=quantity,
         ads_28=ads,
@@ -79,7 +84,9 @@ def _figures(
         elasticity=markdown["elasticity"],
         starts_on=today,
     )
-    ladder["deadline_reason"] = "earliest expiry" if expiring else "clearance horizon"
+    ladder["deadline_reason"] = (
+        "earliest expiry" if expiring else ("last selling day" if last_day is not None else "clearance horizon")
+    )
     left = ladder["left_for_liquidation"]
     summary = (
         f"Clear {quantity} units of {alert.sku.code} at {alert.warehouse.code} in {len(ladder['weeks'])} weekly "

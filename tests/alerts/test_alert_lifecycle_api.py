@@ -581,7 +581,7 @@ def test_analysts_read_policies_partners_do_not(stocked):
     create_policy(stocked, caller=stocked.planner, rule="slow_moving")
 
 
-def test_the_rule_catalog_lists_the_eight_rules_with_their_defaults(stocked):
+def test_the_rule_catalog_lists_the_rules_with_their_defaults(stocked):
     rules = {rule["code"]: rule for rule in ok(get(stocked.analyst, stocked, "alert-policies/rules/"))}
     assert set(rules) == {
         "slow_moving",
@@ -592,6 +592,8 @@ def test_the_rule_catalog_lists_the_eight_rules_with_their_defaults(stocked):
         "expiry_risk",
         "three_dimension_risk",
         "promotion_shortfall",
+        "obsolescence_risk",
+        "season_end_overstock",
     }
     assert all(rule["default_bands"] == {"yellow": 0.1, "orange": 0.2, "red": 0.3} for rule in rules.values())
     assert rules["slow_moving"]["thresholds"] == {"wow_change": -0.4, "weighted_age_days": 90.0}

@@ -310,3 +310,81 @@ def test_the_forecast_carries_the_uplift_within_its_horizon_and_the_rule_adds_it
     assert (
         RULES["promotion_shortfall"].evaluator(unseen, policy("promotion_shortfall")).inputs["promoted_demand"] == 240
     )
+
+
+def last_day(rule: str, days: int | None, unsold: float | None, held: int = 100, successor: str | None = None) -> dict:
+    """A reading ``days`` before its last selling day with ``unsold`` units projected left then."""
+    day = None if days is None else f"2027-01-{1 + days:02d}" if days < 31 else "2027-03-31"
+    keys = (
+        ("end_of_life_on", "days_to_end_of_life", "unsold_at_end_of_life")
+        if rule == "obsolescence_risk"
+        else ("season_ends_on", "days_to_season_end", "unsold_at_season_end")
+    )
+    details = dict(zip(keys, (day, days, unsold), strict=True))
+    details["successor"] = successor
+    return {
+        "available": held - 20,
+        "in_transit": 15,
+        "inbound_approved": 5,
+        "days_of_cover_source": "forecast",
+        "details": details,
+    }
+
+
+@pytest.mark.parametrize(
+    ("days", "unsold", "expected"),
+    [
+        (30, 9.99, (None, None)),  # below the 0.10 share
+        (30, 10.0, ("yellow", 0.1)),  # at it: tripped, and yellow
+        (30, 19.99, ("yellow", 0.1999)),
+        (30, 20.0, ("orange", 0.2)),
+        (30, 30.0, ("red", 0.3)),
+        (90, 50.0, ("red", 0.5)),  # the look-ahead's first day
+        (91, 50.0, (None, None)),  # beyond it
+        (0, 50.0, ("red", 0.5)),  # the end of life itself
+        (-1, 50.0, (None, None)),  # past: other rules see what is left
+        (None, None, (None, None)),  # no end of life
+        (30, 0.0, (None, None)),
+    ],
+)
+def test_obsolescence_risk(days: int | None, unsold: float | None, expected: tuple) -> None:
+    assert evaluate("obsolescence_risk", last_day("obsolescence_risk", days, unsold)) == expected
+
+
+def test_less_than_one_unit_projected_unsold_is_no_risk_whatever_its_share() -> None:
+    assert evaluate("obsolescence_risk", last_day("obsolescence_risk", 10, 0.99, held=2)) == (None, None)
+    assert evaluate("obsolescence_risk", last_day("obsolescence_risk", 10, 1.0, held=2)) == ("red", 0.5)
+
+
+@pytest.mark.parametrize(
+    ("days", "unsold", "expected"),
+    [
+        (30, 14.99, (None, None)),  # below the 0.15 share
+        (30, 15.0, ("yellow", 0.15)),  # at it: yellow (bands 0.10 / 0.20 / 0.30)
+        (30, 20.0, ("orange", 0.2)),
+        (60, 30.0, ("red", 0.3)),  # the look-ahead's first day
+        (61, 30.0, (None, None)),
+    ],
+)
+def test_season_end_overstock(days: int, unsold: float, expected: tuple) -> None:
+    assert evaluate("season_end_overstock", last_day("season_end_overstock", days, unsold)) == expected
+
+
+def test_obsolescence_risk_names_the_day_the_figures_and_the_successor() -> None:
+    trip = RULES["obsolescence_risk"].evaluator(
+        last_day("obsolescence_risk", 20, 42.5, successor="SUCC-1"), policy("obsolescence_risk")
+    )
+    assert trip.inputs["unsold_at_end_of_life"] == 42.5
+    assert trip.inputs["stock_held"] == 100
+    assert trip.inputs["successor"] == "SUCC-1"
+    assert "42.5 of 100 units held are projected unsold" in trip.explanation
+    assert "on 21 January (20 days away)" in trip.explanation
+    assert "Its successor is SUCC-1." in trip.explanation
+
+
+def test_the_profile_rules_apply_only_to_their_profiles_the_others_to_every_profile() -> None:
+    assert RULES["obsolescence_risk"].applies_to("electronics")
+    assert not RULES["obsolescence_risk"].applies_to("general")
+    assert RULES["season_end_overstock"].applies_to("apparel")
+    assert not RULES["season_end_overstock"].applies_to("electronics")
+    assert all(RULES[code].applies_to("general") for code in ("expiry_risk", "overstock", "stock_out_risk"))
