@@ -7,8 +7,6 @@ ads_28 every day. Stock starts from available + in transit + approved inbound, a
 
 from __future__ import annotations
 
-from datetime import date
-
 
 def projected_demand(reading: dict, first_day: int, last_day: int) -> float:
     """Mean demand over days ``first_day`` .. ``last_day`` (inclusive, from today = 0); 0 if empty."""
@@ -22,12 +20,6 @@ def projected_demand(reading: dict, first_day: int, last_day: int) -> float:
     inside = sum(daily[first_day : last_day + 1])
     beyond = max(0, last_day + 1 - max(first_day, len(daily)))
     return float(inside + tail * beyond)
-
-
-def projected_demand_between(reading: dict, start: date, end: date) -> float:
-    """Mean demand from ``start`` through ``end`` (dates, inclusive)."""
-    today = reading["as_of"]
-    return projected_demand(reading, (start - today).days, (end - today).days)
 
 
 def projected_stock(reading: dict, day: int) -> float:

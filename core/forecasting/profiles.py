@@ -20,15 +20,12 @@ What was applied is added to the forecast's ``reason``; what is read is part of 
 fingerprint, so a change of it refits the position. Promotions (``uplift``) are fitted and applied
 on the de-seasonalised history, the profile after them: a promotion's uplift is learned against
 the level of its own month, and a promotion after the last selling day sells nothing.
-
-The projection functions at the bottom are pure: a stock, a daily demand series starting on its
-origin (a stored forecast's ``mean``, or a quantile series), optional arrivals, and a day.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -39,8 +36,6 @@ from core.forecasting.history import DailyHistory
 from core.inventory.models import IndustryProfile
 from core.inventory.selectors import sku_profile_terms
 from tenants.models import Tenant
-
-SEASON_DAYS = 7  # beyond the forecast's horizon, its last week repeats (the models' weekly season)
 
 
 @dataclass(frozen=True)
@@ -172,103 +167,3 @@ def _months_read(origin: date, horizon: int) -> str:
         if not months or months[-1] != month:
             months.append(month)
     return ", ".join(calendar.month_abbr[m] for m in months)
-
-
-# --- Projections for the profile rules -------------------------------------------------------------
-
-
-def demand_through(demand: np.ndarray, days: int) -> np.ndarray:
-    """The first ``days`` days of ``demand``; past its end, its last week repeated (a forecast whose
-    profile stopped its demand repeats zeros)."""
-    demand = np.asarray(demand, dtype=np.float64)
-    if days <= demand.size:
-        return demand[:days]
-    if demand.size == 0:
-        return np.zeros(days)
-    week = demand[-min(SEASON_DAYS, demand.size) :]
-    return np.concatenate((demand, np.resize(week, days - demand.size)))
-
-
-def arrivals_by_day(inbound: Mapping[date, float] | None, *, origin: date, days: int) -> np.ndarray:
-    """Units arriving on each of ``days`` days from ``origin``. An arrival dated before the origin
-    (overdue, or in transit without a day) counts on day 1; one after the last day not at all."""
-    out = np.zeros(days)
-    for day, quantity in (inbound or {}).items():
-        k = max(0, (day - origin).days)
-        if k < days:
-            out[k] += float(quantity)
-    return out
-
-
-def projected_stock(
-    *, stock: float, demand: np.ndarray, origin: date, through: date, inbound: Mapping[date, float] | None = None
-) -> np.ndarray:
-    """Stock at the end of each day from ``origin`` through ``through``: yesterday's stock plus the
-    day's arrivals minus the day's demand, never below 0. Demand the shelf cannot meet is lost, not
-    owed: goods arriving after a stock-out are not eaten by the demand of the days without stock.
-    Where stock never runs out before the last arrival this is stock + arrivals so far - cumulative
-    demand so far."""
-    days = (through - origin).days + 1
-    if days <= 0:
-        return np.zeros(0)
-    daily = demand_through(demand, days)
-    arriving = arrivals_by_day(inbound, origin=origin, days=days)
-    if not arriving[1:].any():
-        # One starting stock: the closed form, without a loop.
-        return np.maximum(float(stock) + arriving[0] - np.cumsum(daily), 0.0)
-    closing = np.empty(days)
-    level = float(stock)
-    for k in range(days):
-        level = max(level + arriving[k] - daily[k], 0.0)
-        closing[k] = level
-    return closing
-
-
-def projected_unsold(
-    *, stock: float, demand: np.ndarray, origin: date, on: date, inbound: Mapping[date, float] | None = None
-) -> float:
-    """Units projected left unsold at the end of day ``on`` (the season end, the end of life): the
-    stock, plus what arrives by then, minus what the forecast sells by then, floored at 0. The
-    stock as it is when ``on`` is before ``origin``."""
-    if on < origin:
-        return max(float(stock), 0.0)
-    return float(projected_stock(stock=stock, demand=demand, origin=origin, through=on, inbound=inbound)[-1])
-
-
-def stockout_on(
-    *, stock: float, demand: np.ndarray, origin: date, through: date, inbound: Mapping[date, float] | None = None
-) -> date | None:
-    """The first day that ends with no stock while demand is still forecast, through ``through``;
-    None if stock lasts (or nothing is left to sell for). The origin itself when there is no stock."""
-    closing = projected_stock(stock=stock, demand=demand, origin=origin, through=through, inbound=inbound)
-    daily = demand_through(demand, closing.size)
-    empty = np.flatnonzero((closing <= 0) & (daily > 0))
-    return origin + timedelta(days=int(empty[0])) if empty.size else None
-
-
-def run_down_per_day(
-    *, stock: float, demand: np.ndarray, origin: date, on: date, inbound: Mapping[date, float] | None = None
-) -> float:
-    """Units a day to sell on top of the forecast, from ``origin`` through ``on``, for nothing to be
-    left then: the projected unsold stock spread over those days (0 when nothing is left; the whole
-    stock at once when ``on`` has passed)."""
-    unsold = projected_unsold(stock=stock, demand=demand, origin=origin, on=on, inbound=inbound)
-    days = (on - origin).days + 1
-    return unsold / days if days > 0 else unsold
-
-
-def projected_unsold_many(*, stock: np.ndarray, demand: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """``projected_unsold`` for many positions at once, for a set-based reader: ``stock`` one value
-    per position (what it has to sell, arrivals due by day 1 included), ``demand`` a row of daily
-    demand per position from a common origin, ``days`` how many days each position sells for
-    (its last selling day - origin + 1; 0 or less: none, past the row: its last week repeats).
-    Without later arrivals lost sales change nothing, so this is max(stock - demand over its days, 0)."""
-    stock = np.asarray(stock, dtype=np.float64)
-    days = np.asarray(days, dtype=np.int64)
-    demand = np.asarray(demand, dtype=np.float64).reshape(stock.size, -1)
-    longest = max(int(days.max(initial=0)), demand.shape[1])
-    if longest > demand.shape[1]:
-        demand = np.vstack([demand_through(row, longest) for row in demand]) if stock.size else demand
-    totals = np.concatenate((np.zeros((stock.size, 1)), np.cumsum(demand, axis=1)), axis=1)
-    sold = totals[np.arange(stock.size), np.clip(days, 0, longest)]
-    return np.maximum(stock - sold, 0.0)

@@ -7,14 +7,14 @@ Pure functions: no database.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from statistics import NormalDist
 
 import numpy as np
 import pytest
 
 from core.alerts.indicators import _forecast_projection
-from core.alerts.projection import projected_demand, projected_demand_between, projected_stock
+from core.alerts.projection import projected_demand, projected_stock
 
 z = NormalDist().inv_cdf
 
@@ -81,7 +81,6 @@ def test_the_look_ahead_helpers() -> None:
     assert projected_demand(reading, 0, 1) == 3.0
     assert projected_demand(reading, 1, 4) == 2.0 + 3.0 + 4.0 + 4.0
     assert projected_demand(reading, 5, 4) == 0.0
-    assert projected_demand_between(reading, today + timedelta(days=2), today + timedelta(days=3)) == 7.0
     assert projected_stock(reading, 2) == 18 - 6
     moving = {**reading, "details": {"forecast": None}}
     assert projected_demand(moving, 0, 9) == 20.0

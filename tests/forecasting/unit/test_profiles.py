@@ -1,5 +1,5 @@
 """Industry profiles on hand-made series: monthly coefficients in and out of the fit, the last selling
-day, and the stock projections the profile rules read (figures worked out by hand in the comments)."""
+day, and the promotions read again from the profiled series (figures worked out by hand in the comments)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,9 @@ from core.forecasting.history import DailyHistory
 from core.forecasting.profiles import (
     ProfileTerms,
     daily_coefficients,
-    demand_through,
     forecast_profiled,
     history_deseasonalised,
-    projected_stock,
-    projected_unsold,
-    projected_unsold_many,
     promotions_restated,
-    run_down_per_day,
-    stockout_on,
 )
 
 # January 2, February 0.5, the rest 1 (mean 1 within 0.01: 12.5 / 12 would not be, but shape is
@@ -117,83 +111,6 @@ def test_a_seasonal_history_fitted_de_seasonalised_forecasts_the_next_months_lev
     assert forecast.mean[7:14].mean() == pytest.approx(8, rel=0.1)  # 1 to 7 February
     raw = forecast_history(history, horizon=14)
     assert raw.mean[7:14].mean() > 15  # what the coefficients spare February
-
-
-# --- Projections -----------------------------------------------------------------------------
-
-
-def test_stock_left_unsold_on_a_day() -> None:
-    demand = np.array([3.0, 3, 3, 3, 3])
-    # 10 in stock, 3 a day: 7, 4, 1, 0, 0 at the end of each day
-    closing = projected_stock(stock=10, demand=demand, origin=ORIGIN, through=ORIGIN + timedelta(days=4))
-    assert closing.tolist() == [7, 4, 1, 0, 0]
-    assert projected_unsold(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN + timedelta(days=1)) == 4
-    # With 20 arriving on day 3: 7, 4, 21, 18, 15, the same as stock + inbound - cumulative demand
-    inbound = {ORIGIN + timedelta(days=2): 20}
-    assert projected_unsold(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN + timedelta(days=4), inbound=inbound) == (
-        10 + 20 - 15
-    )
-    # An overdue arrival counts on day 1, one after the day not at all
-    overdue = {ORIGIN - timedelta(days=3): 5, ORIGIN + timedelta(days=9): 100}
-    assert projected_unsold(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN, inbound=overdue) == 12
-    # A day already past: the stock as it is
-    assert projected_unsold(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN - timedelta(days=1)) == 10
-
-
-def test_demand_lost_to_a_stock_out_does_not_eat_a_later_arrival() -> None:
-    # 2 in stock, 3 a day, 10 arriving on day 4: 0, 0, 0, then 10 - 3 = 7, 4. The plain formula
-    # (2 + 10 - 15 = -3, floored to 0) would say nothing is left.
-    demand = np.full(5, 3.0)
-    inbound = {ORIGIN + timedelta(days=3): 10}
-    on = ORIGIN + timedelta(days=4)
-    assert projected_stock(stock=2, demand=demand, origin=ORIGIN, through=on, inbound=inbound).tolist() == [
-        0,
-        0,
-        0,
-        7,
-        4,
-    ]
-    assert stockout_on(stock=2, demand=demand, origin=ORIGIN, through=on, inbound=inbound) == ORIGIN
-
-
-def test_the_day_stock_runs_out() -> None:
-    demand = np.array([2.0, 2, 2, 2, 0, 0])
-    through = ORIGIN + timedelta(days=5)
-    assert stockout_on(stock=5, demand=demand, origin=ORIGIN, through=through) == ORIGIN + timedelta(days=2)
-    assert stockout_on(stock=8, demand=demand, origin=ORIGIN, through=through) == ORIGIN + timedelta(days=3)
-    # Stock that outlasts the demand (nothing more to sell once it stops) never runs out
-    assert stockout_on(stock=9, demand=demand, origin=ORIGIN, through=through) is None
-    assert stockout_on(stock=0, demand=demand, origin=ORIGIN, through=through) == ORIGIN
-
-
-def test_past_the_horizon_the_last_week_repeats() -> None:
-    demand = np.array([1.0, 1, 1, 1, 1, 1, 1, 5, 6])  # the last week: 1, 1, 1, 1, 1, 5, 6
-    assert demand_through(demand, 12).tolist() == [1, 1, 1, 1, 1, 1, 1, 5, 6, 1, 1, 1]
-    assert demand_through(np.zeros(0), 3).tolist() == [0, 0, 0]
-    assert projected_unsold(stock=50, demand=demand, origin=ORIGIN, on=ORIGIN + timedelta(days=11)) == 50 - 21
-
-
-def test_the_run_down_rate_clears_the_stock_by_the_day() -> None:
-    # 40 in stock, 2 a day for 10 days leaves 20: 2 more a day would clear it
-    demand = np.full(10, 2.0)
-    on = ORIGIN + timedelta(days=9)
-    assert run_down_per_day(stock=40, demand=demand, origin=ORIGIN, on=on) == 2.0
-    assert run_down_per_day(stock=10, demand=demand, origin=ORIGIN, on=on) == 0.0
-    assert run_down_per_day(stock=10, demand=demand, origin=ORIGIN, on=ORIGIN - timedelta(days=1)) == 10
-
-
-def test_many_positions_at_once_agree_with_one_at_a_time() -> None:
-    # Three positions: 10 days of 3, 6 of 2 then 4 zeros, 10 of 1; selling 4, 10 and 12 days
-    # (the last past the row: its last week of 1 repeats), and one whose day has passed.
-    demand = np.array([[3.0] * 10, [2.0] * 6 + [0.0] * 4, [1.0] * 10, [5.0] * 10])
-    stock, days = np.array([20.0, 5, 30, 7]), np.array([4, 10, 12, 0])
-    many = projected_unsold_many(stock=stock, demand=demand, days=days)
-    assert many.tolist() == [8.0, 0.0, 18.0, 7.0]
-    for k in range(3):
-        one = projected_unsold(
-            stock=stock[k], demand=demand[k], origin=ORIGIN, on=ORIGIN + timedelta(days=int(days[k]) - 1)
-        )
-        assert many[k] == one
 
 
 def test_a_promotions_promoted_mean_is_read_from_the_profiled_series() -> None:
