@@ -20,17 +20,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
-from core.forecasting.elasticity import DEFAULT_ELASTICITY, PriceResponse, price_responses
-
-# The price response is estimated below, in forecasting; read here, and from here by the playbooks.
-__all__ = [
-    "DEFAULT_ELASTICITY",
-    "PriceResponse",
-    "clearance_ladder",
-    "markdown_figures",
-    "markdown_percent",
-    "price_responses",
-]
+from core.forecasting.elasticity import DEFAULT_ELASTICITY, PriceResponse
 
 MARKDOWN_HORIZON_DAYS = 28
 MARKDOWN_BOUNDS = (5.0, 50.0)

@@ -15,9 +15,10 @@ from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert, AlertEventKind, IndicatorReading
 from core.alerts.policies import PolicyBook
 from core.alerts.timeline import timeline_entry, timeline_write
+from core.forecasting.elasticity import PriceResponse, price_responses
 from core.playbooks.events import RECOMMENDATION_PROPOSED
 from core.playbooks.models import Recommendation, RecommendationKind, RecommendationStatus
-from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, price_responses
+from core.playbooks.pricing import clearance_ladder, markdown_figures
 from core.playbooks.recommend import LAST_DAY_INPUTS
 from core.webhooks.outbox import Event, outbox_emit
 from tenants.principals import SYSTEM_ACTOR

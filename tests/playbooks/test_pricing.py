@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.playbooks.pricing import PriceResponse, clearance_ladder, markdown_figures, markdown_percent
+from core.forecasting.elasticity import PriceResponse
+from core.playbooks.pricing import clearance_ladder, markdown_figures, markdown_percent
 
 TODAY = date(2026, 3, 2)  # any day: the ladder's dates count from the day it starts
 

@@ -35,11 +35,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.playbooks.pricing import (
-    PriceResponse,
-    markdown_percent,
-    price_responses,
-)
+from core.forecasting.elasticity import PriceResponse, price_responses
+from core.playbooks.pricing import markdown_percent
 from core.playbooks.records import recommendations_due, recommendations_sync
 from core.webhooks.models import OutboxEvent
 from tests.support.ingest import TODAY, push_rows, ts
