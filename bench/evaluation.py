@@ -52,7 +52,7 @@ from bench.harness import (
     progress,
 )
 from core.alerts import engine, runs
-from core.alerts.indicators import FACT_DAYS, INDICATOR_SQL
+from core.alerts.indicators import FACT_DAYS, indicator_sql
 from core.alerts.models import Alert, AlertEvent, EvaluationRun, EvaluationTrigger, IndicatorReading, RuleCode
 from core.inventory.master_ingestion import SPECS, master_ingest, master_rows_parse
 from core.inventory.models import DailyFact, Lot, Position
@@ -391,23 +391,25 @@ def _explain_chunk(tenant, today: date) -> tuple[str, float, float]:  # noqa: AN
         .order_by("id")
         .values_list("id", flat=True)[: settings.EVALUATION_CHUNK_POSITIONS]
     )
+    statement, parameters = indicator_sql(), {"tenant": tenant.pk, "ids": ids, "today": today}
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + INDICATOR_SQL, {"tenant": tenant.pk, "ids": ids, "today": today})
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         # The statement alone, without EXPLAIN's per-node timing overhead, rows fetched.
         started = time.perf_counter()
-        cursor.execute(INDICATOR_SQL, {"tenant": tenant.pk, "ids": ids, "today": today})
+        cursor.execute(statement, parameters)
         cursor.fetchall()
         plain = time.perf_counter() - started
     with _session_jit_off(), connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute(INDICATOR_SQL, {"tenant": tenant.pk, "ids": ids, "today": today})
+        cursor.execute(statement, parameters)
         cursor.fetchall()
         no_jit = time.perf_counter() - started
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + INDICATOR_SQL, {"tenant": tenant.pk, "ids": ids, "today": today})
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
         plan_no_jit = "\n".join(row[0] for row in cursor.fetchall())
     text = (
-        f"-- INDICATOR_SQL, one chunk of {len(ids)} positions, as of {today}, server settings as they are\n{plan}\n\n"
+        f"-- The indicator statement, one chunk of {len(ids)} positions, as of {today}, server settings as they "
+        f"are\n{plan}\n\n"
         f"-- The same with SET jit = off (diagnostic)\n{plan_no_jit}\n"
     )
     return text, plain, no_jit

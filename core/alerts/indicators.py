@@ -183,13 +183,6 @@ def _statement(inbound: str) -> str:
     return _INDICATOR_SQL.replace("{inbound}", inbound)
 
 
-def __getattr__(name: str) -> str:
-    # ``INDICATOR_SQL`` as readers outside the engine (the benchmark's plan dump) name it.
-    if name == "INDICATOR_SQL":
-        return indicator_sql()
-    raise AttributeError(name)
-
-
 def indicator_rows(cursor, *, tenant_id: object, position_ids: list[int], today: date) -> list[dict]:  # noqa: ANN001
     """The aggregated inputs of every listed position, one row each, in id order."""
     cursor.execute(indicator_sql(), {"tenant": tenant_id, "ids": bigint_array(position_ids), "today": today})
@@ -247,10 +240,13 @@ class DerivePolicy:
     default_lead_time: float
     z: float
     volatility_days: float
-    uses_cover: bool
     turnover_standard: float
-    method: str = "service_level"  # the stock-out rule's safety_stock_method: service_level | cover | forecast
-    review_period: float = 7.0
+    method: str  # the stock-out rule's safety_stock_method: service_level | cover | forecast
+    review_period: float
+
+    @property
+    def uses_cover(self) -> bool:
+        return self.method == "cover"
 
     @classmethod
     def of(cls, stock_policy: Effective, turnover_standard: float) -> DerivePolicy:
@@ -259,7 +255,6 @@ class DerivePolicy:
             default_lead_time=float(parameters["default_lead_time_days"]),
             z=_z(float(parameters["service_level"])),
             volatility_days=float(parameters["volatility_coefficient_days"]),
-            uses_cover=parameters["safety_stock_method"] == "cover",
             turnover_standard=turnover_standard,
             method=str(parameters["safety_stock_method"]),
             review_period=float(parameters["review_period_days"]),
