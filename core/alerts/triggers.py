@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 
 from core.bulk_copy import bigint_array
@@ -23,7 +24,6 @@ from core.task_requests import task_request
 from tenants.models import Tenant
 
 INCREMENTAL_TASK = "tripline.evaluation.incremental"
-_POSITIONS = Position._meta.db_table
 
 
 def pending_key(tenant_id: object) -> str:
@@ -43,28 +43,22 @@ def positions_mark_dirty(*, tenant: Tenant, where: Q) -> None:
         .values_list("id", flat=True)
     )
     if ids:
-        Position.objects.filter(id__in=ids, dirty_since__isnull=True).update(dirty_since=Now())
+        Position.objects.filter(_ids_any(ids), dirty_since__isnull=True).update(dirty_since=Now())
     evaluation_request(tenant_id=tenant.pk)
+
+
+def _ids_any(ids: Sequence[int]) -> Q:
+    """Positions whose id is one of ``ids``, as one array parameter: a full refit hands over 2,000
+    ids a chunk, and an IN list of them costs more to build than to run."""
+    return Q(RawSQL("id = ANY(%s::bigint[])", [bigint_array(ids)], output_field=BooleanField()))
 
 
 def positions_refit(*, tenant: Tenant, position_ids: Sequence[int]) -> None:
     """Forecasting's ``forecasts_changed`` hook: positions whose forecasts a refresh just rewrote are
     dirty, so their alerts are graded on the new forecast rather than the one before."""
-    # As ``positions_mark_dirty``, with the ids as one array: a full refit hands over every position
-    # of the tenant, 2,000 a chunk, and an IN list of them costs more to build than to run.
-    ids = bigint_array(position_ids)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {_POSITIONS} WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "  # noqa: S608
-            "ORDER BY id FOR NO KEY UPDATE",
-            [tenant.pk, ids],
-        )
-        cursor.execute(
-            f"UPDATE {_POSITIONS} SET dirty_since = now() "  # noqa: S608
-            "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) AND dirty_since IS NULL",
-            [tenant.pk, ids],
-        )
-        evaluation_request(tenant_id=tenant.pk)
+    if position_ids:
+        with transaction.atomic():  # the refresh calls it after its own transactions committed
+            positions_mark_dirty(tenant=tenant, where=_ids_any(position_ids))
 
 
 def evaluation_request(*, tenant_id: object) -> None:
