@@ -38,7 +38,7 @@ from core.alerts.policies import PolicyBook
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
-from core.forecasting.promotion_selectors import promotions_upcoming_of
+from core.forecasting.promotion_selectors import promotions_upcoming
 from core.inventory.models import Position, Sku, Warehouse
 from core.retries import atomic_retried
 from core.webhooks.outbox import outbox_insert_select
@@ -225,7 +225,7 @@ def _promotions_attach(
         if policies[RuleCode.PROMOTION_SHORTFALL].enabled
     ]
     upcoming = (
-        promotions_upcoming_of(
+        promotions_upcoming(
             tenant_id=tenant.pk,
             positions=[(row["id"], row["sku_id"], row["warehouse_id"]) for row in rows],
             today=today,

@@ -117,27 +117,16 @@ class UpcomingPromotion:
 
 
 def promotions_upcoming(
-    *, tenant_id: object, position_ids: Sequence[int], today: date, days: int
-) -> dict[int, UpcomingPromotion]:
-    """Per position, the promotion running today or starting within ``days`` days (the earliest
-    one), with its uplift as the stored forecast applied it; where the forecast has not seen it yet
-    (fitted before the promotion was made), its prior uplift (stated, else from the elasticity).
-    Positions without one are left out. Three queries, whatever the number of positions."""
-    ids = list(position_ids)
-    if not ids:
-        return {}
-    positions = list(
-        Position.objects.filter(tenant_id=tenant_id, id__in=ids).values_list("id", "sku_id", "warehouse_id")
-    )
-    return promotions_upcoming_of(tenant_id=tenant_id, positions=positions, today=today, days=days)
-
-
-def promotions_upcoming_of(
     *, tenant_id: object, positions: Sequence[tuple[int, object, object]], today: date, days: int
 ) -> dict[int, UpcomingPromotion]:
-    """``promotions_upcoming`` of positions the caller has read already ((id, sku id, warehouse id)):
-    one indexed look at whether the tenant has any promotion in the window, and where it does two
-    queries more (the engine asks for every chunk it evaluates, mostly of tenants without one)."""
+    """Per position ((id, sku id, warehouse id), as the caller has read them), the promotion running
+    today or starting within ``days`` days (the earliest one), with its uplift as the stored forecast
+    applied it; where the forecast has not seen it yet (fitted before the promotion was made), its
+    prior uplift (stated, else from the elasticity). Positions without one are left out.
+
+    One indexed look at whether the tenant has any promotion in the window (the engine asks for every
+    chunk it evaluates, mostly of tenants without one), and where it does two queries more.
+    """
     day_to = today + timedelta(days=days)
     if (
         not positions

@@ -128,11 +128,13 @@ def test_the_uplift_is_learned_from_past_promotions_and_the_base_leaves_them_out
     cumulative = [d["cumulative_quantile"] for d in detail["days"]]
     assert cumulative == sorted(cumulative)
 
-    upcoming = promotions_upcoming(tenant_id=world.tenant.pk, position_ids=[position_id], today=TODAY, days=30)
+    position = Position.objects.get(pk=position_id)
+    keys = [(position.pk, position.sku_id, position.warehouse_id)]
+    upcoming = promotions_upcoming(tenant_id=world.tenant.pk, positions=keys, today=TODAY, days=30)
     assert upcoming[position_id].promotion_id == coming["id"]
     assert upcoming[position_id].uplift == pytest.approx(expected, rel=1e-3)
     assert upcoming[position_id].uplift_source == "learned"
-    assert promotions_upcoming(tenant_id=world.tenant.pk, position_ids=[position_id], today=TODAY, days=5) == {}
+    assert promotions_upcoming(tenant_id=world.tenant.pk, positions=keys, today=TODAY, days=5) == {}
 
 
 def test_a_stated_uplift_then_the_elasticity_when_there_is_no_promotion_history(world) -> None:
