@@ -52,11 +52,11 @@ from django.utils import timezone
 
 from core.forecasting import metrics
 from core.forecasting.elasticity import price_responses
-from core.forecasting.fitting import forecast_history
+from core.forecasting.fitting import forecast_history, forecast_with_promotions
 from core.forecasting.history import DailyHistory, closing_stock, daily_history, weekday_imputed_series
 from core.forecasting.models import ForecastBacktest
 from core.forecasting.promotion_selectors import promotion_windows
-from core.forecasting.uplift import PromotionWindow, forecast_with_promotions, promoted_days
+from core.forecasting.uplift import PromotionWindow, promoted_days
 from core.inventory import selectors as inventory
 from core.supply import selectors as supply
 from tenants.models import Tenant

@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from core.forecasting.fitting import Forecast
+from core.forecasting.fitting import Forecast, forecast_with_promotions
 from core.forecasting.history import DailyHistory
-from core.forecasting.uplift import PromotionWindow, forecast_with_promotions
+from core.forecasting.uplift import PromotionWindow
 
 # A history to fit, with the promotions touching it and the position's price elasticity (or None).
 FitJob = tuple[DailyHistory, tuple[PromotionWindow, ...], float | None]

@@ -4,7 +4,7 @@ Pure: numpy arrays in and out; the models are Nixtla's statsforecast classes cal
 one array (``Model().forecast(y=..., h=..., fitted=True)``), without its pandas front end, which
 costs more per series than the intermittent models' fit.
 
-Model per class (``DEFAULT_MODEL``; ``CANDIDATES`` lists what a backtest may choose from instead):
+Model per class (``DEFAULT_MODEL``; ``model`` names another of ``MODELS`` instead):
 
 - intermittent → Croston SBA (bias-corrected Croston); lumpy → TSB (its demand probability decays
   when demand stops, which is what a lumpy, possibly dying item needs). Both read the observed days
@@ -38,23 +38,25 @@ in-sample errors, which also makes them cheap (no second fit):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from scipy.stats import poisson
-from statsforecast.models import (
-    IMAPA,
-    TSB,
-    AutoETS,
-    CrostonSBA,
-    SeasonalExponentialSmoothingOptimized,
-    Theta,
-)
+from statsforecast.models import IMAPA, TSB, CrostonSBA, Theta
 
 from core.forecasting.demand_class import MIN_OBSERVED_DAYS, Classification, DemandClass, classify
 from core.forecasting.history import DailyHistory, model_input, weekday_imputed_series
+from core.forecasting.uplift import (
+    PromotionWindow,
+    base_history,
+    learned_ratio,
+    promoted_days,
+    promotion_uplift,
+    scaled,
+)
 
 SEASON_DAYS = 7
 FALLBACK_MODEL = "seasonal_naive_fallback"
@@ -69,8 +71,6 @@ MODELS: dict[str, Callable[[], Any]] = {
     "tsb": lambda: TSB(alpha_d=TSB_ALPHA_DEMAND, alpha_p=TSB_ALPHA_PROBABILITY),
     "imapa": IMAPA,
     "theta_weekly": lambda: Theta(season_length=SEASON_DAYS),
-    "ets_weekly": lambda: AutoETS(season_length=SEASON_DAYS, model="ANA"),
-    "ses_weekly": lambda: SeasonalExponentialSmoothingOptimized(season_length=SEASON_DAYS),
 }
 # Models whose forecast is one level for every day ahead.
 FLAT_MODELS = frozenset({"croston_sba", "tsb", "imapa"})
@@ -79,12 +79,6 @@ DEFAULT_MODEL: dict[DemandClass, str] = {
     DemandClass.ERRATIC: "theta_weekly",
     DemandClass.INTERMITTENT: "croston_sba",
     DemandClass.LUMPY: "tsb",
-}
-CANDIDATES: dict[DemandClass, tuple[str, ...]] = {
-    DemandClass.SMOOTH: ("theta_weekly", "ets_weekly", "ses_weekly"),
-    DemandClass.ERRATIC: ("theta_weekly", "ets_weekly", "ses_weekly"),
-    DemandClass.INTERMITTENT: ("croston_sba", "tsb", "imapa"),
-    DemandClass.LUMPY: ("tsb", "croston_sba", "imapa"),
 }
 
 
@@ -242,3 +236,43 @@ def seasonal_naive_fallback(
             part for part in (reason, f"forecast: {basis}", "quantiles: Poisson, no error history to read") if part
         ),
     )
+
+
+def forecast_with_promotions(
+    history: DailyHistory,
+    *,
+    horizon: int,
+    service_level: float,
+    windows: Sequence[PromotionWindow] = (),
+    elasticity: float | None = None,
+    model: str | None = None,
+) -> tuple[Forecast, list[dict]]:
+    """The base forecast (promotion days of the history out) with the uplift of every promotion
+    ahead applied, and what was applied: one entry per promotion with days in the horizon."""
+    promoted = promoted_days(history.start, history.units.size, windows)
+    forecast = forecast_history(
+        base_history(history, promoted), horizon=horizon, service_level=service_level, model=model
+    )
+    origin = history.end + timedelta(days=1)
+    ahead = [w for w in windows if w.ends_on >= origin and w.starts_on < origin + timedelta(days=horizon)]
+    if not ahead:
+        return forecast, []
+    ratio, days = learned_ratio(history, promoted) if promoted.any() else (None, 0)
+    factor = np.ones(horizon)
+    applied = []
+    for window in sorted(ahead, key=lambda w: (w.starts_on, w.id)):
+        uplift = promotion_uplift(window, ratio=ratio, days=days, elasticity=elasticity)
+        on = promoted_days(origin, horizon, [window])
+        factor[on] = uplift.uplift
+        applied.append(
+            {
+                "id": window.id,
+                "starts_on": window.starts_on.isoformat(),
+                "ends_on": window.ends_on.isoformat(),
+                "uplift": round(uplift.uplift, 4),
+                "source": uplift.source,
+                "learned_days": uplift.learned_days,
+                "promoted_mean": round(float((forecast.mean[on] * uplift.uplift).sum()), 3),
+            }
+        )
+    return scaled(forecast, factor), applied

@@ -137,7 +137,7 @@ def forecast_profiled(forecast: Forecast, terms: ProfileTerms | None, *, origin:
 
 
 def promotions_restated(applied: list[dict], mean: np.ndarray, *, origin: date) -> list[dict]:
-    """The promotions applied to a forecast (``uplift.forecast_with_promotions``), each with its
+    """The promotions applied to a forecast (``fitting.forecast_with_promotions``), each with its
     ``promoted_mean`` read again from the profiled series: the monthly coefficients scale a
     promotion's days too, and none is sold after the last selling day."""
     horizon = mean.size

@@ -25,19 +25,25 @@ elasticity, is also the prior the learned ratio shrinks to.
 
 On a promotion day ahead the mean, P50 and daily quantile are multiplied by the uplift; the
 cumulative quantile grows by the added mean (its spread is kept, not scaled).
+
+``fitting.forecast_with_promotions`` fits the base and applies the uplifts; this module holds the
+arithmetic only, so readers of uplifts (the engine's promotion reads) do not load the models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.forecasting.elasticity import DEFAULT_ELASTICITY
-from core.forecasting.fitting import Forecast, forecast_history
 from core.forecasting.history import DailyHistory, weekday_imputed_series
+
+if TYPE_CHECKING:  # the fitting module imports this one, and statsforecast, which readers of uplifts need not load
+    from core.forecasting.fitting import Forecast
 
 SHRINKAGE_DAYS = 5
 UPLIFT_BOUNDS = (0.2, 20.0)
@@ -123,46 +129,6 @@ def promotion_uplift(window: PromotionWindow, *, ratio: float | None, days: int,
 
 def _bounded(value: float) -> float:
     return float(min(max(value, UPLIFT_BOUNDS[0]), UPLIFT_BOUNDS[1]))
-
-
-def forecast_with_promotions(
-    history: DailyHistory,
-    *,
-    horizon: int,
-    service_level: float,
-    windows: Sequence[PromotionWindow] = (),
-    elasticity: float | None = None,
-    model: str | None = None,
-) -> tuple[Forecast, list[dict]]:
-    """The base forecast (promotion days of the history out) with the uplift of every promotion
-    ahead applied, and what was applied: one entry per promotion with days in the horizon."""
-    promoted = promoted_days(history.start, history.units.size, windows)
-    forecast = forecast_history(
-        base_history(history, promoted), horizon=horizon, service_level=service_level, model=model
-    )
-    origin = history.end + timedelta(days=1)
-    ahead = [w for w in windows if w.ends_on >= origin and w.starts_on < origin + timedelta(days=horizon)]
-    if not ahead:
-        return forecast, []
-    ratio, days = learned_ratio(history, promoted) if promoted.any() else (None, 0)
-    factor = np.ones(horizon)
-    applied = []
-    for window in sorted(ahead, key=lambda w: (w.starts_on, w.id)):
-        uplift = promotion_uplift(window, ratio=ratio, days=days, elasticity=elasticity)
-        on = promoted_days(origin, horizon, [window])
-        factor[on] = uplift.uplift
-        applied.append(
-            {
-                "id": window.id,
-                "starts_on": window.starts_on.isoformat(),
-                "ends_on": window.ends_on.isoformat(),
-                "uplift": round(uplift.uplift, 4),
-                "source": uplift.source,
-                "learned_days": uplift.learned_days,
-                "promoted_mean": round(float((forecast.mean[on] * uplift.uplift).sum()), 3),
-            }
-        )
-    return scaled(forecast, factor), applied
 
 
 def scaled(forecast: Forecast, factor: np.ndarray) -> Forecast:

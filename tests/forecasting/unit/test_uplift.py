@@ -11,12 +11,12 @@ import pytest
 
 from core.forecasting import backtest as bt
 from core.forecasting.elasticity import DEFAULT_ELASTICITY
+from core.forecasting.fitting import forecast_with_promotions
 from core.forecasting.history import daily_history
 from core.forecasting.uplift import (
     SHRINKAGE_DAYS,
     PromotionWindow,
     base_history,
-    forecast_with_promotions,
     learned_ratio,
     promoted_days,
     promotion_uplift,
