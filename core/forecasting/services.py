@@ -316,7 +316,7 @@ def _chunk_write(
         progress(chunk.positions)
 
 
-# Every column but the key, in the order ``_chunk_refresh`` builds its rows.
+# Every column but the key, in the order ``_chunk_write`` builds its rows.
 _COLUMNS = {f.column: f.db_type(connection) for f in Forecast._meta.concrete_fields if f.name != "id"}
 _UPDATED = [column for column in _COLUMNS if column not in ("tenant_id", "position_id")]
 _MERGE_SQL = f"""
