@@ -3,8 +3,6 @@ later push refits only the position it changed, and the daily sweep queues every
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.utils import timezone
 
@@ -12,19 +10,10 @@ from core.forecasting.models import Forecast
 from tests.support.celery_worker import worker_idle_wait
 from tests.support.histories import intermittent, sku_with_history, weekly
 from tests.support.ingest import push_rows, ts
+from tests.support.waiting import wait_for
 from workers.tasks.forecasting import forecasting_refresh, forecasting_sweep
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-def _wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"Nothing after {timeout}s")
 
 
 def _fitted(world) -> dict[str, str]:
@@ -35,7 +24,7 @@ def _fitted(world) -> dict[str, str]:
 def test_a_push_refits_the_position_it_changed_and_no_other(world, celery_worker_process) -> None:
     sku_with_history(world, "SKU-RARE", intermittent())
     sku_with_history(world, "SKU-WEEKLY", weekly())
-    before = _wait_for(lambda: (found := _fitted(world)) and len(found) == 3 and found)
+    before = wait_for(lambda: (found := _fitted(world)) and len(found) == 3 and found)
     worker_idle_wait()
     before = _fitted(world)
 
@@ -56,7 +45,7 @@ def test_a_push_refits_the_position_it_changed_and_no_other(world, celery_worker
         ],
     )
     assert response.status_code == 201, response.json()
-    after = _wait_for(lambda: (found := _fitted(world))["SKU-WEEKLY"] != before["SKU-WEEKLY"] and found)
+    after = wait_for(lambda: (found := _fitted(world))["SKU-WEEKLY"] != before["SKU-WEEKLY"] and found)
     worker_idle_wait()
     after = _fitted(world)
     assert after["SKU-RARE"] == before["SKU-RARE"]
@@ -78,14 +67,14 @@ def test_the_daily_sweep_queues_every_tenant(world, other_world, celery_worker_p
     worker_idle_wait()
     Forecast.objects.all().delete()
     forecasting_sweep.delay()
-    _wait_for(lambda: Forecast.objects.count() == 2)
+    wait_for(lambda: Forecast.objects.count() == 2)
     worker_idle_wait()
     assert set(Forecast.objects.values_list("tenant_id", flat=True)) == {world.tenant.pk, other_world.tenant.pk}
 
 
 def test_a_promotion_made_through_the_api_is_in_the_forecast_shortly_after(world, celery_worker_process) -> None:
     sku_with_history(world, "SKU-WEEKLY", weekly())
-    _wait_for(lambda: "SKU-WEEKLY" in _fitted(world))
+    wait_for(lambda: "SKU-WEEKLY" in _fitted(world))
     worker_idle_wait()
     before = _fitted(world)
     starts = timezone.now().date().isoformat()  # day 1 of the forecast
@@ -95,7 +84,7 @@ def test_a_promotion_made_through_the_api_is_in_the_forecast_shortly_after(world
         format="json",
     )
     assert response.status_code == 201, response.json()
-    _wait_for(lambda: _fitted(world)["SKU-WEEKLY"] != before["SKU-WEEKLY"])
+    wait_for(lambda: _fitted(world)["SKU-WEEKLY"] != before["SKU-WEEKLY"])
     worker_idle_wait()
     position_id = Forecast.objects.get(tenant=world.tenant, sku__code="SKU-WEEKLY").position_id
     detail = world.planner.client.get(f"/api/v1/tenants/{world.tenant.slug}/forecasts/{position_id}/").json()

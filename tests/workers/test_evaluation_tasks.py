@@ -1,7 +1,6 @@
 """The warning engine on a real worker: a push is evaluated shortly after it commits, a burst of
 pushes makes few passes, and a run whose worker died is picked up again without duplicates."""
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -12,20 +11,11 @@ from django.utils import timezone
 from core.alerts.models import Alert, EvaluationRun, EvaluationStatus, EvaluationTrigger
 from core.inventory.models import Position
 from tests.support.ingest import push_rows, ts
+from tests.support.waiting import wait_for
 from workers.app import app
 from workers.tasks.evaluation import evaluation_recover
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-def _wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"Nothing after {timeout}s")
 
 
 def _stale_stock(world, sku: str, ref: str) -> None:
@@ -55,21 +45,21 @@ def _stale_stock(world, sku: str, ref: str) -> None:
 def test_a_push_is_evaluated_by_the_worker_shortly_after_it_commits(world, celery_worker_process) -> None:
     _stale_stock(world, "SKU-STALE", "stale-1")
     url = f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku=SKU-STALE"
-    alerts = _wait_for(lambda: world.planner.client.get(url).json()["results"])
+    alerts = wait_for(lambda: world.planner.client.get(url).json()["results"])
     assert [(a["rule"], a["grade"], a["status"]) for a in alerts] == [("overstock", "red", "open")]
     detail = world.planner.client.get(f"/api/v1/tenants/{world.tenant.slug}/alerts/{alerts[0]['id']}/").json()
     run = EvaluationRun.objects.get(tenant=world.tenant, trigger=EvaluationTrigger.INCREMENTAL)
     assert detail["timeline"][0]["kind"] == "opened"
     assert detail["timeline"][0]["actor"] == f"system:evaluation {run.pk}"
-    _wait_for(lambda: EvaluationRun.objects.filter(pk=run.pk, status=EvaluationStatus.SUCCEEDED).exists())
+    wait_for(lambda: EvaluationRun.objects.filter(pk=run.pk, status=EvaluationStatus.SUCCEEDED).exists())
     assert not Position.objects.filter(tenant=world.tenant, dirty_since__isnull=False).exists()
 
 
 def test_a_burst_of_pushes_makes_fewer_passes_than_pushes(world, celery_worker_process) -> None:
     for number in range(6):
         _stale_stock(world, f"SKU-B{number}", f"burst-{number}")
-    _wait_for(lambda: Alert.objects.filter(tenant=world.tenant, sku__code__startswith="SKU-B").count() == 6)
-    _wait_for(lambda: not Position.objects.filter(tenant=world.tenant, dirty_since__isnull=False).exists())
+    wait_for(lambda: Alert.objects.filter(tenant=world.tenant, sku__code__startswith="SKU-B").count() == 6)
+    wait_for(lambda: not Position.objects.filter(tenant=world.tenant, dirty_since__isnull=False).exists())
     passes = EvaluationRun.objects.filter(tenant=world.tenant, trigger=EvaluationTrigger.INCREMENTAL).count()
     # Twelve commits (a SKU and a receipt each time): debounced into far fewer passes.
     assert 1 <= passes < 6, passes
@@ -78,7 +68,7 @@ def test_a_burst_of_pushes_makes_fewer_passes_than_pushes(world, celery_worker_p
 def test_a_run_whose_worker_died_is_resumed_without_duplicate_alerts(world, celery_worker_process) -> None:
     for number in range(3):
         _stale_stock(world, f"SKU-K{number}", f"killed-{number}")
-    _wait_for(lambda: Alert.objects.filter(tenant=world.tenant, sku__code__startswith="SKU-K").count() == 3)
+    wait_for(lambda: Alert.objects.filter(tenant=world.tenant, sku__code__startswith="SKU-K").count() == 3)
     first = Position.objects.filter(tenant=world.tenant).order_by("id").first()
     # What a worker killed mid-run leaves behind: running, a lease, one chunk done, a silent heartbeat.
     dead = EvaluationRun.objects.create(
@@ -96,7 +86,7 @@ def test_a_run_whose_worker_died_is_resumed_without_duplicate_alerts(world, cele
         started_at=timezone.now() - timedelta(minutes=11),
     )
     evaluation_recover.delay()
-    _wait_for(lambda: EvaluationRun.objects.filter(pk=dead.pk, status=EvaluationStatus.SUCCEEDED).exists())
+    wait_for(lambda: EvaluationRun.objects.filter(pk=dead.pk, status=EvaluationStatus.SUCCEEDED).exists())
     dead.refresh_from_db()
     assert dead.attempts == 2
     assert dead.positions_done == dead.positions_total

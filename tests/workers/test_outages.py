@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 from core.webhooks.outbox import Event, outbox_emit
 from tests.support.celery_worker import worker_database_url
 from tests.support.ingest import push_rows, ts
+from tests.support.waiting import wait_for
 from workers.app import QUEUES, app
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.webhooks import webhooks_sweep
@@ -123,15 +125,8 @@ def stack(tmp_path, settings):
     app._pool, app.amqp._producer_pool = None, None
 
 
-def _wait_for(predicate, timeout: float = 30.0, every: object = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if every is not None:
-            every()
-        time.sleep(0.2)
-    pytest.fail(f"Nothing after {timeout}s")
+# Sweeps are nudged between asks: not in a tight loop.
+_wait_for = partial(wait_for, pause=0.2)
 
 
 def _endpoint(world, receiver, types: list[str]) -> dict:

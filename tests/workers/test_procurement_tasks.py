@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,21 +23,12 @@ from tests.support.calls import url
 from tests.support.celery_worker import worker_idle_wait
 from tests.support.ingest import push_rows, ts
 from tests.support.procurement import backup_suppliers
+from tests.support.waiting import wait_for
 from workers.tasks.evaluation import evaluation_incremental
 from workers.tasks.procurement import procurement_sweep
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 TODAY = timezone.now().date()
-
-
-def _wait_for(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"No {what} after {timeout}s")
 
 
 def _hooked(caller, world, receiver, types: list[str]) -> Webhook:
@@ -87,10 +77,10 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
 
     # The worker evaluates the push, the alert opens red, the invitations reach the two backups.
     invited = {
-        name: _wait_for(lambda name=name: _events(listening[name], verifiers[name]), f"rfq.invited at {name}")
+        name: wait_for(lambda name=name: _events(listening[name], verifiers[name]), f"rfq.invited at {name}")
         for name in ("cheap", "quick")
     }
-    (opened,) = _wait_for(
+    (opened,) = wait_for(
         lambda: [e for e in _events(planners, planner_verifier) if e["type"] == "alert.opened"],
         "alert.opened at the planners",
     )
@@ -141,12 +131,12 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
     quote("cheap", "1.00", math.ceil(asked / 40) * 40, 4)  # landed 1.00 x 1.05 + 0.05 = 1.10
     quote("quick", "0.98", asked, 3)  # landed 0.98 + 0.10 = 1.08: the winner
 
-    won = _wait_for(
+    won = wait_for(
         lambda: [e for e in _events(listening["quick"], verifiers["quick"]) if e["type"] == "rfq.awarded"],
         "rfq.awarded at quick",
     )
     assert (won[0]["data"]["awarded_quantity"], won[0]["data"]["unit_price"]) == (asked, "0.9800")
-    lost = _wait_for(
+    lost = wait_for(
         lambda: [e for e in _events(listening["cheap"], verifiers["cheap"]) if e["type"] == "rfq.closed"],
         "rfq.closed at cheap",
     )
@@ -158,6 +148,6 @@ def test_a_stock_out_ends_as_an_award_in_transit_through_the_worker(
     assert (position.on_hand, position.in_transit) == (50, asked)
     detail = world.admin.client.get(url(world, f"rfqs/{rfq.pk}/")).json()
     assert (detail["status"], detail["purchase_order"]["reference"]) == ("awarded", won[0]["data"]["purchase_order"])
-    _wait_for(
+    wait_for(
         lambda: any(json.loads(r.body)["type"] == "rfq.awarded" for r in planners.requests), "rfq.awarded at staff"
     )

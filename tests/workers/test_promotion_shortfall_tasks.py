@@ -17,8 +17,8 @@ day 20 through day 26 (today is day 0) at 25 % off, stated uplift 3. By hand:
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -28,20 +28,13 @@ from tests.support.celery_worker import worker_idle_wait
 from tests.support.histories import steady_sales
 from tests.support.ingest import push_rows
 from tests.support.procurement import backup_suppliers
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 TODAY = timezone.now().date()
 STARTS, ENDS = TODAY + timedelta(days=20), TODAY + timedelta(days=26)
-
-
-def _wait_for(predicate, what: str, timeout: float = 45.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"No {what} after {timeout}s")
+# A refit and an evaluation lie between a push and what is waited for.
+_wait_for = partial(wait_for, timeout=45.0)
 
 
 def _get(world, path: str, **params: object) -> dict:

@@ -10,18 +10,10 @@ from core.webhooks import outbox
 from core.webhooks.models import OutboxEvent
 from tests.support.celery_worker import worker_idle_wait
 from tests.support.ingest import push_rows, ts
+from tests.support.waiting import wait_for
 from workers.tasks.webhooks import webhooks_sweep
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-def _wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"Nothing after {timeout}s")
 
 
 def _subscribe(world, receiver, types=("alert.opened",)) -> str:
@@ -44,7 +36,7 @@ def _stale_stock(world, sku: str) -> None:
 def test_a_push_reaches_the_receiver_signed_through_the_worker(world, receiver, celery_worker_process) -> None:
     secret = _subscribe(world, receiver)
     _stale_stock(world, "SKU-HOOK")
-    _wait_for(lambda: receiver.requests)
+    wait_for(lambda: receiver.requests)
     payload = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     assert (payload["type"], payload["data"]["sku"]) == ("alert.opened", "SKU-HOOK")
 
@@ -55,12 +47,12 @@ def test_events_whose_relay_was_lost_are_delivered_by_the_sweep(
     secret = _subscribe(world, receiver, types=("alert.dismissed",))
     _stale_stock(world, "SKU-LOST")
     alerts_url = f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku=SKU-LOST"
-    _wait_for(lambda: world.admin.client.get(alerts_url).json()["results"])
+    wait_for(lambda: world.admin.client.get(alerts_url).json()["results"])
     alert = world.admin.client.get(alerts_url).json()["results"][0]
     worker_idle_wait()  # the alert's playbook record is proposed and relayed: nothing else relays now
     # Idle is read in several broker round trips, and the relay the playbook asked for (50 ms later)
     # can slip between them; until it has run it would pick up the dismissal too.
-    _wait_for(lambda: not OutboxEvent.objects.filter(tenant=world.tenant, relayed_at__isnull=True).exists())
+    wait_for(lambda: not OutboxEvent.objects.filter(tenant=world.tenant, relayed_at__isnull=True).exists())
     worker_idle_wait()
     # The broker is out of reach as the dismissal commits: the relay request is lost, the event is not.
     monkeypatch.setattr(outbox, "relay_request", lambda: None)
@@ -72,6 +64,6 @@ def test_events_whose_relay_was_lost_are_delivered_by_the_sweep(
     time.sleep(0.5)
     assert receiver.requests == []
     webhooks_sweep.delay()  # what the beat runs every 15 s
-    _wait_for(lambda: receiver.requests)
+    wait_for(lambda: receiver.requests)
     payload = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     assert (payload["type"], payload["data"]["reason"]) == ("alert.dismissed", "seasonal")
