@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "core.transfers",
     "core.forecasting",
     "core.alerts",
+    "core.quality",
     "core.playbooks",
     "core.webhooks",
     "core.demo",

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class QualityConfig(AppConfig):
+    """How good the warnings are: the replay backtest, the KPIs planners review, the threshold tuner."""
+
+    name = "core.quality"
+    label = "quality"
+    default_auto_field = "django.db.models.BigAutoField"
