@@ -188,11 +188,14 @@ class SimulatedPlanner:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The planner's word on one replayed alert (``alert`` is a ``ReplayedAlert``)."""
+    """The planner's word on one replayed alert (``alert`` is a ``ReplayedAlert``), and the day they
+    could give it: the opening day for their rule of thumb, the outcome's day for the others (None
+    when the replay gives the outcome no day)."""
 
     alert: object
     verdict: str  # FALSE_ALARM | CONFIRMED
     cover_days: float | None
+    known_on: date | None
     why: str
 
 
@@ -241,10 +244,10 @@ def planner_verdicts(*, tenant: object, planner: SimulatedPlanner, alerts: list)
         cover = covers.get((alert.position_id, alert.opened_on))
         if planner.finds_fine(category_code=alert.category_code, rule=alert.rule, cover=cover):
             why = f"{cover:g} days of cover, at most {planner.cover_days:g}: fine in {planner.category_code}"
-            verdicts.append(Verdict(alert=alert, verdict=FALSE_ALARM, cover_days=cover, why=why))
+            verdicts.append(Verdict(alert, FALSE_ALARM, cover, alert.opened_on, why))
         elif alert.outcome == "false":
-            verdicts.append(Verdict(alert=alert, verdict=FALSE_ALARM, cover_days=cover, why="nothing followed it"))
+            verdicts.append(Verdict(alert, FALSE_ALARM, cover, alert.outcome_on, "nothing followed it"))
         elif alert.outcome in ("true", "averted"):
             why = "its outcome followed" if alert.outcome == "true" else "a response came before the outcome"
-            verdicts.append(Verdict(alert=alert, verdict=CONFIRMED, cover_days=cover, why=why))
+            verdicts.append(Verdict(alert, CONFIRMED, cover, alert.outcome_on, why))
     return verdicts
