@@ -88,8 +88,11 @@ def stock_out_figures(result: ReplayResult) -> dict:
     figures = group_figures(alerts, result.episodes, _earliest_warning, days=days, planners=result.planners)
     lead_times = [alert.lead_time_days for alert in alerts if alert.lead_time_days is not None]
     report_by_rule = result.report()["by_rule"]
+    settled = figures["true_alerts"] + figures["false_alarms"] + figures["averted"]
     return {
         **{key: figures[key] for key in HEADLINE},
+        # Precision leaves averted alerts out; this share counts them as not followed by a stock-out.
+        "true_share_of_settled": round(figures["true_alerts"] / settled, 4) if settled else None,
         "supplier_lead_time_median": statistics.median(lead_times) if lead_times else None,
         "by_rule": {
             rule: {key: report_by_rule[rule][key] for key in HEADLINE}
