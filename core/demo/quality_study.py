@@ -16,7 +16,7 @@ Its history is ``WARM_UP_DAYS`` (the 90 days the replay reads before its first d
 replayed, split in two halves: the planner judges the first half's alerts, the tuner learns from
 them, and the second half is replayed with the default policies and with the tuned ones.
 
-The planner's judgement (``planner_verdicts``): in their category, an overstock or slow-moving alert
+The planner's judgement (``planner_judgements``): in their category, an overstock or slow-moving alert
 whose position held ``PLANNER_COVER_DAYS`` of cover or less when it opened (on hand at the end of that
 day over the average daily sales of the 28 days up to it, from the daily facts) is a false alarm;
 every other alert is judged by what the ledger says followed it (the replay's outcome): a false one
@@ -187,7 +187,7 @@ class SimulatedPlanner:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Judgement:
     """The planner's word on one replayed alert (``alert`` is a ``ReplayedAlert``), and the day they
     could give it: the opening day for their rule of thumb, the outcome's day for the others (None
     when the replay gives the outcome no day)."""
@@ -234,7 +234,7 @@ def cover_at_opening(*, tenant: object, alerts: Iterable[object]) -> dict[tuple[
     return covers
 
 
-def planner_verdicts(*, tenant: object, planner: SimulatedPlanner, alerts: list) -> list[Verdict]:
+def planner_judgements(*, tenant: object, planner: SimulatedPlanner, alerts: list) -> list[Judgement]:
     """The planner's verdict on each alert (``ReplayedAlert``s) whose outcome or cover lets them judge
     it; pending alerts outside their rule of thumb get none (see the module)."""
     judged = [alert for alert in alerts if alert.category_code == planner.category_code and alert.rule in planner.rules]
@@ -244,10 +244,10 @@ def planner_verdicts(*, tenant: object, planner: SimulatedPlanner, alerts: list)
         cover = covers.get((alert.position_id, alert.opened_on))
         if planner.finds_fine(category_code=alert.category_code, rule=alert.rule, cover=cover):
             why = f"{cover:g} days of cover, at most {planner.cover_days:g}: fine in {planner.category_code}"
-            verdicts.append(Verdict(alert, FALSE_ALARM, cover, alert.opened_on, why))
+            verdicts.append(Judgement(alert, FALSE_ALARM, cover, alert.opened_on, why))
         elif alert.outcome == "false":
-            verdicts.append(Verdict(alert, FALSE_ALARM, cover, alert.outcome_on, "nothing followed it"))
+            verdicts.append(Judgement(alert, FALSE_ALARM, cover, alert.outcome_on, "nothing followed it"))
         elif alert.outcome in ("true", "averted"):
             why = "its outcome followed" if alert.outcome == "true" else "a response came before the outcome"
-            verdicts.append(Verdict(alert, CONFIRMED, cover, alert.outcome_on, why))
+            verdicts.append(Judgement(alert, CONFIRMED, cover, alert.outcome_on, why))
     return verdicts

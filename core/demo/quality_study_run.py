@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from core.alerts.catalog import STOCK_OUT
@@ -22,11 +22,11 @@ from core.alerts.models import AlertPolicy
 from core.alerts.policies import PolicyBook
 from core.demo.quality_study import (
     FALSE_ALARM,
+    Judgement,
     QualityStudyPlan,
     SimulatedPlanner,
     StudyPeriod,
-    Verdict,
-    planner_verdicts,
+    planner_judgements,
 )
 from core.inventory.models import DailyFact
 from core.quality.replay import ReplayResult, warnings_replay
@@ -107,7 +107,7 @@ def planner_category_figures(*, tenant: Tenant, planner: SimulatedPlanner, resul
     rule; every alert judged, whatever the day, since these figures are read after the fact), and the
     replay's own false alarms there."""
     alerts = [alert for alert in result.alerts if alert.category_code == planner.category_code]
-    verdicts = planner_verdicts(tenant=tenant, planner=planner, alerts=alerts)
+    verdicts = planner_judgements(tenant=tenant, planner=planner, alerts=alerts)
     false_alarms = [verdict for verdict in verdicts if verdict.verdict == FALSE_ALARM]
     by_rule: dict[str, int] = {}
     for verdict in false_alarms:
@@ -138,18 +138,18 @@ def replay_figures(replayed: Replayed, *, tenant: Tenant, planner: SimulatedPlan
     return figures
 
 
-def first_half_verdicts(
+def first_half_judgements(
     *, tenant: Tenant, planner: SimulatedPlanner, result: ReplayResult, period: StudyPeriod
-) -> list[Verdict]:
+) -> list[Judgement]:
     """The planner's verdicts as they stand at the end of the first half: on the alerts opened in it,
     by their rule of thumb (known at opening) or by an outcome known by then (the replay reads the
     ledger past the half; an outcome after it is not known yet, so that alert gets no verdict)."""
     opened = [alert for alert in result.alerts if alert.opened_on <= period.middle]
-    verdicts = planner_verdicts(tenant=tenant, planner=planner, alerts=opened)
+    verdicts = planner_judgements(tenant=tenant, planner=planner, alerts=opened)
     return [verdict for verdict in verdicts if verdict.known_on is not None and verdict.known_on <= period.middle]
 
 
-def verdict_counts(verdicts: list[Verdict], *, planner: SimulatedPlanner) -> dict:
+def judgement_counts(verdicts: list[Judgement], *, planner: SimulatedPlanner) -> dict:
     """How many verdicts of each kind, overall and in the planner's category by rule."""
     counts: dict = {"verdicts": len(verdicts), "false_alarm": 0, "confirmed": 0, "planner_category": {}}
     for verdict in verdicts:
@@ -237,23 +237,96 @@ def demo_default_figures(*, tenant: Tenant, warm_up: int, progress: Progress | N
 
 @dataclass
 class Tuning:
-    """What the tuner made of the planner's verdicts: the policy versions it wrote, or why none."""
+    """What the tuner made of the planner's verdicts: its runs, the steps it applied (each a policy
+    version by ``system:tuner``) and the ones its shadow replay refused, or why it did not run."""
 
     ran: bool
     note: str
-    changes: list[dict]
+    runs: int = 0
+    applied: list[dict] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
 
 def study_tune(
-    *, tenant: Tenant, verdicts: list[Verdict], period: StudyPeriod, progress: Progress | None = None
+    *,
+    tenant: Tenant,
+    judgements: list[Judgement],
+    episodes: list,
+    period: StudyPeriod,
+    progress: Progress | None = None,
 ) -> Tuning:
-    """The tuner (mode auto) on the first half, fed the planner's verdicts."""
+    """The tuner in mode auto, run as the daily beat runs it, on each day of the first half after
+    the first (and on the first day of the second), fed what the planner knew by the end of the day
+    before: their verdicts given by then on the alerts opened in the tuner's window, and the stock-out
+    episodes begun by then, warned of or missed. The tuner replays no outcomes of its own: the
+    replay labels them from the whole ledger, after the day the tuner runs for too."""
     try:
-        from core.quality import tuner  # noqa: F401 - present once the tuner is merged
+        from core.quality.tuner import TUNER_ACTOR, WINDOW_DAYS, tuner_run
+        from core.quality.tuner_evidence import FALSE, MISSED, RECALL_RULE, TRUE, WARNED, verdict_of
     except ImportError:
-        return Tuning(ran=False, note="not run: core.quality.tuner is not merged into this branch yet", changes=[])
-    raise NotImplementedError
+        return Tuning(ran=False, note="not run: core.quality.tuner is not merged into this branch yet")
+    started = time.monotonic()
+    days = [period.day_from + timedelta(days=k) for k in range(1, (period.second_from - period.day_from).days + 1)]
+    applied, refused = [], []
+    for done, today in enumerate(days, start=1):
+        window_from, known_by = today - timedelta(days=WINDOW_DAYS), today - timedelta(days=1)
+        feedback = [
+            verdict_of(judgement.alert, FALSE if judgement.verdict == FALSE_ALARM else TRUE)
+            for judgement in judgements
+            if judgement.known_on is not None
+            and judgement.known_on <= known_by
+            and judgement.alert.opened_on >= window_from
+        ]
+        feedback += [
+            verdict_of(episode, WARNED if episode.warned else MISSED, rule=RECALL_RULE)
+            for episode in episodes
+            if window_from <= episode.started_on <= known_by
+        ]
+        for proposal in tuner_run(tenant=tenant, today=today, feedback=feedback, mode="auto", replay_evidence=False):
+            step = {
+                "run_on": today.isoformat(),
+                "rule": str(proposal.rule),
+                "scope": _scope_text(proposal),
+                "setting": proposal.setting,
+                "direction": proposal.direction,
+                "before": proposal.value_before,
+                "after": proposal.value_after,
+                "precision_mean": proposal.evidence.get("precision_mean"),
+                "p_precision_below_target": proposal.evidence.get("p_precision_below_target"),
+                "shadow": {
+                    when: {key: proposal.replay.get(when, {}).get(key) for key in ("precision", "recall", "alerts")}
+                    for when in ("before", "after")
+                },
+            }
+            if proposal.refusal:
+                refused.append({**step, "refusal": proposal.refusal})
+            else:
+                applied.append(step)
+        if progress is not None:
+            progress("tuner, first half's days", done, len(days))
+    note = (
+        f"{len(days)} daily runs ({days[0]} to {days[-1]}), mode auto, author {TUNER_ACTOR}: "
+        f"{len(applied)} steps applied, {len(refused)} refused by their shadow replay"
+    )
+    return Tuning(
+        ran=True,
+        note=note,
+        runs=len(days),
+        applied=applied,
+        refused=refused,
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+def _scope_text(proposal: object) -> str:
+    if proposal.sku_id:
+        return f"SKU {proposal.sku.code}"
+    if proposal.category_id:
+        return f"category {proposal.category.code}"
+    if proposal.velocity_class:
+        return f"velocity class {proposal.velocity_class}"
+    return "tenant"
 
 
 def quality_study_measure(*, tenant: Tenant, plan: QualityStudyPlan, progress: Progress | None = None) -> dict:
@@ -270,9 +343,11 @@ def quality_study_measure(*, tenant: Tenant, plan: QualityStudyPlan, progress: P
         return run, replay_figures(run, tenant=tenant, planner=planner)
 
     whole, whole_figures = replayed(period.day_from, default_book, "default policy, whole period")
-    verdicts = first_half_verdicts(tenant=tenant, planner=planner, result=whole.result, period=period)
+    judgements = first_half_judgements(tenant=tenant, planner=planner, result=whole.result, period=period)
     _, second_default = replayed(period.second_from, default_book, "default policy, second half")
-    tuning = study_tune(tenant=tenant, verdicts=verdicts, period=period, progress=progress)
+    tuning = study_tune(
+        tenant=tenant, judgements=judgements, episodes=whole.result.episodes, period=period, progress=progress
+    )
     replays = {"default, whole period": whole_figures, "default, second half": second_default}
     second_tuned = None
     if tuning.ran:
@@ -287,8 +362,10 @@ def quality_study_measure(*, tenant: Tenant, plan: QualityStudyPlan, progress: P
             "ran": tuning.ran,
             "note": tuning.note,
             "seconds": tuning.seconds,
-            "verdicts": verdict_counts(verdicts, planner=planner),
-            "changes": tuning.changes,
+            "runs": tuning.runs,
+            "verdicts": judgement_counts(judgements, planner=planner),
+            "applied": tuning.applied,
+            "refused": tuning.refused,
         },
         "goals": study_goals(default=whole_figures, second_default=second_default, second_tuned=second_tuned),
     }

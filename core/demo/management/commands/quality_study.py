@@ -178,9 +178,18 @@ def study_table(figures: dict) -> str:
             f" by rule {category['planner_false_alarms_by_rule']}"
         )
     tuning = study["tuning"]
-    lines.append(f"Tuning on the first half's verdicts ({tuning['verdicts']}): {tuning['note']}")
-    for change in tuning["changes"]:
-        lines.append(f"  {change}")
+    verdicts = tuning["verdicts"]
+    lines.append(
+        f"Tuner on the first half: {verdicts['verdicts']} verdicts of the planner ({verdicts['false_alarm']} false "
+        f"alarm, {verdicts['confirmed']} confirmed); {tuning['note']}"
+    )
+    for step in tuning["applied"]:
+        lines.append(
+            f"  {step['run_on']} {step['rule']} {step['scope']}: {step['setting']} {step['before']:g} -> "
+            f"{step['after']:g} ({step['direction']}, precision mean {step['precision_mean']})"
+        )
+    if tuning["refused"]:
+        lines.append(f"  refused by the shadow replay: {len(tuning['refused'])} steps")
     lines.append("Goals:")
     lines += [_goal_line(goal) for goal in study["goals"]]
     demo = figures.get("demo")
