@@ -18,6 +18,7 @@ from core.alerts.models import (
     AlertEventKind,
     AlertPolicy,
     AlertStatus,
+    DismissReason,
     EvaluationRun,
     Grade,
     IndicatorReading,
@@ -25,6 +26,7 @@ from core.alerts.models import (
 )
 from core.alerts.policies import policy_bands
 from core.alerts.rules import RULES
+from core.alerts.services import dismiss_reason_help
 from core.inventory.models import IndustryProfile, VelocityClass
 from core.procurement.rfqs import replenishment
 from tenants.principals import Principal
@@ -52,6 +54,7 @@ ALERT_ROW = [
     "acknowledged_at",
     "resolved_at",
     "dismissed_reason",
+    "dismissed_note",
     "created_at",
     "updated_at",
 ]
@@ -85,6 +88,7 @@ def alert_row(row: dict, *, now: datetime) -> dict:
         "recommendation": row["recommendation"],
         **{name: moment(row[name]) for name in ("opened_at", "acknowledged_at", "resolved_at")},
         "dismissed_reason": row["dismissed_reason"],
+        "dismissed_note": row["dismissed_note"],
         "created_at": moment(row["created_at"]),
         "updated_at": moment(row["updated_at"]),
     }
@@ -159,6 +163,7 @@ class AlertOutput(serializers.ModelSerializer):
             "acknowledged_at",
             "resolved_at",
             "dismissed_reason",
+            "dismissed_note",
             "created_at",
             "updated_at",
         ]
@@ -283,7 +288,15 @@ class AlertNoteInput(InputSerializer):
 
 
 class AlertDismissInput(InputSerializer):
-    reason = serializers.CharField(max_length=500, help_text="Why it needs no action; kept on the timeline.")
+    reason = serializers.ChoiceField(
+        choices=DismissReason.choices,
+        help_text="Why it needs no action: false_alarm, too_early, too_late, duplicate or other (other needs a "
+        "note). The tuner reads these.",
+        error_messages={"invalid_choice": dismiss_reason_help()},
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="In your words; kept on the timeline."
+    )
 
 
 class AlertSnoozeInput(InputSerializer):

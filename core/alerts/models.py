@@ -44,6 +44,16 @@ class AlertStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+class DismissReason(models.TextChoices):
+    """Why a person dismissed an alert: the tuner reads false alarms and lead-time complaints from these."""
+
+    FALSE_ALARM = "false_alarm", "False alarm: the position needed nothing"
+    TOO_EARLY = "too_early", "Right, but too early to act on"
+    TOO_LATE = "too_late", "Right, but too late to act on"
+    DUPLICATE = "duplicate", "Another alert says the same"
+    OTHER = "other", "Another reason, said in the note"
+
+
 # An alert someone still has to act on: the engine holds it, and it was neither dismissed nor resolved.
 LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 LIVE = Q(active=True, status__in=LIVE_STATUSES)
@@ -226,7 +236,8 @@ class Alert(TimestampedModel):
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    dismissed_reason = models.CharField(max_length=500, blank=True, default="")
+    dismissed_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True, default="")
+    dismissed_note = models.CharField(max_length=500, blank=True, default="", db_default="")
     snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(TimestampedModel.Meta):
