@@ -22,6 +22,7 @@ from core.alerts.models import (
     EvaluationRun,
     Grade,
     IndicatorReading,
+    PolicyChange,
     RuleCode,
 )
 from core.alerts.policies import policy_bands
@@ -553,6 +554,12 @@ class PolicySettingsInput(InputSerializer):
     thresholds = serializers.DictField(required=False, help_text=_SETTINGS_HELP["thresholds"])
     parameters = serializers.DictField(required=False, help_text=_SETTINGS_HELP["parameters"])
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Why the policy changes: kept on the policy version this write records (policy-changes/).",
+    )
 
 
 class PolicyCreateInput(PolicySettingsInput):
@@ -560,6 +567,45 @@ class PolicyCreateInput(PolicySettingsInput):
     velocity_class = serializers.ChoiceField(choices=VelocityClass.choices, required=False)
     category = serializers.CharField(max_length=64, required=False, help_text="A category code.")
     sku = serializers.CharField(max_length=64, required=False, help_text="A SKU code.")
+
+
+class PolicyChangeOutput(serializers.ModelSerializer):
+    scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
+    category = serializers.CharField(source="category.code", allow_null=True, default=None)
+    sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+    before = serializers.JSONField(help_text="The scope's policy settings before the change; null: no policy.")
+    after = serializers.JSONField(help_text="The scope's policy settings after the change; null: no policy.")
+    author = serializers.CharField(help_text="`user:<name>`, or `system:tuner` for the threshold tuner.")
+    evidence = serializers.JSONField(help_text="The tuner's evidence for the change (docs/tuning.md); {} otherwise.")
+    replay = serializers.JSONField(help_text="The shadow replay's figures before and after; {} otherwise.")
+    reverts = serializers.UUIDField(source="reverts_id", allow_null=True, help_text="The version this one reverts.")
+
+    class Meta:
+        model = PolicyChange
+        fields = [
+            "id",
+            "version",
+            "action",
+            "rule",
+            "scope",
+            "velocity_class",
+            "category",
+            "sku",
+            "before",
+            "after",
+            "author",
+            "reason",
+            "evidence",
+            "replay",
+            "reverts",
+            "created_at",
+        ]
+
+
+class PolicyChangeRevertInput(InputSerializer):
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Why; kept on the new version."
+    )
 
 
 class RuleParameterOutput(serializers.Serializer):
