@@ -236,7 +236,12 @@ def _chunk_replay(
     for done, day in enumerate(days, start=1):
         rows = ledger.rows_as_of(day)
         readings, trips = readings_assess(
-            tenant=tenant, rows=rows, today=day, book=book_of(day), promotions_created_by=_end_of(day)
+            tenant=tenant,
+            rows=rows,
+            today=day,
+            book=book_of(day),
+            promotions_created_by=_end_of(day),
+            fingerprinted=False,
         )
         for key, trip in trips.items():
             state = opened.get(key)

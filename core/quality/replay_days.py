@@ -21,6 +21,7 @@ What the ledger does not keep, and how it is rebuilt (docs/quality.md, assumptio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 
 import numpy as np
@@ -122,19 +123,29 @@ class ChunkLedger:
         columns["on_hand"] = on_hand.tolist()
         columns.update(self._lots(day, i, on_hand, window("sold", 28)))
         columns.update(self.signals.as_of(i))
-        rows = []
-        for n, static in enumerate(self.positions):
-            row = {name: value for name, value in static.items() if name not in _ROW_ONLY}
-            for name, values in columns.items():
-                row[name] = values[n]
-            row["reserved"] = 0
-            row["in_transit"] = 0
-            row["inbound_approved"] = 0
-            row.update(self.supply.get(static["sku_id"], _NO_SUPPLY))
-            row.update(self._forecast(static["id"], day))
-            row["reading_fingerprint"] = None
-            rows.append(row)
-        return rows
+        columns.update(self._constant)
+        columns.update(self._forecasts(day))
+        names = list(columns)
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+    @cached_property
+    def _constant(self) -> dict[str, list]:
+        """The columns that are the same every day: the position's master data, its SKU's supply terms
+        and what has no history (reserved, in transit, approved inbound: 0)."""
+        count = len(self.positions)
+        columns = {
+            name: [static[name] for static in self.positions] for name in _POSITION_FIELDS if name not in _ROW_ONLY
+        }
+        del columns["on_hand"]  # the day's
+        for name in _NO_SUPPLY:
+            columns[name] = [self.supply.get(static["sku_id"], _NO_SUPPLY)[name] for static in self.positions]
+        columns.update({name: [0] * count for name in ("reserved", "in_transit", "inbound_approved")})
+        columns["reading_fingerprint"] = [None] * count
+        return columns
+
+    def _forecasts(self, day: date) -> dict[str, list]:
+        found = [self._forecast(static["id"], day) for static in self.positions]
+        return {name: [forecast[name] for forecast in found] for name in _NO_FORECAST}
 
     def _weeks(self, name: str, i: int, weeks: int) -> np.ndarray:
         ends = i + 1 - 7 * np.arange(weeks)
