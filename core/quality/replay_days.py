@@ -21,15 +21,15 @@ What the ledger does not keep, and how it is rebuilt (docs/quality.md, assumptio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
 from core.alerts.indicators import FACT_DAYS, NET_WEEKS, WEEKS
 from core.alerts.selectors import signal_rows
 from core.forecasting.engine_reads import FRESH_DAYS, stored_forecasts
-from core.inventory.selectors import LEDGER_COLUMNS, daily_fact_ledger, lots_received_before, position_list
+from core.inventory.selectors import LEDGER_COLUMNS, daily_fact_arrays, lots_received_before, position_list
 from core.supply.selectors import sku_supply_terms
 from tenants.models import Tenant
 
@@ -306,18 +306,22 @@ def ledger_read(*, tenant: Tenant, position_ids: list[int], day_from: date, end:
     ]
     row_of = {static["id"]: n for n, static in enumerate(positions)}
     shape = (len(positions), width)
-    facts = {name: np.zeros(shape, dtype=np.int64) for name in LEDGER_COLUMNS}
-    later_net = np.zeros(len(positions), dtype=np.int64)  # net changes after ``end`` (facts dated later)
-    read = daily_fact_ledger(
+    read = daily_fact_arrays(
         tenant=tenant, position_ids=list(row_of), day_from=start, day_to=end + timedelta(days=3650)
     )
-    for position_id, day, *values in read:
-        n, j = row_of[position_id], (day - start).days
-        if j >= width:
-            later_net[n] += values[3]
-            continue
-        for name, value in zip(LEDGER_COLUMNS, values, strict=True):
-            facts[name][n, j] = value
+    ids = np.array(list(row_of), dtype=np.int64)
+    n = np.searchsorted(ids, read[:, 0])  # the chunk's ids are in order
+    j = read[:, 1]
+    inside = j < width
+    facts = {}
+    for k, name in enumerate(LEDGER_COLUMNS, start=2):
+        facts[name] = np.zeros(shape, dtype=np.int64)
+        facts[name][n[inside], j[inside]] = read[inside, k]
+    # Net changes dated after ``end`` (none in a ledger that takes no future lines) still count.
+    later_net = np.bincount(
+        n[~inside], weights=read[~inside, 2 + LEDGER_COLUMNS.index("net_change")], minlength=len(ids)
+    )
+    later_net = later_net.astype(np.int64)
     sold, net = facts["units_sold"], facts["net_change"]
     inbound = facts["units_received"] + facts["units_returned"]
     now = np.array([static["on_hand"] for static in positions], dtype=np.int64)
