@@ -22,6 +22,7 @@ from datetime import timedelta
 import pytest
 
 from core.alerts.models import Alert, AlertEvent, IndicatorReading, RuleCode
+from core.alerts.policies import PolicyBook
 from core.inventory.models import Position
 from core.procurement.models import Rfq
 from core.quality.replay import warnings_replay
@@ -78,6 +79,7 @@ def shop(world):
         format="json",
     )
     assert response.status_code == 201, response.content
+    world.policy_id = response.json()["id"]
     rows = (
         selling("A", until=1)
         + selling("B", until=40, extra={40: [("sale", STOCK - 10 * 59)]})
@@ -190,3 +192,30 @@ def test_the_replay_writes_nothing_of_the_live_tenant(shop):
     result = _replay(world)
     assert result.alerts
     assert [model.objects.count() for model in tables] == counted
+
+
+def test_each_day_is_graded_with_the_book_policies_gives(shop):
+    world = shop
+    ids = _positions(world)
+    six_days = PolicyBook(world.tenant)
+    response = world.admin.client.patch(
+        f"/api/v1/tenants/{world.tenant.slug}/alert-policies/{world.policy_id}/",
+        {"parameters": {"default_lead_time_days": 4}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    asked = []
+
+    def book(day):
+        asked.append(day)
+        return six_days
+
+    current = _replay(world)
+    given = _replay(world, policies=book)
+
+    # A 4-day lead time trips at 30 units (3 days of cover) on -33; the book's 6 days at 50 on -35.
+    (now,) = _stock_out_alerts(current, ids["A"])
+    (then,) = _stock_out_alerts(given, ids["A"])
+    assert (now.opened_on, now.lead_days) == (TODAY - timedelta(days=33), 3)
+    assert (then.opened_on, then.lead_days) == (TODAY - timedelta(days=35), 5)
+    assert sorted(set(asked)) == [TODAY - timedelta(days=k) for k in range(60, 0, -1)]
