@@ -20,11 +20,13 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from core.alerts.models import Alert, AlertEvent, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.inventory.models import Position
 from core.procurement.models import Rfq
+from core.quality import replay
 from core.quality.replay import warnings_replay
 from core.webhooks.models import OutboxEvent
 from tests.support.ingest import TODAY, push_rows, ts
@@ -219,3 +221,20 @@ def test_each_day_is_graded_with_the_book_policies_gives(shop):
     assert (now.opened_on, now.lead_days) == (TODAY - timedelta(days=33), 3)
     assert (then.opened_on, then.lead_days) == (TODAY - timedelta(days=35), 5)
     assert sorted(set(asked)) == [TODAY - timedelta(days=k) for k in range(60, 0, -1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_replayed_side_by_side_give_what_one_after_another_gives(shop, monkeypatch):
+    world = shop
+    monkeypatch.setattr(replay, "CHUNK_POSITIONS", 2)  # the five positions in three chunks
+    monkeypatch.setattr(replay.os, "cpu_count", lambda: 2)
+    told = []
+    side_by_side = _replay(world, progress=lambda done, total: told.append((done, total)))
+    with transaction.atomic():  # inside a transaction the chunks run in this process, one after another
+        one_by_one = _replay(world)
+
+    assert side_by_side.alerts == one_by_one.alerts
+    assert side_by_side.episodes == one_by_one.episodes
+    assert len(side_by_side.episodes) == 3
+    assert told[-1] == (60, 60)
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
