@@ -10,6 +10,8 @@ at the end of the day it reaches 0. Days are counted back from today: ``-35`` is
 - B: on -40 the rest of its stock goes in one sale: out of stock the day the alert opens: missed.
 - C: warned on -35, a transfer in of 500 on -33: no stock-out in the window: averted.
 - D: warned on -35, then stops selling with 50 on hand: no stock-out, no receipt: a false alarm.
+- F: 700 received, 1 sold a day: overstock from the first day (-60); 60 days later (today) it has
+  sold 60 of the 660 it held, at a pace of 660 days against the 180-day standard: a true overstock.
 - E: warned on -35, 20 received on -34 (cover 6: resolved), down to 50 again on -33 (reopened:
   flapping), out of stock from -28: warned 7 days ahead, at least its lead time: actionable.
 """
@@ -26,7 +28,7 @@ from core.alerts.models import Alert, AlertEvent, IndicatorReading, RuleCode
 from core.alerts.policies import PolicyBook
 from core.inventory.models import Position
 from core.procurement.models import Rfq
-from core.quality import replay
+from core.quality import replay, responses
 from core.quality.replay import warnings_replay
 from core.webhooks.models import OutboxEvent
 from tests.support.ingest import TODAY, push_rows, ts
@@ -64,10 +66,17 @@ def selling(sku: str, *, until: int, extra: dict[int, list[tuple[str, int]]] | N
     return rows
 
 
+def slow(sku: str) -> list[dict]:
+    """The receipt, then 1 a day: 600-odd units held against 1 sold a day is years of turnover."""
+    return [line("receipt", sku, STOCK, START)] + [
+        line("sale", sku, 1, days_ago) for days_ago in range(START - 1, 0, -1)
+    ]
+
+
 @pytest.fixture
 def shop(world):
     slug = world.tenant.slug
-    skus = ["A", "B", "C", "D", "E"]
+    skus = ["A", "B", "C", "D", "E", "F"]
     response = push_rows(
         world.admin,
         slug,
@@ -88,6 +97,7 @@ def shop(world):
         + selling("C", until=1, extra={33: [("transfer_in", 500)]})
         + selling("D", until=35)
         + selling("E", until=1, extra={34: [("receipt", 20)]})
+        + slow("F")
     )
     for k in range(0, len(rows), 500):
         response = push_rows(world.admin, slug, "movements", rows[k : k + 500])
@@ -97,7 +107,7 @@ def shop(world):
 
 def _positions(world) -> dict[str, int]:
     return dict(
-        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E"]).values_list(
+        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F"]).values_list(
             "sku__code", "pk"
         )
     )
@@ -148,7 +158,11 @@ def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
     (episode_e,) = [e for e in result.episodes if e.position_id == ids["E"]]
     assert (episode_e.started_on, episode_e.lead_days, episode_e.actionable) == (day(28), 7, True)
 
+    (f,) = [a for a in result.alerts if a.position_id == ids["F"] and a.rule == RuleCode.OVERSTOCK]
+    assert (f.opened_on, f.outcome, f.outcome_on, f.resolved_on) == (day(60), "true", TODAY, None)
+
     report = result.report()
+    assert report["by_rule"]["overstock"]["precision"] == 1.0
     figures = report["by_rule"]["stock_out_risk"]
     # True: A, B (opened the day it ran out), E twice; false: D; averted: C.
     assert (figures["true_alerts"], figures["false_alarms"], figures["averted"]) == (4, 1, 1)
@@ -238,3 +252,27 @@ def test_chunks_replayed_side_by_side_give_what_one_after_another_gives(shop, mo
     assert len(side_by_side.episodes) == 3
     assert told[-1] == (60, 60)
     assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
+def test_a_registered_response_averts_an_alert_and_the_report_says_so(shop, monkeypatch):
+    world = shop
+    ids = _positions(world)
+    # A markdown accepted for D two days after its alert, as the playbooks would register it.
+    at = f"{TODAY - timedelta(days=33)}T09:00:00Z"
+    monkeypatch.setattr(responses, "_sources", dict(responses._sources))
+
+    def markdowns(*, tenant: str) -> str:
+        return (
+            f"SELECT NULL::uuid AS alert_id, {ids['D']}::bigint AS position_id, 'markdown'::text AS kind, "
+            f"'{at}'::timestamptz AS at"
+        )
+
+    responses.response_source_register("test_markdowns", markdowns)
+
+    result = _replay(world)
+
+    (d,) = _stock_out_alerts(result, ids["D"])
+    assert (d.outcome, d.outcome_on, d.averted_by) == ("averted", TODAY - timedelta(days=33), "response: markdown")
+    report = result.report()
+    assert report["by_rule"]["stock_out_risk"]["false_alarms"] == 0
+    assert report["averted_by"] == {"receipt or transfer in": 1, "response": 1}
