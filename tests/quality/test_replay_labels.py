@@ -18,7 +18,6 @@ at the end of the day it reaches 0. Days are counted back from today: ``-35`` is
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -31,24 +30,15 @@ from core.procurement.models import Rfq
 from core.quality import replay, responses
 from core.quality.replay import warnings_replay
 from core.webhooks.models import OutboxEvent
-from tests.support.ingest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, ledger_line, push_accepted
 
 pytestmark = pytest.mark.django_db
 
-_refs = itertools.count(1)
 STOCK = 700
 START = 100  # days ago of the receipt; sales from the day after
 
 
-def line(kind: str, sku: str, quantity: int, days_ago: int) -> dict:
-    return {
-        "kind": kind,
-        "sku": sku,
-        "warehouse": "WH-1",
-        "quantity": quantity,
-        "occurred_at": ts(days_ago),
-        "external_ref": f"replay-{next(_refs)}",
-    }
+line = ledger_line
 
 
 def selling(sku: str, *, until: int, extra: dict[int, list[tuple[str, int]]] | None = None) -> list[dict]:
@@ -77,13 +67,12 @@ def slow(sku: str) -> list[dict]:
 def shop(world):
     slug = world.tenant.slug
     skus = ["A", "B", "C", "D", "E", "F"]
-    response = push_rows(
+    push_accepted(
         world.admin,
         slug,
         "skus",
         [{"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"} for code in skus],
     )
-    assert response.status_code == 201, response.content
     response = world.admin.client.post(
         f"/api/v1/tenants/{slug}/alert-policies/",
         {"rule": "stock_out_risk", "parameters": {"default_lead_time_days": 6}},
@@ -99,9 +88,7 @@ def shop(world):
         + selling("E", until=1, extra={34: [("receipt", 20)]})
         + slow("F")
     )
-    for k in range(0, len(rows), 500):
-        response = push_rows(world.admin, slug, "movements", rows[k : k + 500])
-        assert response.status_code == 201, response.content
+    push_accepted(world.admin, slug, "movements", rows)
     return world
 
 
@@ -183,8 +170,7 @@ def test_a_later_sale_does_not_change_an_earlier_day(shop):
     world = shop
     ids = _positions(world)
     before = _replay(world)
-    response = push_rows(world.admin, world.tenant.slug, "movements", [line("sale", "D", 50, 2)])
-    assert response.status_code == 201, response.content
+    push_accepted(world.admin, world.tenant.slug, "movements", [line("sale", "D", 50, 2)])
     after = _replay(world)
 
     def shown(result, last_day):
