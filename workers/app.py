@@ -49,6 +49,8 @@ BEAT_SCHEDULE = {
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
+    # The threshold tuner of every tenant whose tuning mode is propose or auto, once a day.
+    "quality-tuning-sweep": {"task": "tripline.quality.tuning_sweep", "schedule": 86400.0},
 }
 
 app.config_from_object(

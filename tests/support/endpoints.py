@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm
 from api.tenant_scope import TenantScopedView
 from core.access.registry import partner_kinds
 from core.alerts.engine import chunk_evaluate
-from core.alerts.models import Alert
+from core.alerts.models import Alert, PolicyChange
 from core.alerts.policies import policy_create
 from core.alerts.runs import evaluation_start
 from core.forecasting.backtest import forecast_backtest_run
@@ -167,6 +167,12 @@ def _policy_id(world: TenantWorld, route: str) -> object:
     if not hasattr(world, "policy_id"):
         world.policy_id = policy_create(tenant=world.tenant, actor="fixture", rule="overstock", standard=60).id
     return world.policy_id
+
+
+def _change_id(world: TenantWorld, route: str) -> object:
+    """The policy version that created the world's policy."""
+    _policy_id(world, route)
+    return PolicyChange.objects.get(tenant=world.tenant, version=1).id
 
 
 def _evaluation_id(world: TenantWorld, route: str) -> object:
@@ -318,6 +324,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "anomaly_id": _anomaly_id,
     "alert_id": lambda world, route: _evaluated(world).alert_id,
     "policy_id": _policy_id,
+    "change_id": _change_id,
     "evaluation_id": _evaluation_id,
     "endpoint_id": lambda world, route: _webhooked(world).endpoint_id,
     "delivery_id": lambda world, route: _webhooked(world).delivery_id,

@@ -7,5 +7,6 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     ingestion,
     procurement,
     transfers,
+    tuning,
     webhooks,
 )
