@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 WARM_UP_DAYS = 90
 # The study's sizes: the demo's scales with the warm-up before the period replayed.
 STUDY_SCALES = {
-    "tiny": Scale(regions=2, warehouses=4, categories_per_profile=1, skus=40, days=WARM_UP_DAYS + 60),
+    "tiny": Scale(regions=2, warehouses=5, categories_per_profile=1, skus=100, days=WARM_UP_DAYS + 90),
     "small": Scale(regions=4, warehouses=8, categories_per_profile=1, skus=160, days=WARM_UP_DAYS + 150),
     "medium": Scale(regions=6, warehouses=20, categories_per_profile=3, skus=1_000, days=WARM_UP_DAYS + 150),
 }

@@ -81,12 +81,12 @@ def _earliest_warning(episode: object) -> dict | None:
 
 def stock_out_figures(result: ReplayResult) -> dict:
     """The stock-out warnings of a replay: the report's figures over the stock-out rules' alerts and
-    every episode, each stock-out rule's own, and the median supplier lead time the warning readings
-    had (what the goal holds the median warning lead time against)."""
+    every episode, each stock-out rule's own, and the median supplier lead time of the warned episodes'
+    earliest warnings (what the goal holds the median warning lead time against)."""
     alerts = [alert for alert in result.alerts if alert.direction == STOCK_OUT]
     days = (result.day_to - result.day_from).days + 1
     figures = group_figures(alerts, result.episodes, _earliest_warning, days=days, planners=result.planners)
-    lead_times = [alert.lead_time_days for alert in alerts if alert.lead_time_days is not None]
+    lead_times = [e.lead_time_days for e in result.episodes if e.warned and e.lead_time_days is not None]
     report_by_rule = result.report()["by_rule"]
     settled = figures["true_alerts"] + figures["false_alarms"] + figures["averted"]
     return {

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.alerts.models import PolicyChange
+from core.demo.management.commands.quality_study import study_table
 from core.demo.quality_study import (
     PLANNER_COVER_DAYS,
     STUDY_SCALES,
@@ -141,14 +143,43 @@ def test_the_command_measures_the_study_and_a_demo_tenant(db, capsys) -> None:
         assert category["category"] == planner["category"]
         assert 0 <= category["planner_false_alarms"] <= category["alerts"]
         assert sum(category["planner_false_alarms_by_rule"].values()) == category["planner_false_alarms"]
-    verdicts = study["tuning"]["verdicts"]
+    tuning = study["tuning"]
+    verdicts = tuning["verdicts"]
     assert verdicts["verdicts"] == verdicts["false_alarm"] + verdicts["confirmed"] > 0
+
+    # The tuner ran on each day of the first half after its first, and the first of the second
+    first_half = date.fromisoformat(period["first_half_to"]) - date.fromisoformat(period["from"])
+    assert tuning["ran"] is True
+    assert tuning["runs"] == first_half.days + 1
+    # and every step it applied is a policy version of the study tenant by system:tuner
+    assert tuning["applied"]
+    changes = PolicyChange.objects.filter(tenant__slug="qs", author="system:tuner")
+    assert changes.count() == len(tuning["applied"])
+    assert not PolicyChange.objects.filter(tenant__slug="qs").exclude(author="system:tuner").exists()
+    for step in tuning["applied"]:
+        assert period["from"] < step["run_on"] <= period["second_half_from"]
+        assert step["direction"] in ("tighten", "loosen")
+        assert step["before"] != step["after"]
+        # One step moves the trip point by at most 20 %
+        assert abs(step["after"] - step["before"]) <= 0.2 * abs(step["before"]) + 1e-6
+    assert all(step["refusal"] for step in tuning["refused"])
+    # The second half was replayed with the tuned policies too, and judged the same way
+    tuned, second = replays["tuned, second half"], replays["default, second half"]
+    assert tuned["period"] == second["period"]
+    assert tuned["stock_out"]["episodes"] == second["stock_out"]["episodes"]  # the same ledger
 
     # The goals are the figures held against their targets
     goals = {goal["goal"]: goal for goal in study["goals"]}
     precision = goals["stock-out precision, default policy"]
     assert precision["got"] == pytest.approx(whole["precision"])
     assert precision["met"] == (whole["precision"] >= 0.9)
+    before = second["planner_category"]["planner_false_alarms"]
+    after = tuned["planner_category"]["planner_false_alarms"]
+    cut = goals["planner's category false alarms cut by the tuning, second half"]
+    assert cut["got"] == pytest.approx((before - after) / before, abs=1e-4)
+    assert cut["met"] == (cut["got"] >= 0.5)
+    shift = goals["stock-out recall change by the tuning, second half"]
+    assert shift["got"] == pytest.approx(tuned["stock_out"]["recall"] - second["stock_out"]["recall"], abs=1e-4)
     recall = goals["stock-out recall, default policy"]
     assert recall["got"] == pytest.approx(whole["recall"])
     assert recall["met"] == (whole["recall"] >= 0.9)
@@ -162,14 +193,17 @@ def test_the_command_measures_the_study_and_a_demo_tenant(db, capsys) -> None:
     # Progress went to stderr, one bar per replay
     assert "default policy, whole period" in capsys.readouterr().err
 
+    # The table the command prints without --json shows the same figures
+    table = study_table(figures)
+    assert f"Study tenant qs (scale tiny, seed {study['seed']}" in table
+    for name in replays:
+        assert name in table
+    assert "Tuner on the first half" in table
+    assert f"Demo tenant qs-demo ({demo['positions']} positions" in table
+    assert table.count("MISSED") == sum(goal["met"] is False for goal in [*study["goals"], *demo["goals"]])
 
-def test_the_table_and_the_refusals(db) -> None:
-    out, _ = _study("--tenant", "qs-table", "--demo-scale", "none")
-    assert "Study tenant qs-table (scale tiny" in out
-    assert "default, whole period" in out
-    assert "stock_out_risk" in out
-    assert "Goals:" in out
-    assert "Demo tenant" not in out
-    # A tenant the study did not seed is refused, and so is a study tenant seeded another way
+    # A study tenant seeded with other arguments is refused; so is one whose policies the tuner changed
     with pytest.raises(CommandError, match="not seeded by the study"):
-        _study("--tenant", "qs-table", "--seed", "5", "--demo-scale", "none")
+        _study("--tenant", "qs", "--seed", "5", "--demo-scale", "none")
+    with pytest.raises(CommandError, match="holds alert policies"):
+        _study("--tenant", "qs", "--demo-scale", "none")
