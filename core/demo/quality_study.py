@@ -17,10 +17,11 @@ replayed, split in two halves: the planner judges the first half's alerts, the t
 them, and the second half is replayed with the default policies and with the tuned ones.
 
 The planner's judgement (``planner_judgements``): in their category, an overstock or slow-moving alert
-whose position held ``PLANNER_COVER_DAYS`` of cover or less when it opened (on hand at the end of that
-day over the average daily sales of the 28 days up to it, from the daily facts) is a false alarm;
-every other alert is judged by what the ledger says followed it (the replay's outcome): a false one
-a false alarm, a true or averted one confirmed, a pending one not judged.
+is judged by its cover when it opened (on hand at the end of that day over the average daily sales of
+the 28 days up to it, from the daily facts), the day it opened: ``PLANNER_COVER_DAYS`` or less is a
+false alarm, more (or stock that did not sell at all) a real problem, confirmed. Every other alert is
+judged by what the ledger says followed it (the replay's outcome), on the day it did: a false one a
+false alarm, a true or averted one confirmed, a pending one not judged.
 """
 
 from __future__ import annotations
@@ -235,16 +236,21 @@ def cover_at_opening(*, tenant: object, alerts: Iterable[object]) -> dict[tuple[
 
 
 def planner_judgements(*, tenant: object, planner: SimulatedPlanner, alerts: list) -> list[Judgement]:
-    """The planner's verdict on each alert (``ReplayedAlert``s) whose outcome or cover lets them judge
-    it; pending alerts outside their rule of thumb get none (see the module)."""
-    judged = [alert for alert in alerts if alert.category_code == planner.category_code and alert.rule in planner.rules]
-    covers = cover_at_opening(tenant=tenant, alerts=judged)
+    """The planner's verdict on each alert (``ReplayedAlert``s) their rule of thumb or its outcome lets
+    them judge (see the module); pending alerts outside their rule of thumb get none."""
+    own = [alert for alert in alerts if alert.category_code == planner.category_code and alert.rule in planner.rules]
+    covers = cover_at_opening(tenant=tenant, alerts=own)
     verdicts = []
     for alert in alerts:
         cover = covers.get((alert.position_id, alert.opened_on))
-        if planner.finds_fine(category_code=alert.category_code, rule=alert.rule, cover=cover):
-            why = f"{cover:g} days of cover, at most {planner.cover_days:g}: fine in {planner.category_code}"
-            verdicts.append(Judgement(alert, FALSE_ALARM, cover, alert.opened_on, why))
+        if alert.category_code == planner.category_code and alert.rule in planner.rules:
+            shown = "no sales in 28 days" if cover is None else f"{cover:g} days of cover"
+            if planner.finds_fine(category_code=alert.category_code, rule=alert.rule, cover=cover):
+                why = f"{shown}, at most {planner.cover_days:g}: fine in {planner.category_code}"
+                verdicts.append(Judgement(alert, FALSE_ALARM, cover, alert.opened_on, why))
+            else:
+                why = f"{shown}, beyond {planner.cover_days:g}: a real problem in {planner.category_code}"
+                verdicts.append(Judgement(alert, CONFIRMED, cover, alert.opened_on, why))
         elif alert.outcome == "false":
             verdicts.append(Judgement(alert, FALSE_ALARM, cover, alert.outcome_on, "nothing followed it"))
         elif alert.outcome in ("true", "averted"):
