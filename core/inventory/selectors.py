@@ -7,7 +7,7 @@ the same number of queries; the API layer only filters and paginates them furthe
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, QuerySet
 
 from core.exceptions import NotFound
 from core.inventory.models import Category, DailyFact, IndustryProfile, Lot, Movement, Position, Sku, Warehouse
@@ -131,3 +131,9 @@ def daily_fact_rows(*, tenant: Tenant, position_ids: list[int], day_from: date, 
         .order_by("position_id", "day")
         .values_list("position_id", "day", "units_sold", "units_flagged", "net_change")
     )
+
+
+def daily_fact_first_day(*, tenant: Tenant) -> date | None:
+    """The first day of the tenant's ledger (its earliest daily fact), or None before any line: what
+    a look back over history may start from."""
+    return DailyFact.objects.filter(tenant=tenant).aggregate(first=Min("day"))["first"]
