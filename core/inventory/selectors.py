@@ -137,3 +137,35 @@ def daily_fact_first_day(*, tenant: Tenant) -> date | None:
     """The first day of the tenant's ledger (its earliest daily fact), or None before any line: what
     a look back over history may start from."""
     return DailyFact.objects.filter(tenant=tenant).aggregate(first=Min("day"))["first"]
+
+
+# The columns ``daily_fact_ledger`` answers, in order.
+LEDGER_COLUMNS = (
+    "units_sold",
+    "units_received",
+    "units_returned",
+    "net_change",
+    "receipts_promised",
+    "receipt_delay_days",
+    "receipt_delay_days_sq",
+)
+
+
+def daily_fact_ledger(*, tenant: Tenant, position_ids: list[int], day_from: date, day_to: date) -> QuerySet:
+    """Many positions' days as value rows (position_id, day, then ``LEDGER_COLUMNS``), for readers
+    that rebuild past stock and windows from the facts (the quality replay); one query."""
+    return (
+        DailyFact.objects.filter(tenant=tenant, position_id__in=position_ids, day__gte=day_from, day__lte=day_to)
+        .order_by("position_id", "day")
+        .values_list("position_id", "day", *LEDGER_COLUMNS)
+    )
+
+
+def lots_received_before(*, tenant: Tenant, position_ids: list[int], day: date) -> QuerySet:
+    """The stock still held of lots received before ``day``, as value rows (position_id, quantity,
+    received_on, expires_on): what is left of old receipts, for readers that date old stock."""
+    return (
+        Lot.objects.filter(tenant=tenant, position_id__in=position_ids, received_on__lt=day, quantity__gt=0)
+        .order_by("position_id", "received_on", "id")
+        .values_list("position_id", "quantity", "received_on", "expires_on")
+    )

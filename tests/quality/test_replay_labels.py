@@ -1,0 +1,192 @@
+"""The replay's labels and metrics on hand-made ledgers pushed through ingestion.
+
+Every SKU of the shop is received 700 units 100 days ago and sells 10 a day from the next day; the
+tenant's stock-out policy gives SKUs without a supplier a 6-day lead time, so a position trips
+stock_out_risk once its cover is below 6 days by at least the yellow band (10 %): on the day it ends
+with 50 units (5 days of cover, deviation 1/6), not the day before (60 units, 6 days). Stock runs out
+at the end of the day it reaches 0. Days are counted back from today: ``-35`` is 35 days ago.
+
+- A: sells on to 0: warned on -35, out of stock from -30: lead time 5 (< its 6-day lead time).
+- B: on -40 the rest of its stock goes in one sale: out of stock the day the alert opens: missed.
+- C: warned on -35, a transfer in of 500 on -33: no stock-out in the window: averted.
+- D: warned on -35, then stops selling with 50 on hand: no stock-out, no receipt: a false alarm.
+- E: warned on -35, 20 received on -34 (cover 6: resolved), down to 50 again on -33 (reopened:
+  flapping), out of stock from -28: warned 7 days ahead, at least its lead time: actionable.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+
+from core.alerts.models import Alert, AlertEvent, IndicatorReading, RuleCode
+from core.inventory.models import Position
+from core.procurement.models import Rfq
+from core.quality.replay import warnings_replay
+from core.webhooks.models import OutboxEvent
+from tests.support.ingest import TODAY, push_rows, ts
+
+pytestmark = pytest.mark.django_db
+
+_refs = itertools.count(1)
+STOCK = 700
+START = 100  # days ago of the receipt; sales from the day after
+
+
+def line(kind: str, sku: str, quantity: int, days_ago: int) -> dict:
+    return {
+        "kind": kind,
+        "sku": sku,
+        "warehouse": "WH-1",
+        "quantity": quantity,
+        "occurred_at": ts(days_ago),
+        "external_ref": f"replay-{next(_refs)}",
+    }
+
+
+def selling(sku: str, *, until: int, extra: dict[int, list[tuple[str, int]]] | None = None) -> list[dict]:
+    """The receipt, then 10 a day from START - 1 days ago through ``until`` days ago, stopping at 0,
+    with ``extra`` lines on given days (before that day's sale)."""
+    rows, stock = [line("receipt", sku, STOCK, START)], STOCK
+    for days_ago in range(START - 1, until - 1, -1):
+        for kind, quantity in (extra or {}).get(days_ago, []):
+            rows.append(line(kind, sku, quantity, days_ago))
+            stock += quantity if kind in ("receipt", "transfer_in") else -quantity
+        sold = min(10, stock)
+        if sold:
+            rows.append(line("sale", sku, sold, days_ago))
+            stock -= sold
+    return rows
+
+
+@pytest.fixture
+def shop(world):
+    slug = world.tenant.slug
+    skus = ["A", "B", "C", "D", "E"]
+    response = push_rows(
+        world.admin,
+        slug,
+        "skus",
+        [{"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"} for code in skus],
+    )
+    assert response.status_code == 201, response.content
+    response = world.admin.client.post(
+        f"/api/v1/tenants/{slug}/alert-policies/",
+        {"rule": "stock_out_risk", "parameters": {"default_lead_time_days": 6}},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    rows = (
+        selling("A", until=1)
+        + selling("B", until=40, extra={40: [("sale", STOCK - 10 * 59)]})
+        + selling("C", until=1, extra={33: [("transfer_in", 500)]})
+        + selling("D", until=35)
+        + selling("E", until=1, extra={34: [("receipt", 20)]})
+    )
+    for k in range(0, len(rows), 500):
+        response = push_rows(world.admin, slug, "movements", rows[k : k + 500])
+        assert response.status_code == 201, response.content
+    return world
+
+
+def _positions(world) -> dict[str, int]:
+    return dict(
+        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E"]).values_list(
+            "sku__code", "pk"
+        )
+    )
+
+
+def _replay(world, **kwargs):
+    return warnings_replay(
+        tenant=world.tenant,
+        day_from=TODAY - timedelta(days=60),
+        day_to=TODAY - timedelta(days=1),
+        position_ids=list(_positions(world).values()),
+        **kwargs,
+    )
+
+
+def _stock_out_alerts(result, position_id: int) -> list:
+    return [a for a in result.alerts if a.position_id == position_id and a.rule == RuleCode.STOCK_OUT_RISK]
+
+
+def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
+    world = shop
+    ids = _positions(world)
+    told = []
+    result = _replay(world, progress=lambda done, total: told.append((done, total)))
+
+    day = lambda days_ago: TODAY - timedelta(days=days_ago)  # noqa: E731
+    (a,) = _stock_out_alerts(result, ids["A"])
+    assert (a.opened_on, a.first_grade, a.outcome, a.lead_days) == (day(35), "yellow", "true", 5)
+    assert a.lead_time_days == 6
+    (episode_a,) = [e for e in result.episodes if e.position_id == ids["A"]]
+    assert (episode_a.started_on, episode_a.warned, episode_a.lead_days) == (day(30), True, 5)
+    assert episode_a.actionable is False  # 5 days of notice, 6 days of lead time
+
+    (episode_b,) = [e for e in result.episodes if e.position_id == ids["B"]]
+    assert (episode_b.started_on, episode_b.warned) == (day(40), False)
+
+    (c,) = _stock_out_alerts(result, ids["C"])
+    assert (c.opened_on, c.outcome, c.averted_by) == (day(35), "averted", "receipt or transfer in")
+    assert not [e for e in result.episodes if e.position_id == ids["C"]]
+
+    (d,) = _stock_out_alerts(result, ids["D"])
+    assert (d.opened_on, d.outcome) == (day(35), "false")
+    assert d.resolved_on is not None
+
+    first, second = _stock_out_alerts(result, ids["E"])
+    assert (first.opened_on, first.resolved_on, first.reopened_within_week) == (day(35), day(34), False)
+    assert (second.opened_on, second.reopened_within_week) == (day(33), True)
+    (episode_e,) = [e for e in result.episodes if e.position_id == ids["E"]]
+    assert (episode_e.started_on, episode_e.lead_days, episode_e.actionable) == (day(28), 7, True)
+
+    report = result.report()
+    figures = report["by_rule"]["stock_out_risk"]
+    # True: A, B (opened the day it ran out), E twice; false: D; averted: C.
+    assert (figures["true_alerts"], figures["false_alarms"], figures["averted"]) == (4, 1, 1)
+    assert figures["precision"] == pytest.approx(4 / 5, abs=1e-4)
+    assert (figures["episodes"], figures["warned"]) == (3, 2)
+    assert figures["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert figures["lead_time_median"] == 6.0  # of 5 and 7
+    assert figures["actionable_share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert figures["flapping"] == 1
+    assert report["overall"]["episodes"] == 3
+    assert figures["alerts_per_planner_day"] == pytest.approx(6 / 60, abs=1e-4)  # the world has one planner
+    assert report["by_category"]["snacks"]["episodes"] == 3
+    assert told[-1] == (60, 60)
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
+def test_a_later_sale_does_not_change_an_earlier_day(shop):
+    world = shop
+    ids = _positions(world)
+    before = _replay(world)
+    response = push_rows(world.admin, world.tenant.slug, "movements", [line("sale", "D", 50, 2)])
+    assert response.status_code == 201, response.content
+    after = _replay(world)
+
+    def shown(result, last_day):
+        return sorted(
+            (a.position_id, a.rule, a.opened_on, a.first_grade, repr(a.inputs))
+            for a in result.alerts
+            if a.opened_on <= last_day
+        )
+
+    # D runs out 2 days ago: that day's trip is new, everything before it is as it was.
+    last_before = TODAY - timedelta(days=3)
+    assert shown(before, last_before) == shown(after, last_before)
+    (episode,) = [e for e in after.episodes if e.position_id == ids["D"]]
+    assert episode.started_on == TODAY - timedelta(days=2)
+
+
+def test_the_replay_writes_nothing_of_the_live_tenant(shop):
+    world = shop
+    tables = (Alert, AlertEvent, IndicatorReading, OutboxEvent, Rfq)
+    counted = [model.objects.count() for model in tables]
+    result = _replay(world)
+    assert result.alerts
+    assert [model.objects.count() for model in tables] == counted
