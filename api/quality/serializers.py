@@ -87,5 +87,5 @@ class CompareOutput(serializers.Serializer):
     overall = _figures("Each key figure of the whole report: base, other, difference.")
     by_rule = serializers.DictField(child=_figures("A rule's key figures."), help_text="Per rule, as in either report.")
     by_grade = serializers.DictField(
-        child=_figures("A grade's key figures."), help_text="Per first grade, as in either report."
+        child=_figures("A grade's key figures."), help_text="Per peak grade, as in either report."
     )

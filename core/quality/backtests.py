@@ -41,6 +41,7 @@ KEY_FIGURES = (
     "false_alarms",
     "averted",
     "pending",
+    "unlabelled",
     "precision",
     "episodes",
     "warned",
@@ -50,6 +51,7 @@ KEY_FIGURES = (
     "actionable_share",
     "alerts_per_planner_day",
     "flapping",
+    "flapping_share",
 )
 # The report's groups a comparison covers: the whole, and per rule and grade (what a policy changes).
 COMPARED_GROUPS = ("by_rule", "by_grade")
