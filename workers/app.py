@@ -51,6 +51,7 @@ BEAT_SCHEDULE = {
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
+    "quality-backtests-watchdog": {"task": "tripline.quality.warning_backtests_recover", "schedule": 60.0},
 }
 
 app.config_from_object(

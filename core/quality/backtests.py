@@ -281,6 +281,31 @@ def warning_backtest_run(
     return backtest
 
 
+def warning_backtests_recover() -> dict:
+    """The watchdog: re-send backtests whose task was lost (queued past the stale limit: the broker was
+    down when it was sent) or whose worker went silent (running with a stale heartbeat); give up on
+    one still unfinished three task time limits after it was started, so a replay that kills its
+    worker every time does not come back forever."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.QUALITY_BACKTEST_STALE_SECONDS)
+    given_up = WarningBacktest.objects.filter(
+        status__in=(BacktestStatus.QUEUED, BacktestStatus.RUNNING),
+        created_at__lt=now - timedelta(seconds=3 * settings.CELERY_LONGEST_TASK_SECONDS),
+    ).update(
+        status=BacktestStatus.FAILED,
+        error="No worker finished it within three task time limits (CELERY_LONGEST_TASK_SECONDS); start a "
+        "shorter period, or one with fewer positions.",
+        finished_at=now,
+    )
+    lost = WarningBacktest.objects.filter(
+        Q(status=BacktestStatus.QUEUED, created_at__lt=stale) | Q(status=BacktestStatus.RUNNING, heartbeat_at__lt=stale)
+    ).values_list("pk", flat=True)
+    resent = 0
+    for backtest_id in lost:
+        resent += task_request(BACKTEST_TASK, args=[str(backtest_id)])
+    return {"resent": resent, "given_up": given_up}
+
+
 # --- Comparing ------------------------------------------------------------------------------------
 
 

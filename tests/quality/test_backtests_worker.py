@@ -18,7 +18,8 @@ from tests.support.calls import ok, pushed, url
 from tests.support.celery_worker import worker_idle_wait
 from tests.support.histories import sku_with_history, weekly
 from tests.support.waiting import wait_for
-from workers.tasks.quality import warning_backtest_run
+from workers.app import app
+from workers.tasks.quality import warning_backtest_run, warning_backtests_recover
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -103,3 +104,20 @@ def test_a_backtest_runs_on_the_worker_to_its_last_day_and_writes_nothing_live(w
     again = WarningBacktest.objects.get(pk=started["id"])
     assert (again.updated_at, again.report, again.status) == (stored.updated_at, stored.report, "succeeded")
     assert _live_rows(world) == before
+
+
+def test_the_watchdog_on_the_beat_resends_a_backtest_whose_task_was_lost(world, celery_worker_process) -> None:
+    sku_with_history(world, "SKU-WEEKLY", weekly())
+    worker_idle_wait()
+    # Two backtests queued while the broker was down: their tasks were never sent. One an hour ago.
+    period = {"day_from": TODAY - timedelta(days=10), "day_to": TODAY - timedelta(days=1), "days_total": 10}
+    lost = WarningBacktest.objects.create(tenant=world.tenant, requested_by="test", **period)
+    WarningBacktest.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    fresh = WarningBacktest.objects.create(tenant=world.tenant, requested_by="test", **period)
+    assert "tripline.quality.warning_backtests_recover" in {e["task"] for e in app.conf.beat_schedule.values()}
+
+    warning_backtests_recover.delay()
+    wait_for(lambda: WarningBacktest.objects.get(pk=lost.pk).status == "succeeded", "the lost backtest run")
+    worker_idle_wait()
+    assert WarningBacktest.objects.get(pk=lost.pk).days_done == 10
+    assert WarningBacktest.objects.get(pk=fresh.pk).status == "queued"  # not stale yet: its task may be on its way

@@ -11,3 +11,9 @@ def warning_backtest_run(backtest_id: str) -> str | None:
     """Replay a queued backtest and store its report; one taken or finished is left alone, so twice is safe."""
     backtest = backtests.warning_backtest_run(backtest_id=backtest_id)
     return backtest.status if backtest else None
+
+
+@shared_task(name="tripline.quality.warning_backtests_recover", time_limit=60, soft_time_limit=50)
+def warning_backtests_recover() -> dict:
+    """Re-send backtests whose task was lost or whose worker went silent."""
+    return backtests.warning_backtests_recover()
