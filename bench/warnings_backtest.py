@@ -98,7 +98,7 @@ def run(case: Case) -> dict:
         "ratio_replay_to_evaluation": round(ratio, 2),
         "ratio_replay_to_evaluation_first": round(replay_seconds / first_seconds, 2),
         "goal_ratio": GOAL_RATIO,
-        "goal_met": ratio <= GOAL_RATIO,
+        "goal_met": "yes" if ratio <= GOAL_RATIO else "no",
         "replayed_alerts": overall["alerts"],
         "replayed_episodes": overall["episodes"],
         "replayed_precision": overall["precision"],

@@ -47,7 +47,7 @@ SECTIONS: dict[str, str] = {
     "Bulk ingestion": "the bulk endpoints and what they keep (see [Bulk ingestion](../ingestion.md))",
     "Warning engine": "how the engine runs (see [How it runs](../engine.md#how-it-runs))",
     "Forecasting": "how forecasts are refreshed (see [Refresh](../forecasting.md#refresh))",
-    "Quality": "the warnings' replay backtest (see [Backtests](../quality-backtests.md))",
+    "Quality": "the warnings' replay backtest (see [Warning backtests](../quality-backtests.md))",
     "Procurement": "the procurement sweep (see [Procurement and playbooks](../procurement.md))",
     "Transfers": "transfer plans (see [Plans](../transfers.md#plans))",
     "Webhooks": "the outbox relay and deliveries (see [Webhooks](../webhooks.md))",
