@@ -196,6 +196,7 @@ def readings_assess(
     today: date,
     book: PolicyBook | None = None,
     promotions_created_by: datetime | None = None,
+    fingerprinted: bool = True,
 ) -> tuple[dict[int, dict], dict[tuple, Trip]]:
     """Each position's reading and the rules it trips, by (position, rule), from its indicator rows
     (shaped as ``indicator_rows`` returns them); written nowhere.
@@ -204,7 +205,8 @@ def readings_assess(
     rebuilt from the ledger with the same function, under the policies in force that day (``book``;
     the tenant's current ones by default) and only the promotions created by then
     (``promotions_created_by``; every one by default), so a replayed day is what the engine would
-    have said.
+    have said. ``fingerprinted``: whether each reading gets the hash its write compares (a reader that
+    writes nothing spares it).
     """
     book = book if book is not None else PolicyBook(tenant)
     row_policies = [book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"]) for row in rows]
@@ -221,7 +223,7 @@ def readings_assess(
         position_id = reading["position_id"]
         readings[position_id] = reading
         # Hashed here, on the read-ahead thread when there is one, not while the chunk holds its locks.
-        reading["fingerprint"] = reading_fingerprint(reading)
+        reading["fingerprint"] = reading_fingerprint(reading) if fingerprinted else None
         profile = reading["details"]["profile"]
         for rule, policy in policies.items():
             spec = RULES[rule]

@@ -13,11 +13,14 @@ every figure and the assumptions are in docs/quality.md and in the report itself
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from core.alerts.catalog import STOCK_OUT
@@ -150,22 +153,14 @@ def warnings_replay(
     ids = list(positions.order_by("id").values_list("id", flat=True))
     responses = _responses(tenant, ids)
     days = [day_from + timedelta(days=k) for k in range((day_to - day_from).days + 1)]
-    chunks = [ids[k : k + CHUNK_POSITIONS] for k in range(0, len(ids), CHUNK_POSITIONS)] or [[]]
+    chunks = [ids[k : k + CHUNK_POSITIONS] for k in range(0, len(ids), CHUNK_POSITIONS)]
     alerts: list[ReplayedAlert] = []
     episodes: list[Episode] = []
-    for number, chunk in enumerate(chunks):
-        if chunk:
-            chunk_alerts, chunk_episodes = _chunk_replay(
-                tenant,
-                chunk,
-                days,
-                last_data_day,
-                book_of,
-                responses,
-                _chunk_progress(progress, number, len(chunks), len(days)),
-            )
-            alerts.extend(chunk_alerts)
-            episodes.extend(chunk_episodes)
+    for chunk_alerts, chunk_episodes in _chunks_replay(
+        tenant, chunks, days, last_data_day, book_of, responses, progress
+    ):
+        alerts.extend(chunk_alerts)
+        episodes.extend(chunk_episodes)
     if progress is not None:
         progress(len(days), len(days))
     planners = Membership.objects.filter(tenant=tenant, role=Role.PLANNER).count()
@@ -182,16 +177,76 @@ def warnings_replay(
     )
 
 
-def _chunk_progress(
-    progress: Callable[[int, int], None] | None, number: int, chunks: int, days: int
-) -> Callable[[int], None]:
-    """Days done of the whole replay, told as a chunk finishes each of its days."""
+def _processes(chunks: int) -> int:
+    """How many processes replay the chunks side by side: one per core, where the caller can fork.
 
-    def told(day_done: int) -> None:
+    Not inside a transaction (another process would not see what it has not committed), nor in a
+    daemonic process (a Celery pool's child may not have children): there, one chunk after another.
+    """
+    if chunks < 2 or connection.in_atomic_block or multiprocessing.current_process().daemon:
+        return 1
+    return min(chunks, os.cpu_count() or 1)
+
+
+# What forked chunk processes inherit (set just before the pool forks): the replay's arguments, and
+# a queue the children tell each day done on.
+_FORKED: dict = {}
+
+
+def _chunks_replay(
+    tenant: Tenant,
+    chunks: list[list[int]],
+    days: list[date],
+    last_data_day: date,
+    book_of: Callable[[date], PolicyBook],
+    responses: dict[int, list[tuple[date, str]]],
+    progress: Callable[[int, int], None] | None,
+) -> list[tuple[list[ReplayedAlert], list[Episode]]]:
+    """Each chunk's alerts and episodes, in the chunks' order; told ``progress`` as days are done
+    (a day of every chunk counts as one day)."""
+    done = 0
+
+    def told() -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
-            progress((number * days + day_done) // chunks, days)
+            progress(done // max(len(chunks), 1), len(days))
 
-    return told
+    processes = _processes(len(chunks))
+    if processes == 1:
+        return [_chunk_replay(tenant, chunk, days, last_data_day, book_of, responses, told) for chunk in chunks]
+    context = multiprocessing.get_context("fork")
+    ticks = context.SimpleQueue()
+    _FORKED.update(
+        tenant=tenant, chunks=chunks, days=days, last=last_data_day, book_of=book_of, responses=responses, ticks=ticks
+    )
+    connections.close_all()  # each child opens its own; none may share the parent's socket
+    try:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+            futures = [pool.submit(_forked_chunk, number) for number in range(len(chunks))]
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                while not ticks.empty():
+                    ticks.get()
+                    told()
+            return [future.result() for future in futures]
+    finally:
+        _FORKED.clear()
+
+
+def _forked_chunk(number: int) -> tuple[list[ReplayedAlert], list[Episode]]:
+    """One chunk, in a forked process, from what the parent left in ``_FORKED``."""
+    state = _FORKED
+    return _chunk_replay(
+        state["tenant"],
+        state["chunks"][number],
+        state["days"],
+        state["last"],
+        state["book_of"],
+        state["responses"],
+        lambda: state["ticks"].put(1),
+    )
 
 
 def _responses(tenant: Tenant, ids: list[int]) -> dict[int, list[tuple[date, str]]]:
@@ -226,17 +281,22 @@ def _chunk_replay(
     last_data_day: date,
     book_of: Callable[[date], PolicyBook],
     responses: dict[int, list[tuple[date, str]]],
-    told: Callable[[int], None],
+    told: Callable[[], None],
 ) -> tuple[list[ReplayedAlert], list[Episode]]:
     ledger = ledger_read(tenant=tenant, position_ids=ids, day_from=days[0], end=last_data_day)
     row_of = {static["id"]: n for n, static in enumerate(ledger.positions)}
     opened: dict[tuple, _Open] = {}
     resolved_last: dict[tuple, date] = {}
     closed: list[tuple[tuple, _Open, date | None]] = []
-    for done, day in enumerate(days, start=1):
+    for day in days:
         rows = ledger.rows_as_of(day)
         readings, trips = readings_assess(
-            tenant=tenant, rows=rows, today=day, book=book_of(day), promotions_created_by=_end_of(day)
+            tenant=tenant,
+            rows=rows,
+            today=day,
+            book=book_of(day),
+            promotions_created_by=_end_of(day),
+            fingerprinted=False,
         )
         for key, trip in trips.items():
             state = opened.get(key)
@@ -257,7 +317,7 @@ def _chunk_replay(
         for key in [key for key in opened if key not in trips]:
             closed.append((key, opened.pop(key), day))
             resolved_last[key] = day
-        told(done)
+        told()
     closed.extend((key, state, None) for key, state in opened.items())
     outcomes = Outcomes(ledger, responses)
     alerts = []

@@ -10,7 +10,8 @@ What the ledger does not keep, and how it is rebuilt (docs/quality.md, assumptio
 - on hand at the end of a day: on hand now minus the net changes after that day;
 - lots: stock is consumed first in, first out, so the stock held at the end of a day is made of the
   latest inbound units (receipts, transfers in, returns), expiring ``shelf_life_days`` after they came;
-  stock older than the history read is dated by what is left now of the lots received before it;
+  stock older than the history read is made of what is left now of the lots received before it, the
+  latest first (the later sales took the oldest), and any more of the oldest of them;
 - reserved, in transit and approved inbound stock have no history: 0;
 - supplier terms, SKU master data and categories: as they are now;
 - signals: those of days up to the day; forecasts: the stored one (the latest) only on the days it
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
 from core.alerts.indicators import FACT_DAYS, NET_WEEKS, WEEKS
 from core.alerts.selectors import signal_rows
 from core.forecasting.engine_reads import FRESH_DAYS, stored_forecasts
-from core.inventory.selectors import LEDGER_COLUMNS, daily_fact_ledger, lots_received_before, position_list
+from core.inventory.selectors import LEDGER_COLUMNS, daily_fact_arrays, lots_received_before, position_list
 from core.supply.selectors import sku_supply_terms
 from tenants.models import Tenant
 
@@ -84,8 +86,7 @@ class ChunkLedger:
     received: np.ndarray  # units received (receipts and transfers in)
     on_hand: np.ndarray  # end-of-day on hand
     cumulative: dict[str, np.ndarray]  # by name: cumulative sums (leading 0) of the windows' columns
-    old_day: np.ndarray  # per position: the day the stock older than the history is dated (ordinal)
-    old_expiry: list[date | None]
+    old_stock: _OldStock
     signals: _Signals
     forecasts: dict[int, dict]
     supply: dict[object, dict]
@@ -122,19 +123,29 @@ class ChunkLedger:
         columns["on_hand"] = on_hand.tolist()
         columns.update(self._lots(day, i, on_hand, window("sold", 28)))
         columns.update(self.signals.as_of(i))
-        rows = []
-        for n, static in enumerate(self.positions):
-            row = {name: value for name, value in static.items() if name not in _ROW_ONLY}
-            for name, values in columns.items():
-                row[name] = values[n]
-            row["reserved"] = 0
-            row["in_transit"] = 0
-            row["inbound_approved"] = 0
-            row.update(self.supply.get(static["sku_id"], _NO_SUPPLY))
-            row.update(self._forecast(static["id"], day))
-            row["reading_fingerprint"] = None
-            rows.append(row)
-        return rows
+        columns.update(self._constant)
+        columns.update(self._forecasts(day))
+        names = list(columns)
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+    @cached_property
+    def _constant(self) -> dict[str, list]:
+        """The columns that are the same every day: the position's master data, its SKU's supply terms
+        and what has no history (reserved, in transit, approved inbound: 0)."""
+        count = len(self.positions)
+        columns = {
+            name: [static[name] for static in self.positions] for name in _POSITION_FIELDS if name not in _ROW_ONLY
+        }
+        del columns["on_hand"]  # the day's
+        for name in _NO_SUPPLY:
+            columns[name] = [self.supply.get(static["sku_id"], _NO_SUPPLY)[name] for static in self.positions]
+        columns.update({name: [0] * count for name in ("reserved", "in_transit", "inbound_approved")})
+        columns["reading_fingerprint"] = [None] * count
+        return columns
+
+    def _forecasts(self, day: date) -> dict[str, list]:
+        found = [self._forecast(static["id"], day) for static in self.positions]
+        return {name: [forecast[name] for forecast in found] for name in _NO_FORECAST}
 
     def _weeks(self, name: str, i: int, weeks: int) -> np.ndarray:
         ends = i + 1 - 7 * np.arange(weeks)
@@ -163,7 +174,6 @@ class ChunkLedger:
         held_by_age = np.minimum(on_hand[:, None], came)
         held = np.diff(held_by_age, axis=1, prepend=0)  # [:, a]: units held of age a
         older = on_hand - held_by_age[:, -1]  # older than the history read
-        old_age = day.toordinal() - self.old_day
         ages = np.arange(i + 1)
         out: dict[str, list] = {}
         previous = np.zeros_like(on_hand)
@@ -172,7 +182,9 @@ class ChunkLedger:
             out[name] = (upto - previous).tolist()
             previous = upto
         out["age_over_180"] = (on_hand - previous).tolist()
-        weighted = (held * ages).sum(axis=1) + older * old_age
+        weighted = (held * ages).sum(axis=1)
+        for n in np.flatnonzero(older > 0).tolist():
+            weighted[n] += int(older[n]) * day.toordinal() - self.old_stock.ordinal_sum(n, int(older[n]))
         with np.errstate(divide="ignore", invalid="ignore"):
             age = np.where(on_hand > 0, weighted.astype(np.float64) / on_hand, np.nan)
         out["weighted_age"] = [None if value != value else value for value in age.tolist()]
@@ -186,8 +198,8 @@ class ChunkLedger:
             # Oldest first: first expired, first out; each lot expires shelf days after it came.
             dated = [(day - timedelta(days=a) + timedelta(days=shelf), q) for a, q in reversed(lots)]
             if older[n] > 0:
-                old_expiry = self.old_expiry[n] or date.fromordinal(int(self.old_day[n])) + timedelta(days=shelf)
-                dated.insert(0, (old_expiry, int(older[n])))
+                for received_on, expires_on, quantity in self.old_stock.lots(n, int(older[n])):
+                    dated.append((expires_on or received_on + timedelta(days=shelf), quantity))
             dated.sort(key=lambda lot: lot[0])
             expiry[n] = dated[0][0]
             # As the indicator statement: the worst of (units expiring by each expiry day) - (what the
@@ -294,18 +306,22 @@ def ledger_read(*, tenant: Tenant, position_ids: list[int], day_from: date, end:
     ]
     row_of = {static["id"]: n for n, static in enumerate(positions)}
     shape = (len(positions), width)
-    facts = {name: np.zeros(shape, dtype=np.int64) for name in LEDGER_COLUMNS}
-    later_net = np.zeros(len(positions), dtype=np.int64)  # net changes after ``end`` (facts dated later)
-    read = daily_fact_ledger(
+    read = daily_fact_arrays(
         tenant=tenant, position_ids=list(row_of), day_from=start, day_to=end + timedelta(days=3650)
     )
-    for position_id, day, *values in read:
-        n, j = row_of[position_id], (day - start).days
-        if j >= width:
-            later_net[n] += values[3]
-            continue
-        for name, value in zip(LEDGER_COLUMNS, values, strict=True):
-            facts[name][n, j] = value
+    ids = np.array(list(row_of), dtype=np.int64)
+    n = np.searchsorted(ids, read[:, 0])  # the chunk's ids are in order
+    j = read[:, 1]
+    inside = j < width
+    facts = {}
+    for k, name in enumerate(LEDGER_COLUMNS, start=2):
+        facts[name] = np.zeros(shape, dtype=np.int64)
+        facts[name][n[inside], j[inside]] = read[inside, k]
+    # Net changes dated after ``end`` (none in a ledger that takes no future lines) still count.
+    later_net = np.bincount(
+        n[~inside], weights=read[~inside, 2 + LEDGER_COLUMNS.index("net_change")], minlength=len(ids)
+    )
+    later_net = later_net.astype(np.int64)
     sold, net = facts["units_sold"], facts["net_change"]
     inbound = facts["units_received"] + facts["units_returned"]
     now = np.array([static["on_hand"] for static in positions], dtype=np.int64)
@@ -322,7 +338,6 @@ def ledger_read(*, tenant: Tenant, position_ids: list[int], day_from: date, end:
         "delay_sq": cumulative_sums(facts["receipt_delay_days_sq"]),
         "inbound": cumulative_sums(inbound),
     }
-    old_day, old_expiry = _old_stock(tenant, positions, row_of, start)
     return ChunkLedger(
         start=start,
         end=end,
@@ -331,8 +346,7 @@ def ledger_read(*, tenant: Tenant, position_ids: list[int], day_from: date, end:
         received=facts["units_received"],
         on_hand=on_hand,
         cumulative=cumulative,
-        old_day=old_day,
-        old_expiry=old_expiry,
+        old_stock=_OldStock(tenant, row_of, start),
         signals=_signals_read(tenant, positions, start, width),
         forecasts={row["position_id"]: row for row in stored_forecasts(tenant_id=tenant.pk, position_ids=list(row_of))},
         supply=sku_supply_terms(
@@ -341,23 +355,36 @@ def ledger_read(*, tenant: Tenant, position_ids: list[int], day_from: date, end:
     )
 
 
-def _old_stock(
-    tenant: Tenant, positions: list[dict], row_of: dict[int, int], start: date
-) -> tuple[np.ndarray, list[date | None]]:
-    """The day stock older than the history read is dated (the quantity-weighted receipt day of what
-    is left now of the lots received before it; else the day before the history) and its expiry."""
-    weighted: dict[int, list[int]] = {}
-    expiry: list[date | None] = [None] * len(positions)
-    for position_id, quantity, received_on, expires_on in lots_received_before(
-        tenant=tenant, position_ids=list(row_of), day=start
-    ):
-        n = row_of[position_id]
-        total = weighted.setdefault(n, [0, 0])
-        total[0] += quantity * received_on.toordinal()
-        total[1] += quantity
-        if expires_on is not None and (expiry[n] is None or expires_on < expiry[n]):
-            expiry[n] = expires_on
-    days = np.full(len(positions), (start - timedelta(days=1)).toordinal(), dtype=np.int64)
-    for n, (ordinal_sum, quantity) in weighted.items():
-        days[n] = round(ordinal_sum / quantity)
-    return days, expiry
+class _OldStock:
+    """What is left now of each position's lots received before the history read, latest first: the
+    stock older than the history at the end of a past day is made of them (first in, first out, the
+    sales since took the oldest), and, past what is left, of more units dated as the oldest of them
+    (the day before the history where none is left)."""
+
+    def __init__(self, tenant: Tenant, row_of: dict[int, int], start: date) -> None:
+        self._before = start - timedelta(days=1)
+        self._lots: dict[int, list[tuple[date, date | None, int]]] = {}
+        for position_id, quantity, received_on, expires_on in lots_received_before(
+            tenant=tenant, position_ids=list(row_of), day=start
+        ):
+            self._lots.setdefault(row_of[position_id], []).append((received_on, expires_on, quantity))
+        for lots in self._lots.values():
+            lots.sort(key=lambda lot: lot[0], reverse=True)
+
+    def lots(self, n: int, quantity: int) -> list[tuple[date, date | None, int]]:
+        """(received on, expires on or None, quantity) making up ``quantity`` old units of position ``n``."""
+        taken, left = [], quantity
+        lots = self._lots.get(n, [])
+        for received_on, expires_on, held in lots:
+            if left <= 0:
+                break
+            taken.append((received_on, expires_on, min(held, left)))
+            left -= held
+        if left > 0:
+            received_on, expires_on = (lots[-1][0], lots[-1][1]) if lots else (self._before, None)
+            taken.append((received_on, expires_on, left))
+        return taken
+
+    def ordinal_sum(self, n: int, quantity: int) -> int:
+        """The sum of quantity x receipt day (as an ordinal) of those units."""
+        return sum(q * received_on.toordinal() for received_on, _, q in self.lots(n, quantity))

@@ -10,6 +10,8 @@ at the end of the day it reaches 0. Days are counted back from today: ``-35`` is
 - B: on -40 the rest of its stock goes in one sale: out of stock the day the alert opens: missed.
 - C: warned on -35, a transfer in of 500 on -33: no stock-out in the window: averted.
 - D: warned on -35, then stops selling with 50 on hand: no stock-out, no receipt: a false alarm.
+- F: 700 received, 1 sold a day: overstock from the first day (-60); 60 days later (today) it has
+  sold 60 of the 660 it held, at a pace of 660 days against the 180-day standard: a true overstock.
 - E: warned on -35, 20 received on -34 (cover 6: resolved), down to 50 again on -33 (reopened:
   flapping), out of stock from -28: warned 7 days ahead, at least its lead time: actionable.
 """
@@ -20,10 +22,13 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from core.alerts.models import Alert, AlertEvent, IndicatorReading, RuleCode
+from core.alerts.policies import PolicyBook
 from core.inventory.models import Position
 from core.procurement.models import Rfq
+from core.quality import replay, responses
 from core.quality.replay import warnings_replay
 from core.webhooks.models import OutboxEvent
 from tests.support.ingest import TODAY, push_rows, ts
@@ -61,10 +66,17 @@ def selling(sku: str, *, until: int, extra: dict[int, list[tuple[str, int]]] | N
     return rows
 
 
+def slow(sku: str) -> list[dict]:
+    """The receipt, then 1 a day: 600-odd units held against 1 sold a day is years of turnover."""
+    return [line("receipt", sku, STOCK, START)] + [
+        line("sale", sku, 1, days_ago) for days_ago in range(START - 1, 0, -1)
+    ]
+
+
 @pytest.fixture
 def shop(world):
     slug = world.tenant.slug
-    skus = ["A", "B", "C", "D", "E"]
+    skus = ["A", "B", "C", "D", "E", "F"]
     response = push_rows(
         world.admin,
         slug,
@@ -78,12 +90,14 @@ def shop(world):
         format="json",
     )
     assert response.status_code == 201, response.content
+    world.policy_id = response.json()["id"]
     rows = (
         selling("A", until=1)
         + selling("B", until=40, extra={40: [("sale", STOCK - 10 * 59)]})
         + selling("C", until=1, extra={33: [("transfer_in", 500)]})
         + selling("D", until=35)
         + selling("E", until=1, extra={34: [("receipt", 20)]})
+        + slow("F")
     )
     for k in range(0, len(rows), 500):
         response = push_rows(world.admin, slug, "movements", rows[k : k + 500])
@@ -93,7 +107,7 @@ def shop(world):
 
 def _positions(world) -> dict[str, int]:
     return dict(
-        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E"]).values_list(
+        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F"]).values_list(
             "sku__code", "pk"
         )
     )
@@ -144,7 +158,11 @@ def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
     (episode_e,) = [e for e in result.episodes if e.position_id == ids["E"]]
     assert (episode_e.started_on, episode_e.lead_days, episode_e.actionable) == (day(28), 7, True)
 
+    (f,) = [a for a in result.alerts if a.position_id == ids["F"] and a.rule == RuleCode.OVERSTOCK]
+    assert (f.opened_on, f.outcome, f.outcome_on, f.resolved_on) == (day(60), "true", TODAY, None)
+
     report = result.report()
+    assert report["by_rule"]["overstock"]["precision"] == 1.0
     figures = report["by_rule"]["stock_out_risk"]
     # True: A, B (opened the day it ran out), E twice; false: D; averted: C.
     assert (figures["true_alerts"], figures["false_alarms"], figures["averted"]) == (4, 1, 1)
@@ -190,3 +208,71 @@ def test_the_replay_writes_nothing_of_the_live_tenant(shop):
     result = _replay(world)
     assert result.alerts
     assert [model.objects.count() for model in tables] == counted
+
+
+def test_each_day_is_graded_with_the_book_policies_gives(shop):
+    world = shop
+    ids = _positions(world)
+    six_days = PolicyBook(world.tenant)
+    response = world.admin.client.patch(
+        f"/api/v1/tenants/{world.tenant.slug}/alert-policies/{world.policy_id}/",
+        {"parameters": {"default_lead_time_days": 4}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    asked = []
+
+    def book(day):
+        asked.append(day)
+        return six_days
+
+    current = _replay(world)
+    given = _replay(world, policies=book)
+
+    # A 4-day lead time trips at 30 units (3 days of cover) on -33; the book's 6 days at 50 on -35.
+    (now,) = _stock_out_alerts(current, ids["A"])
+    (then,) = _stock_out_alerts(given, ids["A"])
+    assert (now.opened_on, now.lead_days) == (TODAY - timedelta(days=33), 3)
+    assert (then.opened_on, then.lead_days) == (TODAY - timedelta(days=35), 5)
+    assert sorted(set(asked)) == [TODAY - timedelta(days=k) for k in range(60, 0, -1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_replayed_side_by_side_give_what_one_after_another_gives(shop, monkeypatch):
+    world = shop
+    monkeypatch.setattr(replay, "CHUNK_POSITIONS", 2)  # the five positions in three chunks
+    monkeypatch.setattr(replay.os, "cpu_count", lambda: 2)
+    told = []
+    side_by_side = _replay(world, progress=lambda done, total: told.append((done, total)))
+    with transaction.atomic():  # inside a transaction the chunks run in this process, one after another
+        one_by_one = _replay(world)
+
+    assert side_by_side.alerts == one_by_one.alerts
+    assert side_by_side.episodes == one_by_one.episodes
+    assert len(side_by_side.episodes) == 3
+    assert told[-1] == (60, 60)
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
+def test_a_registered_response_averts_an_alert_and_the_report_says_so(shop, monkeypatch):
+    world = shop
+    ids = _positions(world)
+    # A markdown accepted for D two days after its alert, as the playbooks would register it.
+    at = f"{TODAY - timedelta(days=33)}T09:00:00Z"
+    monkeypatch.setattr(responses, "_sources", dict(responses._sources))
+
+    def markdowns(*, tenant: str) -> str:
+        return (
+            f"SELECT NULL::uuid AS alert_id, {ids['D']}::bigint AS position_id, 'markdown'::text AS kind, "
+            f"'{at}'::timestamptz AS at"
+        )
+
+    responses.response_source_register("test_markdowns", markdowns)
+
+    result = _replay(world)
+
+    (d,) = _stock_out_alerts(result, ids["D"])
+    assert (d.outcome, d.outcome_on, d.averted_by) == ("averted", TODAY - timedelta(days=33), "response: markdown")
+    report = result.report()
+    assert report["by_rule"]["stock_out_risk"]["false_alarms"] == 0
+    assert report["averted_by"] == {"receipt or transfer in": 1, "response": 1}
