@@ -8,15 +8,14 @@ No worker runs here: a started backtest stays queued (its task is sent on commit
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
 from core.access.registry import partner_kinds
 from core.quality.models import WarningBacktest
+from tests.support.backtests import backtest_command
 from tests.support.calls import error, ok, url
 from tests.support.histories import sku_with_history, weekly
 
@@ -33,17 +32,7 @@ def _start(caller, world, body: dict):
 
 def _stored(world, *, day_from: str, day_to: str, label: str) -> str:
     """A backtest replayed and stored by the command; its id."""
-    out = StringIO()
-    call_command(
-        "warnings_backtest",
-        tenant=world.tenant.slug,
-        day_from=day_from,
-        day_to=day_to,
-        label=label,
-        as_json=True,
-        stdout=out,
-        stderr=StringIO(),
-    )
+    backtest_command(world, day_from=day_from, day_to=day_to, label=label)
     return str(WarningBacktest.objects.get(tenant=world.tenant, label=label).pk)
 
 

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core.quality.models import WarningBacktest
+from tests.support.backtests import backtest_command
 from tests.support.calls import ok, url
 from tests.support.histories import sku_with_history, weekly
 
@@ -23,23 +24,9 @@ def _days(days_ago: int) -> str:
     return (TODAY - timedelta(days=days_ago)).isoformat()
 
 
-def _command(world, *, day_from: str, day_to: str, **options: object) -> str:
-    out = StringIO()
-    call_command(
-        "warnings_backtest",
-        tenant=world.tenant.slug,
-        day_from=day_from,
-        day_to=day_to,
-        stdout=out,
-        stderr=StringIO(),
-        **options,
-    )
-    return out.getvalue()
-
-
 def test_the_command_stores_the_backtest_and_prints_a_table_per_rule_and_grade(world) -> None:
     sku_with_history(world, "SKU-WEEKLY", weekly())
-    out = _command(world, day_from=_days(40), day_to=_days(1), label="by hand")
+    out = backtest_command(world, day_from=_days(40), day_to=_days(1), label="by hand")
 
     backtest = WarningBacktest.objects.get(tenant=world.tenant)
     assert (backtest.status, backtest.label, backtest.requested_by) == (
@@ -69,7 +56,7 @@ def test_the_command_stores_the_backtest_and_prints_a_table_per_rule_and_grade(w
 
 def test_json_prints_the_stored_report(world) -> None:
     sku_with_history(world, "SKU-WEEKLY", weekly())
-    printed = json.loads(_command(world, day_from=_days(20), day_to=_days(1), as_json=True))
+    printed = json.loads(backtest_command(world, day_from=_days(20), day_to=_days(1), as_json=True))
     backtest = WarningBacktest.objects.get(tenant=world.tenant)
     assert printed.pop("id") == str(backtest.pk)
     assert printed.pop("label") == ""
@@ -88,13 +75,13 @@ def test_json_prints_the_stored_report(world) -> None:
 )
 def test_bad_periods_stop_the_command_saying_what_to_send(world, day_from: str, day_to: str, says: str) -> None:
     with pytest.raises(CommandError, match=says.replace("(", r"\(").replace(")", r"\)")):
-        _command(world, day_from=day_from, day_to=day_to)
+        backtest_command(world, day_from=day_from, day_to=day_to)
     assert not WarningBacktest.objects.exists()
 
 
 def test_the_setting_bounds_the_command_too_and_an_unknown_tenant_is_named(world) -> None:
     with override_settings(QUALITY_BACKTEST_MAX_DAYS=2), pytest.raises(CommandError, match="at most 2"):
-        _command(world, day_from=_days(3), day_to=_days(1))
+        backtest_command(world, day_from=_days(3), day_to=_days(1))
     with pytest.raises(CommandError, match="No tenant 'nope'"):
         call_command("warnings_backtest", tenant="nope", day_from=_days(3), day_to=_days(1), stdout=StringIO())
     assert not WarningBacktest.objects.exists()
