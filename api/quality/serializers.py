@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from api.input import InputSerializer
+from core.quality.backtests import IN_FORCE, POLICY_CHOICES
 from core.quality.models import WarningBacktest
 
 
@@ -13,6 +14,14 @@ class BacktestInput(InputSerializer):
     day_to = serializers.DateField(help_text="Last day replayed, included; today at the latest.")
     label = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="A name to tell backtests apart."
+    )
+    policies = serializers.ChoiceField(
+        choices=POLICY_CHOICES,
+        required=False,
+        default=IN_FORCE,
+        error_messages={"invalid_choice": f'One of: {", ".join(POLICY_CHOICES)} (not "{{input}}").'},
+        help_text="`in_force`: each day is graded with the policies in force that day; `current`: every day with "
+        "the tenant's policies as they are now (replay a period before and after a policy change, then compare).",
     )
 
 
@@ -39,7 +48,10 @@ class BacktestOutput(serializers.ModelSerializer):
             "created_at",
         ]
         extra_kwargs = {
-            "policies": {"help_text": "Empty: the policies in force each day were replayed."},
+            "policies": {
+                "help_text": "Empty: the policies in force each day were replayed; else `use` (`current`) and the "
+                "tenant's policies when the backtest started (`policies`), replayed on every day."
+            },
             "days_total": {"help_text": "Days of the period."},
             "days_done": {"help_text": "Days replayed so far."},
         }

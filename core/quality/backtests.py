@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.alerts.policies import PolicyBook, policy_as_dict, policy_list
 from core.exceptions import Conflict, NotFound
 from core.inventory.selectors import daily_fact_first_day
 from core.quality.models import BacktestStatus, WarningBacktest
@@ -34,6 +35,10 @@ from tenants.principals import Principal, actor_name
 from tenants.services import audit_record
 
 BACKTEST_TASK = "tripline.quality.warning_backtest_run"
+# Which policies a backtest replays: those in force on each day replayed (the default), or the
+# tenant's policies as they are when it starts, on every day (to compare two policy sets on one period).
+IN_FORCE, CURRENT = "in_force", "current"
+POLICY_CHOICES = (IN_FORCE, CURRENT)
 # The figures of a report group that a comparison sets side by side (all a group has).
 KEY_FIGURES = (
     "alerts",
@@ -52,6 +57,19 @@ KEY_FIGURES = (
     "alerts_per_planner_day",
     "flapping",
     "flapping_share",
+)
+# The key figures that count (zero in a group a report leaves out); the others are ratios or lead times.
+COUNTED_FIGURES = (
+    "alerts",
+    "true_alerts",
+    "false_alarms",
+    "averted",
+    "pending",
+    "unlabelled",
+    "episodes",
+    "warned",
+    "alerts_per_planner_day",
+    "flapping",
 )
 # The report's groups a comparison covers: the whole, and per rule and grade (what a policy changes).
 COMPARED_GROUPS = ("by_rule", "by_grade")
@@ -132,27 +150,26 @@ def warning_backtest_period_check(*, tenant: Tenant, day_from: date, day_to: dat
     return days
 
 
+def _policies_snapshot(tenant: Tenant, policies: str) -> dict:
+    """What the backtest records of its policies: nothing for those in force each day, else the
+    tenant's current policies, which the replay uses on every day."""
+    if policies not in POLICY_CHOICES:
+        raise ValidationError({"policies": [f"One of: {', '.join(POLICY_CHOICES)}."]})
+    if policies == IN_FORCE:
+        return {}
+    return {"use": CURRENT, "policies": [policy_as_dict(policy) for policy in policy_list(tenant=tenant)]}
+
+
 def _backtest_create(
-    *, tenant: Tenant, actor: Principal | str, day_from: date, day_to: date, label: str, policies: dict | None
+    *, tenant: Tenant, actor: Principal | str, day_from: date, day_to: date, label: str, policies: str
 ) -> WarningBacktest:
     days = warning_backtest_period_check(tenant=tenant, day_from=day_from, day_to=day_to)
-    if policies:
-        # The model can name other settings (a shadow run), but nothing builds their policy book from it
-        # yet: refused at the start rather than failing on the worker.
-        raise ValidationError(
-            {
-                "policies": [
-                    "A stored backtest replays the policies in force each day. To measure other settings, change "
-                    "them (alert-policies/), backtest the same period again and compare the two."
-                ]
-            }
-        )
     backtest = WarningBacktest(
         tenant=tenant,
         day_from=day_from,
         day_to=day_to,
         label=label,
-        policies=policies or {},
+        policies=_policies_snapshot(tenant, policies),
         requested_by=actor_name(actor),
         days_total=days,
     )
@@ -163,7 +180,7 @@ def _backtest_create(
         actor=actor,
         action="warning_backtest.started",
         target=backtest,
-        data={"day_from": day_from.isoformat(), "day_to": day_to.isoformat(), "label": label},
+        data={"day_from": day_from.isoformat(), "day_to": day_to.isoformat(), "label": label, "policies": policies},
     )
     return backtest
 
@@ -176,7 +193,7 @@ def warning_backtest_start(
     day_from: date,
     day_to: date,
     label: str = "",
-    policies: dict | None = None,
+    policies: str = IN_FORCE,
 ) -> WarningBacktest:
     """Queue a backtest of the period on the worker (sent once the row is committed)."""
     backtest = _backtest_create(
@@ -193,7 +210,7 @@ def warning_backtest_run_inline(
     day_from: date,
     day_to: date,
     label: str = "",
-    policies: dict | None = None,
+    policies: str = IN_FORCE,
     progress: Callable[[int, int], None] | None = None,
 ) -> WarningBacktest:
     """Store and carry out a backtest in this process (the command): no task is sent for it."""
@@ -244,6 +261,17 @@ def _progress_writer(backtest: WarningBacktest, tell: Callable[[int, int], None]
     return written
 
 
+def _replayed_policies(backtest: WarningBacktest) -> Callable[[date], PolicyBook] | None:
+    """None (the replay's default: the policies in force each day), or the tenant's current book for
+    every day, read as the replay starts and recorded on the backtest again then (a policy changed
+    while it was queued is the one replayed, and the one its record shows)."""
+    if backtest.policies.get("use") != CURRENT:
+        return None
+    book = PolicyBook(backtest.tenant)
+    _lease(backtest).update(policies=_policies_snapshot(backtest.tenant, CURRENT))
+    return lambda day: book
+
+
 def warning_backtest_run(
     *, backtest_id: object, progress: Callable[[int, int], None] | None = None
 ) -> WarningBacktest | None:
@@ -258,6 +286,7 @@ def warning_backtest_run(
             tenant=backtest.tenant,
             day_from=backtest.day_from,
             day_to=backtest.day_to,
+            policies=_replayed_policies(backtest),
             progress=_progress_writer(backtest, progress),
         )
         report = result.report()
@@ -268,6 +297,8 @@ def warning_backtest_run(
             status=BacktestStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
         raise
+    if backtest.policies.get("use") == CURRENT:
+        report["policies"] = "the tenant's policies when the backtest started, on every day"
     report["seconds"] = round(time.perf_counter() - started, 2)
     finished = _lease(backtest).update(
         status=BacktestStatus.SUCCEEDED,
@@ -311,8 +342,10 @@ def warning_backtests_recover() -> dict:
 
 
 def _side_by_side(base: dict | None, other: dict | None) -> dict:
-    """Each key figure of two report groups: both values and the other's minus the base's."""
-    base, other = base or {}, other or {}
+    """Each key figure of two report groups: both values and the other's minus the base's. A group
+    only one report has (a rule that raised no alert there) counts as no alert: zero counts, no ratio."""
+    base = base if base is not None else dict.fromkeys(COUNTED_FIGURES, 0)
+    other = other if other is not None else dict.fromkeys(COUNTED_FIGURES, 0)
     figures = {}
     for name in KEY_FIGURES:
         a, b = base.get(name), other.get(name)
@@ -345,6 +378,6 @@ def warning_backtests_compare(*, base: WarningBacktest, other: WarningBacktest) 
         "note": ""
         if same_period
         else "The two backtests replayed different periods: their differences mix the policies with the periods.",
-        "overall": _side_by_side(base.report.get("overall"), other.report.get("overall")),
+        "overall": _side_by_side(base.report.get("overall") or {}, other.report.get("overall") or {}),
         **groups,
     }

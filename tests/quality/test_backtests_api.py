@@ -16,8 +16,9 @@ from django.utils import timezone
 from core.access.registry import partner_kinds
 from core.quality.models import WarningBacktest
 from tests.support.backtests import backtest_command
-from tests.support.calls import error, ok, url
+from tests.support.calls import error, ok, pushed, url
 from tests.support.histories import sku_with_history, weekly
+from tests.support.ingest import ts
 
 TODAY = timezone.now().date()
 
@@ -30,9 +31,9 @@ def _start(caller, world, body: dict):
     return caller.client.post(url(world, "warning-backtests/"), body, format="json")
 
 
-def _stored(world, *, day_from: str, day_to: str, label: str) -> str:
+def _stored(world, *, day_from: str, day_to: str, label: str, **options: object) -> str:
     """A backtest replayed and stored by the command; its id."""
-    backtest_command(world, day_from=day_from, day_to=day_to, label=label)
+    backtest_command(world, day_from=day_from, day_to=day_to, label=label, **options)
     return str(WarningBacktest.objects.get(tenant=world.tenant, label=label).pk)
 
 
@@ -197,3 +198,40 @@ def test_comparing_needs_a_with_id_and_a_report_on_both_sides(world) -> None:
     conflict = error(client.get(url(world, f"warning-backtests/{done}/compare/?with={queued}")), 409)
     assert "queued" in conflict["message"]
     assert "once it has succeeded" in conflict["message"]
+
+
+def test_two_policy_sets_replayed_on_one_period_compare_rule_by_rule(world) -> None:
+    # Stale stock: 50 received 200 days ago, never sold; the overstock rule trips on every day.
+    pushed(
+        world,
+        "skus",
+        [{"code": "SKU-STALE", "name": "Stale", "category": "snacks", "unit_cost": "1", "list_price": "2"}],
+    )
+    receipt = {"kind": "receipt", "sku": "SKU-STALE", "warehouse": "WH-1", "quantity": 50, "external_ref": "stale"}
+    pushed(world, "movements", [{**receipt, "occurred_at": ts(200)}])
+    period = {"day_from": _days(30), "day_to": _days(1)}
+    base = _stored(world, **period, label="defaults", policies="current")
+    ok(
+        world.admin.client.post(url(world, "alert-policies/"), {"rule": "overstock", "enabled": False}, format="json"),
+        201,
+    )
+    other = _stored(world, **period, label="overstock off", policies="current")
+
+    body = ok(world.admin.client.get(url(world, f"warning-backtests/{base}/compare/?with={other}")))
+    assert body["same_period"] is True
+    assert body["base"]["policies"] == {"use": "current", "policies": []}
+    assert [(p["rule"], p["enabled"]) for p in body["other"]["policies"]["policies"]] == [("overstock", False)]
+    overstock = body["by_rule"]["overstock"]["alerts"]
+    assert overstock["base"] >= 1
+    assert overstock["other"] == 0  # the rule raised nothing: the report leaves it out, the comparison counts 0
+    assert overstock["difference"] == -overstock["base"]
+    assert body["by_rule"]["overstock"]["precision"]["other"] is None
+    assert body["overall"]["alerts"]["difference"] == -overstock["base"]
+    stored = WarningBacktest.objects.get(pk=other)
+    assert stored.report["policies"] == "the tenant's policies when the backtest started, on every day"
+
+
+def test_policies_other_than_in_force_or_current_are_refused(world) -> None:
+    found = error(_start(world.admin, world, {"day_from": _days(2), "day_to": _days(1), "policies": "strict"}), 400)
+    assert "in_force" in found["fields"]["policies"][0]
+    assert not WarningBacktest.objects.exists()

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from core.quality.backtests import warning_backtest_run_inline
+from core.quality.backtests import IN_FORCE, POLICY_CHOICES, warning_backtest_run_inline
 from tenants.commands import tenants_chosen
 
 # (report key, column title, width): the columns of the table, in order.
@@ -29,7 +29,7 @@ _COLUMNS = (
     ("alerts_per_planner_day", "per day", 9),
     ("flapping", "flapping", 9),
 )
-_OPTIONS = {"day_from": "--from", "day_to": "--to", "label": "--label"}
+_OPTIONS = {"day_from": "--from", "day_to": "--to", "label": "--label", "policies": "--policies"}
 
 
 def _day(value: str) -> date:
@@ -56,11 +56,26 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="day_to", required=True, help="Last day replayed (YYYY-MM-DD), included.")
         parser.add_argument("--label", default="", help="A name to tell this backtest apart from others.")
         parser.add_argument(
+            "--policies",
+            choices=POLICY_CHOICES,
+            default=IN_FORCE,
+            help="in_force (default): each day with the policies in force that day; current: every day with the "
+            "tenant's policies as they are now.",
+        )
+        parser.add_argument(
             "--json", dest="as_json", action="store_true", help="Print the stored report as JSON instead of tables."
         )
 
     def handle(
-        self, *args: object, tenant: str, day_from: str, day_to: str, label: str, as_json: bool, **options: object
+        self,
+        *args: object,
+        tenant: str,
+        day_from: str,
+        day_to: str,
+        label: str,
+        policies: str,
+        as_json: bool,
+        **options: object,
     ) -> None:
         chosen = tenants_chosen(tenant).get()
         first, last = _day(day_from), _day(day_to)
@@ -78,6 +93,7 @@ class Command(BaseCommand):
                     day_from=first,
                     day_to=last,
                     label=label,
+                    policies=policies,
                     progress=progress,
                 )
             except ValidationError as invalid:
@@ -100,6 +116,7 @@ class Command(BaseCommand):
             f"({backtest.days_total} days), {report.get('positions', '-')} positions, "
             f"{report.get('seconds', '-')} s; stored at warning-backtests/{backtest.pk}/."
         )
+        self.stdout.write(f"Policies: {report.get('policies') or '-'}.")
         header = f"{'group':<28}" + "".join(f"{title:>{width}}" for _, title, width in _COLUMNS)
         sections = [("overall", {"all": report.get("overall") or {}})]
         sections += [("rule", report.get("by_rule") or {}), ("grade", report.get("by_grade") or {})]
