@@ -12,6 +12,9 @@ at the end of the day it reaches 0. Days are counted back from today: ``-35`` is
 - D: warned on -35, then stops selling with 50 on hand: no stock-out, no receipt: a false alarm.
 - F: 700 received, 1 sold a day: overstock from the first day (-60); 60 days later (today) it has
   sold 60 of the 660 it held, at a pace of 660 days against the 180-day standard: a true overstock.
+- G: 400 with a 20-day shelf life received on -70, 5 sold a day: on -60, 355 held expire in 10
+  days and the 28-day rate (45 / 28 a day) sells 16 of them: expiry risk; by -50 it sold 50, not
+  the 355: they expired: true.
 - E: warned on -35, 20 received on -34 (cover 6: resolved), down to 50 again on -33 (reopened:
   flapping), out of stock from -28: warned 7 days ahead, at least its lead time: actionable.
 """
@@ -66,12 +69,16 @@ def slow(sku: str) -> list[dict]:
 @pytest.fixture
 def shop(world):
     slug = world.tenant.slug
-    skus = ["A", "B", "C", "D", "E", "F"]
+    skus = ["A", "B", "C", "D", "E", "F", "G"]
     push_accepted(
         world.admin,
         slug,
         "skus",
-        [{"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"} for code in skus],
+        [
+            {"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"}
+            | ({"shelf_life_days": 20} if code == "G" else {})
+            for code in skus
+        ],
     )
     response = world.admin.client.post(
         f"/api/v1/tenants/{slug}/alert-policies/",
@@ -87,6 +94,8 @@ def shop(world):
         + selling("D", until=35)
         + selling("E", until=1, extra={34: [("receipt", 20)]})
         + slow("F")
+        + [line("receipt", "G", 400, 70)]
+        + [line("sale", "G", 5, days_ago) for days_ago in range(69, 0, -1)]
     )
     push_accepted(world.admin, slug, "movements", rows)
     return world
@@ -94,7 +103,7 @@ def shop(world):
 
 def _positions(world) -> dict[str, int]:
     return dict(
-        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F"]).values_list(
+        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F", "G"]).values_list(
             "sku__code", "pk"
         )
     )
@@ -147,6 +156,9 @@ def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
 
     (f,) = [a for a in result.alerts if a.position_id == ids["F"] and a.rule == RuleCode.OVERSTOCK]
     assert (f.opened_on, f.outcome, f.outcome_on, f.resolved_on) == (day(60), "true", TODAY, None)
+
+    (g,) = [a for a in result.alerts if a.position_id == ids["G"] and a.rule == RuleCode.EXPIRY_RISK]
+    assert (g.opened_on, g.inputs["days_to_expiry"], g.outcome, g.outcome_on) == (day(60), 10, "true", day(50))
 
     report = result.report()
     assert report["by_rule"]["overstock"]["precision"] == 1.0
