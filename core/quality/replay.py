@@ -216,13 +216,14 @@ def _chunks_replay(
 ) -> list[tuple[list[ReplayedAlert], list[Episode]]]:
     """Each chunk's alerts and episodes, in the chunks' order; told ``progress`` as days are done
     (a day of every chunk counts as one day)."""
-    done = 0
+    done, shown = 0, 0
 
     def told() -> None:
-        nonlocal done
+        nonlocal done, shown
         done += 1
-        if progress is not None:
-            progress(done // max(len(chunks), 1), len(days))
+        if progress is not None and done // len(chunks) > shown:
+            shown = done // len(chunks)
+            progress(shown, len(days))
 
     processes = _processes(len(chunks))
     if processes == 1:
