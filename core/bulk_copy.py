@@ -48,23 +48,18 @@ def copy_rows_binary(cursor, table: str, types: Mapping[str, str], rows: Iterabl
             copy.write_row(row)
 
 
-def bigints_copy_out(cursor, select: str, params: Sequence, width: int) -> np.ndarray:  # noqa: ANN001
-    """The rows of ``select`` (``width`` bigint columns, none NULL) as a (rows, width) int64 array.
+def bigints_read(cursor, select: str, params: Sequence, columns: Sequence[str]) -> np.ndarray:  # noqa: ANN001
+    """The rows of ``select`` (its bigint ``columns``, none NULL) as a (rows, columns) int64 array, in no
+    particular order (the same for every column).
 
-    One binary COPY: every record then has the same size, so NumPy reads the whole answer at once,
-    where fetching rows makes Python objects of every value (millions for a chunk's daily facts).
-    ``params`` are bound on the client, as COPY takes no server-side parameters.
+    Each column comes back as one bytea of 8-byte big-endian values (``int8send``, aggregated), which
+    NumPy reads at once; fetching rows, or a COPY's row messages, makes Python objects of every value
+    or message (millions for the daily facts of a few thousand positions over a year).
     """
-    with cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT binary)", params) as copy:
-        data = b"".join(bytes(block) for block in copy)
-    fields = [("count", ">i2")]
-    for k in range(width):
-        fields += [(f"length_{k}", ">i4"), (f"value_{k}", ">i8")]
-    record = np.dtype(fields)
-    header, trailer = 19, 2  # signature, flags and extension length; the -1 field count that ends it
-    rows = (len(data) - header - trailer) // record.itemsize
-    records = np.frombuffer(data, dtype=record, count=rows, offset=header)
-    return np.stack([records[f"value_{k}"].astype(np.int64) for k in range(width)], axis=1).reshape(rows, width)
+    aggregates = ", ".join(f"COALESCE(string_agg(int8send(q.{name}), ''::bytea), ''::bytea)" for name in columns)
+    cursor.execute(f"SELECT {aggregates} FROM ({select}) q", params)  # noqa: S608 - the caller's SQL and names
+    values = [np.frombuffer(bytes(column), dtype=">i8").astype(np.int64) for column in cursor.fetchone()]
+    return np.stack(values, axis=1) if values else np.zeros((0, 0), dtype=np.int64)
 
 
 def bigint_array(ids: Iterable[int]) -> str:

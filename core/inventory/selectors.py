@@ -11,7 +11,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import F, Min, QuerySet
 
-from core.bulk_copy import bigint_array, bigints_copy_out
+from core.bulk_copy import bigint_array, bigints_read
 from core.exceptions import NotFound
 from core.inventory.models import Category, DailyFact, IndustryProfile, Lot, Movement, Position, Sku, Warehouse
 from tenants.models import Tenant
@@ -155,18 +155,18 @@ LEDGER_COLUMNS = (
 
 
 def daily_fact_arrays(*, tenant: Tenant, position_ids: list[int], day_from: date, day_to: date) -> np.ndarray:
-    """Many positions' days as one int64 array, a row per fact: position id, days since ``day_from``,
-    then ``LEDGER_COLUMNS``; for readers that rebuild past stock and windows from the facts over
-    many days (the quality replay). One binary COPY, read by NumPy at once."""
-    columns = ", ".join(f"f.{name}::int8" for name in LEDGER_COLUMNS)
+    """Many positions' days as one int64 array, a row per fact in no particular order: position id,
+    days since ``day_from``, then ``LEDGER_COLUMNS``; for readers that rebuild past stock and windows
+    from the facts over many days (the quality replay). One statement, read by NumPy at once."""
+    columns = ", ".join(f"f.{name}::int8 AS {name}" for name in LEDGER_COLUMNS)
     with connection.cursor() as cursor:
-        return bigints_copy_out(
+        return bigints_read(
             cursor,
-            f"SELECT f.position_id, (f.day - %s::date)::int8, {columns} FROM {DailyFact._meta.db_table} f "  # noqa: S608
-            "WHERE f.tenant_id = %s AND f.position_id = ANY(%s::bigint[]) AND f.day >= %s AND f.day <= %s "
-            "ORDER BY f.position_id, f.day",
+            f"SELECT f.position_id, (f.day - %s::date)::int8 AS day, {columns} "  # noqa: S608 - constants
+            f"FROM {DailyFact._meta.db_table} f "
+            "WHERE f.tenant_id = %s AND f.position_id = ANY(%s::bigint[]) AND f.day >= %s AND f.day <= %s",
             [day_from, tenant.pk, bigint_array(position_ids), day_from, day_to],
-            2 + len(LEDGER_COLUMNS),
+            ["position_id", "day", *LEDGER_COLUMNS],
         )
 
 

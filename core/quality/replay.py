@@ -40,8 +40,8 @@ CHUNK_POSITIONS = 2000
 
 
 @dataclass(frozen=True)
-class ReplayedAlert:
-    """One simulated alert: a run of days on which a (position, rule) tripped."""
+class _Placed:
+    """The position something happened at, with what the report groups by (as the SKU is now)."""
 
     position_id: int
     sku_id: object
@@ -49,6 +49,24 @@ class ReplayedAlert:
     category_code: str
     velocity_class: str
     warehouse_id: object
+
+    @staticmethod
+    def of(static: dict) -> dict:
+        """These fields from a chunk's position (``ChunkLedger.positions``)."""
+        return {
+            "position_id": static["id"],
+            "sku_id": static["sku_id"],
+            "category_id": static["category_id"],
+            "category_code": static["category_code"],
+            "velocity_class": static["velocity_class"],
+            "warehouse_id": static["warehouse_id"],
+        }
+
+
+@dataclass(frozen=True)
+class ReplayedAlert(_Placed):
+    """One simulated alert: a run of days on which a (position, rule) tripped."""
+
     rule: str
     direction: str
     opened_on: date
@@ -65,15 +83,9 @@ class ReplayedAlert:
 
 
 @dataclass(frozen=True)
-class Episode:
+class Episode(_Placed):
     """A stock-out episode: a run of days out of stock while the SKU sells, and how it was warned of."""
 
-    position_id: int
-    sku_id: object
-    category_id: object
-    category_code: str
-    velocity_class: str
-    warehouse_id: object
     started_on: date
     ended_on: date | None  # the last day out of stock; None if still out on the last day of data
     warned: bool
@@ -204,13 +216,14 @@ def _chunks_replay(
 ) -> list[tuple[list[ReplayedAlert], list[Episode]]]:
     """Each chunk's alerts and episodes, in the chunks' order; told ``progress`` as days are done
     (a day of every chunk counts as one day)."""
-    done = 0
+    done, shown = 0, 0
 
     def told() -> None:
-        nonlocal done
+        nonlocal done, shown
         done += 1
-        if progress is not None:
-            progress(done // max(len(chunks), 1), len(days))
+        if progress is not None and done // len(chunks) > shown:
+            shown = done // len(chunks)
+            progress(shown, len(days))
 
     processes = _processes(len(chunks))
     if processes == 1:
@@ -334,12 +347,7 @@ def _chunk_replay(
         )
         alerts.append(
             ReplayedAlert(
-                position_id=position_id,
-                sku_id=static["sku_id"],
-                category_id=static["category_id"],
-                category_code=static["category_code"],
-                velocity_class=static["velocity_class"],
-                warehouse_id=static["warehouse_id"],
+                **_Placed.of(static),
                 rule=rule,
                 direction=RULES[rule].direction,
                 opened_on=state.opened_on,
@@ -391,12 +399,7 @@ def _episodes(
             lead_time = first[1]["lead_time_days"] if first else None
             found.append(
                 Episode(
-                    position_id=static["id"],
-                    sku_id=static["sku_id"],
-                    category_id=static["category_id"],
-                    category_code=static["category_code"],
-                    velocity_class=static["velocity_class"],
-                    warehouse_id=static["warehouse_id"],
+                    **_Placed.of(static),
                     started_on=started_on,
                     ended_on=ended_on,
                     warned=first is not None,

@@ -10,7 +10,6 @@ the replay reads, a launch check, and the three-dimension risk from market signa
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -22,29 +21,18 @@ from core.inventory.models import Position, Sku
 from core.quality.replay import warnings_replay
 from core.quality.replay_days import ledger_read
 from core.supply.services import supplier_offers_upsert
-from tests.support.ingest import TODAY, push_rows, ts
+from tests.support.ingest import TODAY, ledger_line, push_accepted
 
 pytestmark = pytest.mark.django_db
 
 D = 10  # days ago
-_refs = itertools.count(1)
 
 
-def line(kind: str, sku: str, quantity: int, days_ago: int) -> dict:
-    return {
-        "kind": kind,
-        "sku": sku,
-        "warehouse": "WH-1",
-        "quantity": quantity,
-        "occurred_at": ts(days_ago),
-        "external_ref": f"same-{next(_refs)}",
-    }
+line = ledger_line
 
 
 def push(world, what: str, rows: list[dict]) -> None:
-    for k in range(0, len(rows), 500):
-        response = push_rows(world.admin, world.tenant.slug, what, rows[k : k + 500])
-        assert response.status_code == 201, response.content
+    push_accepted(world.admin, world.tenant.slug, what, rows)
 
 
 def ledger(days_from: int, days_to: int) -> list[dict]:
