@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.input import InputSerializer
@@ -63,9 +64,71 @@ class BacktestOutput(serializers.ModelSerializer):
         return round(min(1.0, backtest.days_done / backtest.days_total), 4) if backtest.days_total else 0.0
 
 
+def _count(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, help_text=help_text)
+
+
+def _ratio(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(required=False, allow_null=True, help_text=help_text)
+
+
+class ReportGroupDoc(serializers.Serializer):
+    """One group's figures; each is defined exactly in the report's ``definitions``."""
+
+    alerts = _count("Alerts opened in the period.")
+    true_alerts = _count("Followed by their outcome within the rule's window.")
+    false_alarms = _count("Not followed by it, and no response before.")
+    averted = _count("A response (RFQ award, transfer, markdown, receipt) came before the outcome.")
+    pending = _count("Their window reaches past the last day of data.")
+    unlabelled = _count("Of rules without an outcome in the ledger.")
+    precision = _ratio("true / (true + false); null without either.")
+    episodes = _count("Stock-out episodes starting in the period.")
+    warned = _count("Episodes warned of beforehand.")
+    recall = _ratio("warned / episodes; null without episodes.")
+    lead_time_median = _ratio("Median days from the first warning to the episode.")
+    lead_time_p10 = _ratio("10th percentile of those days.")
+    actionable_share = _ratio("Episodes warned at least one supplier lead time ahead / episodes.")
+    alerts_per_planner_day = _ratio("alerts / (days x planners).")
+    flapping = _count("Alerts opened within a week of the same rule resolving on the position.")
+    flapping_share = _ratio("flapping / alerts.")
+
+
+def _groups(help_text: str) -> serializers.DictField:
+    return serializers.DictField(child=ReportGroupDoc(), required=False, help_text=help_text)
+
+
+class ReportDoc(serializers.Serializer):
+    """The stored report as the replay wrote it (documentation: it is answered as stored)."""
+
+    period = serializers.DictField(required=False, help_text="day_from, day_to, days, last_data_day.")
+    positions = _count("Positions replayed.")
+    planners = _count("Planners of the tenant (alerts per planner-day divide by them, at least 1).")
+    policies = serializers.CharField(required=False, help_text="Which policies graded each day.")
+    overall = ReportGroupDoc(required=False)
+    by_rule = _groups("Per rule (a rule with no alert and no episode of its own is left out).")
+    by_grade = _groups("Per peak grade.")
+    by_velocity_class = _groups("Per velocity class of the SKU.")
+    by_category = _groups("Per category code.")
+    averted_by = serializers.DictField(
+        child=serializers.IntegerField(), required=False, help_text="Averted alerts by what averted them."
+    )
+    definitions = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="Each figure's exact definition."
+    )
+    assumptions = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="How the past was rebuilt."
+    )
+    seconds = serializers.FloatField(required=False, help_text="How long the replay took.")
+
+
+@extend_schema_field(ReportDoc)
+class ReportField(serializers.JSONField):
+    """The report answered as stored, documented as ``ReportDoc``."""
+
+
 class BacktestDetailOutput(BacktestOutput):
-    report = serializers.JSONField(
-        help_text="The replay's report once succeeded (empty before): metrics overall, by_rule, by_grade, "
+    report = ReportField(
+        help_text="The replay's report once succeeded (empty before): figures overall, by_rule, by_grade, "
         "by_velocity_class and by_category, with the period, definitions and assumptions "
         "(docs/quality-backtests.md)."
     )
