@@ -39,26 +39,8 @@ BACKTEST_TASK = "tripline.quality.warning_backtest_run"
 # tenant's policies as they are when it starts, on every day (to compare two policy sets on one period).
 IN_FORCE, CURRENT = "in_force", "current"
 POLICY_CHOICES = (IN_FORCE, CURRENT)
-# The figures of a report group that a comparison sets side by side (all a group has).
-KEY_FIGURES = (
-    "alerts",
-    "true_alerts",
-    "false_alarms",
-    "averted",
-    "pending",
-    "unlabelled",
-    "precision",
-    "episodes",
-    "warned",
-    "recall",
-    "lead_time_median",
-    "lead_time_p10",
-    "actionable_share",
-    "alerts_per_planner_day",
-    "flapping",
-    "flapping_share",
-)
-# The key figures that count (zero in a group a report leaves out); the others are ratios or lead times.
+# The figures of a report group that a comparison sets side by side (all a group has): the ones
+# that count (zero in a group a report leaves out), then the ratios and lead times (null there).
 COUNTED_FIGURES = (
     "alerts",
     "true_alerts",
@@ -70,6 +52,15 @@ COUNTED_FIGURES = (
     "warned",
     "alerts_per_planner_day",
     "flapping",
+)
+KEY_FIGURES = (
+    *COUNTED_FIGURES,
+    "precision",
+    "recall",
+    "lead_time_median",
+    "lead_time_p10",
+    "actionable_share",
+    "flapping_share",
 )
 # The report's groups a comparison covers: the whole, and per rule and grade (what a policy changes).
 COMPARED_GROUPS = ("by_rule", "by_grade")
