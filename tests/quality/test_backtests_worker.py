@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from core.alerts.models import Alert, IndicatorReading
@@ -106,18 +107,49 @@ def test_a_backtest_runs_on_the_worker_to_its_last_day_and_writes_nothing_live(w
     assert _live_rows(world) == before
 
 
-def test_the_watchdog_on_the_beat_resends_a_backtest_whose_task_was_lost(world, celery_worker_process) -> None:
+def test_the_watchdog_on_the_beat_resends_lost_and_silent_backtests_and_gives_up_on_old_ones(
+    world, celery_worker_process
+) -> None:
     sku_with_history(world, "SKU-WEEKLY", weekly())
     worker_idle_wait()
-    # Two backtests queued while the broker was down: their tasks were never sent. One an hour ago.
+    now = timezone.now()
     period = {"day_from": TODAY - timedelta(days=10), "day_to": TODAY - timedelta(days=1), "days_total": 10}
-    lost = WarningBacktest.objects.create(tenant=world.tenant, requested_by="test", **period)
-    WarningBacktest.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    fresh = WarningBacktest.objects.create(tenant=world.tenant, requested_by="test", **period)
+
+    def backtest(**state: object) -> WarningBacktest:
+        made = WarningBacktest.objects.create(tenant=world.tenant, requested_by="test", **period)
+        WarningBacktest.objects.filter(pk=made.pk).update(**state)
+        return made
+
+    # Queued an hour ago while the broker was down: its task was never sent.
+    lost = backtest(created_at=now - timedelta(hours=1))
+    # Running, its worker silent for an hour (killed mid-replay, 3 days done).
+    silent = backtest(
+        created_at=now - timedelta(hours=1),
+        status="running",
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(hours=1),
+        days_done=3,
+    )
+    # Queued just now (its task may be on its way), and running with a fresh heartbeat.
+    fresh = backtest()
+    busy = backtest(status="running", started_at=now, heartbeat_at=now)
+    # Unfinished three task time limits after it started: given up.
+    old = backtest(created_at=now - timedelta(seconds=3 * settings.CELERY_LONGEST_TASK_SECONDS + 60))
     assert "tripline.quality.warning_backtests_recover" in {e["task"] for e in app.conf.beat_schedule.values()}
 
     warning_backtests_recover.delay()
-    wait_for(lambda: WarningBacktest.objects.get(pk=lost.pk).status == "succeeded", "the lost backtest run")
+    wait_for(
+        lambda: (
+            set(WarningBacktest.objects.filter(pk__in=[lost.pk, silent.pk]).values_list("status", flat=True))
+            == {"succeeded"}
+        ),
+        "the lost and the silent backtest run",
+    )
     worker_idle_wait()
-    assert WarningBacktest.objects.get(pk=lost.pk).days_done == 10
-    assert WarningBacktest.objects.get(pk=fresh.pk).status == "queued"  # not stale yet: its task may be on its way
+    for done in (lost, silent):
+        done.refresh_from_db()
+        assert done.days_done == 10
+        assert done.report["period"]["days"] == 10
+    statuses = dict(WarningBacktest.objects.values_list("pk", "status"))
+    assert (statuses[fresh.pk], statuses[busy.pk], statuses[old.pk]) == ("queued", "running", "failed")
+    assert "three task time limits" in WarningBacktest.objects.get(pk=old.pk).error
