@@ -289,7 +289,7 @@ def warning_backtest_run(
         )
         raise
     if backtest.policies.get("use") == CURRENT:
-        report["policies"] = "the tenant's policies when the backtest started, on every day"
+        report["policies"] = "the tenant's policies as the replay started, on every day"
     report["seconds"] = round(time.perf_counter() - started, 2)
     finished = _lease(backtest).update(
         status=BacktestStatus.SUCCEEDED,

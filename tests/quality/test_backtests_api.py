@@ -228,7 +228,7 @@ def test_two_policy_sets_replayed_on_one_period_compare_rule_by_rule(world) -> N
     assert body["by_rule"]["overstock"]["precision"]["other"] is None
     assert body["overall"]["alerts"]["difference"] == -overstock["base"]
     stored = WarningBacktest.objects.get(pk=other)
-    assert stored.report["policies"] == "the tenant's policies when the backtest started, on every day"
+    assert stored.report["policies"] == "the tenant's policies as the replay started, on every day"
 
 
 def test_policies_other_than_in_force_or_current_are_refused(world) -> None:
