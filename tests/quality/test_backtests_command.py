@@ -85,3 +85,14 @@ def test_the_setting_bounds_the_command_too_and_an_unknown_tenant_is_named(world
     with pytest.raises(CommandError, match="No tenant 'nope'"):
         call_command("warnings_backtest", tenant="nope", day_from=_days(3), day_to=_days(1), stdout=StringIO())
     assert not WarningBacktest.objects.exists()
+
+
+def test_progress_goes_to_stderr_day_by_tenth_when_it_is_no_terminal(world) -> None:
+    out, err = StringIO(), StringIO()
+    call_command(
+        "warnings_backtest", tenant=world.tenant.slug, day_from=_days(3), day_to=_days(0), stdout=out, stderr=err
+    )
+    lines = err.getvalue().splitlines()
+    assert lines[-1] == f"Replayed 4 of 4 days of {world.tenant.slug}."
+    assert all(line.startswith("Replayed ") for line in lines)
+    assert "Replayed" not in out.getvalue()

@@ -81,10 +81,15 @@ class Command(BaseCommand):
         first, last = _day(day_from), _day(day_to)
         # tqdm draws with carriage returns, which Django's line-ending OutputWrapper would break.
         with tqdm(desc=f"Replaying {chosen.slug}", unit="day", file=sys.stderr, disable=None) as bar:
+            told = {"tenths": -1}
 
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
+                # Not a terminal (a log, a pipe): a plain line at each tenth of the period instead of a bar.
+                if bar.disable and total and (tenths := done * 10 // total) != told["tenths"]:
+                    told["tenths"] = tenths
+                    self.stderr.write(f"Replayed {done} of {total} days of {chosen.slug}.")
 
             try:
                 backtest = warning_backtest_run_inline(
