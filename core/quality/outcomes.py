@@ -121,7 +121,11 @@ class Outcomes:
         if response is not None:
             return Label(AVERTED, response[0], None, f"response: {response[1]}")
         came = np.flatnonzero(np.diff(self.received[n, first + 1 : last + 2]) > 0)
-        if came.size:
+        # A receipt averts only what the stock held at the alert would not have covered: routine
+        # replenishment of stock that outlasted the window's sales does not make a false alarm right.
+        held = int(ledger.on_hand[n, first])
+        sold = int(ledger.cumulative["sold"][n, last + 1] - ledger.cumulative["sold"][n, first + 1])
+        if came.size and held <= sold:
             return Label(AVERTED, opened_on + timedelta(days=int(came[0]) + 1), None, "receipt or transfer in")
         return Label(FALSE, ends_on, None)
 
