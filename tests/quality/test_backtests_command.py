@@ -96,3 +96,9 @@ def test_progress_goes_to_stderr_day_by_tenth_when_it_is_no_terminal(world) -> N
     assert lines[-1] == f"Replayed 4 of 4 days of {world.tenant.slug}."
     assert all(line.startswith("Replayed ") for line in lines)
     assert "Replayed" not in out.getvalue()
+
+
+def test_policies_other_than_in_force_or_current_stop_the_command(world) -> None:
+    with pytest.raises(CommandError, match="--policies: One of: in_force, current"):
+        backtest_command(world, day_from=_days(3), day_to=_days(1), policies="strict")
+    assert not WarningBacktest.objects.exists()
