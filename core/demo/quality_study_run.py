@@ -31,6 +31,8 @@ from core.demo.quality_study import (
 from core.inventory.models import DailyFact
 from core.quality.replay import ReplayResult, warnings_replay
 from core.quality.replay_metrics import group_figures
+from core.quality.tuner import TUNER_ACTOR, WINDOW_DAYS, tuner_run
+from core.quality.tuner_evidence import FALSE, MISSED, RECALL_RULE, TRUE, WARNED, verdict_of
 from tenants.models import Tenant
 
 # The issue's goals: for the default policy, and for the tuning.
@@ -79,15 +81,16 @@ def _earliest_warning(episode: object) -> dict | None:
     return min(episode.warnings.values(), key=lambda warning: warning["first_opened_on"], default=None)
 
 
-def stock_out_figures(result: ReplayResult) -> dict:
+def stock_out_figures(result: ReplayResult, report: dict) -> dict:
     """The stock-out warnings of a replay: the report's figures over the stock-out rules' alerts and
-    every episode, each stock-out rule's own, and the median supplier lead time of the warned episodes'
-    earliest warnings (what the goal holds the median warning lead time against)."""
+    every episode, each stock-out rule's own (from the replay's ``report``), and the median supplier
+    lead time of the warned episodes' earliest warnings (what the goal holds the median warning lead
+    time against)."""
     alerts = [alert for alert in result.alerts if alert.direction == STOCK_OUT]
     days = (result.day_to - result.day_from).days + 1
     figures = group_figures(alerts, result.episodes, _earliest_warning, days=days, planners=result.planners)
     lead_times = [e.lead_time_days for e in result.episodes if e.warned and e.lead_time_days is not None]
-    report_by_rule = result.report()["by_rule"]
+    report_by_rule = report["by_rule"]
     settled = figures["true_alerts"] + figures["false_alarms"] + figures["averted"]
     return {
         **{key: figures[key] for key in HEADLINE},
@@ -130,7 +133,7 @@ def replay_figures(replayed: Replayed, *, tenant: Tenant, planner: SimulatedPlan
         "positions": report["positions"],
         "seconds": replayed.seconds,
         "alerts": report["overall"]["alerts"],
-        "stock_out": stock_out_figures(replayed.result),
+        "stock_out": stock_out_figures(replayed.result, report),
         "overall": {key: report["overall"][key] for key in HEADLINE},
     }
     if planner is not None:
@@ -238,11 +241,10 @@ def demo_default_figures(*, tenant: Tenant, warm_up: int, progress: Progress | N
 @dataclass
 class Tuning:
     """What the tuner made of the planner's verdicts: its runs, the steps it applied (each a policy
-    version by ``system:tuner``) and the ones its shadow replay refused, or why it did not run."""
+    version by ``system:tuner``) and the ones its shadow replay refused."""
 
-    ran: bool
     note: str
-    runs: int = 0
+    runs: int
     applied: list[dict] = field(default_factory=list)
     refused: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -261,11 +263,6 @@ def study_tune(
     before: their verdicts given by then on the alerts opened in the tuner's window, and the stock-out
     episodes begun by then, warned of or missed. The tuner replays no outcomes of its own: the
     replay labels them from the whole ledger, after the day the tuner runs for too."""
-    try:
-        from core.quality.tuner import TUNER_ACTOR, WINDOW_DAYS, tuner_run
-        from core.quality.tuner_evidence import FALSE, MISSED, RECALL_RULE, TRUE, WARNED, verdict_of
-    except ImportError:
-        return Tuning(ran=False, note="not run: core.quality.tuner is not merged into this branch yet")
     started = time.monotonic()
     days = [period.day_from + timedelta(days=k) for k in range(1, (period.second_from - period.day_from).days + 1)]
     applied, refused = [], []
@@ -310,7 +307,6 @@ def study_tune(
         f"{len(applied)} steps applied, {len(refused)} refused by their shadow replay"
     )
     return Tuning(
-        ran=True,
         note=note,
         runs=len(days),
         applied=applied,
@@ -336,7 +332,7 @@ def quality_study_measure(*, tenant: Tenant, plan: QualityStudyPlan, progress: P
     planner = SimulatedPlanner(category_code=plan.planner_category)
     default_book = PolicyBook(tenant)  # taken before the tuner writes any policy: the built-in defaults
 
-    def replayed(day_from: date, book: PolicyBook, stage: str) -> dict:
+    def replayed(day_from: date, book: PolicyBook, stage: str) -> tuple[Replayed, dict]:
         run = study_replay(
             tenant=tenant, day_from=day_from, day_to=period.day_to, book=book, stage=stage, progress=progress
         )
@@ -348,18 +344,18 @@ def quality_study_measure(*, tenant: Tenant, plan: QualityStudyPlan, progress: P
     tuning = study_tune(
         tenant=tenant, judgements=judgements, episodes=whole.result.episodes, period=period, progress=progress
     )
-    replays = {"default, whole period": whole_figures, "default, second half": second_default}
-    second_tuned = None
-    if tuning.ran:
-        _, second_tuned = replayed(period.second_from, PolicyBook(tenant), "tuned policies, second half")
-        replays["tuned, second half"] = second_tuned
+    _, second_tuned = replayed(period.second_from, PolicyBook(tenant), "tuned policies, second half")
+    replays = {
+        "default, whole period": whole_figures,
+        "default, second half": second_default,
+        "tuned, second half": second_tuned,
+    }
     return {
         "period": period.as_dict(),
         "positions": whole_figures["positions"],
         "planner": {"category": planner.category_code, "cover_days": planner.cover_days, "rules": list(planner.rules)},
         "replays": replays,
         "tuning": {
-            "ran": tuning.ran,
             "note": tuning.note,
             "seconds": tuning.seconds,
             "runs": tuning.runs,

@@ -17,9 +17,14 @@ from core.demo.quality_study import (
     STUDY_SCALES,
     WARM_UP_DAYS,
     QualityStudyPlan,
+    SimulatedPlanner,
+    cover_at_opening,
+    planner_judgements,
     quality_study_plan,
 )
 from core.demo.synthetic import DemoPlan
+from core.quality.replay import warnings_replay
+from tenants.models import Tenant
 
 TODAY = date(2026, 11, 20)
 
@@ -149,7 +154,6 @@ def test_the_command_measures_the_study_and_a_demo_tenant(db, capsys) -> None:
 
     # The tuner ran on each day of the first half after its first, and the first of the second
     first_half = date.fromisoformat(period["first_half_to"]) - date.fromisoformat(period["from"])
-    assert tuning["ran"] is True
     assert tuning["runs"] == first_half.days + 1
     # and every step it applied is a policy version of the study tenant by system:tuner
     assert tuning["applied"]
@@ -192,6 +196,26 @@ def test_the_command_measures_the_study_and_a_demo_tenant(db, capsys) -> None:
     assert demo["policies"] == "built-in defaults"
     # Progress went to stderr, one bar per replay
     assert "default policy, whole period" in capsys.readouterr().err
+
+    # The planner reads an alert's cover as the engine does: a stock-out alert's days of cover at
+    # opening (available over the 28-day average, no forecast on the study tenant) are theirs too
+    tenant = Tenant.objects.get(slug="qs")
+    day_from = date.fromisoformat(period["second_half_from"])
+    result = warnings_replay(tenant=tenant, day_from=day_from, day_to=date.fromisoformat(period["to"]))
+    stock_outs = [alert for alert in result.alerts if alert.rule == "stock_out_risk"][:50]
+    assert stock_outs
+    covers = cover_at_opening(tenant=tenant, alerts=stock_outs)
+    for alert in stock_outs:
+        assert covers[(alert.position_id, alert.opened_on)] == pytest.approx(alert.inputs["days_of_cover"], abs=0.06)
+    # and calls false, in their category, exactly the overstock and slow-moving alerts within 60 days of cover
+    planner_alerts = [alert for alert in result.alerts if alert.category_code == planner["category"]]
+    judged = planner_judgements(tenant=tenant, planner=SimulatedPlanner(planner["category"]), alerts=planner_alerts)
+    own = [judgement for judgement in judged if judgement.alert.rule in ("overstock", "slow_moving")]
+    assert own
+    for judgement in own:
+        fine = judgement.cover_days is not None and judgement.cover_days <= PLANNER_COVER_DAYS
+        assert (judgement.verdict == "false_alarm") == fine
+        assert judgement.known_on == judgement.alert.opened_on
 
     # The table the command prints without --json shows the same figures
     table = study_table(figures)
