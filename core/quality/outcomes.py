@@ -2,8 +2,9 @@
 
 A rule's outcome follows its ``RuleSpec.direction``: the stock-out rules are right when the position
 runs out within the lead time and review period after the alert; the overstock-like ones (overstock,
-slow moving, expiry, obsolescence, season end, launch, decline) when the stock held at the alert is
-still unsold at the rule's standard pace ``OVERSTOCK_WINDOW_DAYS`` later. The compound rule warns of
+slow moving, obsolescence, season end, launch, decline) when the stock held at the alert is still
+unsold at the rule's standard pace ``OVERSTOCK_WINDOW_DAYS`` later; expiry risk when the units it
+said would expire were not sold by the earliest expiry. The compound rule warns of
 a mix the ledger does not settle: its alerts are ``unlabelled``, kept out of precision.
 """
 
@@ -120,13 +121,21 @@ class Outcomes:
         if response is not None:
             return Label(AVERTED, response[0], None, f"response: {response[1]}")
         came = np.flatnonzero(np.diff(self.received[n, first + 1 : last + 2]) > 0)
-        if came.size:
+        # A receipt averts only what the stock held at the alert would not have covered: routine
+        # replenishment of stock that outlasted the window's sales does not make a false alarm right.
+        held = int(ledger.on_hand[n, first])
+        sold = int(ledger.cumulative["sold"][n, last + 1] - ledger.cumulative["sold"][n, first + 1])
+        if came.size and held <= sold:
             return Label(AVERTED, opened_on + timedelta(days=int(came[0]) + 1), None, "receipt or transfer in")
         return Label(FALSE, ends_on, None)
 
     def _overstock(self, n: int, position_id: int, opened_on: date, inputs: dict, velocity_class: str) -> Label:
+        """Overstock-like rules: the stock held at opening still unsold at the standard pace 60 days on;
+        expiry risk: the units it said would expire unsold by the earliest expiry not sold by then."""
+        expiry = inputs.get("days_to_expiry") if "expiry_at_risk" in inputs else None
+        days = max(int(expiry), 1) if expiry is not None else OVERSTOCK_WINDOW_DAYS
         ledger = self.ledger
-        ends_on = opened_on + timedelta(days=OVERSTOCK_WINDOW_DAYS)
+        ends_on = opened_on + timedelta(days=days)
         first, last = ledger.index(opened_on), ledger.index(min(ends_on, ledger.end))
         response = self._response(position_id, opened_on, min(ends_on, ledger.end))
         if response is not None:
@@ -137,11 +146,15 @@ class Outcomes:
             return Label(AVERTED, None, None, "stock sent out other than by sales")
         if ends_on > ledger.end:
             return Label(PENDING, None, None)
-        standard = inputs.get("standard") or TURNOVER_STANDARD_DAYS.get(
-            velocity_class, TURNOVER_STANDARD_DAYS["long_tail"]
-        )
         sold = int(ledger.cumulative["sold"][n, last + 1] - ledger.cumulative["sold"][n, first + 1])
-        # Still unsold: the window's sales would take longer than the standard to sell what was held.
-        if held > 0 and sold * float(standard) < held * OVERSTOCK_WINDOW_DAYS:
-            return Label(TRUE, ends_on, None)
-        return Label(FALSE, ends_on, None)
+        if expiry is not None:
+            # Right if sales by the expiry day did not also clear the units at risk on top of what the
+            # 28-day rate sells by then: some of them expired.
+            unsold = sold < float(inputs["ads_28"]) * days + float(inputs["expiry_at_risk"])
+        else:
+            standard = inputs.get("standard") or TURNOVER_STANDARD_DAYS.get(
+                velocity_class, TURNOVER_STANDARD_DAYS["long_tail"]
+            )
+            # Still unsold: the window's sales would take longer than the standard to sell what was held.
+            unsold = held > 0 and sold * float(standard) < held * OVERSTOCK_WINDOW_DAYS
+        return Label(TRUE if unsold else FALSE, ends_on, None)

@@ -165,7 +165,7 @@ def warnings_replay(
     ids = list(positions.order_by("id").values_list("id", flat=True))
     responses = _responses(tenant, ids)
     days = [day_from + timedelta(days=k) for k in range((day_to - day_from).days + 1)]
-    chunks = [ids[k : k + CHUNK_POSITIONS] for k in range(0, len(ids), CHUNK_POSITIONS)]
+    chunks = _chunked(ids)
     alerts: list[ReplayedAlert] = []
     episodes: list[Episode] = []
     for chunk_alerts, chunk_episodes in _chunks_replay(
@@ -187,6 +187,16 @@ def warnings_replay(
         episodes=episodes,
         policies=how,
     )
+
+
+def _chunked(ids: list[int]) -> list[list[int]]:
+    """The positions in chunks of at most ``CHUNK_POSITIONS``, as many as a multiple of the processes
+    that will replay them, so that none waits idle for the last."""
+    count = -(-len(ids) // CHUNK_POSITIONS)
+    processes = _processes(count)
+    count = -(-count // processes) * processes
+    size = -(-len(ids) // count) if count else 0
+    return [ids[k : k + size] for k in range(0, len(ids), size)] if size else []
 
 
 def _processes(chunks: int) -> int:
@@ -216,13 +226,14 @@ def _chunks_replay(
 ) -> list[tuple[list[ReplayedAlert], list[Episode]]]:
     """Each chunk's alerts and episodes, in the chunks' order; told ``progress`` as days are done
     (a day of every chunk counts as one day)."""
-    done = 0
+    done, shown = 0, 0
 
     def told() -> None:
-        nonlocal done
+        nonlocal done, shown
         done += 1
-        if progress is not None:
-            progress(done // max(len(chunks), 1), len(days))
+        if progress is not None and done // len(chunks) > shown:
+            shown = done // len(chunks)
+            progress(shown, len(days))
 
     processes = _processes(len(chunks))
     if processes == 1:

@@ -33,7 +33,8 @@ DEFINITIONS = {
     "stock (a stock-out day) from the opening day through lead time + review period after it (through the "
     "promotion's end for promotion_shortfall); an overstock-like rule's stock held at opening still unsold "
     f"{OVERSTOCK_WINDOW_DAYS} days later, i.e. the window's sales x the turnover standard < stock held x "
-    f"{OVERSTOCK_WINDOW_DAYS}",
+    f"{OVERSTOCK_WINDOW_DAYS}; expiry_risk's units at risk expired unsold: sales up to the earliest expiry < "
+    "ads_28 x those days + expiry_at_risk",
     "false_alarms": "alerts whose window ended within the data without their outcome and without a response",
     "averted": "alerts without their outcome (or, for overstock-like rules, whatever it) whose response came "
     "within the window: a registered response of the position (RFQ award, approved transfer, accepted markdown: "

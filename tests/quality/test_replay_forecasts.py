@@ -15,34 +15,17 @@ import pytest
 from django.core.management import call_command
 
 from core.alerts.engine import rows_prefetch
-from core.inventory.models import Position, Sku
+from core.inventory.models import Position
 from core.quality.replay import warnings_replay
-from core.supply.services import supplier_offers_upsert
-from tests.support.histories import steady_sales
-from tests.support.ingest import TODAY, push_accepted
+from tests.support.histories import selling_at_two_warehouses
+from tests.support.ingest import TODAY
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def promoted(shop):
-    push_accepted(
-        shop.admin, shop.tenant.slug, "warehouses", [{"code": "W2", "name": "W2", "region": "r", "kind": "store"}]
-    )
-    supplier_offers_upsert(
-        tenant=shop.tenant,
-        offers=[
-            {
-                "sku_id": Sku.objects.get(tenant=shop.tenant, code="S").pk,
-                "supplier_id": shop.supplier.partner.pk,
-                "rank": 1,
-                "lead_time_days": 10,
-                "unit_price": "1",
-            }
-        ],
-    )
-    steady_sales(shop, "W", 440)
-    steady_sales(shop, "W2", 1000)
+    selling_at_two_warehouses(shop, {"W": 440, "W2": 1000}, lead_time_days=10)
     body = {
         "sku": "S",
         "starts_on": str(TODAY + timedelta(days=20)),

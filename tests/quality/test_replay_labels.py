@@ -12,6 +12,11 @@ at the end of the day it reaches 0. Days are counted back from today: ``-35`` is
 - D: warned on -35, then stops selling with 50 on hand: no stock-out, no receipt: a false alarm.
 - F: 700 received, 1 sold a day: overstock from the first day (-60); 60 days later (today) it has
   sold 60 of the 660 it held, at a pace of 660 days against the 180-day standard: a true overstock.
+- G: 400 with a 20-day shelf life received on -70, 5 sold a day: on -60, 355 held expire in 10
+  days and the 28-day rate (45 / 28 a day) sells 16 of them: expiry risk; by -50 it sold 50, not
+  the 355: they expired: true.
+- H: like D it is warned on -35 and then sells 2 a day, but a routine receipt of 100 comes on -33:
+  the 50 it held outlast the window's 26 sales, so the receipt averted nothing: a false alarm.
 - E: warned on -35, 20 received on -34 (cover 6: resolved), down to 50 again on -33 (reopened:
   flapping), out of stock from -28: warned 7 days ahead, at least its lead time: actionable.
 """
@@ -66,12 +71,16 @@ def slow(sku: str) -> list[dict]:
 @pytest.fixture
 def shop(world):
     slug = world.tenant.slug
-    skus = ["A", "B", "C", "D", "E", "F"]
+    skus = ["A", "B", "C", "D", "E", "F", "G", "H"]
     push_accepted(
         world.admin,
         slug,
         "skus",
-        [{"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"} for code in skus],
+        [
+            {"code": code, "name": code, "category": "snacks", "unit_cost": "1", "list_price": "2"}
+            | ({"shelf_life_days": 20} if code == "G" else {})
+            for code in skus
+        ],
     )
     response = world.admin.client.post(
         f"/api/v1/tenants/{slug}/alert-policies/",
@@ -87,6 +96,11 @@ def shop(world):
         + selling("D", until=35)
         + selling("E", until=1, extra={34: [("receipt", 20)]})
         + slow("F")
+        + [line("receipt", "G", 400, 70)]
+        + [line("sale", "G", 5, days_ago) for days_ago in range(69, 0, -1)]
+        + selling("H", until=35)
+        + [line("receipt", "H", 100, 33)]
+        + [line("sale", "H", 2, days_ago) for days_ago in range(34, 0, -1)]
     )
     push_accepted(world.admin, slug, "movements", rows)
     return world
@@ -94,18 +108,18 @@ def shop(world):
 
 def _positions(world) -> dict[str, int]:
     return dict(
-        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F"]).values_list(
+        Position.objects.filter(tenant=world.tenant, sku__code__in=["A", "B", "C", "D", "E", "F", "G"]).values_list(
             "sku__code", "pk"
         )
     )
 
 
-def _replay(world, **kwargs):
+def _replay(world, position_ids: list[int] | None = None, **kwargs):
     return warnings_replay(
         tenant=world.tenant,
         day_from=TODAY - timedelta(days=60),
         day_to=TODAY - timedelta(days=1),
-        position_ids=list(_positions(world).values()),
+        position_ids=position_ids or list(_positions(world).values()),
         **kwargs,
     )
 
@@ -148,6 +162,9 @@ def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
     (f,) = [a for a in result.alerts if a.position_id == ids["F"] and a.rule == RuleCode.OVERSTOCK]
     assert (f.opened_on, f.outcome, f.outcome_on, f.resolved_on) == (day(60), "true", TODAY, None)
 
+    (g,) = [a for a in result.alerts if a.position_id == ids["G"] and a.rule == RuleCode.EXPIRY_RISK]
+    assert (g.opened_on, g.inputs["days_to_expiry"], g.outcome, g.outcome_on) == (day(60), 10, "true", day(50))
+
     report = result.report()
     assert report["by_rule"]["overstock"]["precision"] == 1.0
     figures = report["by_rule"]["stock_out_risk"]
@@ -163,7 +180,15 @@ def test_labels_lead_time_recall_precision_averted_and_flapping(shop):
     assert figures["alerts_per_planner_day"] == pytest.approx(6 / 60, abs=1e-4)  # the world has one planner
     assert report["by_category"]["snacks"]["episodes"] == 3
     assert told[-1] == (60, 60)
-    assert [done for done, _ in told] == sorted(done for done, _ in told)
+    assert [done for done, _ in told[:-1]] == list(range(1, 61))  # each day once, then the end
+
+
+def test_a_routine_receipt_of_stock_that_outlasted_the_window_averts_nothing(shop):
+    h = Position.objects.get(tenant=shop.tenant, sku__code="H").pk
+    result = _replay(shop, position_ids=[h])
+    (alert,) = _stock_out_alerts(result, h)
+    assert (alert.opened_on, alert.outcome, alert.averted_by) == (TODAY - timedelta(days=35), "false", "")
+    assert result.report()["by_rule"]["stock_out_risk"]["false_alarms"] == 1
 
 
 def test_a_later_sale_does_not_change_an_earlier_day(shop):

@@ -17,10 +17,10 @@ from django.db import connection
 
 from core.alerts.engine import rows_prefetch
 from core.alerts.indicators import indicator_rows
-from core.inventory.models import Position, Sku
+from core.inventory.models import Position
 from core.quality.replay import warnings_replay
 from core.quality.replay_days import ledger_read
-from core.supply.services import supplier_offers_upsert
+from tests.support.histories import primary_supplier
 from tests.support.ingest import TODAY, ledger_line, push_accepted
 
 pytestmark = pytest.mark.django_db
@@ -72,18 +72,7 @@ def shop(world):
         "skus",
         [{"name": s["code"], "category": "snacks", "unit_cost": "1", "list_price": "2", **s} for s in skus],
     )
-    supplier_offers_upsert(
-        tenant=world.tenant,
-        offers=[
-            {
-                "sku_id": Sku.objects.get(tenant=world.tenant, code="OUT").pk,
-                "supplier_id": world.supplier.partner.pk,
-                "rank": 1,
-                "lead_time_days": 9,
-                "unit_price": "1",
-            }
-        ],
-    )
+    primary_supplier(world, "OUT", 9)
     signal_days = [(D + 20, 100, None, None), (D + 2, 60, "1.5", "8"), (D - 3, 10, "1.6", "7")]
     push(
         world,
