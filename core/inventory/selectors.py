@@ -9,7 +9,7 @@ from datetime import date
 
 import numpy as np
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, QuerySet
 
 from core.bulk_copy import bigint_array, bigints_read
 from core.exceptions import NotFound
@@ -134,6 +134,12 @@ def daily_fact_rows(*, tenant: Tenant, position_ids: list[int], day_from: date, 
         .order_by("position_id", "day")
         .values_list("position_id", "day", "units_sold", "units_flagged", "net_change")
     )
+
+
+def daily_fact_first_day(*, tenant: Tenant) -> date | None:
+    """The first day of the tenant's ledger (its earliest daily fact), or None before any line: what
+    a look back over history may start from."""
+    return DailyFact.objects.filter(tenant=tenant).aggregate(first=Min("day"))["first"]
 
 
 # The columns ``daily_fact_arrays`` answers after the position and the day, in order.

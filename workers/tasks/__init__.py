@@ -6,6 +6,7 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     forecasting,
     ingestion,
     procurement,
+    quality,
     transfers,
     tuning,
     webhooks,
