@@ -93,29 +93,29 @@ class ProposalDetailView(TenantScopedView):
         return Response(s.TuningProposalOutput(tuner.proposal_get(tenant=self.tenant, proposal_id=proposal_id)).data)
 
 
-class ProposalAcceptView(TenantScopedView):
+class ProposalDecisionView(TenantScopedView):
+    access = {"POST": STAFF_WRITERS}
+
+    def decide(self, proposal: TuningProposal, data: dict) -> TuningProposal:
+        raise NotImplementedError
+
+    @extend_schema(request=s.ProposalDecisionInput, responses={200: s.TuningProposalOutput, **_CONFLICT})
+    def post(self, request: Request, tenant_slug: str, proposal_id: str) -> Response:
+        proposal = tuner.proposal_get(tenant=self.tenant, proposal_id=proposal_id)
+        data = s.ProposalDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(s.TuningProposalOutput(self.decide(proposal, data.validated_data)).data)
+
+
+class ProposalAcceptView(ProposalDecisionView):
     """Apply a pending proposal: a policy version by system:tuner that names who accepted it."""
 
-    access = {"POST": STAFF_WRITERS}
-
-    @extend_schema(request=s.ProposalDecisionInput, responses={200: s.TuningProposalOutput, **_CONFLICT})
-    def post(self, request: Request, tenant_slug: str, proposal_id: str) -> Response:
-        proposal = tuner.proposal_get(tenant=self.tenant, proposal_id=proposal_id)
-        data = s.ProposalDecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal = tuner.proposal_accept(proposal=proposal, actor=self.principal, **data.validated_data)
-        return Response(s.TuningProposalOutput(proposal).data)
+    def decide(self, proposal: TuningProposal, data: dict) -> TuningProposal:
+        return tuner.proposal_accept(proposal=proposal, actor=self.principal, **data)
 
 
-class ProposalRejectView(TenantScopedView):
+class ProposalRejectView(ProposalDecisionView):
     """Turn down a pending proposal: nothing changes; the rule and scope rest for the cool-down."""
 
-    access = {"POST": STAFF_WRITERS}
-
-    @extend_schema(request=s.ProposalDecisionInput, responses={200: s.TuningProposalOutput, **_CONFLICT})
-    def post(self, request: Request, tenant_slug: str, proposal_id: str) -> Response:
-        proposal = tuner.proposal_get(tenant=self.tenant, proposal_id=proposal_id)
-        data = s.ProposalDecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal = tuner.proposal_reject(proposal=proposal, actor=self.principal, **data.validated_data)
-        return Response(s.TuningProposalOutput(proposal).data)
+    def decide(self, proposal: TuningProposal, data: dict) -> TuningProposal:
+        return tuner.proposal_reject(proposal=proposal, actor=self.principal, **data)

@@ -59,7 +59,22 @@ LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 LIVE = Q(active=True, status__in=LIVE_STATUSES)
 
 
-class AlertPolicy(TimestampedModel):
+class RuleScoped:
+    """What a row about one rule in one scope (a policy, a policy version, a tuner's step) is scoped
+    to, from its ``sku_id``, ``category_id`` and ``velocity_class``: at most one is set."""
+
+    @property
+    def scope(self) -> str:
+        if self.sku_id:
+            return "sku"
+        if self.category_id:
+            return "category"
+        if self.velocity_class:
+            return "velocity_class"
+        return "tenant"
+
+
+class AlertPolicy(RuleScoped, TimestampedModel):
     """Thresholds of one rule for a scope: the tenant (no scope), a velocity class, a category or a SKU.
 
     Every setting left empty is inherited from the next less specific policy, and in the end from
@@ -105,16 +120,6 @@ class AlertPolicy(TimestampedModel):
         return f"{self.rule} policy ({self.scope_label})"
 
     @property
-    def scope(self) -> str:
-        if self.sku_id:
-            return "sku"
-        if self.category_id:
-            return "category"
-        if self.velocity_class:
-            return "velocity_class"
-        return "tenant"
-
-    @property
     def scope_label(self) -> str:
         if self.sku_id:
             return f"SKU {self.sku.code}"
@@ -131,7 +136,7 @@ class PolicyChangeAction(models.TextChoices):
     DELETED = "deleted", "Policy deleted"
 
 
-class PolicyChange(TimestampedModel):
+class PolicyChange(RuleScoped, TimestampedModel):
     """One version of a tenant's policies: a policy created, changed or deleted, with its scope's
     settings before and after (null: no policy), who did it and why.
 
@@ -162,16 +167,6 @@ class PolicyChange(TimestampedModel):
 
     def __str__(self) -> str:
         return f"policy version {self.version}: {self.rule} {self.action}"
-
-    @property
-    def scope(self) -> str:
-        if self.sku_id:
-            return "sku"
-        if self.category_id:
-            return "category"
-        if self.velocity_class:
-            return "velocity_class"
-        return "tenant"
 
 
 class IndicatorReading(models.Model):

@@ -95,9 +95,29 @@ def policy_list_for_book(tenant: Tenant) -> QuerySet[AlertPolicy]:
     return AlertPolicy.objects.filter(tenant=tenant).select_related("category", "sku")
 
 
+# Books already built, by what decides them: a replay asks for one per day, and most days of a
+# period have the same policies in force. A book only caches what it resolves, so sharing is safe.
+_BOOKS: dict[tuple, PolicyBook] = {}
+_BOOKS_KEPT = 32
+
+
 def policy_book_as_of(*, tenant: Tenant, at: datetime) -> PolicyBook:
-    """The policies in force at ``at``, ready to resolve (what a replay of that day evaluates with)."""
-    return PolicyBook(tenant, policies=policies_as_of(tenant=tenant, at=at))
+    """The policies in force at ``at``, ready to resolve (what a replay of that day evaluates with).
+    The same book is answered for every time with the same versions and stored policies in force."""
+    versions = list(PolicyChange.objects.filter(tenant=tenant).order_by("version").values_list("version", "created_at"))
+    stored = sorted(AlertPolicy.objects.filter(tenant=tenant).values_list("id", "created_at", "updated_at"))
+    key = (
+        tenant.pk,
+        tuple(version for version, created_at in versions if created_at <= at),
+        len(versions),
+        tuple((str(pk), created_at <= at, updated_at) for pk, created_at, updated_at in stored),
+    )
+    book = _BOOKS.get(key)
+    if book is None:
+        if len(_BOOKS) >= _BOOKS_KEPT:
+            _BOOKS.clear()
+        book = _BOOKS[key] = PolicyBook(tenant, policies=policies_as_of(tenant=tenant, at=at))
+    return book
 
 
 def policy_book_with(
@@ -156,21 +176,26 @@ def _apply_merged(policy: AlertPolicy, values: dict) -> None:
     policy_settings_apply(policy, merged)
 
 
+def scope_policy_locked(scoped: PolicyChange | object) -> AlertPolicy | None:
+    """The stored policy of the rule and scope ``scoped`` names (a version, a tuner's step), locked."""
+    return (
+        AlertPolicy.objects.select_for_update(of=("self",))
+        .filter(
+            tenant_id=scoped.tenant_id,
+            rule=scoped.rule,
+            velocity_class=scoped.velocity_class,
+            category_id=scoped.category_id,
+            sku_id=scoped.sku_id,
+        )
+        .first()
+    )
+
+
 @transaction.atomic
 def policy_change_revert(*, change: PolicyChange, actor: Principal | str, reason: str = "") -> PolicyChange:
     """A new version that puts the change's scope back as it was before it: the policy deleted if the
     change created it, re-created if it deleted it, its settings restored otherwise."""
-    policy = (
-        AlertPolicy.objects.select_for_update(of=("self",))
-        .filter(
-            tenant_id=change.tenant_id,
-            rule=change.rule,
-            velocity_class=change.velocity_class,
-            category_id=change.category_id,
-            sku_id=change.sku_id,
-        )
-        .first()
-    )
+    policy = scope_policy_locked(change)
     why = reason.strip() or f"Revert of version {change.version}."
     if change.before is None:
         if policy is None:

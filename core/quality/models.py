@@ -3,7 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from core.alerts.models import PolicyChange, rule_choices
+from core.alerts.models import PolicyChange, RuleScoped, rule_choices
 from core.base_models import TimestampedModel
 from core.inventory.models import Category, Sku, VelocityClass
 from tenants.models import Tenant
@@ -94,7 +94,7 @@ class ProposalStatus(models.TextChoices):
     REFUSED = "refused", "Refused by its shadow replay"
 
 
-class TuningProposal(TimestampedModel):
+class TuningProposal(RuleScoped, TimestampedModel):
     """One step of one rule's setting in one scope, with the evidence for it and its shadow replay.
 
     ``settings`` is what the step writes to the scope's policy; ``change`` the policy version that
@@ -126,13 +126,3 @@ class TuningProposal(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.rule} {self.setting} {self.value_before:g} -> {self.value_after:g}"
-
-    @property
-    def scope(self) -> str:
-        if self.sku_id:
-            return "sku"
-        if self.category_id:
-            return "category"
-        if self.velocity_class:
-            return "velocity_class"
-        return "tenant"

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from core.alerts.models import AlertPolicy, PolicyChange
 from core.alerts.policies import PolicyBook, policy_create, policy_update
-from core.alerts.policy_versions import policy_book_with, policy_list_for_book
+from core.alerts.policy_versions import policy_book_with, policy_list_for_book, scope_policy_locked
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Category, Position, Sku
 from core.quality.models import ProposalStatus, TuningMode, TuningProposal, TuningSettings
@@ -401,20 +401,6 @@ def _reason(proposal: TuningProposal) -> str:
     )
 
 
-def _scope_policy(proposal: TuningProposal) -> AlertPolicy | None:
-    return (
-        AlertPolicy.objects.select_for_update(of=("self",))
-        .filter(
-            tenant_id=proposal.tenant_id,
-            rule=proposal.rule,
-            velocity_class=proposal.velocity_class,
-            category_id=proposal.category_id,
-            sku_id=proposal.sku_id,
-        )
-        .first()
-    )
-
-
 def proposal_apply(*, proposal: TuningProposal, status: str, reason: str, by: str = "") -> TuningProposal:
     """Write the step as a policy version by ``system:tuner``, with its evidence and replay; a 409
     when the scope's trip point is no longer the one the proposal started from."""
@@ -434,7 +420,7 @@ def proposal_apply(*, proposal: TuningProposal, status: str, reason: str, by: st
             f"{value if value is not None else 'mixed'}, proposed from {proposal.value_before:g}); the next run "
             "proposes again from the new value."
         )
-    policy = _scope_policy(proposal)
+    policy = scope_policy_locked(proposal)
     common = {"actor": TUNER_ACTOR, "reason": reason, "evidence": proposal.evidence, "replay": proposal.replay}
     if policy is None:
         scope = {

@@ -51,12 +51,10 @@ class Verdict:
     source: str = "feedback"  # feedback | replay
 
     def scopes(self) -> list[Scope]:
-        return [
-            ("sku", self.sku_id),
-            ("category", self.category_id),
-            ("velocity_class", self.velocity_class),
-            ("tenant", None),
-        ]
+        """The scopes the verdict counts in; one without its key (a verdict built without a
+        category, say) only in the others."""
+        named = [("sku", self.sku_id), ("category", self.category_id), ("velocity_class", self.velocity_class)]
+        return [scope for scope in named if scope[1]] + [("tenant", None)]
 
 
 def verdict_of(item: object, verdict: str, *, rule: str | None = None, source: str = "feedback") -> Verdict:

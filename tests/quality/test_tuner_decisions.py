@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.alerts.catalog import Effective
-from core.quality.tunables import SCALE, SHIFT, TUNABLES
+from core.quality.tunables import SCALE, SHIFT, TUNABLES, tunables_markdown
 from core.quality.tuner import CONFIDENCE, LOOSEN, MAX_STEP, TIGHTEN, decision_of, shadow_verdict
 from core.quality.tuner_evidence import FALSE, MISSED, TOO_EARLY, TOO_LATE, TRUE, WARNED, Evidence, Verdict
 
@@ -95,3 +97,8 @@ def test_the_shadow_verdict_and_its_tolerances() -> None:
     assert shadow_verdict(LOOSEN, before, _figures(0.39, 0.95, 6.0)) == ""
     assert "precision falls" in shadow_verdict(LOOSEN, before, _figures(0.3, 0.95, 6.0))
     assert "neither recall" in shadow_verdict(LOOSEN, before, _figures(0.4, 0.9, 6.0))
+
+
+def test_the_manual_lists_the_tunables_as_the_registry_has_them() -> None:
+    manual = (Path(__file__).resolve().parents[2] / "docs" / "tuning.md").read_text()
+    assert tunables_markdown() in manual

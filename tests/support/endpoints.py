@@ -31,7 +31,7 @@ from core.playbooks.models import Recommendation
 from core.playbooks.records import recommendations_sync
 from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
-from core.quality.models import WarningBacktest
+from core.quality.models import TuningProposal, WarningBacktest
 from core.supply.models import SupplierOffer
 from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
@@ -174,6 +174,23 @@ def _change_id(world: TenantWorld, route: str) -> object:
     """The policy version that created the world's policy."""
     _policy_id(world, route)
     return PolicyChange.objects.get(tenant=world.tenant, version=1).id
+
+
+def _proposal_id(world: TenantWorld, route: str) -> object:
+    """A pending tuner proposal (the tuner's own rows: a proposal is never made by a request)."""
+    if not hasattr(world, "proposal_id"):
+        world.proposal_id = TuningProposal.objects.create(
+            tenant=world.tenant,
+            rule="overstock",
+            run_on=timezone.now().date(),
+            setting="bands",
+            direction="tighten",
+            value_before=1.1,
+            value_after=1.32,
+            settings={"bands": {"yellow": 0.32, "orange": 0.42, "red": 0.52}},
+            status="pending",
+        ).id
+    return world.proposal_id
 
 
 def _evaluation_id(world: TenantWorld, route: str) -> object:
@@ -336,6 +353,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "alert_id": lambda world, route: _evaluated(world).alert_id,
     "policy_id": _policy_id,
     "change_id": _change_id,
+    "proposal_id": _proposal_id,
     "evaluation_id": _evaluation_id,
     "endpoint_id": lambda world, route: _webhooked(world).endpoint_id,
     "delivery_id": lambda world, route: _webhooked(world).delivery_id,
