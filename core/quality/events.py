@@ -63,8 +63,8 @@ COMPARED = (
 
 KPI_MONTHLY_REPORT = event_type_declare(
     "kpi.monthly_report",
-    description="A month's KPI report was closed, with the month before's figures and the changes (tenant only).",
-    audience=Audience.TENANT,
+    description="A month's KPI report was closed, with the month before's figures and the changes.",
+    audience=Audience.STAFF,
     schema={
         "type": "object",
         "properties": {

@@ -91,7 +91,7 @@ def kpi_month_close(*, tenant: Tenant, month: date) -> tuple[KpiMonthlyReport, b
             "previous": previous,
             "changes": kpi_changes(figures, previous),
         }
-        # Staff only: no partner kind is given a payload, so only the tenant's own endpoints hear it.
+        # Staff only, as kpis/ is: no partner kind is given a payload, not even the ERP.
         outbox_emit(
             [Event(tenant_id=tenant.pk, type=KPI_MONTHLY_REPORT.name, data=data, staff_only=True, partner_payloads={})]
         )
