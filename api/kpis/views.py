@@ -29,7 +29,9 @@ class KpiView(TenantScopedView):
 
     @extend_schema(parameters=[s.KpiQuery], responses=s.KpiOutput)
     def get(self, request: Request, tenant_slug: str) -> Response:
-        query = s.KpiQuery(data=request.query_params, context={"today": timezone.now().date()})
+        # ``format`` picks the renderer (the browsable API's links carry it); the rest is the query.
+        params = {name: value for name, value in request.query_params.items() if name != "format"}
+        query = s.KpiQuery(data=params, context={"today": timezone.now().date()})
         query.is_valid(raise_exception=True)
         figures = kpis_for_month(tenant=self.tenant, **query.validated_data)
         return Response(s.KpiOutput(figures).data)

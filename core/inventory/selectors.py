@@ -141,7 +141,7 @@ _STOCK_OUT_DAYS_SQL = """
 WITH pos AS (
     SELECT p.id, p.on_hand
     FROM {positions} p
-    WHERE p.tenant_id = %(tenant)s AND EXISTS (
+    WHERE p.tenant_id = %(tenant)s AND (%(all_positions)s OR p.id = ANY(%(position_ids)s::bigint[])) AND EXISTS (
         SELECT 1 FROM {facts} f
         WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id AND f.units_sold > 0
           AND f.day BETWEEN %(selling_from)s AND %(day_to)s
@@ -195,18 +195,22 @@ ORDER BY position_id, day
 """
 
 
-def position_stock_out_days(*, tenant: Tenant, day_from: date, day_to: date) -> list[dict]:
+def position_stock_out_days(
+    *, tenant: Tenant, day_from: date, day_to: date, position_ids: list[int] | None = None
+) -> list[dict]:
     """The stock-out days from ``day_from`` to ``day_to``: every (``position_id``, ``day``) whose stock
     at the end was zero while the position sold in the 28 days ending with that day, with
     ``units_sold`` that day and ``lost_units``: the position's rate of sale over its in-stock days
-    among the 28 before, less what it sold that day, never below 0 (0 with no in-stock day). One
-    statement over the daily facts, however many positions.
+    among the 28 before, less what it sold that day, never below 0 (0 with no in-stock day). Of
+    every position, or of ``position_ids``; one statement over the daily facts, however many.
 
     The stock at the end of a past day is on hand now less the net changes after it; reservations
     are not kept per day, so "zero" is zero on hand.
     """
     params = {
         "tenant": tenant.pk,
+        "all_positions": position_ids is None,
+        "position_ids": list(position_ids or []),
         "day_from": day_from,
         "day_to": day_to,
         # Positions that sell on some day of the period; their days from the 28 before it on.

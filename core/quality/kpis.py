@@ -191,20 +191,12 @@ def _alert_lives(tenant: Tenant, period: Period) -> list[AlertLife]:
     """The alerts that were live in the period or changed in it, each read from its timeline up to
     the period's end: one query for the alerts, one for their events."""
     touched = AlertEvent.objects.filter(alert=OuterRef("pk"), created_at__gte=period.start)
-    alerts = (
-        Alert.objects.filter(tenant=tenant, opened_at__lt=period.until)
-        .filter(Q(active=True) | Exists(touched))
-        .values_list(
-            "id",
-            "rule",
-            "direction",
-            "position_id",
-            "sku__category__code",
-            "warehouse__code",
-            "sku__unit_cost",
-        )
-        .order_by("id")
+    candidates = Alert.objects.filter(tenant=tenant, opened_at__lt=period.until).filter(
+        Q(active=True) | Exists(touched)
     )
+    alerts = candidates.values_list(
+        "id", "rule", "direction", "position_id", "sku__category__code", "warehouse__code", "sku__unit_cost"
+    ).order_by("id")
     lives = {
         alert_id: AlertLife(
             id=str(alert_id),
@@ -217,7 +209,7 @@ def _alert_lives(tenant: Tenant, period: Period) -> list[AlertLife]:
         for alert_id, rule, direction, position_id, category, warehouse, unit_cost in alerts
     }
     events = (
-        AlertEvent.objects.filter(tenant=tenant, alert_id__in=list(lives), created_at__lt=period.until)
+        AlertEvent.objects.filter(tenant=tenant, alert__in=candidates.values("pk"), created_at__lt=period.until)
         .order_by("alert_id", "created_at", "id")
         .values_list("alert_id", "kind", "created_at", "data")
     )
@@ -272,7 +264,10 @@ def _outcomes(tenant: Tenant, period: Period, closed: list[AlertLife]) -> set[st
     if shortages:
         out_days = defaultdict(list)
         for row in inventory.position_stock_out_days(
-            tenant=tenant, day_from=min(first_day(life) for life in shortages), day_to=period.last_day
+            tenant=tenant,
+            day_from=min(first_day(life) for life in shortages),
+            day_to=period.last_day,
+            position_ids=sorted({life.position_id for life in shortages}),
         ):
             out_days[row["position_id"]].append(row["day"])
         for life in shortages:
