@@ -11,22 +11,21 @@ from api.input import InputSerializer
 from core.quality.kpi_reports import kpi_changes
 from core.quality.kpis import GROUPINGS
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
 
 
 def month_parse(text: str) -> date | None:
     """``YYYY-MM`` as the first day of that month, or None."""
     if not re.fullmatch(MONTH_PATTERN, text or ""):
         return None
-    year, month = int(text[:4]), int(text[5:])
-    return date(year, month, 1) if year >= 2000 else None
+    return date(int(text[:4]), int(text[5:]), 1)
 
 
 class KpiQuery(InputSerializer):
     month = serializers.RegexField(
         MONTH_PATTERN,
-        help_text="The month, `YYYY-MM` (from 2000 on, not after the current month).",
-        error_messages={"invalid": "Send the month as YYYY-MM, e.g. 2026-11."},
+        help_text="The month, `YYYY-MM` (2000-01 to the current month).",
+        error_messages={"invalid": "Send the month as YYYY-MM, from 2000-01 on, e.g. 2026-11."},
     )
     by = serializers.ChoiceField(
         choices=GROUPINGS,
@@ -37,8 +36,6 @@ class KpiQuery(InputSerializer):
 
     def validate_month(self, value: str) -> date:
         month = month_parse(value)
-        if month is None:
-            raise serializers.ValidationError("Send a month from 2000-01 on, as YYYY-MM.")
         today: date = self.context["today"]
         if month > today.replace(day=1):
             raise serializers.ValidationError(
