@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.kpis import serializers as s
+from api.pagination import CheckedCursorPagination
 from api.permissions import ANY_STAFF
 from api.tenant_scope import TenantScopedView
 from core.exceptions import NotFound
@@ -37,11 +38,18 @@ class KpiView(TenantScopedView):
         return Response(s.KpiOutput(figures).data)
 
 
+class KpiReportPagination(CheckedCursorPagination):
+    """Latest month first: one report per month."""
+
+    ordering = ("-month", "id")
+
+
 class KpiReportListView(TenantScopedView):
     """The closed months' reports, latest month first."""
 
     access = {"GET": ANY_STAFF}
     queryset = KpiMonthlyReport.objects.none()  # the model, for the schema
+    pagination_class = KpiReportPagination
 
     def get_queryset(self):  # noqa: ANN201
         return kpi_report_list(tenant=self.tenant)

@@ -137,9 +137,14 @@ def daily_fact_rows(*, tenant: Tenant, position_ids: list[int], day_from: date, 
 # A position "sells" on a day when it sold in the 28 days ending with that day.
 SELLING_WINDOW_DAYS = 28
 
-_STOCK_OUT_DAYS_SQL = """
-WITH pos AS (
-    SELECT p.id, p.on_hand
+# Positions that sell on some day of the period (or the ones asked for), with their stock at its end,
+# and their facts from the 28 days before it on: what both statements below start from.
+_SELLING_POSITIONS_SQL = """
+WITH pos AS MATERIALIZED (
+    SELECT p.id, p.on_hand - COALESCE((
+               SELECT sum(f.net_change) FROM {facts} f
+               WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id AND f.day > %(day_to)s
+           ), 0) AS on_hand_at_end
     FROM {positions} p
     WHERE p.tenant_id = %(tenant)s AND (%(all_positions)s OR p.id = ANY(%(position_ids)s::bigint[])) AND EXISTS (
         SELECT 1 FROM {facts} f
@@ -147,28 +152,48 @@ WITH pos AS (
           AND f.day BETWEEN %(selling_from)s AND %(day_to)s
     )
 ),
-later AS (
-    SELECT f.position_id, sum(f.net_change) AS net
-    FROM {facts} f JOIN pos ON pos.id = f.position_id
-    WHERE f.tenant_id = %(tenant)s AND f.day > %(day_to)s
-    GROUP BY f.position_id
-),
-first_day AS (
-    SELECT f.position_id, min(f.day) AS day
-    FROM {facts} f JOIN pos ON pos.id = f.position_id
-    WHERE f.tenant_id = %(tenant)s
-    GROUP BY f.position_id
-),
+window_facts AS MATERIALIZED (
+    SELECT f.position_id, f.day, f.units_sold, f.net_change, pos.on_hand_at_end
+    FROM pos JOIN {facts} f ON f.tenant_id = %(tenant)s AND f.position_id = pos.id
+    WHERE f.day BETWEEN %(grid_from)s AND %(day_to)s
+)
+"""
+
+# The positions whose stock was at zero at the end of some day of the window: at the end of a day
+# with facts, or, carried over the days after it, before the window's first. Read from the facts
+# alone; only these positions get a row per day in the statement after it.
+_TOUCHING_ZERO_SQL = (
+    _SELLING_POSITIONS_SQL  # noqa: S608 - constant SQL, values are parameters
+    + """
+SELECT f.position_id
+FROM (
+    SELECT position_id,
+           on_hand_at_end - COALESCE(sum(net_change) OVER (
+               PARTITION BY position_id ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS end_on_hand,
+           on_hand_at_end - sum(net_change) OVER (PARTITION BY position_id) AS before_window
+    FROM window_facts
+) f
+GROUP BY f.position_id
+HAVING min(least(f.end_on_hand, f.before_window)) <= 0
+ORDER BY f.position_id
+"""
+)
+
+_STOCK_OUT_DAYS_SQL = (
+    _SELLING_POSITIONS_SQL  # noqa: S608 - constant SQL, values are parameters
+    + """,
 grid AS (
     SELECT pos.id AS position_id, d.day, COALESCE(f.units_sold, 0) AS sold, COALESCE(f.net_change, 0) AS net,
-           pos.on_hand - COALESCE(later.net, 0) AS on_hand_at_end, d.day >= first_day.day AS stocked
+           pos.on_hand_at_end, d.day >= first_fact.day AS stocked
     FROM pos
-    JOIN first_day ON first_day.position_id = pos.id
-    LEFT JOIN later ON later.position_id = pos.id
+    CROSS JOIN LATERAL (
+        SELECT f.day FROM {facts} f WHERE f.tenant_id = %(tenant)s AND f.position_id = pos.id ORDER BY f.day LIMIT 1
+    ) first_fact
     CROSS JOIN LATERAL (
         SELECT g::date AS day FROM generate_series(%(grid_from)s::date, %(day_to)s::date, interval '1 day') g
     ) d
-    LEFT JOIN {facts} f ON f.tenant_id = %(tenant)s AND f.position_id = pos.id AND f.day = d.day
+    LEFT JOIN window_facts f ON f.position_id = pos.id AND f.day = d.day
 ),
 ends AS (
     SELECT position_id, day, sold, stocked,
@@ -193,6 +218,7 @@ FROM rated
 WHERE day >= %(day_from)s AND end_on_hand <= 0 AND sold_window > 0
 ORDER BY position_id, day
 """
+)
 
 
 def position_stock_out_days(
@@ -202,7 +228,8 @@ def position_stock_out_days(
     at the end was zero while the position sold in the 28 days ending with that day, with
     ``units_sold`` that day and ``lost_units``: the position's rate of sale over its in-stock days
     among the 28 before, less what it sold that day, never below 0 (0 with no in-stock day). Of
-    every position, or of ``position_ids``; one statement over the daily facts, however many.
+    every position, or of ``position_ids``; two statements over the daily facts, however many: the
+    positions whose stock touched zero, then their days.
 
     The stock at the end of a past day is on hand now less the net changes after it; reservations
     are not kept per day, so "zero" is zero on hand.
@@ -219,9 +246,15 @@ def position_stock_out_days(
         "selling_rows": SELLING_WINDOW_DAYS - 1,
         "selling_days": SELLING_WINDOW_DAYS,
     }
-    statement = _STOCK_OUT_DAYS_SQL.format(positions=Position._meta.db_table, facts=DailyFact._meta.db_table)
+    tables = {"positions": Position._meta.db_table, "facts": DailyFact._meta.db_table}
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(_TOUCHING_ZERO_SQL.format(**tables), params)
+        touching = [position_id for (position_id,) in cursor.fetchall()]
+        if not touching:
+            return []
+        cursor.execute(
+            _STOCK_OUT_DAYS_SQL.format(**tables), {**params, "all_positions": False, "position_ids": touching}
+        )
         columns = [column.name for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -37,6 +38,7 @@ from core.alerts.models import Alert, AlertEvent
 from core.playbooks.models import Recommendation
 from core.playbooks.records import recommendations_sync
 from core.procurement.models import Rfq
+from core.quality.kpi_reports import kpi_month_close
 from core.quality.models import KpiMonthlyReport, WarningBacktest
 from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.outbox import Event, outbox_emit
@@ -300,3 +302,19 @@ def test_the_report_event_cannot_be_sent_beyond_the_tenants_own_endpoints(db, wo
     for widened in ({"staff_only": False}, {"staff_only": True, "partner_payloads": {"erp": data}}):
         with pytest.raises(ValueError, match="tenant's own endpoints only"):
             outbox_emit([Event(tenant_id=world.tenant.pk, type="kpi.monthly_report", data=data, **widened)])
+
+
+def test_reports_list_latest_first_each_compared_with_the_one_reported_before(world) -> None:
+    earlier = (M - timedelta(days=1)).replace(day=1)
+    first, created = kpi_month_close(tenant=world.tenant, month=earlier)
+    assert created
+    KpiMonthlyReport.objects.filter(pk=first.pk).update(figures={**first.figures, "stock_out_days": 4})
+    report, created = kpi_month_close(tenant=world.tenant, month=M)
+    assert created
+    assert report.previous["stock_out_days"] == 4  # the month before as it was reported
+    listed = ok(world.admin.client.get(url(world, "kpis/reports/")))["results"]
+    assert [item["month"] for item in listed] == [MONTH, f"{earlier:%Y-%m}"]
+    assert listed[0]["changes"]["stock_out_days"] == report.figures["stock_out_days"] - 4
+    with pytest.raises(ValidationError, match="has not ended"):
+        kpi_month_close(tenant=world.tenant, month=TODAY)
+    assert kpi_month_close(tenant=world.tenant, month=M) == (report, False)
