@@ -7,6 +7,7 @@ import io
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
@@ -45,6 +46,20 @@ def copy_rows_binary(cursor, table: str, types: Mapping[str, str], rows: Iterabl
         copy.set_types([sql_type.split("(")[0].strip() for sql_type in types.values()])
         for row in rows:
             copy.write_row(row)
+
+
+def bigints_read(cursor, select: str, params: Sequence, columns: Sequence[str]) -> np.ndarray:  # noqa: ANN001
+    """The rows of ``select`` (its bigint ``columns``, none NULL) as a (rows, columns) int64 array, in no
+    particular order (the same for every column).
+
+    Each column comes back as one bytea of 8-byte big-endian values (``int8send``, aggregated), which
+    NumPy reads at once; fetching rows, or a COPY's row messages, makes Python objects of every value
+    or message (millions for the daily facts of a few thousand positions over a year).
+    """
+    aggregates = ", ".join(f"COALESCE(string_agg(int8send(q.{name}), ''::bytea), ''::bytea)" for name in columns)
+    cursor.execute(f"SELECT {aggregates} FROM ({select}) q", params)  # noqa: S608 - the caller's SQL and names
+    values = [np.frombuffer(bytes(column), dtype=">i8").astype(np.int64) for column in cursor.fetchone()]
+    return np.stack(values, axis=1) if values else np.zeros((0, 0), dtype=np.int64)
 
 
 def bigint_array(ids: Iterable[int]) -> str:

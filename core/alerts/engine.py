@@ -186,7 +186,29 @@ def reading_compute(*, tenant: Tenant, position_id: int, today: date) -> dict | 
 
 
 def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, dict], dict[tuple, Trip]]:
-    book = PolicyBook(tenant)
+    return readings_assess(tenant=tenant, rows=rows, today=today)
+
+
+def readings_assess(
+    *,
+    tenant: Tenant,
+    rows: list[dict],
+    today: date,
+    book: PolicyBook | None = None,
+    promotions_created_by: datetime | None = None,
+    fingerprinted: bool = True,
+) -> tuple[dict[int, dict], dict[tuple, Trip]]:
+    """Each position's reading and the rules it trips, by (position, rule), from its indicator rows
+    (shaped as ``indicator_rows`` returns them); written nowhere.
+
+    The live engine grades its chunks with this, and the quality replay grades each past day's rows
+    rebuilt from the ledger with the same function, under the policies in force that day (``book``;
+    the tenant's current ones by default) and only the promotions created by then
+    (``promotions_created_by``; every one by default), so a replayed day is what the engine would
+    have said. ``fingerprinted``: whether each reading gets the hash its write compares (a reader that
+    writes nothing spares it).
+    """
+    book = book if book is not None else PolicyBook(tenant)
     row_policies = [book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"]) for row in rows]
     by_sku: dict[object, DerivePolicy] = {}
     for row, policies in zip(rows, row_policies, strict=True):
@@ -194,14 +216,14 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
             stock_out, overstock = policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK]
             by_sku[row["sku_id"]] = DerivePolicy.of(stock_out, overstock.standard)
     derived = readings_derive(rows, [by_sku[row["sku_id"]] for row in rows], today)
-    _promotions_attach(tenant, rows, row_policies, derived, today)
+    _promotions_attach(tenant, rows, row_policies, derived, today, promotions_created_by)
     readings: dict[int, dict] = {}
     trips: dict[tuple, Trip] = {}
     for reading, policies in zip(derived, row_policies, strict=True):
         position_id = reading["position_id"]
         readings[position_id] = reading
         # Hashed here, on the read-ahead thread when there is one, not while the chunk holds its locks.
-        reading["fingerprint"] = reading_fingerprint(reading)
+        reading["fingerprint"] = reading_fingerprint(reading) if fingerprinted else None
         profile = reading["details"]["profile"]
         for rule, policy in policies.items():
             spec = RULES[rule]
@@ -214,7 +236,12 @@ def _assess(tenant: Tenant, rows: list[dict], today: date) -> tuple[dict[int, di
 
 
 def _promotions_attach(
-    tenant: Tenant, rows: list[dict], row_policies: list[dict], derived: list[dict], today: date
+    tenant: Tenant,
+    rows: list[dict],
+    row_policies: list[dict],
+    derived: list[dict],
+    today: date,
+    created_by: datetime | None = None,
 ) -> None:
     """Each reading's ``upcoming_promotion`` detail: its promotion running today or starting within the
     longest ``lead_days`` of the chunk's promotion_shortfall policies (each evaluator applies its own),
@@ -230,6 +257,7 @@ def _promotions_attach(
             positions=[(row["id"], row["sku_id"], row["warehouse_id"]) for row in rows],
             today=today,
             days=int(max(windows)),
+            created_by=created_by,
         )
         if windows
         else {}

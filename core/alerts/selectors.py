@@ -6,6 +6,8 @@ distributor sees the warehouses granted to its group. A row outside that is simp
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -13,8 +15,9 @@ from django.utils import timezone
 from core.access import registry as access
 from core.access.scope import partner_scope
 from core.alerts.engine import reading_compute
-from core.alerts.models import Alert, AlertEvent, AlertEventKind, IndicatorReading
+from core.alerts.models import Alert, AlertEvent, AlertEventKind, IndicatorReading, Signal
 from core.exceptions import NotFound
+from tenants.models import Tenant
 from tenants.principals import Principal
 
 ROLLUP_KEYS = {
@@ -183,3 +186,14 @@ def rollup_finish(row: dict) -> dict:
     row.pop("value_held_90")
     row.pop("value_sold_90")
     return row
+
+
+def signal_rows(*, tenant: Tenant, sku_ids: list, day_from: date, day_to: date) -> QuerySet:
+    """Market signals of these SKUs from ``day_from`` to ``day_to`` as value rows (sku_id, day,
+    competitor_price, social_volume, supplier_lead_time_index), for readers that rebuild the
+    indicators of past days (the quality replay); one query."""
+    return (
+        Signal.objects.filter(tenant=tenant, sku_id__in=sku_ids, day__gte=day_from, day__lte=day_to)
+        .order_by("sku_id", "day")
+        .values_list("sku_id", "day", "competitor_price", "social_volume", "supplier_lead_time_index")
+    )

@@ -31,3 +31,27 @@ def fresh_forecasts_sql(*, tenant: str, positions: str, today: str) -> str:
     FROM {Forecast._meta.db_table} fc
     WHERE fc.tenant_id = {tenant} AND fc.position_id = ANY({positions})
       AND fc.origin <= {today} AND fc.origin >= {today} - {FRESH_DAYS}"""  # noqa: S608 - a table name and the caller's SQL
+
+
+def stored_forecasts(*, tenant_id: object, position_ids: list[int]) -> list[dict]:
+    """The stored forecast of each listed position that has one, with the fields
+    ``fresh_forecasts_sql`` answers (``forecast_`` prefixed) but the shift, which depends on the day
+    asked: for readers that ask about many days at once (the quality replay), freshness being theirs
+    to apply with ``FRESH_DAYS``."""
+    rows = (
+        Forecast.objects.filter(tenant_id=tenant_id, position_id__in=position_ids)
+        .order_by("position_id")
+        .values_list("position_id", "model", "demand_class", "origin", "service_level", "mean", "cumulative_quantile")
+    )
+    return [
+        {
+            "position_id": position_id,
+            "forecast_model": model,
+            "forecast_demand_class": demand_class,
+            "forecast_origin": origin,
+            "forecast_service_level": service_level,
+            "forecast_mean": mean,
+            "forecast_cumulative_quantile": quantile,
+        }
+        for position_id, model, demand_class, origin, service_level, mean, quantile in rows
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -68,10 +68,16 @@ def window_of(promotion: Promotion) -> PromotionWindow:
 
 
 def promotion_windows(
-    *, tenant_id: object, positions: Sequence[tuple[int, object, object]], day_from: date, day_to: date
+    *,
+    tenant_id: object,
+    positions: Sequence[tuple[int, object, object]],
+    day_from: date,
+    day_to: date,
+    created_by: datetime | None = None,
 ) -> dict[int, list[PromotionWindow]]:
     """The promotions touching each position (``positions``: (id, sku id, warehouse id)) on a day of
-    [day_from, day_to], in one query; positions without any are left out."""
+    [day_from, day_to] (created by ``created_by`` if given), in one query; positions without any are
+    left out."""
     if not positions:
         return {}
     by_sku: dict[object, list[tuple[int, object]]] = defaultdict(list)
@@ -82,7 +88,10 @@ def promotion_windows(
     skus = RawSQL("SELECT unnest(%s::uuid[])", ["{" + ",".join(map(str, by_sku)) + "}"])
     promotions = Promotion.objects.filter(
         tenant_id=tenant_id, sku_id__in=skus, starts_on__lte=day_to, ends_on__gte=day_from
-    ).order_by("starts_on", "id")
+    )
+    if created_by is not None:
+        promotions = promotions.filter(created_at__lte=created_by)
+    promotions = promotions.order_by("starts_on", "id")
     found: dict[int, list[PromotionWindow]] = defaultdict(list)
     for promotion in promotions:
         window = window_of(promotion)
@@ -117,7 +126,12 @@ class UpcomingPromotion:
 
 
 def promotions_upcoming(
-    *, tenant_id: object, positions: Sequence[tuple[int, object, object]], today: date, days: int
+    *,
+    tenant_id: object,
+    positions: Sequence[tuple[int, object, object]],
+    today: date,
+    days: int,
+    created_by: datetime | None = None,
 ) -> dict[int, UpcomingPromotion]:
     """Per position ((id, sku id, warehouse id), as the caller has read them), the promotion running
     today or starting within ``days`` days (the earliest one), with its uplift as the stored forecast
@@ -128,12 +142,14 @@ def promotions_upcoming(
     chunk it evaluates, mostly of tenants without one), and where it does two queries more.
     """
     day_to = today + timedelta(days=days)
-    if (
-        not positions
-        or not Promotion.objects.filter(tenant_id=tenant_id, starts_on__lte=day_to, ends_on__gte=today).exists()
-    ):
+    touching = Promotion.objects.filter(tenant_id=tenant_id, starts_on__lte=day_to, ends_on__gte=today)
+    if created_by is not None:  # a replayed day sees only the promotions known by its end
+        touching = touching.filter(created_at__lte=created_by)
+    if not positions or not touching.exists():
         return {}
-    windows = promotion_windows(tenant_id=tenant_id, positions=positions, day_from=today, day_to=day_to)
+    windows = promotion_windows(
+        tenant_id=tenant_id, positions=positions, day_from=today, day_to=day_to, created_by=created_by
+    )
     if not windows:
         return {}
     stored = dict(

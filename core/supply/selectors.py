@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Max, QuerySet
 
 from core.exceptions import NotFound
@@ -45,6 +46,20 @@ def sku_supply_terms_sql(*, tenant: str, skus: str) -> str:
     FROM {SupplierOffer._meta.db_table} o
     WHERE o.tenant_id = {tenant} AND o.sku_id IN ({skus})
     GROUP BY o.sku_id"""  # noqa: S608 - a table name and the caller's SQL, no values
+
+
+def sku_supply_terms(*, tenant_id: object, sku_ids: list) -> dict[object, dict]:
+    """``sku_supply_terms_sql``'s row of each listed SKU with an offer, by SKU id (for readers that
+    rebuild the engine's rows outside its statement, such as the quality replay); one query."""
+    if not sku_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sku_supply_terms_sql(tenant="%s", skus="SELECT unnest(%s::uuid[])"),
+            [tenant_id, [str(sku_id) for sku_id in sku_ids]],
+        )
+        names = [column.name for column in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 def longest_lead_time_days(*, tenant: Tenant) -> int | None:

@@ -22,10 +22,9 @@ import pytest
 from django.core.management import call_command
 
 from core.access.scope import warehouse_grant
-from core.inventory.models import Sku, Warehouse
-from core.supply.services import supplier_offers_upsert
-from tests.support.histories import steady_sales
-from tests.support.ingest import TODAY, push_rows
+from core.inventory.models import Warehouse
+from tests.support.histories import selling_at_two_warehouses
+from tests.support.ingest import TODAY
 from workers.tasks.evaluation import evaluation_incremental
 
 LEAD_TIME = 10
@@ -46,24 +45,7 @@ def _get(world, path: str, caller=None, **params: object) -> dict:
 @pytest.fixture
 def selling(shop):
     """S at W (440 left) and W2 (1,000 left), 10 a day for 120 days; the primary supplier 10 days away."""
-    push_rows(
-        shop.admin, shop.tenant.slug, "warehouses", [{"code": "W2", "name": "W2", "region": "r", "kind": "store"}]
-    )
-    supplier_offers_upsert(
-        tenant=shop.tenant,
-        offers=[
-            {
-                "sku_id": Sku.objects.get(tenant=shop.tenant, code="S").pk,
-                "supplier_id": shop.supplier.partner.pk,
-                "rank": 1,
-                "lead_time_days": LEAD_TIME,
-                "unit_price": "1",
-                "min_order_quantity": 1,
-            }
-        ],
-    )
-    for warehouse, held in HELD.items():
-        steady_sales(shop, warehouse, held)
+    selling_at_two_warehouses(shop, HELD, lead_time_days=LEAD_TIME)
     return shop
 
 

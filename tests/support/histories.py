@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.support.ingest import push_rows, ts
+from core.inventory.models import Sku
+from core.supply.services import supplier_offers_upsert
+from tests.support.ingest import push_accepted, push_rows, ts
 
 TODAY = timezone.now().date()
 DAYS = 120
@@ -85,3 +87,31 @@ def steady_sales(world, warehouse: str, held: int, *, sku: str = "S", days: int 
     ]
     response = push_rows(world.admin, world.tenant.slug, "movements", rows)
     assert response.status_code == 201, response.content
+
+
+def primary_supplier(world, sku: str, lead_time_days: int) -> None:
+    """The world's supplier as ``sku``'s only (primary) source, ``lead_time_days`` away."""
+    supplier_offers_upsert(
+        tenant=world.tenant,
+        offers=[
+            {
+                "sku_id": Sku.objects.get(tenant=world.tenant, code=sku).pk,
+                "supplier_id": world.supplier.partner.pk,
+                "rank": 1,
+                "lead_time_days": lead_time_days,
+                "unit_price": "1",
+                "min_order_quantity": 1,
+            }
+        ],
+    )
+
+
+def selling_at_two_warehouses(world, held: dict[str, int], *, lead_time_days: int) -> None:
+    """S at W and W2 (made here), 10 a day for the last ``DAYS`` days with ``held`` left at each
+    (by warehouse code); its primary supplier ``lead_time_days`` away."""
+    push_accepted(
+        world.admin, world.tenant.slug, "warehouses", [{"code": "W2", "name": "W2", "region": "r", "kind": "store"}]
+    )
+    primary_supplier(world, "S", lead_time_days)
+    for warehouse, units in held.items():
+        steady_sales(world, warehouse, units)

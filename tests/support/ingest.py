@@ -1,5 +1,6 @@
 """Pushing batches through the bulk endpoints as a partner system does, and the one-SKU shop built so."""
 
+import itertools
 import json
 import uuid
 from datetime import timedelta
@@ -29,6 +30,28 @@ def push_rows(caller, tenant_slug: str, what: str, rows, key: str | None = None,
         content_type=content_type,
         HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
     )
+
+
+_line_refs = itertools.count(1)
+
+
+def ledger_line(kind: str, sku: str, quantity: int, days_ago: int, *, warehouse: str = "WH-1") -> dict:
+    """One movement line of ``days_ago`` days ago (at noon UTC), with a reference of its own."""
+    return {
+        "kind": kind,
+        "sku": sku,
+        "warehouse": warehouse,
+        "quantity": quantity,
+        "occurred_at": ts(days_ago),
+        "external_ref": f"line-{next(_line_refs)}",
+    }
+
+
+def push_accepted(caller, tenant_slug: str, what: str, rows: list[dict], *, batch: int = 500) -> None:
+    """Push ``rows`` in batches of ``batch`` lines, in order; each batch must be accepted (201)."""
+    for k in range(0, len(rows), batch):
+        response = push_rows(caller, tenant_slug, what, rows[k : k + batch])
+        assert response.status_code == 201, response.content
 
 
 @pytest.fixture
