@@ -12,4 +12,5 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.procurement.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.transfers.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.kpis.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.tuning.urls")),
 ]

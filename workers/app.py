@@ -52,6 +52,8 @@ BEAT_SCHEDULE = {
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
     # Last month's KPI report for every tenant: on the 1st, and each later day catches a missed close.
     "kpis-month-close": {"task": "tripline.kpis.month_close", "schedule": crontab(minute=30, hour=1)},
+    # The threshold tuner of every tenant whose tuning mode is propose or auto, once a day.
+    "quality-tuning-sweep": {"task": "tripline.quality.tuning_sweep", "schedule": 86400.0},
 }
 
 app.config_from_object(

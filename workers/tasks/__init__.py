@@ -8,5 +8,6 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     kpis,
     procurement,
     transfers,
+    tuning,
     webhooks,
 )
