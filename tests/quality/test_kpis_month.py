@@ -87,8 +87,9 @@ def kpis(world, caller=None, **params):
 
 
 @pytest.fixture
-def month(shop):
-    """The month of the module docstring, in the shop's tenant; answers the shop."""
+def month(shop, request):
+    """The month of the module docstring, in the shop's tenant; answers the shop. X2's dismissal
+    reason is ``false_alarm`` unless the test gives another (indirect parametrization)."""
     world = shop
     pushed(
         world,
@@ -127,7 +128,7 @@ def month(shop):
 
     act(world, x1, "acknowledge")
     act(world, x1, "resolve")
-    act(world, x2, "dismiss", reason="false_alarm")
+    act(world, x2, "dismiss", reason=getattr(request, "param", "false_alarm"), note="seen")
     act(world, x3, "acknowledge")
     rfq = Rfq.objects.get(tenant=world.tenant, alert_id=x3)
     ok(quote(suppliers["cheap"], world, str(rfq.pk), unit_price="1.00", quantity=160, lead_time_days=4), 201)
@@ -194,6 +195,12 @@ def test_the_months_kpis_by_hand_overall_and_by_rule(month) -> None:
     )
     assert overstock["stock_out_days"] is None
     assert overstock["fill_rate"] is None
+
+
+@pytest.mark.parametrize("month", ["too_early"], indirect=True)
+def test_a_dismissal_for_another_reason_than_a_false_alarm_is_not_one(month) -> None:
+    overall = ok(kpis(month, month=MONTH))["overall"]
+    assert (overall["alerts_closed"], overall["false_alarms"], overall["false_alarm_rate"]) == (3, 1, 0.3333)
 
 
 def test_the_replay_figures_come_from_the_latest_backtest_covering_the_month(month) -> None:
