@@ -44,6 +44,7 @@ from core.webhooks.models import Delivery, OutboxEvent
 from core.webhooks.outbox import Event, outbox_emit
 from tests.support.calls import error, evaluate, ok, pushed, url
 from tests.support.procurement import backup_suppliers, quote, respond, short_stock
+from workers.app import app
 from workers.tasks.kpis import kpis_month_close
 from workers.tasks.procurement import procurement_settle
 from workers.tasks.webhooks import webhooks_deliver, webhooks_relay
@@ -325,3 +326,11 @@ def test_reports_list_latest_first_each_compared_with_the_one_reported_before(wo
     with pytest.raises(ValidationError, match="has not ended"):
         kpi_month_close(tenant=world.tenant, month=TODAY)
     assert kpi_month_close(tenant=world.tenant, month=M) == (report, False)
+
+
+def test_the_close_is_on_the_beat_schedule_every_day_so_the_1st_and_any_missed_day() -> None:
+    (entry,) = [entry for entry in app.conf.beat_schedule.values() if entry["task"] == "tripline.kpis.month_close"]
+    schedule = entry["schedule"]
+    assert 1 in schedule.day_of_month
+    assert len(schedule.day_of_month) == 31  # every day of the month
+    assert (schedule.hour, schedule.minute) == ({1}, {30})
