@@ -183,6 +183,10 @@ def test_the_months_kpis_by_hand_overall_and_by_rule(month) -> None:
     assert body["replay_source"].startswith(f"No succeeded warning backtest of the policies in force covers {MONTH}")
     assert set(body["definitions"]) >= {"false_alarm_rate", "fill_rate", "time_to_act_hours"}
 
+    # Every SKU of the month is in category C and at warehouse W: one group each, the overall figures.
+    for by, key in (("category", "C"), ("warehouse", "W")):
+        assert ok(kpis(month, month=MONTH, by=by))["groups"] == [{"key": key, **overall}]
+
     by_rule = {group["key"]: group for group in ok(kpis(month, month=MONTH, by="rule"))["groups"]}
     assert set(by_rule) == {"overstock", "stock_out_risk"}
     shortage, overstock = by_rule["stock_out_risk"], by_rule["overstock"]
