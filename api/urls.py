@@ -13,4 +13,5 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.transfers.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.kpis.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.tuning.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.quality.urls")),
 ]

@@ -233,11 +233,13 @@ WHERE s.tenant_id = %(tenant)s AND abs(hashtext(s.code || 'signal')) %% 10 = 0
 """
 
 
-def _load(tenant, case: Case, today: date) -> dict:  # noqa: ANN001
+def _load(tenant, case: Case, today: date, days: int = EVALUATION_DAYS) -> dict:  # noqa: ANN001
+    """The case's tenant data, with ``days`` days of daily facts ending today (the warnings backtest
+    loads more: its replay reads 90 days of history before each day it replays)."""
     scale = case.scale
     warehouses = scale.evaluation_warehouses
     skus = scale.evaluation_positions // warehouses
-    params = {"tenant": tenant.pk, "today": today, "days": EVALUATION_DAYS}
+    params = {"tenant": tenant.pk, "today": today, "days": days}
     bar = tqdm(total=LOAD_CHUNKS + 2, desc="evaluation: loading (setup)", unit="step", file=sys.stderr)
     _master(tenant, skus, warehouses, today)
     suppliers = [

@@ -12,7 +12,17 @@ BENCH_MODULES = sorted(info.name for info in pkgutil.iter_modules(bench.__path__
 
 
 def test_there_are_benchmark_modules():
-    assert {"api_load", "evaluation", "forecast", "ingestion", "run", "transfer_plan", "webhooks"} <= set(BENCH_MODULES)
+    expected = {
+        "api_load",
+        "evaluation",
+        "forecast",
+        "ingestion",
+        "run",
+        "transfer_plan",
+        "warnings_backtest",
+        "webhooks",
+    }
+    assert expected <= set(BENCH_MODULES)
 
 
 @pytest.mark.parametrize("name", BENCH_MODULES)

@@ -24,6 +24,7 @@ QUEUES = {
     "outbox": "the outbox relay and the webhook sweep, apart from deliveries so a backlog never holds them up",
     "procurement": "RFQs, quotes settling, playbook records",
     "transfers": "system transfer plans",
+    "quality": "warning backtests: long replays of the engine over past periods",
 }
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
@@ -35,6 +36,7 @@ TASK_ROUTES = {
     "tripline.webhooks.*": {"queue": "webhooks"},
     "tripline.procurement.*": {"queue": "procurement"},
     "tripline.transfers.*": {"queue": "transfers"},
+    "tripline.quality.*": {"queue": "quality"},
 }
 
 LONGEST = settings.CELERY_LONGEST_TASK_SECONDS
@@ -54,6 +56,7 @@ BEAT_SCHEDULE = {
     "kpis-month-close": {"task": "tripline.kpis.month_close", "schedule": crontab(minute=30, hour=1)},
     # The threshold tuner of every tenant whose tuning mode is propose or auto, once a day.
     "quality-tuning-sweep": {"task": "tripline.quality.tuning_sweep", "schedule": 86400.0},
+    "quality-backtests-watchdog": {"task": "tripline.quality.warning_backtests_recover", "schedule": 60.0},
 }
 
 app.config_from_object(

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.db import connection
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Min, QuerySet, Sum
 
 from core.bulk_copy import bigint_array, bigints_read
 from core.exceptions import NotFound
@@ -316,6 +316,12 @@ def positions_on_hand_at(*, tenant: Tenant, position_ids: Iterable[int], day: da
     )
     now = Position.objects.filter(tenant=tenant, id__in=ids).values_list("id", "on_hand")
     return {position_id: on_hand - (later.get(position_id) or 0) for position_id, on_hand in now}
+
+
+def daily_fact_first_day(*, tenant: Tenant) -> date | None:
+    """The first day of the tenant's ledger (its earliest daily fact), or None before any line: what
+    a look back over history may start from."""
+    return DailyFact.objects.filter(tenant=tenant).aggregate(first=Min("day"))["first"]
 
 
 # The columns ``daily_fact_arrays`` answers after the position and the day, in order.

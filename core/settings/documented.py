@@ -47,6 +47,7 @@ SECTIONS: dict[str, str] = {
     "Bulk ingestion": "the bulk endpoints and what they keep (see [Bulk ingestion](../ingestion.md))",
     "Warning engine": "how the engine runs (see [How it runs](../engine.md#how-it-runs))",
     "Forecasting": "how forecasts are refreshed (see [Refresh](../forecasting.md#refresh))",
+    "Quality": "the warnings' replay backtest (see [Warning backtests](../quality-backtests.md))",
     "Procurement": "the procurement sweep (see [Procurement and playbooks](../procurement.md))",
     "Transfers": "transfer plans (see [Plans](../transfers.md#plans))",
     "Webhooks": "the outbox relay and deliveries (see [Webhooks](../webhooks.md))",
@@ -298,6 +299,20 @@ SETTINGS: tuple[Setting, ...] = (
         "the number of cores",
         "processes a refresh of many positions fits them in (1: in the calling process); reads and"
         " writes stay in the caller",
+    ),
+    # --- Quality
+    Setting(
+        "QUALITY_BACKTEST_MAX_DAYS",
+        "Quality",
+        "400",
+        "longest period a warning backtest may replay, in days (a longer one is refused with `400`)",
+        example="400",
+    ),
+    Setting(
+        "QUALITY_BACKTEST_STALE_SECONDS",
+        "Quality",
+        "600",
+        "seconds of silence after which a running backtest counts as dead and may be taken over",
     ),
     # --- Procurement
     Setting(

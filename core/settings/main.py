@@ -355,6 +355,10 @@ EVALUATION_STALE_SECONDS = env_int("EVALUATION_STALE_SECONDS", 120)
 # One per core: the fits are pure CPU, and PostgreSQL waits while they run.
 FORECAST_FIT_PROCESSES = env_int("FORECAST_FIT_PROCESSES", os.cpu_count() or 1)
 
+# Warning backtests: the longest period one replays, and when a silent running one counts as dead.
+QUALITY_BACKTEST_MAX_DAYS = env_int("QUALITY_BACKTEST_MAX_DAYS", 400)
+QUALITY_BACKTEST_STALE_SECONDS = env_int("QUALITY_BACKTEST_STALE_SECONDS", 600)
+
 # Transfer plans: one queued or running per tenant. One older than this (queued, or running since)
 # is taken to have lost its worker and no longer blocks a new one; above the plan task's 600 s limit.
 TRANSFER_PLAN_STALE_SECONDS = env_int("TRANSFER_PLAN_STALE_SECONDS", 900)

@@ -33,6 +33,8 @@ from core.forecasting.backtest import forecast_backtest_run
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
 from core.playbooks.models import Recommendation
 from core.procurement.models import PurchaseOrder, Quote, Rfq
+from core.quality.backtests import warning_backtest_run
+from core.quality.models import WarningBacktest
 from core.supply.models import SupplierOffer
 from core.transfers.models import TransferLane, TransferPlan, TransferRequest
 from core.webhooks.models import Delivery, WebhookEndpoint
@@ -199,6 +201,10 @@ def seed() -> Seeded:
     assert transfers_plan(plan["id"]) == "succeeded"
     policy_create(tenant=world.tenant, actor="seed", rule="overstock", standard=60)
     forecast_backtest_run(tenant=world.tenant)  # forecast-accuracy/ answers with a stored report
+    last_week = {"day_from": ts(7)[:10], "day_to": ts(1)[:10]}
+    backtest = _ok(admin.client.post(url("warning-backtests/"), last_week, format="json"), 202)
+    warning_backtest_run(backtest_id=backtest["id"])  # its report, as the worker would store it
+    _ok(admin.client.post(url("warning-backtests/"), last_week, format="json"), 202)  # and one left queued
 
     # Webhook endpoints: the tenant's, and each partner's own, each pinged once.
     for caller in (admin, quick, distributor):
@@ -216,6 +222,7 @@ def seed() -> Seeded:
     keys = ApiKey.objects.filter(tenant=tenant)
     ids = {
         "alert_id": Alert.objects.filter(tenant=tenant),
+        "backtest_id": WarningBacktest.objects.filter(tenant=tenant),
         "anomaly_id": Anomaly.objects.filter(tenant=tenant),
         "category_id": Category.objects.filter(tenant=tenant),
         "change_id": PolicyChange.objects.filter(tenant=tenant),
@@ -316,6 +323,12 @@ DELIBERATE = [
         ],
         "positive_data_acceptance",
         "A decimal's bounds (duty rate at most 5, latitude within 90, a price above 0) are not in its pattern.",
+    ),
+    (
+        ["POST /warning-backtests/"],
+        "positive_data_acceptance",
+        "A backtest's period lies within the tenant's ledger (its first daily fact to today) and spans at most"
+        " QUALITY_BACKTEST_MAX_DAYS, which no schema can say.",
     ),
     (
         ["POST /categories/", "PATCH /categories/{category_id}/"],

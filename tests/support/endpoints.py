@@ -33,7 +33,7 @@ from core.playbooks.records import recommendations_sync
 from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
 from core.quality.kpi_reports import kpi_month_close
-from core.quality.models import TuningProposal
+from core.quality.models import TuningProposal, WarningBacktest
 from core.supply.models import SupplierOffer
 from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
@@ -349,6 +349,16 @@ def _kpi_month(world: TenantWorld, route: str) -> object:
     return world.kpi_month
 
 
+def _backtest_id(world: TenantWorld, route: str) -> object:
+    """Once per world: a queued warning backtest of the last week."""
+    if not hasattr(world, "backtest_id"):
+        today = timezone.now().date()
+        world.backtest_id = WarningBacktest.objects.create(
+            tenant=world.tenant, day_from=today - timedelta(days=7), day_to=today, requested_by="fixture", days_total=8
+        ).id
+    return world.backtest_id
+
+
 ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "partner_id": lambda world, route: world.supplier.partner.id,
     "key_id": _key_id,
@@ -374,6 +384,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "plan_id": lambda world, route: _transferring(world).plan_id,
     "promotion_id": _promotion_id,
     "month": _kpi_month,
+    "backtest_id": _backtest_id,
 }
 
 

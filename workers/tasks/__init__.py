@@ -7,6 +7,7 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     ingestion,
     kpis,
     procurement,
+    quality,
     transfers,
     tuning,
     webhooks,
