@@ -168,7 +168,7 @@ _ALERTS_SQL = """
 INSERT INTO alerts_alert (
     id, created_at, updated_at, tenant_id, position_id, sku_id, warehouse_id, rule, direction, grade, peak_grade,
     status, active, deviation, explanation, inputs, thresholds, recommendation, fingerprint, opened_at,
-    acknowledged_at, resolved_at, dismissed_reason, snoozed_until)
+    acknowledged_at, resolved_at, dismissed_reason, dismissed_note, snoozed_until)
 SELECT gen_random_uuid(), opened, opened, %(tenant)s, position_id, sku_id, warehouse_id, rule,
        CASE rule WHEN 'stock_out_risk' THEN 'stock_out' WHEN 'overstock' THEN 'overstock'
                  WHEN 'slow_moving' THEN 'overstock' WHEN 'launch_check' THEN 'launch' ELSE 'decline' END,
@@ -181,6 +181,7 @@ SELECT gen_random_uuid(), opened, opened, %(tenant)s, position_id, sku_id, wareh
        '', opened,
        CASE WHEN status = 'acknowledged' THEN opened + interval '2 hours' END,
        CASE WHEN status = 'resolved' THEN opened + interval '1 day' END,
+       CASE WHEN status = 'dismissed' THEN 'false_alarm' ELSE '' END,
        CASE WHEN status = 'dismissed' THEN 'Bench: no action needed.' ELSE '' END, NULL
 FROM (
     SELECT b.*, p.id AS position_id, b.on_hand - b.reserved AS available,

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
@@ -51,6 +52,10 @@ BEAT_SCHEDULE = {
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
+    # Last month's KPI report for every tenant: on the 1st, and each later day catches a missed close.
+    "kpis-month-close": {"task": "tripline.kpis.month_close", "schedule": crontab(minute=30, hour=1)},
+    # The threshold tuner of every tenant whose tuning mode is propose or auto, once a day.
+    "quality-tuning-sweep": {"task": "tripline.quality.tuning_sweep", "schedule": 86400.0},
     "quality-backtests-watchdog": {"task": "tripline.quality.warning_backtests_recover", "schedule": 60.0},
 }
 

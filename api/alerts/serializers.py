@@ -18,13 +18,16 @@ from core.alerts.models import (
     AlertEventKind,
     AlertPolicy,
     AlertStatus,
+    DismissReason,
     EvaluationRun,
     Grade,
     IndicatorReading,
+    PolicyChange,
     RuleCode,
 )
 from core.alerts.policies import policy_bands
 from core.alerts.rules import RULES
+from core.alerts.services import dismiss_reason_help
 from core.inventory.models import IndustryProfile, VelocityClass
 from core.procurement.rfqs import replenishment
 from tenants.principals import Principal
@@ -52,6 +55,7 @@ ALERT_ROW = [
     "acknowledged_at",
     "resolved_at",
     "dismissed_reason",
+    "dismissed_note",
     "created_at",
     "updated_at",
 ]
@@ -85,6 +89,7 @@ def alert_row(row: dict, *, now: datetime) -> dict:
         "recommendation": row["recommendation"],
         **{name: moment(row[name]) for name in ("opened_at", "acknowledged_at", "resolved_at")},
         "dismissed_reason": row["dismissed_reason"],
+        "dismissed_note": row["dismissed_note"],
         "created_at": moment(row["created_at"]),
         "updated_at": moment(row["updated_at"]),
     }
@@ -159,6 +164,7 @@ class AlertOutput(serializers.ModelSerializer):
             "acknowledged_at",
             "resolved_at",
             "dismissed_reason",
+            "dismissed_note",
             "created_at",
             "updated_at",
         ]
@@ -283,7 +289,15 @@ class AlertNoteInput(InputSerializer):
 
 
 class AlertDismissInput(InputSerializer):
-    reason = serializers.CharField(max_length=500, help_text="Why it needs no action; kept on the timeline.")
+    reason = serializers.ChoiceField(
+        choices=DismissReason.choices,
+        help_text="Why it needs no action: false_alarm, too_early, too_late, duplicate or other (other needs a "
+        "note). The tuner reads these.",
+        error_messages={"invalid_choice": dismiss_reason_help()},
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="In your words; kept on the timeline."
+    )
 
 
 class AlertSnoozeInput(InputSerializer):
@@ -540,6 +554,12 @@ class PolicySettingsInput(InputSerializer):
     thresholds = serializers.DictField(required=False, help_text=_SETTINGS_HELP["thresholds"])
     parameters = serializers.DictField(required=False, help_text=_SETTINGS_HELP["parameters"])
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Why the policy changes: kept on the policy version this write records (policy-changes/).",
+    )
 
 
 class PolicyCreateInput(PolicySettingsInput):
@@ -547,6 +567,45 @@ class PolicyCreateInput(PolicySettingsInput):
     velocity_class = serializers.ChoiceField(choices=VelocityClass.choices, required=False)
     category = serializers.CharField(max_length=64, required=False, help_text="A category code.")
     sku = serializers.CharField(max_length=64, required=False, help_text="A SKU code.")
+
+
+class PolicyChangeOutput(serializers.ModelSerializer):
+    scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
+    category = serializers.CharField(source="category.code", allow_null=True, default=None)
+    sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+    before = serializers.JSONField(help_text="The scope's policy settings before the change; null: no policy.")
+    after = serializers.JSONField(help_text="The scope's policy settings after the change; null: no policy.")
+    author = serializers.CharField(help_text="`user:<name>`, or `system:tuner` for the threshold tuner.")
+    evidence = serializers.JSONField(help_text="The tuner's evidence for the change (docs/tuning.md); {} otherwise.")
+    replay = serializers.JSONField(help_text="The shadow replay's figures before and after; {} otherwise.")
+    reverts = serializers.UUIDField(source="reverts_id", allow_null=True, help_text="The version this one reverts.")
+
+    class Meta:
+        model = PolicyChange
+        fields = [
+            "id",
+            "version",
+            "action",
+            "rule",
+            "scope",
+            "velocity_class",
+            "category",
+            "sku",
+            "before",
+            "after",
+            "author",
+            "reason",
+            "evidence",
+            "replay",
+            "reverts",
+            "created_at",
+        ]
+
+
+class PolicyChangeRevertInput(InputSerializer):
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Why; kept on the new version."
+    )
 
 
 class RuleParameterOutput(serializers.Serializer):

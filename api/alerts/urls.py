@@ -17,6 +17,11 @@ urlpatterns = [
     path("alert-policies/", views.PolicyListView.as_view(), name="alert-policies"),
     path("alert-policies/rules/", views.RuleCatalogView.as_view(), name="alert-rules"),
     path("alert-policies/<uuid:policy_id>/", views.PolicyDetailView.as_view(), name="alert-policy-detail"),
+    path("policy-changes/", views.PolicyChangeListView.as_view(), name="policy-changes"),
+    path("policy-changes/<uuid:change_id>/", views.PolicyChangeDetailView.as_view(), name="policy-change-detail"),
+    path(
+        "policy-changes/<uuid:change_id>/revert/", views.PolicyChangeRevertView.as_view(), name="policy-change-revert"
+    ),
     path("evaluations/", views.EvaluationListView.as_view(), name="evaluations"),
     path("evaluations/<uuid:evaluation_id>/", views.EvaluationDetailView.as_view(), name="evaluation-detail"),
     path("ingest/signals/", views.SignalIngestView.as_view(), name="ingest-signals"),

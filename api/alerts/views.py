@@ -22,7 +22,7 @@ from api.pagination import CreatedCursorPagination, KeysetPagination, SortKey
 from api.permissions import ALERT_READERS, ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
 from core.access import registry as access
-from core.alerts import policies, runs, selectors, services
+from core.alerts import policies, policy_versions, runs, selectors, services
 from core.alerts.models import (
     Alert,
     AlertPolicy,
@@ -31,6 +31,7 @@ from core.alerts.models import (
     EvaluationTrigger,
     Grade,
     IndicatorReading,
+    PolicyChange,
     RuleCode,
 )
 from core.alerts.rules import rule_catalog
@@ -344,10 +345,69 @@ class PolicyDetailView(TenantScopedView):
         policy = policies.policy_update(policy=policy, actor=self.principal, **data.validated_data)
         return Response(s.PolicyOutput(policy).data)
 
-    @extend_schema(responses={204: OpenApiResponse(description="Deleted; the scope inherits again.")})
+    @extend_schema(
+        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, description="Why; kept on the policy version.")],
+        responses={204: OpenApiResponse(description="Deleted; the scope inherits again.")},
+    )
     def delete(self, request: Request, tenant_slug: str, policy_id: str) -> Response:
-        policies.policy_delete(policy=self.get_object(), actor=self.principal)
+        reason = request.query_params.get("reason", "")
+        if len(reason) > 500:
+            raise exceptions.ValidationError({"reason": ["At most 500 characters."]})
+        policies.policy_delete(policy=self.get_object(), actor=self.principal, reason=reason)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PolicyChangeFilter(FilterSet):
+    rule = ChoicesFilter(choices=RuleCode.choices)
+    author = django_filters.CharFilter(help_text="Exactly as recorded: `user:<name>`, `system:tuner`.")
+
+    class Meta:
+        model = PolicyChange
+        fields: list[str] = []
+
+
+class PolicyChangeListView(TenantScopedView):
+    """Policy versions, oldest first: every policy created, changed or deleted, by a person or the tuner."""
+
+    access = {"GET": ANY_STAFF}
+    queryset = PolicyChange.objects.none()
+    filterset_class = PolicyChangeFilter
+
+    def get_queryset(self):  # noqa: ANN201
+        return policy_versions.policy_change_list(tenant=self.tenant)
+
+    @extend_schema(responses=s.PolicyChangeOutput(many=True))
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        return self.list_page(s.PolicyChangeOutput)
+
+
+class PolicyChangeDetailView(TenantScopedView):
+    access = {"GET": ANY_STAFF}
+
+    @extend_schema(responses=s.PolicyChangeOutput)
+    def get(self, request: Request, tenant_slug: str, change_id: str) -> Response:
+        change = policy_versions.policy_change_get(tenant=self.tenant, change_id=change_id)
+        return Response(s.PolicyChangeOutput(change).data)
+
+
+class PolicyChangeRevertView(TenantScopedView):
+    """Undo a version: a new version puts the scope's policy back as it was before that one."""
+
+    access = {"POST": STAFF_WRITERS}
+
+    @extend_schema(
+        request=s.PolicyChangeRevertInput,
+        responses={
+            201: s.PolicyChangeOutput,
+            409: OpenApiResponse(ErrorResponseSerializer, description="Nothing left to revert to."),
+        },
+    )
+    def post(self, request: Request, tenant_slug: str, change_id: str) -> Response:
+        change = policy_versions.policy_change_get(tenant=self.tenant, change_id=change_id)
+        data = s.PolicyChangeRevertInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = policy_versions.policy_change_revert(change=change, actor=self.principal, **data.validated_data)
+        return Response(s.PolicyChangeOutput(version).data, status=status.HTTP_201_CREATED)
 
 
 class RuleCatalogView(TenantScopedView):

@@ -65,7 +65,7 @@ TRANSFER_EVENT_TYPES = (
     "transfer.cancelled",
 )
 # What a partner endpoint hears of an alert: which one, its grade and the action; not the deviation
-# (the figures behind it) nor a dismissal's reason (the staff's own words).
+# (the figures behind it) nor a dismissal's reason and note (the staff's own judgement and words).
 ALERT_EVENT_KEYS = frozenset(
     {"alert_id", "rule", "grade", "previous_grade", "position_id", "sku", "warehouse", "action", "by"}
 )

@@ -371,6 +371,7 @@ _STATE_FIELDS = [
     "acknowledged_at",
     "resolved_at",
     "dismissed_reason",
+    "dismissed_note",
     "snoozed_until",
     "fingerprint",
 ]
@@ -432,6 +433,7 @@ def _alerts_diff(tenant: Tenant, readings: dict[int, dict], trips: dict[tuple, T
                     "acknowledged_at": None,
                     "resolved_at": None,
                     "dismissed_reason": "",
+                    "dismissed_note": "",
                     "snoozed_until": None,
                     "deviation": trip.deviation,
                     "explanation": trip.explanation,

@@ -1,6 +1,6 @@
 """The event types the alerts app emits: an alert's lifecycle and a finished evaluation run."""
 
-from core.alerts.models import Grade, RuleCode
+from core.alerts.models import DismissReason, Grade, RuleCode
 from core.webhooks.events import (
     INTEGER,
     NUMBER,
@@ -27,12 +27,15 @@ ALERT_PAYLOAD = payload(
         "warehouse": STRING,
         "deviation": described(nullable(NUMBER), "The tenant's own and its ERP's endpoints only."),
         "action": described(nullable(STRING), "The recommended response."),
-        "reason": described(STRING, "alert.dismissed, to the tenant's own and its ERP's endpoints only."),
+        "reason": described(
+            choice(DismissReason.choices), "alert.dismissed, to the tenant's own and its ERP's endpoints only."
+        ),
+        "note": described(STRING, "alert.dismissed: the dismissal's note, to the same endpoints as reason."),
         "by": described(
             STRING, "`system`, or who acted: `user:...` to the tenant's own endpoints, a role (`staff`) to partners'."
         ),
     },
-    optional=("previous_grade", "deviation", "action", "reason"),
+    optional=("previous_grade", "deviation", "action", "reason", "note"),
 )
 _ALERT_EXAMPLE = {
     "alert_id": "0b6f4a52-3a55-4f0e-8f59-1f0c0f3b8a10",

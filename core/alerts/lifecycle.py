@@ -98,7 +98,7 @@ def alert_step(
     if dismissed:
         # Worse than when it was dismissed: it needs a person again (the timeline keeps the reason).
         kind = AlertEventKind.REOPENED
-        changes.update(status=AlertStatus.OPEN, dismissed_reason="", acknowledged_at=None)
+        changes.update(status=AlertStatus.OPEN, dismissed_reason="", dismissed_note="", acknowledged_at=None)
     elif new > old:
         # Worse than what was acknowledged: someone has to acknowledge it again.
         kind = AlertEventKind.ESCALATED

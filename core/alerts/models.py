@@ -44,12 +44,37 @@ class AlertStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+class DismissReason(models.TextChoices):
+    """Why a person dismissed an alert: the tuner reads false alarms and lead-time complaints from these."""
+
+    FALSE_ALARM = "false_alarm", "False alarm: the position needed nothing"
+    TOO_EARLY = "too_early", "Right, but too early to act on"
+    TOO_LATE = "too_late", "Right, but too late to act on"
+    DUPLICATE = "duplicate", "Another alert says the same"
+    OTHER = "other", "Another reason, said in the note"
+
+
 # An alert someone still has to act on: the engine holds it, and it was neither dismissed nor resolved.
 LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 LIVE = Q(active=True, status__in=LIVE_STATUSES)
 
 
-class AlertPolicy(TimestampedModel):
+class RuleScoped:
+    """What a row about one rule in one scope (a policy, a policy version, a tuner's step) is scoped
+    to, from its ``sku_id``, ``category_id`` and ``velocity_class``: at most one is set."""
+
+    @property
+    def scope(self) -> str:
+        if self.sku_id:
+            return "sku"
+        if self.category_id:
+            return "category"
+        if self.velocity_class:
+            return "velocity_class"
+        return "tenant"
+
+
+class AlertPolicy(RuleScoped, TimestampedModel):
     """Thresholds of one rule for a scope: the tenant (no scope), a velocity class, a category or a SKU.
 
     Every setting left empty is inherited from the next less specific policy, and in the end from
@@ -95,16 +120,6 @@ class AlertPolicy(TimestampedModel):
         return f"{self.rule} policy ({self.scope_label})"
 
     @property
-    def scope(self) -> str:
-        if self.sku_id:
-            return "sku"
-        if self.category_id:
-            return "category"
-        if self.velocity_class:
-            return "velocity_class"
-        return "tenant"
-
-    @property
     def scope_label(self) -> str:
         if self.sku_id:
             return f"SKU {self.sku.code}"
@@ -113,6 +128,45 @@ class AlertPolicy(TimestampedModel):
         if self.velocity_class:
             return f"velocity class {self.velocity_class}"
         return "tenant default"
+
+
+class PolicyChangeAction(models.TextChoices):
+    CREATED = "created", "Policy created"
+    UPDATED = "updated", "Policy changed"
+    DELETED = "deleted", "Policy deleted"
+
+
+class PolicyChange(RuleScoped, TimestampedModel):
+    """One version of a tenant's policies: a policy created, changed or deleted, with its scope's
+    settings before and after (null: no policy), who did it and why.
+
+    Versions number the tenant's changes in order; rebuilding the policies in force at a past time
+    (``core.alerts.policy_versions``) replays them. The tuner's changes carry their evidence and the
+    shadow replay's figures; a revert is a new version pointing at the one it undoes.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=PolicyChangeAction.choices)
+    rule = models.CharField(max_length=32, choices=rule_choices)
+    velocity_class = models.CharField(max_length=32, choices=VelocityClass.choices, blank=True, default="")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    author = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    evidence = models.JSONField(default=dict, blank=True)
+    replay = models.JSONField(default=dict, blank=True)
+    reverts = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta(TimestampedModel.Meta):
+        ordering = ["tenant_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="policy_change_unique_version")]
+        indexes = [models.Index(fields=["tenant", "rule", "created_at"], name="policy_change_tenant_rule")]
+
+    def __str__(self) -> str:
+        return f"policy version {self.version}: {self.rule} {self.action}"
 
 
 class IndicatorReading(models.Model):
@@ -226,7 +280,8 @@ class Alert(TimestampedModel):
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    dismissed_reason = models.CharField(max_length=500, blank=True, default="")
+    dismissed_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True, default="")
+    dismissed_note = models.CharField(max_length=500, blank=True, default="", db_default="")
     snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(TimestampedModel.Meta):

@@ -3,28 +3,35 @@
 A policy sets some of a rule's settings for a scope; what it leaves empty comes from the next less
 specific policy, and in the end from the rule's built-in default. Precedence, most specific
 first: SKU, category, velocity class, tenant. Bands are set as a whole (yellow, orange, red).
+
+Every create, update and delete records a ``PolicyChange`` in its transaction: the tenant's next
+version number, the scope's settings before and after, who and why (``core.alerts.policy_versions``
+reads them back: the policies in force at a past time, and reverts).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q, QuerySet
 
 from core.alerts.catalog import DEFAULT_BANDS, INDICATORS, TURNOVER_STANDARD_DAYS, Effective
-from core.alerts.models import AlertPolicy, RuleCode
+from core.alerts.models import AlertPolicy, PolicyChange, PolicyChangeAction, RuleCode
 from core.alerts.rules import RULES
 from core.alerts.triggers import positions_mark_dirty
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Category, Sku, VelocityClass
 from tenants.models import Tenant
-from tenants.principals import Principal
+from tenants.principals import Principal, actor_name
 from tenants.services import audit_record
 
 SETTINGS = ("enabled", "standard", "bands", "thresholds", "parameters", "note")
+# pg_advisory_xact_lock(namespace, hashtext(tenant)): one version number at a time per tenant.
+_VERSION_LOCK_NAMESPACE = 7_201_018
 
 
 def policy_list(*, tenant: Tenant) -> QuerySet[AlertPolicy]:
@@ -38,7 +45,7 @@ def policy_get(*, tenant: Tenant, policy_id: object) -> AlertPolicy:
     return policy
 
 
-def _validated_settings(rule: str, values: dict) -> dict:
+def policy_settings_validated(rule: str, values: dict) -> dict:
     """Field errors for everything that does not fit the rule's spec."""
     spec = RULES[rule]
     errors: dict[str, list[str]] = {}
@@ -108,7 +115,7 @@ def _scope(tenant: Tenant, velocity_class: str, category: str | None, sku: str |
     return scope
 
 
-def _apply(policy: AlertPolicy, values: dict) -> None:
+def policy_settings_apply(policy: AlertPolicy, values: dict) -> None:
     for name, value in values.items():
         if name == "bands":
             bands = value or {}
@@ -140,9 +147,14 @@ def policy_create(
     velocity_class: str = "",
     category: str | None = None,
     sku: str | None = None,
+    reason: str = "",
+    evidence: dict | None = None,
+    replay: dict | None = None,
+    reverts: PolicyChange | None = None,
     **values: object,
 ) -> AlertPolicy:
-    """A policy for one rule and scope; the positions it covers are evaluated again shortly."""
+    """A policy for one rule and scope; the positions it covers are evaluated again shortly. A new
+    policy version records it (``reason``, and for the tuner ``evidence`` and ``replay``)."""
     if rule not in RULES:
         raise ValidationError({"rule": f"Unknown rule {rule!r}; one of: {', '.join(RULES)}."})
     unknown = set(values) - set(SETTINGS)
@@ -157,7 +169,7 @@ def policy_create(
                 f"{rule} applies only to {', '.join(spec.profiles_listed or [])}."
             }
         )
-    _apply(policy, _validated_settings(rule, values))
+    policy_settings_apply(policy, policy_settings_validated(rule, values))
     try:
         with transaction.atomic():
             policy.save()
@@ -171,32 +183,133 @@ def policy_create(
         ) from None
     positions_mark_dirty(tenant=tenant, where=_affected_positions(policy))
     audit_record(tenant=tenant, actor=actor, action="alert_policy.created", target=policy, data=policy_as_dict(policy))
+    policy_change_record(
+        policy=policy,
+        action=PolicyChangeAction.CREATED,
+        before=None,
+        after=policy_settings(policy),
+        actor=actor,
+        reason=reason,
+        evidence=evidence,
+        replay=replay,
+        reverts=reverts,
+    )
     return policy
 
 
 @transaction.atomic
-def policy_update(*, policy: AlertPolicy, actor: Principal | str, **values: object) -> AlertPolicy:
+def policy_update(
+    *,
+    policy: AlertPolicy,
+    actor: Principal | str,
+    reason: str = "",
+    evidence: dict | None = None,
+    replay: dict | None = None,
+    reverts: PolicyChange | None = None,
+    **values: object,
+) -> AlertPolicy:
     """Change the given settings only; rule and scope stay (delete and create to move a policy)."""
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown setting (rule and scope cannot change)."))
     policy = AlertPolicy.objects.select_for_update(of=("self",)).select_related("category", "sku").get(pk=policy.pk)
-    _apply(policy, _validated_settings(policy.rule, values))
+    before = policy_settings(policy)
+    policy_settings_apply(policy, policy_settings_validated(policy.rule, values))
     policy.save()
     positions_mark_dirty(tenant=policy.tenant, where=_affected_positions(policy))
     audit_record(
         tenant=policy.tenant, actor=actor, action="alert_policy.updated", target=policy, data=policy_as_dict(policy)
     )
+    policy_change_record(
+        policy=policy,
+        action=PolicyChangeAction.UPDATED,
+        before=before,
+        after=policy_settings(policy),
+        actor=actor,
+        reason=reason,
+        evidence=evidence,
+        replay=replay,
+        reverts=reverts,
+    )
     return policy
 
 
 @transaction.atomic
-def policy_delete(*, policy: AlertPolicy, actor: Principal | str) -> None:
+def policy_delete(
+    *, policy: AlertPolicy, actor: Principal | str, reason: str = "", reverts: PolicyChange | None = None
+) -> None:
     positions_mark_dirty(tenant=policy.tenant, where=_affected_positions(policy))
     audit_record(
         tenant=policy.tenant, actor=actor, action="alert_policy.deleted", target=policy, data=policy_as_dict(policy)
     )
+    policy_change_record(
+        policy=policy,
+        action=PolicyChangeAction.DELETED,
+        before=policy_settings(policy),
+        after=None,
+        actor=actor,
+        reason=reason,
+        reverts=reverts,
+    )
     policy.delete()
+
+
+def policy_settings(policy: AlertPolicy) -> dict:
+    """A policy's settings as a version stores them: the shape ``policy_create`` and ``policy_update``
+    take back (so a revert writes them as they were), numbers as JSON numbers."""
+    return {
+        "enabled": policy.enabled,
+        "standard": float(policy.standard) if policy.standard is not None else None,
+        "bands": policy_bands(policy),
+        "thresholds": dict(policy.thresholds),
+        "parameters": dict(policy.parameters),
+        "note": policy.note,
+    }
+
+
+def policy_settings_values(settings: dict) -> dict:
+    """Stored settings as a policy write takes them: decimals for the standard and the bands."""
+    values = dict(settings)
+    if values.get("standard") is not None:
+        values["standard"] = Decimal(str(values["standard"]))
+    return values
+
+
+def policy_change_record(
+    *,
+    policy: AlertPolicy,
+    action: str,
+    before: dict | None,
+    after: dict | None,
+    actor: Principal | str,
+    reason: str = "",
+    evidence: dict | None = None,
+    replay: dict | None = None,
+    reverts: PolicyChange | None = None,
+) -> PolicyChange:
+    """The tenant's next policy version, in the caller's transaction. Numbers are handed out under a
+    transaction-scoped lock per tenant, so two edits at once get consecutive versions, not one each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_VERSION_LOCK_NAMESPACE, str(policy.tenant_id)]
+        )
+    latest = PolicyChange.objects.filter(tenant_id=policy.tenant_id).aggregate(latest=Max("version"))["latest"]
+    return PolicyChange.objects.create(
+        tenant_id=policy.tenant_id,
+        version=(latest or 0) + 1,
+        action=action,
+        rule=policy.rule,
+        velocity_class=policy.velocity_class,
+        category_id=policy.category_id,
+        sku_id=policy.sku_id,
+        before=before,
+        after=after,
+        author=actor_name(actor),
+        reason=reason.strip(),
+        evidence=evidence or {},
+        replay=replay or {},
+        reverts=reverts,
+    )
 
 
 def policy_as_dict(policy: AlertPolicy) -> dict:
@@ -221,11 +334,17 @@ def policy_bands(policy: AlertPolicy) -> dict | None:
 
 
 class PolicyBook:
-    """Every policy of a tenant, loaded once per evaluation chunk; effective settings are cached."""
+    """Every policy of a tenant, loaded once per evaluation chunk; effective settings are cached.
 
-    def __init__(self, tenant: Tenant) -> None:
+    ``policies``: the policies to resolve with instead of the tenant's stored ones (unsaved ones
+    too): those in force at a past time, or the current ones with a candidate change, for a replay.
+    """
+
+    def __init__(self, tenant: Tenant, policies: Iterable[AlertPolicy] | None = None) -> None:
         self._by_scope: dict[tuple, AlertPolicy] = {}
-        for policy in AlertPolicy.objects.filter(tenant=tenant).select_related("category", "sku"):
+        if policies is None:
+            policies = AlertPolicy.objects.filter(tenant=tenant).select_related("category", "sku")
+        for policy in policies:
             self._by_scope[(policy.rule, policy.scope, self._scope_key(policy))] = policy
         self._cache: dict[tuple, Effective] = {}
         self._by_sku: dict[object, dict[str, Effective]] = {}

@@ -1,5 +1,8 @@
 """What people do with an alert: acknowledge, resolve, dismiss with a reason, snooze until a time.
 
+A dismissal's reason is one of ``DismissReason`` (false alarm, too early, too late, duplicate, other)
+with an optional note in the planner's words: the tuner counts the reasons, people read the notes.
+
 Each action locks the alert, checks that it applies to the alert's status (else a Conflict that
 says why), records an event on the timeline and an audit event.
 """
@@ -14,7 +17,7 @@ from django.utils import timezone
 
 from core.access.views import event_payloads
 from core.alerts.events import ALERT_DISMISSED, ALERT_RESOLVED
-from core.alerts.models import LIVE_STATUSES, Alert, AlertEventKind, AlertStatus
+from core.alerts.models import LIVE_STATUSES, Alert, AlertEventKind, AlertStatus, DismissReason
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.exceptions import Conflict
 from core.webhooks.outbox import Event, outbox_emit
@@ -59,7 +62,7 @@ def _record(alert: Alert, actor: Principal, kind: str, note: str = "", **data: o
             "sku": alert.sku.code,
             "warehouse": alert.warehouse.code,
             "by": actor.describe(),
-            **({"reason": note} if kind == AlertEventKind.DISMISSED else {}),
+            **({"reason": data["reason"], "note": note} if kind == AlertEventKind.DISMISSED else {}),
         }
         outbox_emit(
             [
@@ -101,16 +104,32 @@ def alert_resolve(*, alert: Alert, actor: Principal, note: str = "") -> Alert:
 
 
 @transaction.atomic
-def alert_dismiss(*, alert: Alert, actor: Principal, reason: str) -> Alert:
+def alert_dismiss(*, alert: Alert, actor: Principal, reason: str, note: str = "") -> Alert:
     """Not worth acting on: it stays quiet while the condition lasts, and reopens only if it gets
-    worse than the grade it was dismissed at."""
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the alert is dismissed; the timeline keeps it."})
+    worse than the grade it was dismissed at. ``other`` needs a note: it says nothing by itself."""
+    if reason not in DismissReason.values:
+        raise ValidationError({"reason": dismiss_reason_help()})
+    note = note.strip()
+    if reason == DismissReason.OTHER and not note:
+        raise ValidationError({"note": "Say why in the note when the reason is other; the timeline keeps it."})
     alert = _locked(alert, LIVE_STATUSES, "dismissed")
-    alert.status, alert.dismissed_reason, alert.snoozed_until = AlertStatus.DISMISSED, reason.strip(), None
-    alert.save(update_fields=["status", "dismissed_reason", "snoozed_until", "updated_at"])
-    _record(alert, actor, AlertEventKind.DISMISSED, reason.strip())
+    alert.status, alert.dismissed_reason, alert.dismissed_note, alert.snoozed_until = (
+        AlertStatus.DISMISSED,
+        reason,
+        note,
+        None,
+    )
+    alert.save(update_fields=["status", "dismissed_reason", "dismissed_note", "snoozed_until", "updated_at"])
+    _record(alert, actor, AlertEventKind.DISMISSED, note, reason=reason)
     return alert
+
+
+def dismiss_reason_help() -> str:
+    """What a dismissal's reason may be, for the 400 that answers anything else."""
+    return (
+        f"One of: {', '.join(DismissReason.values)}. Free text goes in note "
+        "(a body with only a free-text reason, the form before reasons had structure, is refused)."
+    )
 
 
 @transaction.atomic

@@ -1,8 +1,11 @@
-"""Stored warning backtests and the monthly KPI reports."""
+"""Stored warning backtests, the monthly KPI reports, and the threshold tuner's settings and proposals."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.alerts.models import PolicyChange, RuleScoped, rule_choices
 from core.base_models import TimestampedModel
+from core.inventory.models import Category, Sku, VelocityClass
 from tenants.models import Tenant
 
 
@@ -57,3 +60,69 @@ class KpiMonthlyReport(TimestampedModel):
 
     def __str__(self) -> str:
         return f"KPIs of {self.month:%Y-%m} for {self.tenant_id}"
+
+
+# --- The threshold tuner (core/quality/tuner.py, docs/tuning.md) -----------------------------------
+
+
+class TuningMode(models.TextChoices):
+    OFF = "off", "Off: the tuner does not run"
+    PROPOSE = "propose", "Propose: planners accept or reject each change"
+    AUTO = "auto", "Auto: a change that passes its shadow replay is applied"
+
+
+class TuningSettings(TimestampedModel):
+    """A tenant's threshold tuner: whether it runs, and how long a rule and scope rest after a step."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=16, choices=TuningMode.choices, default=TuningMode.OFF)
+    cooldown_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days a rule and scope rest after a proposal (applied, accepted, rejected or refused).",
+    )
+
+    def __str__(self) -> str:
+        return f"tuning of {self.tenant_id}: {self.mode}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a planner"
+    ACCEPTED = "accepted", "Accepted by a planner and applied"
+    REJECTED = "rejected", "Rejected by a planner"
+    APPLIED = "applied", "Applied by the tuner (auto mode)"
+    REFUSED = "refused", "Refused by its shadow replay"
+
+
+class TuningProposal(RuleScoped, TimestampedModel):
+    """One step of one rule's setting in one scope, with the evidence for it and its shadow replay.
+
+    ``settings`` is what the step writes to the scope's policy; ``change`` the policy version that
+    wrote it once applied or accepted.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=32, choices=rule_choices)
+    velocity_class = models.CharField(max_length=32, choices=VelocityClass.choices, blank=True, default="")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    run_on = models.DateField(help_text="The day the tuner ran for (its cool-down counts from it).")
+    setting = models.CharField(max_length=64)
+    direction = models.CharField(max_length=8)  # tighten (fewer alerts) | loosen (more, earlier)
+    value_before = models.FloatField()
+    value_after = models.FloatField()
+    settings = models.JSONField(default=dict)
+    evidence = models.JSONField(default=dict)
+    replay = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices)
+    refusal = models.CharField(max_length=500, blank=True, default="")
+    decided_by = models.CharField(max_length=200, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True, default="")
+    change = models.ForeignKey(PolicyChange, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta(TimestampedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "rule", "created_at"], name="tuning_proposal_tenant_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.rule} {self.setting} {self.value_before:g} -> {self.value_after:g}"

@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "GradeEnum": "core.alerts.models.Grade",
         "RuleCodeEnum": "core.alerts.models.RuleCode",
         "AlertStatusEnum": "core.alerts.models.AlertStatus",
+        "DismissReasonEnum": "core.alerts.models.DismissReason",
         "AlertEventKindEnum": "core.alerts.models.AlertEventKind",
         "EvaluationTriggerEnum": "core.alerts.models.EvaluationTrigger",
         "EvaluationStatusEnum": "core.alerts.models.EvaluationStatus",

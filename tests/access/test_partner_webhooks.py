@@ -41,7 +41,7 @@ def _received(figured: Figured, receivers) -> dict[str, list[tuple[str, dict]]]:
         endpoints[audience] = (receiver, response.json()["secret"])
 
     admin = Principal(tenant=world.tenant, user=world.admin.user, role="admin", api_key=world.admin.key)
-    alert_dismiss(alert=figured.alerts["E"], actor=admin, reason="Leave it: 52913 is fine for a while.")
+    alert_dismiss(alert=figured.alerts["E"], actor=admin, reason="other", note="Leave it: 52913 is fine for a while.")
     alert_resolve(alert=figured.alerts["B"], actor=admin, note="Sold 48314 to an outlet.")
     bands = figured.callers["distributor:bands"].partner
     asking = Principal(tenant=world.tenant, partner=bands, api_key=figured.callers["distributor:bands"].key)
@@ -75,7 +75,8 @@ def test_each_partner_endpoint_gets_the_payload_shaped_for_its_kind(figured: Fig
     staff = dict(got["staff"])
     assert {"alert.opened", "alert.dismissed", "alert.resolved", "stock.anomaly_flagged"} <= _types(got["staff"])
     assert "deviation" in staff["alert.opened"]
-    assert staff["alert.dismissed"]["reason"].startswith("Leave it")
+    assert staff["alert.dismissed"]["reason"] == "other"
+    assert staff["alert.dismissed"]["note"].startswith("Leave it")
     assert staff["alert.resolved"]["by"].startswith(f"user:{figured.world.admin.user.get_username()}")
 
     # The ERP sees what staff see of stock, but who acted only as a role.

@@ -151,7 +151,14 @@ def test_who_acted_is_a_role_for_partners_and_a_name_for_staff() -> None:
 
 
 def test_event_payloads_by_kind() -> None:
-    data = {"alert_id": "a", "grade": "red", "deviation": 0.42, "reason": "48314 left", "by": "user:admin key:7ji2"}
+    data = {
+        "alert_id": "a",
+        "grade": "red",
+        "deviation": 0.42,
+        "reason": "other",
+        "note": "48314 left",
+        "by": "user:admin key:7ji2",
+    }
     payloads = event_payloads("alert.dismissed", data)
     assert payloads["erp"] == {**data, "by": "staff"}
     for kind in ("supplier", "distributor"):

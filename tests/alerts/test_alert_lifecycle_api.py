@@ -256,9 +256,9 @@ def test_a_dismissed_alert_stays_quiet_reopens_only_when_worse_and_clears_with_i
     assert field_errors(act(stocked, alert["id"], "dismiss", reason="   ")).keys() == {"reason"}
     assert field_errors(act(stocked, alert["id"], "dismiss")).keys() == {"reason"}
 
-    dismissed = ok(act(stocked, alert["id"], "dismiss", reason="seasonal stock, sells in spring"))
+    dismissed = ok(act(stocked, alert["id"], "dismiss", reason="other", note="seasonal stock, sells in spring"))
     assert (dismissed["status"], dismissed["active"]) == ("dismissed", True)
-    assert dismissed["dismissed_reason"] == "seasonal stock, sells in spring"
+    assert (dismissed["dismissed_reason"], dismissed["dismissed_note"]) == ("other", "seasonal stock, sells in spring")
     assert dismissed["timeline"][-1]["note"] == "seasonal stock, sells in spring"
     quiet = len(dismissed["timeline"])
 
@@ -282,7 +282,7 @@ def test_a_dismissed_alert_stays_quiet_reopens_only_when_worse_and_clears_with_i
     assert (event["kind"], event["from_grade"], event["to_grade"]) == ("reopened", "orange", "red")
     assert event["actor"] == engine_actor(stocked)
 
-    ok(act(stocked, alert["id"], "dismiss", reason="clearing it next month"))
+    ok(act(stocked, alert["id"], "dismiss", reason="too_early", note="clearing it next month"))
     sku_standard(stocked, "S", None)
     cleared = detail(stocked, alert["id"])
     assert (cleared["status"], cleared["active"], cleared["resolved_at"]) == ("dismissed", False, None)
@@ -333,7 +333,7 @@ def test_actions_refused_in_the_wrong_status_answer_409_in_the_error_format(stoc
     for action, body in [
         ("acknowledge", {}),
         ("resolve", {}),
-        ("dismiss", {"reason": "too late"}),
+        ("dismiss", {"reason": "too_late"}),
         ("snooze", {"until": soon(days=1)}),
     ]:
         refused = ok(act(stocked, alert["id"], action, **body), 409)
@@ -342,7 +342,7 @@ def test_actions_refused_in_the_wrong_status_answer_409_in_the_error_format(stoc
     assert kinds(detail(stocked, alert["id"])) == ["opened", "acknowledged", "resolved"]
 
     other = only_alert(stocked, sku="S2")
-    ok(act(stocked, other["id"], "dismiss", reason="fine"))
+    ok(act(stocked, other["id"], "dismiss", reason="false_alarm"))
     assert ok(act(stocked, other["id"], "acknowledge"), 409)["error"]["code"] == "conflict"
     assert ok(act(stocked, other["id"], "snooze", until=soon(days=1)), 409)["error"]["code"] == "conflict"
 
@@ -655,7 +655,7 @@ def test_partners_see_only_the_alerts_and_indicators_they_are_granted(stocked):
 
     for caller, alert_id in [(world.supplier, on_s), (world.distributor, on_s2), (world.erp, on_s)]:
         assert act(world, alert_id, "acknowledge", caller=caller).status_code == 403
-        assert act(world, alert_id, "dismiss", caller=caller, reason="not ours").status_code == 403
+        assert act(world, alert_id, "dismiss", caller=caller, reason="false_alarm").status_code == 403
         assert act(world, alert_id, "snooze", caller=caller, until=soon(days=1)).status_code == 403
         assert act(world, alert_id, "resolve", caller=caller).status_code == 403
     assert kinds(detail(world, on_s)) == ["opened"]
@@ -666,7 +666,7 @@ def test_another_tenants_alert_is_not_found(stocked, other_world):
     other = other_world.admin
     assert get(other, other_world, f"alerts/{alert_id}/").status_code == 404
     assert act(other_world, alert_id, "acknowledge", caller=other).status_code == 404
-    assert act(other_world, alert_id, "dismiss", caller=other, reason="not mine").status_code == 404
+    assert act(other_world, alert_id, "dismiss", caller=other, reason="false_alarm").status_code == 404
     assert alerts(other_world) == []
     # Nor through the other tenant's slug with this tenant's key.
     assert stocked.admin.client.get(url(other_world, f"alerts/{alert_id}/")).status_code in (403, 404)

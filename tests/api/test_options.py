@@ -83,6 +83,6 @@ def test_each_alert_action_describes_its_own_body(world) -> None:
     assert fields == {
         "acknowledge": {"note"},
         "resolve": {"note"},
-        "dismiss": {"reason"},
+        "dismiss": {"reason", "note"},
         "snooze": {"until", "note"},
     }

@@ -27,7 +27,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 
 from core.access.scope import warehouse_grant
-from core.alerts.models import Alert, AlertPolicy, EvaluationRun
+from core.alerts.models import Alert, AlertPolicy, EvaluationRun, PolicyChange
 from core.alerts.policies import policy_create
 from core.forecasting.backtest import forecast_backtest_run
 from core.inventory.models import Anomaly, Category, Position, Sku, Warehouse
@@ -225,6 +225,7 @@ def seed() -> Seeded:
         "backtest_id": WarningBacktest.objects.filter(tenant=tenant),
         "anomaly_id": Anomaly.objects.filter(tenant=tenant),
         "category_id": Category.objects.filter(tenant=tenant),
+        "change_id": PolicyChange.objects.filter(tenant=tenant),
         "delivery_id": Delivery.objects.filter(endpoint__tenant=tenant),
         "endpoint_id": WebhookEndpoint.objects.filter(tenant=tenant),
         "evaluation_id": EvaluationRun.objects.filter(tenant=tenant),
@@ -306,9 +307,11 @@ DELIBERATE = [
             "POST /me/api-keys/",
             "POST /partners/{partner_id}/api-keys/",
             "GET /stock/{position_id}/daily-sales/",
+            "GET /kpis/",
         ],
         "positive_data_acceptance",
-        "Times are checked against the clock: a snooze or an expiry lies ahead, a window spans at most 731 days.",
+        "Times are checked against the clock: a snooze or an expiry lies ahead, a window spans at most 731 days, "
+        "a KPI month has begun.",
     ),
     (
         [
@@ -337,6 +340,16 @@ DELIBERATE = [
         "positive_data_acceptance",
         "A promotion names the tenant's codes, ends on or after its start, shares no day with another of its SKU"
         " in a warehouse, and its uplift's bounds are not in the decimal's pattern.",
+    ),
+    (
+        ["POST /alerts/{alert_id}/dismiss/"],
+        "positive_data_acceptance",
+        "A dismissal whose reason is other needs a note, which the schema cannot make depend on the reason.",
+    ),
+    (
+        ["POST /tuning/runs/"],
+        "positive_data_acceptance",
+        "A run on demand needs the tenant's tuner on (tuning/settings/), which no schema of the request can say.",
     ),
     (
         ["POST /alert-policies/", "PATCH /alert-policies/{policy_id}/"],

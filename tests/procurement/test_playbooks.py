@@ -688,7 +688,7 @@ def test_a_resolved_event_supersedes_the_proposal_and_a_dismissed_alert_is_left_
     assert record_of(overstocked, f)["status"] == "proposed"
 
     # A dismissed alert is still active but no longer open: its proposal goes stale.
-    ok(post(overstocked, f"alerts/{f['id']}/dismiss/", {"reason": "seasonal, sells in spring"}))
+    ok(post(overstocked, f"alerts/{f['id']}/dismiss/", {"reason": "too_early", "note": "seasonal, sells in spring"}))
     assert [str(i) for i in recommendations_due()] == [f["id"]]
     assert recommendations_sync(alert_ids=recommendations_due()) == 0
     assert record_of(overstocked, f)["status"] == "superseded"

@@ -115,6 +115,10 @@ def _positions(world) -> dict[str, int]:
 
 
 def _replay(world, position_ids: list[int] | None = None, **kwargs):
+    # The fixture's policy is a version made today: by default a replay grades each past day with the
+    # policies in force then (the built-in defaults); these ledgers are about today's policies.
+    book = PolicyBook(world.tenant)
+    kwargs.setdefault("policies", lambda day: book)
     return warnings_replay(
         tenant=world.tenant,
         day_from=TODAY - timedelta(days=60),

@@ -4,6 +4,7 @@ these. A new id in a path needs one line in ``ID_SOURCES``."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from guardian.shortcuts import assign_perm
 from api.tenant_scope import TenantScopedView
 from core.access.registry import partner_kinds
 from core.alerts.engine import chunk_evaluate
-from core.alerts.models import Alert
+from core.alerts.models import Alert, PolicyChange
 from core.alerts.policies import policy_create
 from core.alerts.runs import evaluation_start
 from core.forecasting.backtest import forecast_backtest_run
@@ -31,7 +32,8 @@ from core.playbooks.models import Recommendation
 from core.playbooks.records import recommendations_sync
 from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
-from core.quality.models import WarningBacktest
+from core.quality.kpi_reports import kpi_month_close
+from core.quality.models import TuningProposal, WarningBacktest
 from core.supply.models import SupplierOffer
 from core.supply.services import supplier_offers_upsert
 from core.transfers.models import TransferPlan
@@ -168,6 +170,29 @@ def _policy_id(world: TenantWorld, route: str) -> object:
     if not hasattr(world, "policy_id"):
         world.policy_id = policy_create(tenant=world.tenant, actor="fixture", rule="overstock", standard=60).id
     return world.policy_id
+
+
+def _change_id(world: TenantWorld, route: str) -> object:
+    """The policy version that created the world's policy."""
+    _policy_id(world, route)
+    return PolicyChange.objects.get(tenant=world.tenant, version=1).id
+
+
+def _proposal_id(world: TenantWorld, route: str) -> object:
+    """A pending tuner proposal (the tuner's own rows: a proposal is never made by a request)."""
+    if not hasattr(world, "proposal_id"):
+        world.proposal_id = TuningProposal.objects.create(
+            tenant=world.tenant,
+            rule="overstock",
+            run_on=timezone.now().date(),
+            setting="bands",
+            direction="tighten",
+            value_before=1.1,
+            value_after=1.32,
+            settings={"bands": {"yellow": 0.32, "orange": 0.42, "red": 0.52}},
+            status="pending",
+        ).id
+    return world.proposal_id
 
 
 def _evaluation_id(world: TenantWorld, route: str) -> object:
@@ -309,6 +334,21 @@ def _promotion_id(world: TenantWorld, route: str) -> object:
     return world.promotion_id
 
 
+_months_back = itertools.count(1)
+
+
+def _kpi_month(world: TenantWorld, route: str) -> object:
+    """Once per world: a closed KPI month, a different one in each world, so another world's month
+    names no report of this one (a month is no id: the same text in both would be found)."""
+    if not hasattr(world, "kpi_month"):
+        month = timezone.now().date().replace(day=1)
+        for _ in range(next(_months_back)):
+            month = (month - timedelta(days=1)).replace(day=1)
+        kpi_month_close(tenant=world.tenant, month=month)
+        world.kpi_month = f"{month:%Y-%m}"
+    return world.kpi_month
+
+
 def _backtest_id(world: TenantWorld, route: str) -> object:
     """Once per world: a queued warning backtest of the last week."""
     if not hasattr(world, "backtest_id"):
@@ -329,6 +369,8 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "anomaly_id": _anomaly_id,
     "alert_id": lambda world, route: _evaluated(world).alert_id,
     "policy_id": _policy_id,
+    "change_id": _change_id,
+    "proposal_id": _proposal_id,
     "evaluation_id": _evaluation_id,
     "endpoint_id": lambda world, route: _webhooked(world).endpoint_id,
     "delivery_id": lambda world, route: _webhooked(world).delivery_id,
@@ -341,6 +383,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "lane_id": lambda world, route: _transferring(world).lane_id,
     "plan_id": lambda world, route: _transferring(world).plan_id,
     "promotion_id": _promotion_id,
+    "month": _kpi_month,
     "backtest_id": _backtest_id,
 }
 

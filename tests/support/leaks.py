@@ -45,6 +45,7 @@ FIGURE_KEYS = {
     "suppliers",
     "value_at_cost",
     "dismissed_reason",
+    "dismissed_note",
 }
 # Values that are identifiers, references or page links: digits in them are not figures.
 OPAQUE = re.compile(r"^(id|.*_id|reference|webhook_id|prefix|next|previous|secret|url|purchase_order)$")

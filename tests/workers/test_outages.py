@@ -155,21 +155,27 @@ def test_an_event_committed_while_redis_is_down_arrives_after_it_is_back(world, 
     secret, alert = _alert_with_endpoint(world, receiver, ["alert.dismissed"])
     stack.stop_redis()
     response = world.planner.client.post(
-        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/", {"reason": "promo ends"}, format="json"
+        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/",
+        {"reason": "other", "note": "promo ends"},
+        format="json",
     )
     assert response.status_code == 200  # the change commits; only the relay request is lost
     stack.start_redis()
     # The beat's sweep (every 15 s in production) relays and sends what the outage held back.
     _wait_for(lambda: receiver.requests, every=lambda: webhooks_sweep.delay())
     payload = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
-    assert (payload["type"], payload["data"]["reason"]) == ("alert.dismissed", "promo ends")
+    assert (payload["type"], payload["data"]["reason"], payload["data"]["note"]) == (
+        "alert.dismissed",
+        "other",
+        "promo ends",
+    )
 
 
 def test_a_worker_killed_mid_delivery_still_delivers_with_the_same_id(world, receiver, stack) -> None:
     secret, alert = _alert_with_endpoint(world, receiver, ["alert.dismissed"])
     receiver.delay_first = 3.0  # the first request hangs: the worker is killed while it waits
     response = world.planner.client.post(
-        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/", {"reason": "kill"}, format="json"
+        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/", {"reason": "false_alarm"}, format="json"
     )
     assert response.status_code == 200
     _wait_for(lambda: receiver.requests)

@@ -57,7 +57,9 @@ def test_events_whose_relay_was_lost_are_delivered_by_the_sweep(
     # The broker is out of reach as the dismissal commits: the relay request is lost, the event is not.
     monkeypatch.setattr(outbox, "relay_request", lambda: None)
     response = world.planner.client.post(
-        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/", {"reason": "seasonal"}, format="json"
+        f"/api/v1/tenants/{world.tenant.slug}/alerts/{alert['id']}/dismiss/",
+        {"reason": "too_early", "note": "seasonal"},
+        format="json",
     )
     assert response.status_code == 200
     assert OutboxEvent.objects.filter(tenant=world.tenant, type="alert.dismissed", relayed_at__isnull=True).exists()
@@ -66,4 +68,8 @@ def test_events_whose_relay_was_lost_are_delivered_by_the_sweep(
     webhooks_sweep.delay()  # what the beat runs every 15 s
     wait_for(lambda: receiver.requests)
     payload = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
-    assert (payload["type"], payload["data"]["reason"]) == ("alert.dismissed", "seasonal")
+    assert (payload["type"], payload["data"]["reason"], payload["data"]["note"]) == (
+        "alert.dismissed",
+        "too_early",
+        "seasonal",
+    )

@@ -5,8 +5,10 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     evaluation,
     forecasting,
     ingestion,
+    kpis,
     procurement,
     quality,
     transfers,
+    tuning,
     webhooks,
 )

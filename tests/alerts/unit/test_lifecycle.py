@@ -113,6 +113,7 @@ def test_a_dismissed_alert_that_gets_worse_reopens() -> None:
         "grade": "orange",
         "status": "open",
         "dismissed_reason": "",
+        "dismissed_note": "",
         "acknowledged_at": None,
         "peak_grade": "orange",
     }

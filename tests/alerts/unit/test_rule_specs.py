@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from core.alerts.catalog import INDICATORS, Parameter, Threshold, rules_check
 from core.alerts.models import RuleCode
-from core.alerts.policies import _validated_settings
+from core.alerts.policies import policy_settings_validated
 from core.alerts.rules import RULES, rule_catalog, rules_reference_markdown
 
 
@@ -92,9 +92,9 @@ def test_policy_validation_takes_every_threshold_within_its_range_and_refuses_it
     for spec in RULES.values():
         for name, threshold in spec.thresholds.items():
             for value in (threshold.minimum, threshold.default, threshold.maximum):
-                _validated_settings(spec.code, {"thresholds": {name: value}})
+                policy_settings_validated(spec.code, {"thresholds": {name: value}})
             for value in (threshold.minimum - 0.5, threshold.maximum + 0.5):
                 with pytest.raises(ValidationError) as refused:
-                    _validated_settings(spec.code, {"thresholds": {name: value}})
+                    policy_settings_validated(spec.code, {"thresholds": {name: value}})
                 low, high = f"{threshold.minimum:g}", f"{threshold.maximum:g}"
                 assert refused.value.message_dict == {f"thresholds.{name}": [f"Between {low} and {high}."]}
