@@ -11,6 +11,7 @@ urlpatterns = [
     path("tenants/<slug:tenant_slug>/", include("api.webhooks.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.procurement.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.transfers.urls")),
-    path("tenants/<slug:tenant_slug>/", include("api.quality.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.kpis.urls")),
     path("tenants/<slug:tenant_slug>/", include("api.tuning.urls")),
+    path("tenants/<slug:tenant_slug>/", include("api.quality.urls")),
 ]

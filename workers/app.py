@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.main")
@@ -23,7 +24,7 @@ QUEUES = {
     "outbox": "the outbox relay and the webhook sweep, apart from deliveries so a backlog never holds them up",
     "procurement": "RFQs, quotes settling, playbook records",
     "transfers": "system transfer plans",
-    "quality": "warning backtests and the threshold tuner: long replays of the engine over past periods",
+    "quality": "warning backtests: long replays of the engine over past periods",
 }
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},
@@ -51,9 +52,11 @@ BEAT_SCHEDULE = {
     "webhooks-prune": {"task": "tripline.webhooks.prune", "schedule": 86400.0},
     # Catches lost respond/settle messages and passes RFQ deadlines: the "within a minute" bound.
     "procurement-sweep": {"task": "tripline.procurement.sweep", "schedule": float(settings.PROCUREMENT_SWEEP_SECONDS)},
-    "quality-backtests-watchdog": {"task": "tripline.quality.warning_backtests_recover", "schedule": 60.0},
+    # Last month's KPI report for every tenant: on the 1st, and each later day catches a missed close.
+    "kpis-month-close": {"task": "tripline.kpis.month_close", "schedule": crontab(minute=30, hour=1)},
     # The threshold tuner of every tenant whose tuning mode is propose or auto, once a day.
     "quality-tuning-sweep": {"task": "tripline.quality.tuning_sweep", "schedule": 86400.0},
+    "quality-backtests-watchdog": {"task": "tripline.quality.warning_backtests_recover", "schedule": 60.0},
 }
 
 app.config_from_object(

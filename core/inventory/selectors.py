@@ -5,11 +5,11 @@ the same number of queries; the API layer only filters and paginates them furthe
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from django.db import connection
-from django.db.models import F, Min, QuerySet
+from django.db.models import F, Min, QuerySet, Sum
 
 from core.bulk_copy import bigint_array, bigints_read
 from core.exceptions import NotFound
@@ -134,6 +134,188 @@ def daily_fact_rows(*, tenant: Tenant, position_ids: list[int], day_from: date, 
         .order_by("position_id", "day")
         .values_list("position_id", "day", "units_sold", "units_flagged", "net_change")
     )
+
+
+# A position "sells" on a day when it sold in the 28 days ending with that day.
+SELLING_WINDOW_DAYS = 28
+
+# Positions that sell on some day of the period (or the ones asked for), with their stock at its end,
+# and their facts from the 28 days before it on: what both statements below start from.
+_SELLING_POSITIONS_SQL = """
+WITH pos AS MATERIALIZED (
+    SELECT p.id, p.on_hand - COALESCE((
+               SELECT sum(f.net_change) FROM {facts} f
+               WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id AND f.day > %(day_to)s
+           ), 0) AS on_hand_at_end
+    FROM {positions} p
+    WHERE p.tenant_id = %(tenant)s AND (%(all_positions)s OR p.id = ANY(%(position_ids)s::bigint[])) AND EXISTS (
+        SELECT 1 FROM {facts} f
+        WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id AND f.units_sold > 0
+          AND f.day BETWEEN %(selling_from)s AND %(day_to)s
+    )
+),
+window_facts AS MATERIALIZED (
+    SELECT f.position_id, f.day, f.units_sold, f.net_change, pos.on_hand_at_end
+    FROM pos JOIN {facts} f ON f.tenant_id = %(tenant)s AND f.position_id = pos.id
+    WHERE f.day BETWEEN %(grid_from)s AND %(day_to)s
+)
+"""
+
+# The positions whose stock was at zero at the end of some day of the window: at the end of a day
+# with facts, or, carried over the days after it, before the window's first. Read from the facts
+# alone; only these positions get a row per day in the statement after it.
+_TOUCHING_ZERO_SQL = (
+    _SELLING_POSITIONS_SQL  # noqa: S608 - constant SQL, values are parameters
+    + """
+SELECT f.position_id
+FROM (
+    SELECT position_id,
+           on_hand_at_end - COALESCE(sum(net_change) OVER (
+               PARTITION BY position_id ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS end_on_hand,
+           on_hand_at_end - sum(net_change) OVER (PARTITION BY position_id) AS before_window
+    FROM window_facts
+) f
+GROUP BY f.position_id
+HAVING min(least(f.end_on_hand, f.before_window)) <= 0
+ORDER BY f.position_id
+"""
+)
+
+_STOCK_OUT_DAYS_SQL = (
+    _SELLING_POSITIONS_SQL  # noqa: S608 - constant SQL, values are parameters
+    + """,
+grid AS (
+    SELECT pos.id AS position_id, d.day, COALESCE(f.units_sold, 0) AS sold, COALESCE(f.net_change, 0) AS net,
+           pos.on_hand_at_end, d.day >= first_fact.day AS stocked
+    FROM pos
+    CROSS JOIN LATERAL (
+        SELECT f.day FROM {facts} f WHERE f.tenant_id = %(tenant)s AND f.position_id = pos.id ORDER BY f.day LIMIT 1
+    ) first_fact
+    CROSS JOIN LATERAL (
+        SELECT g::date AS day FROM generate_series(%(grid_from)s::date, %(day_to)s::date, interval '1 day') g
+    ) d
+    LEFT JOIN window_facts f ON f.position_id = pos.id AND f.day = d.day
+),
+ends AS (
+    SELECT position_id, day, sold, stocked,
+           on_hand_at_end - COALESCE(sum(net) OVER (
+               PARTITION BY position_id ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS end_on_hand,
+           sum(sold) OVER (
+               PARTITION BY position_id ORDER BY day ROWS BETWEEN %(selling_rows)s PRECEDING AND CURRENT ROW
+           ) AS sold_window
+    FROM grid
+),
+rated AS (
+    SELECT *,
+           sum(sold) OVER before AS sold_before,
+           sum(CASE WHEN stocked AND end_on_hand > 0 THEN 1 ELSE 0 END) OVER before AS stocked_days_before
+    FROM ends
+    WINDOW before AS (PARTITION BY position_id ORDER BY day ROWS BETWEEN %(selling_days)s PRECEDING AND 1 PRECEDING)
+)
+SELECT position_id, day, sold::bigint AS units_sold,
+       greatest(COALESCE(sold_before::float8 / nullif(stocked_days_before, 0), 0) - sold, 0)::float8 AS lost_units
+FROM rated
+WHERE day >= %(day_from)s AND end_on_hand <= 0 AND sold_window > 0
+ORDER BY position_id, day
+"""
+)
+
+
+def position_stock_out_days(
+    *, tenant: Tenant, day_from: date, day_to: date, position_ids: list[int] | None = None
+) -> list[dict]:
+    """The stock-out days from ``day_from`` to ``day_to``: every (``position_id``, ``day``) whose stock
+    at the end was zero while the position sold in the 28 days ending with that day, with
+    ``units_sold`` that day and ``lost_units``: the position's rate of sale over its in-stock days
+    among the 28 before, less what it sold that day, never below 0 (0 with no in-stock day). Of
+    every position, or of ``position_ids``; two statements over the daily facts, however many: the
+    positions whose stock touched zero, then their days.
+
+    The stock at the end of a past day is on hand now less the net changes after it; reservations
+    are not kept per day, so "zero" is zero on hand.
+    """
+    params = {
+        "tenant": tenant.pk,
+        "all_positions": position_ids is None,
+        "position_ids": list(position_ids or []),
+        "day_from": day_from,
+        "day_to": day_to,
+        # Positions that sell on some day of the period; their days from the 28 before it on.
+        "selling_from": day_from - timedelta(days=SELLING_WINDOW_DAYS - 1),
+        "grid_from": day_from - timedelta(days=SELLING_WINDOW_DAYS),
+        "selling_rows": SELLING_WINDOW_DAYS - 1,
+        "selling_days": SELLING_WINDOW_DAYS,
+    }
+    tables = {"positions": Position._meta.db_table, "facts": DailyFact._meta.db_table}
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCHING_ZERO_SQL.format(**tables), params)
+        touching = [position_id for (position_id,) in cursor.fetchall()]
+        if not touching:
+            return []
+        cursor.execute(
+            _STOCK_OUT_DAYS_SQL.format(**tables), {**params, "all_positions": False, "position_ids": touching}
+        )
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def position_units_sold(*, tenant: Tenant, day_from: date, day_to: date) -> dict[int, int]:
+    """Units sold per position from ``day_from`` to ``day_to`` (positions that sold nothing are absent)."""
+    return dict(
+        DailyFact.objects.filter(tenant=tenant, day__gte=day_from, day__lte=day_to, units_sold__gt=0)
+        .values("position_id")
+        .annotate(units=Sum("units_sold"))
+        .order_by("position_id")
+        .values_list("position_id", "units")
+    )
+
+
+def position_spans(*, tenant: Tenant, spans: list[tuple[int, date, date]]) -> list[tuple[int, int]]:
+    """For each (position id, first day, last day): the stock on hand at the end of the first day and
+    the units sold after it through the last day, in the order given. One statement for any number."""
+    if not spans:
+        return []
+    statement = f"""
+    WITH span AS (
+        SELECT * FROM unnest(%(positions)s::bigint[], %(firsts)s::date[], %(lasts)s::date[])
+            WITH ORDINALITY AS s(position_id, first_day, last_day, n)
+    )
+    SELECT p.on_hand - COALESCE((
+               SELECT sum(f.net_change) FROM {DailyFact._meta.db_table} f
+               WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id AND f.day > span.first_day
+           ), 0)::bigint,
+           COALESCE((
+               SELECT sum(f.units_sold) FROM {DailyFact._meta.db_table} f
+               WHERE f.tenant_id = p.tenant_id AND f.position_id = p.id
+                 AND f.day > span.first_day AND f.day <= span.last_day
+           ), 0)::bigint
+    FROM span JOIN {Position._meta.db_table} p ON p.id = span.position_id AND p.tenant_id = %(tenant)s
+    ORDER BY span.n"""  # noqa: S608 - table names only
+    params = {
+        "tenant": tenant.pk,
+        "positions": [position_id for position_id, _, _ in spans],
+        "firsts": [first for _, first, _ in spans],
+        "lasts": [last for _, _, last in spans],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [(int(held), int(sold)) for held, sold in cursor.fetchall()]
+
+
+def positions_on_hand_at(*, tenant: Tenant, position_ids: Iterable[int], day: date) -> dict[int, int]:
+    """Each position's stock on hand at the end of ``day``: on hand now less the net changes after it."""
+    ids = list(position_ids)
+    later = dict(
+        DailyFact.objects.filter(tenant=tenant, position_id__in=ids, day__gt=day)
+        .values("position_id")
+        .annotate(net=Sum("net_change"))
+        .order_by("position_id")
+        .values_list("position_id", "net")
+    )
+    now = Position.objects.filter(tenant=tenant, id__in=ids).values_list("id", "on_hand")
+    return {position_id: on_hand - (later.get(position_id) or 0) for position_id, on_hand in now}
 
 
 def daily_fact_first_day(*, tenant: Tenant) -> date | None:

@@ -71,3 +71,12 @@ def purchase_order_get(*, principal: Principal, order_id: object) -> PurchaseOrd
 
 def purchase_order_of(*, rfq: Rfq) -> PurchaseOrder | None:
     return PurchaseOrder.objects.filter(rfq=rfq).first()
+
+
+def rfq_awards_sql(*, tenant: str) -> str:
+    """SQL answering ``alert_id, position_id, kind, at`` of every awarded RFQ of the tenant ``tenant``
+    (a placeholder): the response the quality app counts as ``rfq_awarded``, at the award's time."""
+    return f"""
+    SELECT r.alert_id, r.position_id, 'rfq_awarded'::text AS kind, r.awarded_at AS at
+    FROM {Rfq._meta.db_table} r
+    WHERE r.tenant_id = {tenant} AND r.awarded_at IS NOT NULL"""  # noqa: S608 - a table name and the caller's SQL

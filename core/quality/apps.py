@@ -7,3 +7,6 @@ class QualityConfig(AppConfig):
     name = "core.quality"
     label = "quality"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.quality import events  # noqa: F401 - declares the app's event types

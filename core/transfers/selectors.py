@@ -99,3 +99,29 @@ def approved_inbound_sql(*, tenant: str, skus: str) -> str:
     WHERE t.tenant_id = {tenant} AND t.status = '{TransferStatus.APPROVED.value}'
       AND t.destination_id IS NOT NULL AND t.sku_id IN ({skus})
     GROUP BY t.sku_id, t.destination_id"""  # noqa: S608 - a table name, a constant and the caller's SQL
+
+
+def transfers_approved_sql(*, tenant: str) -> str:
+    """SQL answering ``alert_id, position_id, kind, at`` of every transfer of the tenant ``tenant`` (a
+    placeholder) that was approved, by a person, the policy or an accepted plan move or proposal, at
+    the approval: ``transfer_approved``, once for its source position (a response to idle stock there)
+    and once for its destination's (a response to a shortage there), if the destination holds the SKU.
+
+    The alert is named where a plan's move names it (its supply and demand alerts); otherwise the
+    answer names the position only, and readers match it to the alert open there at the time."""
+    transfers, moves, positions = (
+        TransferRequest._meta.db_table,
+        TransferPlanMove._meta.db_table,
+        Position._meta.db_table,
+    )
+    return f"""
+    SELECT m.supply_alert_id AS alert_id, t.source_position_id AS position_id,
+           'transfer_approved'::text AS kind, t.decided_at AS at
+    FROM {transfers} t LEFT JOIN {moves} m ON m.transfer_id = t.id
+    WHERE t.tenant_id = {tenant} AND t.approval <> '' AND t.decided_at IS NOT NULL
+    UNION ALL
+    SELECT m.demand_alert_id, p.id, 'transfer_approved'::text, t.decided_at
+    FROM {transfers} t
+    JOIN {positions} p ON p.tenant_id = t.tenant_id AND p.sku_id = t.sku_id AND p.warehouse_id = t.destination_id
+    LEFT JOIN {moves} m ON m.transfer_id = t.id
+    WHERE t.tenant_id = {tenant} AND t.approval <> '' AND t.decided_at IS NOT NULL"""  # noqa: S608 - table names, constants and the caller's SQL

@@ -29,6 +29,7 @@ class Audience(StrEnum):
     ADDRESSED = "addressed"  # the partner the event names, and the tenant's own and its ERP's endpoints
     GRANTED = "granted"  # besides the tenant's, every partner whose grants cover the event's SKU or warehouse
     ENDPOINT = "endpoint"  # the one endpoint it is sent to
+    STAFF = "staff"  # the tenant's own endpoints only: no partner's, not even the ERP's
 
 
 AUDIENCE_WORDS = {
@@ -36,6 +37,7 @@ AUDIENCE_WORDS = {
     Audience.ADDRESSED: "the partner it is addressed to, and the tenant's own endpoints and its ERP's",
     Audience.GRANTED: "the tenant's own endpoints, and partners' whose grants cover its SKU or warehouse",
     Audience.ENDPOINT: "the one endpoint it is sent to",
+    Audience.STAFF: "the tenant's own endpoints only (no partner's, not the ERP's)",
 }
 
 

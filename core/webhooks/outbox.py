@@ -84,6 +84,8 @@ def _audience_check(event: Event) -> None:
         beyond = set(event.partner_payloads or {}) - {PartnerKind.ERP}
         if beyond:
             raise ValueError(f"{event.type} is heard by the tenant and its ERP only, not {sorted(beyond)}")
+    if audience == Audience.STAFF and (not event.staff_only or event.partner_payloads):
+        raise ValueError(f"{event.type} is heard by the tenant's own endpoints only: staff_only, no partner payloads")
     if audience == Audience.ADDRESSED and event.recipient_id is None and not event.staff_only:
         raise ValueError(f"{event.type} is addressed: give its recipient, or make it staff_only")
 

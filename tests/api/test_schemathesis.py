@@ -307,9 +307,11 @@ DELIBERATE = [
             "POST /me/api-keys/",
             "POST /partners/{partner_id}/api-keys/",
             "GET /stock/{position_id}/daily-sales/",
+            "GET /kpis/",
         ],
         "positive_data_acceptance",
-        "Times are checked against the clock: a snooze or an expiry lies ahead, a window spans at most 731 days.",
+        "Times are checked against the clock: a snooze or an expiry lies ahead, a window spans at most 731 days, "
+        "a KPI month has begun.",
     ),
     (
         [

@@ -4,6 +4,7 @@ these. A new id in a path needs one line in ``ID_SOURCES``."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from core.playbooks.models import Recommendation
 from core.playbooks.records import recommendations_sync
 from core.procurement.models import PurchaseOrder, Quote, Rfq, RfqInvitation
 from core.procurement.rfqs import RFQ_VIEW
+from core.quality.kpi_reports import kpi_month_close
 from core.quality.models import TuningProposal, WarningBacktest
 from core.supply.models import SupplierOffer
 from core.supply.services import supplier_offers_upsert
@@ -332,6 +334,21 @@ def _promotion_id(world: TenantWorld, route: str) -> object:
     return world.promotion_id
 
 
+_months_back = itertools.count(1)
+
+
+def _kpi_month(world: TenantWorld, route: str) -> object:
+    """Once per world: a closed KPI month, a different one in each world, so another world's month
+    names no report of this one (a month is no id: the same text in both would be found)."""
+    if not hasattr(world, "kpi_month"):
+        month = timezone.now().date().replace(day=1)
+        for _ in range(next(_months_back)):
+            month = (month - timedelta(days=1)).replace(day=1)
+        kpi_month_close(tenant=world.tenant, month=month)
+        world.kpi_month = f"{month:%Y-%m}"
+    return world.kpi_month
+
+
 def _backtest_id(world: TenantWorld, route: str) -> object:
     """Once per world: a queued warning backtest of the last week."""
     if not hasattr(world, "backtest_id"):
@@ -366,6 +383,7 @@ ID_SOURCES: dict[str, Callable[[TenantWorld, str], object]] = {
     "lane_id": lambda world, route: _transferring(world).lane_id,
     "plan_id": lambda world, route: _transferring(world).plan_id,
     "promotion_id": _promotion_id,
+    "month": _kpi_month,
     "backtest_id": _backtest_id,
 }
 

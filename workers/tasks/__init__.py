@@ -5,6 +5,7 @@ from workers.tasks import (  # noqa: F401 - registers the tasks
     evaluation,
     forecasting,
     ingestion,
+    kpis,
     procurement,
     quality,
     transfers,
