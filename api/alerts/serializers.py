@@ -496,10 +496,15 @@ class BandsField(serializers.Serializer):
     red = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0)
 
 
-class PolicyOutput(serializers.ModelSerializer):
+class RuleScopedOutput(serializers.ModelSerializer):
+    """The scope of a row about one rule: a policy, a policy version, a tuner's step."""
+
     scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
     category = serializers.CharField(source="category.code", allow_null=True, default=None)
     sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+
+
+class PolicyOutput(RuleScopedOutput):
     standard = serializers.FloatField(allow_null=True)
     bands = serializers.SerializerMethodField()
     profiles = serializers.SerializerMethodField(
@@ -569,10 +574,7 @@ class PolicyCreateInput(PolicySettingsInput):
     sku = serializers.CharField(max_length=64, required=False, help_text="A SKU code.")
 
 
-class PolicyChangeOutput(serializers.ModelSerializer):
-    scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
-    category = serializers.CharField(source="category.code", allow_null=True, default=None)
-    sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+class PolicyChangeOutput(RuleScopedOutput):
     before = serializers.JSONField(help_text="The scope's policy settings before the change; null: no policy.")
     after = serializers.JSONField(help_text="The scope's policy settings after the change; null: no policy.")
     author = serializers.CharField(help_text="`user:<name>`, or `system:tuner` for the threshold tuner.")

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.alerts.serializers import RuleScopedOutput
 from api.input import InputSerializer
 from core.quality.models import TuningMode, TuningProposal, TuningSettings
 
@@ -24,10 +25,7 @@ class TuningSettingsInput(InputSerializer):
     )
 
 
-class TuningProposalOutput(serializers.ModelSerializer):
-    scope = serializers.CharField(help_text="tenant, velocity_class, category or sku")
-    category = serializers.CharField(source="category.code", allow_null=True, default=None)
-    sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
+class TuningProposalOutput(RuleScopedOutput):
     direction = serializers.CharField(help_text="tighten: fewer alerts; loosen: more, earlier alerts.")
     settings = serializers.JSONField(help_text="What the step writes to the scope's policy.")
     evidence = serializers.JSONField(help_text="Counts, posteriors and the decision's figures (docs/tuning.md).")
