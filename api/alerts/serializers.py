@@ -504,6 +504,14 @@ class RuleScopedOutput(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code", allow_null=True, default=None)
 
 
+class BandsOutput(serializers.Serializer):
+    """Bands as answered: numbers (``BandsField`` reads them as decimals, in text or numbers)."""
+
+    yellow = serializers.FloatField()
+    orange = serializers.FloatField()
+    red = serializers.FloatField()
+
+
 class PolicyOutput(RuleScopedOutput):
     standard = serializers.FloatField(allow_null=True)
     bands = serializers.SerializerMethodField()
@@ -531,7 +539,7 @@ class PolicyOutput(RuleScopedOutput):
             "updated_at",
         ]
 
-    @extend_schema_field(BandsField(allow_null=True))
+    @extend_schema_field(BandsOutput(allow_null=True))
     def get_bands(self, policy: AlertPolicy) -> dict | None:
         return policy_bands(policy)
 

@@ -36,6 +36,8 @@ from core.quality.replay import ReplayResult, warnings_replay
 from core.quality.tunables import TUNABLES, Tunable
 from core.quality.tuner_evidence import (
     FALSE,
+    PRECISION_TARGET,
+    RECALL_TARGET,
     SCOPE_ORDER,
     TRUE,
     Evidence,
@@ -53,8 +55,6 @@ from tenants.services import audit_record
 TUNER_ACTOR = "system:tuner"
 RUN_TASK = "tripline.quality.tuning_run"
 CONFIDENCE = 0.95  # how sure the posterior must be that the rule is miscalibrated
-PRECISION_TARGET = 0.70  # the precision a rule should reach (every tuned rule)
-RECALL_TARGET = 0.90  # the share of stock-out episodes the stock-out rule should warn of
 MIN_STEP, MAX_STEP = 0.05, 0.20  # a step's share of the value
 WINDOW_DAYS = 90  # evidence and shadow replay: the last 90 days
 # The shadow replay keeps a step only if these do not fall by more than:

@@ -66,8 +66,8 @@ def test_the_daily_run_reads_replayed_outcomes_and_proposes_where_they_say(world
     # "ok" category's step passes its shadow replay, the "bad" one loses a warned stock-out.
     by_category = {proposal["category"]: proposal for proposal in proposals if proposal["scope"] == "category"}
     assert by_category["ok"]["status"] == "pending"
-    assert by_category["ok"]["evidence"]["sources"]["replay"] >= 5
-    assert by_category["ok"]["evidence"]["counts"]["false"] == 4
+    assert by_category["ok"]["evidence"]["sources"]["replay"] >= 9
+    assert by_category["ok"]["evidence"]["counts"]["false"] == 8
     assert by_category["bad"]["status"] == "refused"
     assert ok(tuned.admin.client.get(url(tuned, "tuning/proposals/"), {"status": "pending"}))["results"] == [
         by_category["ok"]

@@ -23,8 +23,10 @@ def _evidence(**counts: int) -> Evidence:
 @pytest.mark.parametrize(
     "counts",
     [
-        {FALSE: 1},  # one false alarm: P(precision < 0.7) = 0.91
-        {FALSE: 3, TRUE: 3},  # as many right as wrong: 0.87
+        {FALSE: 1},  # one false alarm: P(precision < 0.7) = 0.65
+        {FALSE: 2},  # two and none right: 0.79 (a uniform prior would have said 0.97)
+        {FALSE: 4},  # 0.94: still short of 0.95
+        {FALSE: 3, TRUE: 3},  # as many right as wrong: 0.72
         {FALSE: 4, TRUE: 10},
         {FALSE: 2, TOO_EARLY: 4},  # too early is right, with too much notice
         {},
@@ -37,6 +39,7 @@ def test_weak_evidence_changes_nothing(counts: dict) -> None:
 
 
 def test_strong_evidence_tightens_by_at_most_a_fifth_and_more_for_a_worse_rule() -> None:
+    assert decision_of(_evidence(**{FALSE: 5}))[0] == TIGHTEN  # P(precision < 0.7) = 0.97
     direction, step, figures = decision_of(_evidence(**{FALSE: 12, TRUE: 1}))
     assert (direction, step) == (TIGHTEN, MAX_STEP)
     assert figures["p_precision_below_target"] >= CONFIDENCE

@@ -31,7 +31,7 @@ def _tuner_changes(world):
 
 
 def test_weak_evidence_changes_nothing(tuned) -> None:
-    # One false alarm and one right alert in each category: P(precision < 0.7) = 0.78.
+    # One false alarm and one right alert in each category: P(precision < 0.7) = 0.49.
     verdicts = planner_verdicts(tuned, "ok", false_alarms=1) + planner_verdicts(tuned, "bad", false_alarms=1)
     assert _run(tuned, verdicts) == []
     assert _tuner_changes(tuned) == []
@@ -49,12 +49,12 @@ def test_strong_evidence_applies_one_bounded_step_as_a_version_by_the_tuner(tune
     assert proposal.value_before == pytest.approx(0.15)
     assert proposal.value_after == pytest.approx(0.18)
     assert abs(proposal.value_after - proposal.value_before) <= 0.2 * proposal.value_before + 1e-9
-    assert proposal.evidence["counts"]["false"] == 4
+    assert proposal.evidence["counts"]["false"] == 8
     assert proposal.evidence["p_precision_below_target"] >= 0.95
 
-    # The shadow replay: the four stalled positions' alerts are gone, the sold-out one is still warned.
+    # The shadow replay: the eight stalled positions' alerts are gone, the sold-out one is still warned.
     before, after = proposal.replay["before"], proposal.replay["after"]
-    assert (before["false_alarms"], after["false_alarms"]) == (4, 0)
+    assert (before["false_alarms"], after["false_alarms"]) == (8, 0)
     assert (before["recall"], after["recall"]) == (1.0, 1.0)
     assert (before["lead_time_median"], after["lead_time_median"]) == (5.0, 4.0)
 

@@ -7,9 +7,9 @@ time) trips yellow; one step of the tuner (yellow x 1.2 = 0.18) no longer trips 
 after (40 units, 0.333). Days are counted back from today.
 
 - category ``ok``: ``OK-A`` sells on to 0 (warned 5 days ahead; after the step 4: within the 1-day
-  tolerance); ``OK-D1`` .. ``OK-D4`` stop selling with 50 on hand (alerts that nothing follows).
+  tolerance); ``OK-D1`` .. ``OK-D8`` stop selling with 50 on hand (alerts that nothing follows).
 - category ``bad``: ``BAD-G`` sells its last 50 at once the day after it reaches 50: warned one day
-  ahead, and missed after the step (recall falls); ``BAD-D1`` .. ``BAD-D4`` as the ``ok`` ones.
+  ahead, and missed after the step (recall falls); ``BAD-D1`` .. ``BAD-D8`` as the ``ok`` ones.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from tests.support.world import TenantWorld
 
 STOCK, START, PER_DAY = 700, 100, 10
 STOCK_OUT_BANDS = {"yellow": "0.15", "orange": "0.3", "red": "0.45"}
-FALSE_ALARMS = 4  # per category: one verdict on each of four positions (no SKU has enough on its own)
+STALLED = 8  # per category: positions whose stock-out alerts nothing follows
+FALSE_ALARMS = STALLED  # one verdict on each (no SKU has enough on its own; four in all would not do either)
 
 
 def sells_down(sku: str, *, stops_at: int = 0, dumps_at: int | None = None) -> list[dict]:
@@ -38,7 +39,8 @@ def sells_down(sku: str, *, stops_at: int = 0, dumps_at: int | None = None) -> l
 def tuning_shop(world: TenantWorld) -> TenantWorld:
     slug = world.tenant.slug
     push_accepted(world.admin, slug, "categories", [{"code": code, "name": code} for code in ("ok", "bad")])
-    skus = ["OK-A", *(f"OK-D{n}" for n in range(1, 5)), "BAD-G", *(f"BAD-D{n}" for n in range(1, 5))]
+    stalled = range(1, STALLED + 1)
+    skus = ["OK-A", *(f"OK-D{n}" for n in stalled), "BAD-G", *(f"BAD-D{n}" for n in stalled)]
     push_accepted(
         world.admin,
         slug,
@@ -66,7 +68,7 @@ def positions_of(world: TenantWorld, category: str) -> dict[str, Position]:
 
 def planner_verdicts(world: TenantWorld, category: str, *, false_alarms: int = FALSE_ALARMS) -> list[Verdict]:
     """A planner's word on a category's stock-out alerts: the sold-out SKU's alert right, and
-    ``false_alarms`` of the four stalled SKUs' alerts false (one verdict each)."""
+    ``false_alarms`` of the stalled SKUs' alerts false (one verdict each)."""
     verdicts = []
     for code, position in sorted(positions_of(world, category).items()):
         stalled = "-D" in code
