@@ -24,7 +24,7 @@ QUEUES = {
     "outbox": "the outbox relay and the webhook sweep, apart from deliveries so a backlog never holds them up",
     "procurement": "RFQs, quotes settling, playbook records",
     "transfers": "system transfer plans",
-    "quality": "warning backtests and the threshold tuner: long replays of the engine over past periods",
+    "quality": "warning backtests: long replays of the engine over past periods",
 }
 TASK_ROUTES = {
     "tripline.diagnostics.*": {"queue": "diagnostics"},

@@ -478,7 +478,12 @@ class DemoPlan:
         coming = self._promo(sku, index + lead)
         outlook = level * (coming.lift if coming else 1)
         if stock.on_hand + sum(quantity for _, quantity in stock.pending) < outlook * (lead + REVIEW_DAYS):
-            stock.pending.append((index + lead, max(5, math.ceil(outlook * ORDER_DAYS))))
+            stock.pending.append(self._replenishment(spec, index, outlook))
+
+    def _replenishment(self, spec: _PositionSpec, index: int, outlook: float) -> tuple[int, int]:
+        """(arrival day index, quantity) of the order placed on day ``index``: ORDER_DAYS of the outlook,
+        a lead time out. Another data set (core/demo/quality_study.py) orders deeper or lands late here."""
+        return index + spec.sku.lead_time, max(5, math.ceil(outlook * ORDER_DAYS))
 
     def _inject(
         self, rng: random.Random, writer: _DayWriter, spec: _PositionSpec, stock: _Stock, index: int, kind: str
