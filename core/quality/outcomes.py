@@ -16,12 +16,15 @@ from datetime import date, timedelta
 import numpy as np
 
 from core.alerts.catalog import STOCK_OUT, TURNOVER_STANDARD_DAYS
+from core.alerts.models import RuleCode
 from core.alerts.rules import RULES
 from core.quality.replay_days import ChunkLedger, cumulative_sums
 
 SELLING_DAYS = 28  # a position "sells" on a day if it sold in the 28 days ending that day
-DEFAULT_LEAD_TIME_DAYS = 14  # the stock-out rule's default_lead_time_days, when an alert has none
-DEFAULT_REVIEW_DAYS = 7  # its review_period_days
+# The stock-out rule's own defaults, for an alert whose inputs name no lead time or review period.
+_STOCK_OUT_PARAMETERS = RULES[RuleCode.STOCK_OUT_RISK].parameters
+DEFAULT_LEAD_TIME_DAYS = float(_STOCK_OUT_PARAMETERS["default_lead_time_days"].default)
+DEFAULT_REVIEW_DAYS = float(_STOCK_OUT_PARAMETERS["review_period_days"].default)
 OVERSTOCK_WINDOW_DAYS = 60
 # Stock sent away other than by sales (transfers out, write-offs) that settles an overstock alert as averted.
 AVERTED_OUTBOUND_SHARE = 0.25

@@ -122,12 +122,13 @@ def _default_policies(tenant: Tenant) -> tuple[Callable[[date], PolicyBook], str
         book = PolicyBook(tenant)
         return (lambda day: book), "the tenant's current policies (no policy history is kept)"
     return (
-        lambda day: policy_book_as_of(tenant=tenant, at=_end_of(day)),
+        lambda day: policy_book_as_of(tenant=tenant, at=day_end(day)),
         "the policies in force at the end of each day (policy versions)",
     )
 
 
-def _end_of(day: date) -> datetime:
+def day_end(day: date) -> datetime:
+    """The last instant of ``day`` (UTC): what was known by the end of a replayed day."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
 
 
@@ -318,7 +319,7 @@ def _chunk_replay(
             rows=rows,
             today=day,
             book=book_of(day),
-            promotions_created_by=_end_of(day),
+            promotions_created_by=day_end(day),
             fingerprinted=False,
         )
         for key, trip in trips.items():

@@ -19,7 +19,7 @@ evidence and the replay's figures); ``propose`` stores it for a planner to accep
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from statistics import median
 
 from django.db import transaction
@@ -32,7 +32,7 @@ from core.alerts.policy_versions import policy_book_with, policy_list_for_book, 
 from core.exceptions import Conflict, NotFound
 from core.inventory.models import Category, Position, Sku
 from core.quality.models import ProposalStatus, TuningMode, TuningProposal, TuningSettings
-from core.quality.replay import ReplayResult, warnings_replay
+from core.quality.replay import ReplayResult, day_end, warnings_replay
 from core.quality.tunables import TUNABLES, Tunable
 from core.quality.tuner_evidence import (
     FALSE,
@@ -124,10 +124,6 @@ def _scope_value(book: PolicyBook, tunable: Tunable, skus: list[tuple]) -> tuple
 
 
 # --- Shadow replay --------------------------------------------------------------------------------
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
 
 
 def shadow_figures(result: ReplayResult, rule: str, verdicts: list[Verdict]) -> dict:
@@ -243,8 +239,8 @@ def tuner_run(
     if mode == TuningMode.OFF:
         return []
     if feedback is None:
-        since = _end_of(today - timedelta(days=WINDOW_DAYS + 1))
-        feedback = verdicts_from_feedback(tenant=tenant, since=since, until=_end_of(today))
+        since = day_end(today - timedelta(days=WINDOW_DAYS + 1))
+        feedback = verdicts_from_feedback(tenant=tenant, since=since, until=day_end(today))
     verdicts = list(feedback)
     if replay_evidence:
         if replay is None:
