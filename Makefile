@@ -13,7 +13,7 @@ WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
 HOST = 127.0.0.1
 PORT = 8000
 
-.PHONY: demo test bench docs lint format services-start services-stop services-status clean
+.PHONY: demo test bench docs lint format browser services-start services-stop services-status clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 demo: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} exec $(WITH_SERVICES) $(BIN)/python manage.py demo --host '$(HOST)' --port '$(PORT)'
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	exec $(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	exec $(WITH_SERVICES) $(BIN)/python -m bench.run --scale $${BENCH_SCALE:-small}
+
+# Debian's Chromium, which the console's browser tests drive through Playwright (no browser download).
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }; }
 
 # The manual's generated pages (docs/reference/, .env.example) from the registries they document.
 docs: $(VENV)/.installed

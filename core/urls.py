@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(("api.urls", "api"), namespace="v1")),
+    path("console/", include("console.urls")),
 ]
 
 handler400 = "api.errors.bad_request"

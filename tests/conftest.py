@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.support.receivers",
     "tests.support.celery_worker",
     "tests.support.event_contract",
+    "tests.support.browser",
 ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "tenants", "api", "workers")
+PACKAGES = ("core", "tenants", "api", "workers", "console")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

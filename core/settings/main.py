@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "core.demo",
     "core.reference",
     "workers",
+    "console",
 ]
 
 MIDDLEWARE = [

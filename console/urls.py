@@ -1,0 +1,22 @@
+"""``/console/``: sign-in, the tenant chooser, and each tenant's pages under ``/console/{tenant_slug}/``."""
+
+from django.urls import include, path
+
+from console import entry, heatmap, inbox, overview, plans, sandbox
+
+app_name = "console"
+
+tenant_pages = [
+    path("", overview.OverviewPage.as_view(), name="overview"),
+    path("heatmap/", heatmap.HeatmapPage.as_view(), name="heatmap"),
+    path("alerts/", inbox.InboxPage.as_view(), name="inbox"),
+    path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
+    path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
+]
+
+urlpatterns = [
+    path("", entry.home, name="home"),
+    path("login/", entry.LoginView.as_view(), name="login"),
+    path("logout/", entry.LogoutView.as_view(), name="logout"),
+    path("<slug:tenant_slug>/", include(tenant_pages)),
+]

@@ -1,0 +1,47 @@
+"""Signing in to the console, choosing a tenant, and who sees what: in a real browser."""
+
+import re
+
+from django.test import Client
+
+from tenants import services
+from tests.support.browser import PHONE
+
+
+def test_a_planner_signs_in_with_the_form_and_lands_on_the_overview(console_site, world):
+    page = console_site.page()
+    page.goto("/console/")
+    assert "/console/login/" in page.url
+    page.get_by_label("User name").fill(world.planner.user.username)
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert "do not match" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/console/acme/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Overview"
+    assert "planner" in page.locator(".who .role").inner_text()
+
+
+def test_a_member_of_two_tenants_chooses_and_switches(console_site, world, other_world):
+    services.membership_set(tenant=other_world.tenant, user=world.analyst.user, role="planner")
+    page = console_site.signed_in(world.analyst.user, viewport=PHONE)
+    page.goto("/console/")
+    links = page.locator(".tenant-list a")
+    assert sorted(links.all_inner_texts()) == ["Tenant acme", "Tenant globex"]
+    links.filter(has_text="Tenant globex").click()
+    page.wait_for_url(re.compile(r"/console/globex/$"))
+    page.select_option("#tenant-switcher", label="Tenant acme (analyst)")
+    page.wait_for_url(re.compile(r"/console/acme/$"))
+
+
+def test_another_tenants_pages_answer_404_and_a_visitor_is_sent_to_sign_in(world, other_world):
+    client = Client()
+    client.force_login(world.planner.user)
+    for path in ("", "heatmap/", "alerts/", "transfer-plans/", "sandbox/"):
+        assert client.get(f"/console/acme/{path}").status_code == 200
+        assert client.get(f"/console/globex/{path}").status_code == 404
+        assert client.get(f"/console/nowhere/{path}").status_code == 404
+    visitor = Client().get("/console/acme/heatmap/")
+    assert visitor.status_code == 302
+    assert visitor["Location"].startswith("/console/login/?next=/console/acme/heatmap/")
