@@ -3,10 +3,12 @@ from django.urls import include, path
 
 from api import health
 from api.docs import RedocView, SchemaView, SwaggerView
+from core.observability.views import metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
