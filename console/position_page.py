@@ -32,6 +32,7 @@ from core.transfers.models import TransferRequest
 from tenants.principals import Principal
 
 HISTORY_DAYS = 180  # the sales history shown: half a year, enough to see a season turn
+SHOWN_DAYS = 90  # of which the chart opens on the last 90 (zoom out for the rest)
 RECENT_ALERTS = 20
 EXPIRY_SOON_DAYS = 30
 # The age buckets of a reading (``age_0_30`` ...), as (label, lowest age, highest age or None).
@@ -89,11 +90,12 @@ def sales_series(
     return rows
 
 
-def sales_chart(rows: list[dict], service_level: float | None) -> dict:
+def sales_chart(rows: list[dict], service_level: float | None, *, shown_from: date | None = None) -> dict:
     """History line, forecast line, and the band from the median up to the service-level quantile as
     a stacked area (an invisible base at the median, the band's width on top); the quantile itself is
     a line of its own so that hovering shows its value, not the band's width."""
     days = [row["day"].isoformat() for row in rows]
+    start = shown_from.isoformat() if shown_from and shown_from.isoformat() in days else days[0]
     level = f"{service_level * 100:g} %" if service_level else "quantile"
 
     def column(name: str) -> list:
@@ -147,7 +149,11 @@ def sales_chart(rows: list[dict], service_level: float | None) -> dict:
         "grid": {"left": 40, "right": 16, "top": 40, "bottom": 56},
         "xAxis": {"type": "category", "data": days, "boundaryGap": False},
         "yAxis": {"type": "value", "name": "units/day", "min": 0},
-        "dataZoom": [{"type": "inside"}, {"type": "slider", "height": 18, "bottom": 8}],
+        # Opens on the last weeks and the forecast; the slider reaches back over the whole history.
+        "dataZoom": [
+            {"type": "inside", "startValue": start},
+            {"type": "slider", "height": 18, "bottom": 8, "startValue": start},
+        ],
         "series": series,
     }
 
@@ -204,7 +210,8 @@ def lots_chart(rows: list[dict]) -> tuple[dict, list[dict]]:
 
 def position_alerts(*, principal: Principal, position: Position) -> tuple[list[Alert], list[Alert]]:
     """(active alerts, recent closed ones) of the position, worst and newest first."""
-    alerts = alert_selectors.alert_list(principal=principal).filter(position_id=position.pk)
+    # The SKU is implied by the position; naming it lets the (tenant, sku, created_at) index find them.
+    alerts = alert_selectors.alert_list(principal=principal).filter(position_id=position.pk, sku_id=position.sku_id)
     active = list(alerts.filter(active=True).order_by("-opened_at"))
     recent = list(alerts.filter(active=False).order_by("-updated_at")[:RECENT_ALERTS])
     return active, recent
@@ -237,7 +244,9 @@ class PositionPage(ConsolePage):
             "reading": reading,
             "forecast": forecast,
             "sales_rows": rows,
-            "sales_chart": sales_chart(rows, forecast.service_level if forecast else None),
+            "sales_chart": sales_chart(
+                rows, forecast.service_level if forecast else None, shown_from=today - timedelta(days=SHOWN_DAYS - 1)
+            ),
             "history_days": HISTORY_DAYS,
             "lots": lots,
             "lots_chart": lots_option,

@@ -11,6 +11,7 @@ API answers for the same alert or position.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from io import StringIO
@@ -199,6 +200,15 @@ def test_a_planner_reads_a_stock_out_alert_acts_on_it_and_opens_its_position(con
             pytest.approx(round(day[name], 2)) for name in ("mean", "p50", "quantile")
         ], day
     assert page.locator("[data-chart=chart-sales] svg path").count() > 3  # drawn, with the band
+    # The band is stacked on the median: base + width is the quantile of each forecast day.
+    option = json.loads(page.locator("#chart-sales").text_content())
+    series = {entry["name"]: entry["data"] for entry in option["series"]}
+    at = option["xAxis"]["data"].index(forecast["days"][0]["date"])
+    base, width = series["Median"][at:], series["Band to the 95 % quantile"][at:]
+    assert [pytest.approx(b + w, abs=0.011) for b, w in zip(base, width, strict=True)] == [
+        day["quantile"] for day in forecast["days"]
+    ]
+    assert series["Units sold"][at - 1] == 10
     assert "Band to the 95 % quantile" in page.locator("[data-chart=chart-sales]").inner_text()
     assert cells(page, "#lots-table")[0][1] == str(reading["on_hand"])
     assert alert["id"] in ids(page, "#alerts-table", "data-alert")
@@ -221,6 +231,11 @@ def test_a_planner_accepts_one_clearance_plan_and_rejects_another_on_a_phone(con
         assert (record["kind"], record["status"]) == ("clearance", "proposed")
         plans[sku] = (alert, record)
 
+    # Some of O's pile goes to another warehouse by hand: the alert and position pages list it.
+    pushed(world, "warehouses", [{"code": "W2", "name": "W2", "region": "r", "kind": "store"}])
+    body = {"sku": "O", "source": "W", "destination": "W2", "quantity": 20, "note": "by hand"}
+    transfer = ok(world.planner.client.post(url(world, "transfers/"), body, format="json"), 201)
+
     page = console_site.signed_in(world.planner.user, viewport=PHONE)
     for sku, verdict, status in (("O", "Accept", "accepted"), ("O2", "Reject", "rejected")):
         alert, record = plans[sku]
@@ -235,8 +250,14 @@ def test_a_planner_accepts_one_clearance_plan_and_rejects_another_on_a_phone(con
         assert decided["decided_by"] == f"user:{world.planner.user.get_username()}"
         assert page.locator(f"[data-record='{record['id']}']").get_attribute("data-status") == status
         assert page.locator(f"[data-record='{record['id']}'] button").count() == 0
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], "the alert page scrolls sideways on a phone"
+    alert, _ = plans["O"]
+    for path in (alert_path(world, alert), position_path(world, alert["position_id"])):
+        page.goto(path)
+        (row,) = [row for row in cells(page, "#transfers table") if row[0] == transfer["reference"]]
+        assert row[1:4] == ["W", "W2", "20"]
+        assert row[4].split(" ")[0] == transfer["status"]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways on a phone"
 
 
 # --- Over HTTP: who may act, refused input, other tenants -----------------------------------------
@@ -291,6 +312,28 @@ def test_refused_input_says_why_with_400_and_writes_nothing(trouble, body, words
     assert writes_of(alert["id"]) == before
 
 
+def test_snoozing_and_dismissing_from_the_page_show_in_the_api(trouble):
+    world = trouble
+    alert = the_alert(world, "S", "stock_out_risk")
+    planner = signed_in(world.planner.user)
+    until = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    done = planner.post(alert_path(world, alert), {"action": "snooze", "until": f"{until:%Y-%m-%dT%H:%M}"})
+    assert (done.status_code, done["Location"]) == (302, alert_path(world, alert))
+    snoozed = api(world, f"alerts/{alert['id']}/")
+    assert (snoozed["snoozed"], snoozed["snoozed_until"]) == (True, until.isoformat().replace("+00:00", "Z"))
+    page = planner.get(done["Location"]).content.decode()
+    assert f"Snoozed until {until:%Y-%m-%d %H:%M} UTC" in page
+    done = planner.post(alert_path(world, alert), {"action": "dismiss", "reason": "too_late", "note": "PO placed"})
+    assert done.status_code == 302
+    dismissed = api(world, f"alerts/{alert['id']}/")
+    assert (dismissed["status"], dismissed["dismissed_reason"], dismissed["dismissed_note"]) == (
+        "dismissed",
+        "too_late",
+        "PO placed",
+    )
+    assert dismissed["timeline"][-1]["data"] == {"reason": "too_late"}
+
+
 def test_a_decided_recommendation_or_a_closed_alert_cannot_be_decided_again(trouble):
     world = trouble
     overstock = the_alert(world, "O", "overstock")
@@ -320,11 +363,18 @@ def test_a_decided_recommendation_or_a_closed_alert_cannot_be_decided_again(trou
 def test_another_tenants_alerts_and_positions_answer_404(trouble, other_world):
     world = trouble
     alert = the_alert(world, "S", "stock_out_risk")
+    # Globex has a stock-out alert of its own on its SKU-1 at WH-1.
+    short_stock(other_world, sku="SKU-1", warehouse="WH-1", prefix="globex-")
+    evaluate(other_world)
+    (theirs,) = api(other_world, "alerts/", rule="stock_out_risk")["results"]
     planner = signed_in(world.planner.user)
     assert planner.get(alert_path(world, alert)).status_code == 200
     assert planner.get(position_path(world, alert["position_id"])).status_code == 200
     # Globex's own position under acme's slug, and acme's ids under globex's: both unknown.
     assert planner.get(position_path(world, other_world.position.pk)).status_code == 404
+    assert planner.get(alert_path(world, theirs)).status_code == 404
+    assert planner.post(alert_path(world, theirs), {"action": "acknowledge"}).status_code == 404
+    assert api(other_world, f"alerts/{theirs['id']}/")["status"] == "open"
     stranger = signed_in(other_world.planner.user)
     assert stranger.get(f"/console/globex/alerts/{alert['id']}/").status_code == 404
     assert stranger.post(f"/console/globex/alerts/{alert['id']}/", {"action": "resolve"}).status_code == 404
