@@ -370,6 +370,8 @@ def test_another_tenants_alerts_and_positions_answer_404(trouble, other_world):
     planner = signed_in(world.planner.user)
     assert planner.get(alert_path(world, alert)).status_code == 200
     assert planner.get(position_path(world, alert["position_id"])).status_code == 200
+    lone = planner.get(position_path(world, world.position.pk)).content.decode()  # no sale, no forecast
+    assert "No forecast for this position yet" in lone
     # Globex's own position under acme's slug, and acme's ids under globex's: both unknown.
     assert planner.get(position_path(world, other_world.position.pk)).status_code == 404
     assert planner.get(alert_path(world, theirs)).status_code == 404
