@@ -34,6 +34,7 @@ from core.playbooks import acceptance
 from core.playbooks import selectors as playbook_selectors
 from core.playbooks.models import RecommendationStatus
 from core.procurement import selectors as procurement_selectors
+from tenants.models import Tenant
 from tenants.principals import Principal
 
 # --- Forms: the console's input serializers -------------------------------------------------------
@@ -93,14 +94,14 @@ def _scopes(alert: Alert) -> dict[str, dict]:
     }
 
 
-def _versions(alert: Alert, labels: set[str]) -> dict[str, PolicyChange]:
+def _versions(tenant: Tenant, alert: Alert, labels: set[str]) -> dict[str, PolicyChange]:
     """The policy version of each scope a value came from: the latest at or before the alert last
     took its figures (``updated_at``), as the policy-changes/ list numbers them."""
     scopes = _scopes(alert)
     versions = {}
     for label in labels & set(scopes):
         version = (
-            policy_versions.policy_change_list(tenant=alert.tenant)
+            policy_versions.policy_change_list(tenant=tenant)
             .filter(rule=alert.rule, created_at__lte=alert.updated_at, **scopes[label])
             .order_by("-version")
             .first()
@@ -110,7 +111,7 @@ def _versions(alert: Alert, labels: set[str]) -> dict[str, PolicyChange]:
     return versions
 
 
-def threshold_rows(alert: Alert, thresholds: dict) -> list[dict]:
+def threshold_rows(tenant: Tenant, alert: Alert, thresholds: dict) -> list[dict]:
     """The effective policy stored on the alert, one row per setting: value, source, policy version."""
     spec = RULES.get(alert.rule)
     sources = thresholds.get("sources") or {}
@@ -128,7 +129,7 @@ def threshold_rows(alert: Alert, thresholds: dict) -> list[dict]:
         rows.append(
             {"name": name, "value": value, "key": f"parameters.{name}", "help": parameter.help if parameter else ""}
         )
-    versions = _versions(alert, {sources.get(row["key"], "") for row in rows})
+    versions = _versions(tenant, alert, {sources.get(row["key"], "") for row in rows})
     for row in rows:
         row["source"] = sources.get(row["key"], "")
         row["version"] = versions.get(row["source"])
@@ -150,10 +151,12 @@ def alert_rfq(*, principal: Principal, alert: Alert) -> dict | None:
     rfq = procurement_selectors.rfq_list(principal=principal).filter(alert=alert).first()
     if rfq is None:
         return None
+    quotes = list(procurement_selectors.quote_list(rfq=rfq, principal=principal))
     return {
         "rfq": rfq,
         "invitations": list(procurement_selectors.rfq_invitations(rfq=rfq)),
-        "quotes": list(procurement_selectors.quote_list(rfq=rfq, principal=principal)),
+        "quotes": quotes,
+        "awarded": next((quote for quote in quotes if quote.pk == rfq.awarded_quote_id), None),
         "purchase_order": procurement_selectors.purchase_order_of(rfq=rfq),
     }
 
@@ -176,13 +179,14 @@ class AlertPage(ConsolePage):
             playbook_selectors.recommendation_list(principal=self.principal).filter(alert=alert).order_by("created_at")
         )
         live = alert.status in LIVE_STATUSES
+        others = position_rfqs(principal=self.principal, position_id=alert.position_id).exclude(alert=alert)
         context = {
             "alert": alert,
             "detail": detail,
             "rule_label": RuleCode(alert.rule).label if alert.rule in RuleCode.values else alert.rule,
             "rule_summary": RULES[alert.rule].summary if alert.rule in RULES else "",
             "inputs": input_rows(detail["inputs"] or {}),
-            "thresholds": threshold_rows(alert, detail["thresholds"] or {}),
+            "thresholds": threshold_rows(self.tenant, alert, detail["thresholds"] or {}),
             "timeline": [{**event, "when": event["created_at"][:16].replace("T", " ")} for event in detail["timeline"]],
             "advice": detail["recommendation"] or {},
             "advice_figures": [
@@ -192,8 +196,10 @@ class AlertPage(ConsolePage):
             ],
             "records": records,
             "rfq": alert_rfq(principal=self.principal, alert=alert),
-            "transfers": position_transfers(principal=self.principal, position=alert.position)[:50],
-            "other_rfqs": position_rfqs(principal=self.principal, position=alert.position).exclude(alert=alert)[:10],
+            "transfers": position_transfers(
+                principal=self.principal, sku_id=alert.sku_id, warehouse_id=alert.warehouse_id
+            )[:50],
+            "other_rfqs": others[:10],
             "can_acknowledge": alert.status == AlertStatus.OPEN,
             "live": live,
             "dismiss_reasons": DismissReason.choices,
