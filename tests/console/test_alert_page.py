@@ -18,7 +18,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.alerts.models import Alert, AlertEvent
@@ -358,6 +360,34 @@ def test_a_decided_recommendation_or_a_closed_alert_cannot_be_decided_again(trou
     assert late.status_code == 400
     assert "This alert is resolved" in late.content.decode()
     assert writes_of(overstock["id"]) == before
+    # The position page lists it among the recent alerts, no longer among the active ones.
+    position = planner.get(position_path(world, overstock["position_id"])).content.decode()
+    assert f'data-alert="{overstock["id"]}" class="recent' in position
+
+
+def test_the_alert_page_reads_the_same_number_of_statements_however_long_its_rfq_and_timeline(trouble):
+    world = trouble
+    alert = the_alert(world, "S", "stock_out_risk")
+    planner = signed_in(world.planner.user)
+    path = alert_path(world, alert)
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert planner.get(path).status_code == 200
+        return len(queries.captured_queries)
+
+    before = statements()
+    (rfq,) = api(world, "rfqs/")["results"]
+    for price in ("1.00", "0.99", "0.985"):  # cheap's quote and two revisions
+        ok(quote(world.suppliers["cheap"], world, rfq["id"], unit_price=price, quantity=160, lead_time_days=4), 201)
+    ok(quote(world.suppliers["quick"], world, rfq["id"], unit_price="0.98", quantity=150, lead_time_days=3), 201)
+    assert procurement_settle(rfq["id"]) == "awarded"
+    assert planner.post(path, {"action": "acknowledge", "note": "on it"}).status_code == 302
+    until = f"{timezone.now() + timedelta(days=1):%Y-%m-%dT%H:%M}"
+    assert planner.post(path, {"action": "snooze", "until": until}).status_code == 302
+    assert len(api(world, f"alerts/{alert['id']}/")["timeline"]) == len(alert["timeline"]) + 2
+    assert len(api(world, f"rfqs/{rfq['id']}/quotes/")) == 4
+    assert statements() == before
 
 
 def test_another_tenants_alerts_and_positions_answer_404(trouble, other_world):
