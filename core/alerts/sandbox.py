@@ -184,9 +184,9 @@ def scenario_validate(scenario: Scenario) -> None:
         raise ValidationError({"kind": [f"Unknown scenario kind {scenario.kind!r}; one of {', '.join(KINDS)}."]})
     if scenario.kind in (PROMOTION, DEMAND_SHOCK):
         if scenario.days is None or not 1 <= scenario.days <= MAX_DAYS:
-            refuse("days", f"Days: a whole number from 1 to {MAX_DAYS} (got {_shown(scenario.days)}).")
+            refuse("days", f"A whole number of days from 1 to {MAX_DAYS} (got {_shown(scenario.days)}).")
         if not 0 <= scenario.start_offset <= MAX_DAYS:
-            refuse("start_offset", f"Start: 0 (today) to {MAX_DAYS} days ahead (got {scenario.start_offset}).")
+            refuse("start_offset", f"From 0 (today) to {MAX_DAYS} days ahead (got {scenario.start_offset}).")
     if scenario.kind == PROMOTION:
         discount = scenario.discount_percent
         if discount is None or not math.isfinite(discount) or not 0 < discount < 100:

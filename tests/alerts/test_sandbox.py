@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import InternalError
 
 from core.alerts import sandbox
 from core.alerts.sandbox import Scenario, sandbox_run
 from core.forecasting.elasticity import DEFAULT_ELASTICITY
+from core.inventory.models import Position
 from tests.support.ingest import push_rows
 from tests.support.sandbox_shop import DEFAULT_LEAD_TIME, hand_made_position, live_counts
 from workers.tasks.evaluation import evaluation_incremental
@@ -236,3 +238,22 @@ def test_the_run_is_read_only_even_inside_a_callers_transaction(world) -> None:
         scenario=Scenario(kind="demand_shock", factor=2, days=3),
     )
     evaluation_incremental(str(world.tenant.pk))  # writes in the test's transaction: not refused
+
+
+def test_a_write_slipped_into_the_run_is_refused_by_postgresql(world, monkeypatch) -> None:
+    """The guarantee does not rest on the engine's code staying read-only: a write inside is refused."""
+    hand = hand_made_position(world)
+    counts = live_counts(world.tenant)
+
+    def writing(**kwargs: object) -> None:
+        Position.objects.filter(tenant=world.tenant).update(on_hand=0)
+
+    monkeypatch.setattr(sandbox, "readings_assess", writing)
+    with pytest.raises(InternalError, match="read-only transaction"):
+        sandbox_run(
+            tenant=world.tenant,
+            sku_codes=[hand.sku],
+            warehouse_codes=None,
+            scenario=Scenario(kind="demand_shock", factor=2, days=3),
+        )
+    assert live_counts(world.tenant) == counts
