@@ -28,6 +28,7 @@ from core.alerts.indicators import TAIL_DAYS, indicator_rows
 from core.alerts.models import Alert, Grade, RuleCode
 from core.alerts.policies import PolicyBook
 from core.alerts.projection import projected_stock
+from core.alerts.rules import Trip
 from core.forecasting.elasticity import price_responses
 from core.forecasting.promotion_selectors import UpcomingPromotion
 from core.forecasting.uplift import PromotionWindow, prior_uplift
@@ -324,13 +325,11 @@ def sandbox_run(
     active_by: dict[int, dict[str, str]] = {}
     for position_id, rule, grade in active:
         active_by.setdefault(position_id, {})[rule] = grade
+    graded = [(before, _grades_by_position(before_trips)), (after, _grades_by_position(after_trips))]
     outcomes = []
     for row in rows:
         pid = row["id"]
-        sides = [
-            _side(readings[pid], trips, pid, horizon)
-            for readings, trips in ((before, before_trips), (after, after_trips))
-        ]
+        sides = [_side(readings[pid], grades.get(pid, {}), horizon) for readings, grades in graded]
         outcomes.append(
             PositionOutcome(
                 position_id=pid,
@@ -354,7 +353,14 @@ def sandbox_run(
     )
 
 
-def _side(reading: dict, trips: dict, position_id: int, horizon: int) -> Side:
+def _grades_by_position(trips: dict[tuple, Trip]) -> dict[int, dict[str, str]]:
+    grades: dict[int, dict[str, str]] = {}
+    for (position_id, rule), trip in trips.items():
+        grades.setdefault(position_id, {})[rule] = trip.grade
+    return grades
+
+
+def _side(reading: dict, trips: dict[str, str], horizon: int) -> Side:
     stock = [round(projected_stock(reading, day), 2) for day in range(horizon)]
     return Side(
         stock=stock,
@@ -362,7 +368,7 @@ def _side(reading: dict, trips: dict, position_id: int, horizon: int) -> Side:
         days_of_cover_source=reading["days_of_cover_source"],
         stock_out_days=sum(1 for units in stock if units <= 0),
         first_stock_out_day=_first_out(stock),
-        trips={rule: trip.grade for (pid, rule), trip in trips.items() if pid == position_id},
+        trips=trips,
         reading=reading,
     )
 
