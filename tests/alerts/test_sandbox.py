@@ -8,15 +8,19 @@ a day, no forecast, no supplier (lead time 14 days); HAND at V holds ``spare`` u
 
 from __future__ import annotations
 
+from datetime import date
+from io import StringIO
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import InternalError
 
 from core.alerts import sandbox
 from core.alerts.sandbox import Scenario, sandbox_run
 from core.forecasting.elasticity import DEFAULT_ELASTICITY
 from core.inventory.models import Position
-from tests.support.ingest import push_rows
+from tests.support.ingest import TODAY, push_rows, ts
 from tests.support.sandbox_shop import DEFAULT_LEAD_TIME, hand_made_position, live_counts
 from workers.tasks.evaluation import evaluation_incremental
 
@@ -257,3 +261,77 @@ def test_a_write_slipped_into_the_run_is_refused_by_postgresql(world, monkeypatc
             scenario=Scenario(kind="demand_shock", factor=2, days=3),
         )
     assert live_counts(world.tenant) == counts
+
+
+# A weekly pattern (quiet weekdays, a busy weekend) over 120 days, refit by the forecast command: the
+# shock then scales the stored forecast's own daily mean, not an average.
+WEEK = [2, 2, 3, 2, 3, 9, 7]
+HISTORY = (WEEK * 18)[:120]
+LEFT = 90
+
+
+def test_a_demand_shock_scales_a_fresh_forecast_on_its_days(shop) -> None:
+    response = push_rows(
+        shop.admin,
+        shop.tenant.slug,
+        "movements",
+        [
+            {
+                "kind": "receipt",
+                "sku": "S",
+                "warehouse": "W",
+                "quantity": sum(HISTORY) + LEFT,
+                "occurred_at": ts(len(HISTORY) + 1),
+                "external_ref": "F-in",
+            }
+        ]
+        + [
+            {
+                "kind": "sale",
+                "sku": "S",
+                "warehouse": "W",
+                "quantity": units,
+                "occurred_at": ts(len(HISTORY) - k),
+                "external_ref": f"F-sale-{k}",
+            }
+            for k, units in enumerate(HISTORY)
+        ],
+    )
+    assert response.status_code == 201, response.content
+    call_command("forecast", tenant=shop.tenant.slug, stdout=StringIO())
+    call_command("evaluate", tenant=shop.tenant.slug, stdout=StringIO())
+    base = f"/api/v1/tenants/{shop.tenant.slug}"
+    (row,) = shop.admin.client.get(f"{base}/forecasts/", {"sku": "S"}).json()["results"]
+    forecast = shop.admin.client.get(f"{base}/forecasts/{row['position_id']}/").json()
+    series = [day["mean"] for day in forecast["days"]]
+    shift = (TODAY - date.fromisoformat(forecast["origin"])).days
+    tail = sum(series[-7:]) / 7  # past its horizon the forecast goes on at its last week's mean
+    daily = [series[shift + d] if shift + d < len(series) else tail for d in range(HORIZON)]
+    k, days, start = 2.0, 5, 3
+    counts = live_counts(shop.tenant)
+
+    result = sandbox_run(
+        tenant=shop.tenant,
+        sku_codes=["S"],
+        warehouse_codes=["W"],
+        scenario=Scenario(kind="demand_shock", factor=k, days=days, start_offset=start),
+    )
+
+    (w,) = result.positions
+    assert w.before.days_of_cover_source == w.after.days_of_cover_source == "forecast"
+    shocked = [units * (k if start <= d < start + days else 1) for d, units in enumerate(daily)]
+    plain, plain_first, plain_days = by_hand(LEFT, daily)
+    stock, first, out_days = by_hand(LEFT, shocked)
+    assert w.before.stock == pytest.approx(plain, abs=0.01)
+    assert w.after.stock == pytest.approx(stock, abs=0.01)
+    assert (w.before.first_stock_out_day, w.before.stock_out_days) == (plain_first, plain_days)
+    assert (w.after.first_stock_out_day, w.after.stock_out_days) == (first, out_days)
+    assert w.after.stock_out_days > w.before.stock_out_days
+    used, cover = 0.0, None
+    for day, units in enumerate(shocked):
+        if used + units >= LEFT:
+            cover = day + (LEFT - used) / units
+            break
+        used += units
+    assert w.after.days_of_cover == pytest.approx(cover, abs=0.011)
+    assert live_counts(shop.tenant) == counts
