@@ -59,7 +59,8 @@ class SandboxForm(forms.Form):
             factor=data["factor"],
             delay_days=data["delay_days"],
             quantity=data["quantity"],
-            transfer_sku=data["transfer_sku"].strip(),
+            # The one SKU chosen is the one to move unless another is named.
+            transfer_sku=data["transfer_sku"].strip() or (skus[0] if len(skus := self.sku_codes()) == 1 else ""),
             from_warehouse=data["from_warehouse"].strip(),
             to_warehouse=data["to_warehouse"].strip(),
         )

@@ -226,7 +226,7 @@ def sandbox_positions(
     warehouse when ``warehouse_codes`` is None), and a transfer's two positions. Unknown codes (another
     tenant's included) and too many positions are refused."""
     errors: dict[str, list[str]] = {}
-    if not sku_codes:
+    if not sku_codes and scenario.kind != TRANSFER:  # a transfer's own two positions suffice
         errors["skus"] = ["Choose at least one SKU code."]
     skus = dict(Sku.objects.filter(tenant=tenant, code__in=sku_codes).values_list("code", "id"))
     if unknown := [code for code in sku_codes if code not in skus]:

@@ -173,6 +173,14 @@ def test_over_http_bad_kinds_400_another_tenant_404_csrf_refused_and_no_js_gets_
     refused = client.post("/console/acme/sandbox/", {**good, "warehouses": "W, NOWHERE"}, HTTP_HX_REQUEST="true")
     assert refused.status_code == 400
     assert "Unknown warehouse code: NOWHERE." in refused.content.decode()
+    # A transfer moves the one SKU chosen unless another is named; with none chosen or named it asks.
+    transfer = {"kind": "transfer", "from_warehouse": "W", "to_warehouse": "V", "quantity": "10"}
+    moved = client.post("/console/acme/sandbox/", {"skus": hand.sku, **transfer}, HTTP_HX_REQUEST="true")
+    assert moved.status_code == 200
+    assert f"Transfer 10 of {hand.sku} from W to V" in moved.content.decode()
+    asked = client.post("/console/acme/sandbox/", {"skus": "", **transfer}, HTTP_HX_REQUEST="true")
+    assert asked.status_code == 400
+    assert "SKU to move: Required for a transfer." in asked.content.decode()
     # Without htmx the whole page answers, with the results in it.
     page = client.post("/console/acme/sandbox/", good)
     assert page.status_code == 200
