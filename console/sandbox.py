@@ -18,7 +18,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from console.pages import READERS, ConsolePage
-from core.alerts.sandbox import KIND_LABELS, KINDS, PositionOutcome, SandboxResult, Scenario, sandbox_run
+from core.alerts.sandbox import (
+    DEMAND_SHOCK,
+    KIND_LABELS,
+    KINDS,
+    PROMOTION,
+    PositionOutcome,
+    SandboxResult,
+    Scenario,
+    sandbox_run,
+)
 
 CHARTED_POSITIONS = 50  # positions selectable in the chart, the most affected first
 LISTED_POSITIONS = 200  # rows of the per-position table, the most affected first
@@ -121,11 +130,12 @@ def _results(result: SandboxResult | None) -> dict:
         return {"result": None}
     ranked = sorted(result.positions, key=_impact)
     days = result.days()
+    window = _window(result)
     charts = [
         {
             "id": "sandbox-chart-all",
             "label": f"All {len(result.positions)} positions, rolled up",
-            "option": _chart(days, result.stock_before, result.stock_after),
+            "option": _chart(days, result.stock_before, result.stock_after, window),
             "rows": _series_rows(days, result.stock_before, result.stock_after),
         }
     ]
@@ -134,7 +144,7 @@ def _results(result: SandboxResult | None) -> dict:
             {
                 "id": f"sandbox-chart-{index}",
                 "label": f"{outcome.sku} @ {outcome.warehouse}",
-                "option": _chart(days, outcome.before.stock, outcome.after.stock),
+                "option": _chart(days, outcome.before.stock, outcome.after.stock, window),
                 "rows": _series_rows(days, outcome.before.stock, outcome.after.stock),
             }
         )
@@ -169,11 +179,35 @@ def _series_rows(days: list, before: list[float], after: list[float]) -> list[tu
     return [(day.isoformat(), b, a) for day, b, a in zip(days, before, after, strict=True)]
 
 
-def _chart(days: list, before: list[float], after: list[float]) -> dict:
+def _window(result: SandboxResult) -> tuple[int, int] | None:
+    """The days of the horizon a promotion or demand shock runs on (first, last), if any."""
+    scenario = result.scenario
+    if scenario.kind not in (PROMOTION, DEMAND_SHOCK) or scenario.start_offset >= result.horizon:
+        return None
+    return scenario.start_offset, min(scenario.start_offset + scenario.days, result.horizon) - 1
+
+
+def _chart(days: list, before: list[float], after: list[float], window: tuple[int, int] | None) -> dict:
     """Projected stock before and after, day by day: a solid and a dashed line (told apart without
-    colour), the zero line marked, values in the tooltip."""
+    colour), the zero line marked, the scenario's days shaded and named, values in the tooltip."""
+    after_series: dict = {
+        "name": "After",
+        "type": "line",
+        "data": after,
+        "showSymbol": False,
+        "lineStyle": {"width": 2, "type": "dashed"},
+    }
+    if window is not None:
+        first, last = (days[day].isoformat() for day in window)
+        after_series["markArea"] = {
+            "silent": True,
+            "itemStyle": {"color": "#9ca3af", "opacity": 0.15},
+            "label": {"show": True, "position": "insideTop", "formatter": "scenario", "color": "#374151"},
+            "data": [[{"xAxis": first}, {"xAxis": last}]],
+        }
     return {
         "aria": {"enabled": True},
+        "color": ["#2f5bd3", "#b45309"],
         "tooltip": {"trigger": "axis"},
         "legend": {"data": ["Before", "After"], "top": 0},
         "grid": {"left": 8, "right": 16, "top": 32, "bottom": 8, "containLabel": True},
@@ -188,12 +222,6 @@ def _chart(days: list, before: list[float], after: list[float]) -> dict:
                 "lineStyle": {"width": 2},
                 "markLine": {"silent": True, "symbol": "none", "data": [{"yAxis": 0}], "label": {"show": False}},
             },
-            {
-                "name": "After",
-                "type": "line",
-                "data": after,
-                "showSymbol": False,
-                "lineStyle": {"width": 2, "type": "dashed"},
-            },
+            after_series,
         ],
     }
