@@ -28,6 +28,7 @@ ROLLUP_KEYS = {
     "region": ("warehouse__region", "warehouse__region"),
 }
 CENTS = Decimal("0.01")
+MONEY = DecimalField(max_digits=24, decimal_places=4)
 
 
 def visibility(principal: Principal) -> Q:
@@ -116,9 +117,7 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str, then_by: st
             age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
             age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
             skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
-            overstock_value=Sum(
-                F("on_hand") * F("unit_cost"), filter=Q(overstock=True), output_field=DecimalField(max_digits=24, decimal_places=4)
-            ),
+            overstock_value=Sum(F("on_hand") * F("unit_cost"), filter=Q(overstock=True), output_field=MONEY),
         )
         .annotate(
             positions=Count("position_id"),
