@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.html import escape
 
 from console.pages import ACTORS, READERS, ConsolePage
 from core.alerts import selectors as alert_selectors
@@ -171,7 +172,8 @@ class HeatmapPage(ConsolePage):
                     "row": cell["key"],
                     "category": cell["then_key"],
                     "label": shown(value),
-                    "tip": f"{cell['name']} \N{MULTIPLICATION SIGN} {cell['then_name']}"
+                    # ECharts renders tooltips as HTML: the tenant's own names are escaped.
+                    "tip": f"{escape(cell['name'])} \N{MULTIPLICATION SIGN} {escape(cell['then_name'])}"
                     f"<br>{metric.label}: {shown(value)}<br>{cell['positions']} positions · open the alerts",
                 }
             )
@@ -179,7 +181,12 @@ class HeatmapPage(ConsolePage):
             "aria": {"enabled": True},
             "tooltip": {"trigger": "item"},
             "grid": {"left": 8, "right": 8, "top": 8, "bottom": 64, "containLabel": True},
-            "xAxis": {"type": "category", "data": [code for code, _ in columns], "splitArea": {"show": True}},
+            "xAxis": {
+                "type": "category",
+                "data": [code for code, _ in columns],
+                "splitArea": {"show": True},
+                "axisLabel": {"interval": 0, "rotate": 40 if len(columns) > 6 else 0},
+            },
             "yAxis": {"type": "category", "data": [code for code, _ in rows], "splitArea": {"show": True}},
             "visualMap": _visual_map([cell["value"] for cell in table_cells(table)], metric, 2),
             "series": [
@@ -217,7 +224,8 @@ class HeatmapPage(ConsolePage):
                     "value": [float(warehouse.longitude), float(warehouse.latitude), _number(value)],
                     "code": warehouse.code,
                     "href": href,
-                    "tip": f"{warehouse.code} · {warehouse.name} ({warehouse.region})<br>{metric.label}: "
+                    "tip": f"{escape(warehouse.code)} · {escape(warehouse.name)} ({escape(warehouse.region)})<br>"
+                    f"{metric.label}: "
                     f"{shown(value)}",
                 }
             )

@@ -106,6 +106,9 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str, then_by: st
     if then_by is not None:
         then_key, then_name = ROLLUP_KEYS[then_by]
         groups |= {"then_key": F(then_key), "then_name": F(then_name)}
+    # A reading is one SKU at one warehouse: within a warehouse the SKUs are the readings, and
+    # counting them needs no DISTINCT (which sorts every row: twice the time at 100,000 positions).
+    distinct = "warehouse" not in (by, then_by)
     value_sold = Sum(F("units_sold_90") * F("unit_cost"), output_field=FloatField())
     value_held = Sum(F("average_on_hand_90") * F("unit_cost"), output_field=FloatField())
     return (
@@ -116,12 +119,12 @@ def reading_rollup(*, readings: QuerySet[IndicatorReading], by: str, then_by: st
         .annotate(
             age_weighted=Sum(Cast("weighted_age_days", FloatField()) * F("on_hand"), output_field=FloatField()),
             age_weight=Sum("on_hand", filter=Q(weighted_age_days__isnull=False)),
-            skus_selling=Count("sku_id", distinct=True, filter=Q(ads_28__gt=0)),
+            skus_selling=Count("sku_id", distinct=distinct, filter=Q(ads_28__gt=0)),
             overstock_value=Sum(F("on_hand") * F("unit_cost"), filter=Q(overstock=True), output_field=MONEY),
         )
         .annotate(
             positions=Count("position_id"),
-            skus=Count("sku_id", distinct=True),
+            skus=Count("sku_id", distinct=distinct),
             on_hand=Sum("on_hand"),
             available=Sum("available"),
             ads_7=Sum("ads_7"),
