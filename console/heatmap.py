@@ -40,13 +40,13 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "health": Metric(
+    "health_index": Metric(
         "Health index (mean)",
         lambda row: row["health_index_mean"],
         True,
         "The mean health index (0-100) of the group's positions: the rollup's health_index_mean.",
     ),
-    "cover": Metric(
+    "days_of_cover": Metric(
         "Days of cover",
         lambda row: row["days_of_cover"],
         True,
@@ -64,7 +64,7 @@ METRICS: dict[str, Metric] = {
         False,
         "How many of the group's positions are at risk of a stock-out: the rollup's stockout_risk_positions.",
     ),
-    "aged_units": Metric(
+    "aged_stock": Metric(
         "Aged stock (units over 90 days)",
         lambda row: row["age_91_180"] + row["age_over_180"],
         False,
@@ -109,10 +109,10 @@ class HeatmapPage(ConsolePage):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         errors = []
-        metric_name = request.GET.get("metric", "health")
+        metric_name = request.GET.get("metric", "health_index")
         if metric_name not in METRICS:
             errors.append(f"Unknown metric {metric_name!r}: choose one of {', '.join(METRICS)}.")
-            metric_name = "health"
+            metric_name = "health_index"
         rows_by = request.GET.get("rows", "warehouse")
         if rows_by not in ROWS:
             errors.append(f"Rows are warehouses or regions ('warehouse' or 'region'), not {rows_by!r}.")

@@ -35,11 +35,11 @@ WAREHOUSES = {"WA": ("east", "31.230000", "121.470000"), "WB": ("west", "30.5700
 NAMES = {"WA": "East DC", "WB": "<b>West</b> DC"}
 CATEGORY_OF = {"P": "C1", "Q": "C1", "R": "C2"}
 METRIC_FIELDS = {
-    "health": lambda row: row["health_index_mean"],
-    "cover": lambda row: row["days_of_cover"],
+    "health_index": lambda row: row["health_index_mean"],
+    "days_of_cover": lambda row: row["days_of_cover"],
     "overstock_value": lambda row: row["overstock_value"],
     "stockout_risk": lambda row: row["stockout_risk_positions"],
-    "aged_units": lambda row: row["age_91_180"] + row["age_over_180"],
+    "aged_stock": lambda row: row["age_91_180"] + row["age_over_180"],
 }
 CELL = re.compile(r'data-row="([^"]+)" data-category="([^"]+)" data-value="([^"]*)"')
 
@@ -255,9 +255,9 @@ def test_an_analyst_may_not_move_and_another_tenants_pages_answer_404(stocked, o
 
 def test_the_heat_map_shows_the_rollup_and_a_cell_opens_its_alerts(console_site, stocked):
     page = console_site.signed_in(stocked.planner.user)
-    page.goto("/console/acme/heatmap/?metric=aged_units")
+    page.goto("/console/acme/heatmap/?metric=aged_stock")
     page.wait_for_selector("#heatmap-chart svg")
-    expected = _expected_cells(stocked, "aged_units", "warehouse", ["WA", "WB", "WH-1"])
+    expected = _expected_cells(stocked, "aged_stock", "warehouse", ["WA", "WB", "WH-1"])
 
     # The chart draws one cell per warehouse x category, each hovering with the rollup's value.
     items = _chart_items(page, "heatmap-chart")
@@ -294,7 +294,7 @@ def test_the_heat_map_shows_the_rollup_and_a_cell_opens_its_alerts(console_site,
 
 def test_the_map_has_one_point_per_warehouse_and_a_drag_drafts_a_transfer(console_site, stocked):
     page = console_site.signed_in(stocked.planner.user)
-    page.goto("/console/acme/heatmap/?metric=health&view=map")
+    page.goto("/console/acme/heatmap/?metric=health_index&view=map")
     page.wait_for_selector("#map-chart svg")
     by_warehouse = {row["key"]: row for row in _api(stocked, "indicators/rollup/", by="warehouse")["results"]}
     items = _chart_items(page, "map-chart")
