@@ -161,6 +161,7 @@ def test_every_cell_equals_the_apis_rollup_of_its_row_and_category(
     keys = ["WA", "WB", "WH-1"] if rows == "warehouse" else ["east", "west", "north"]
     expected = _expected_cells(stocked, metric, rows, keys)
     assert cells == expected
+    assert len(set(expected.values())) > 1  # the cells differ: a page showing one value everywhere fails
     # Every warehouse (region) x category that holds stock, and only those: WH-1 holds snacks only.
     expected_pairs = {(key, category) for key in keys[:2] for category in ("C1", "C2")} | {(keys[2], "snacks")}
     assert set(cells) == expected_pairs
@@ -171,6 +172,7 @@ def test_every_cell_equals_the_apis_rollup_of_its_row_and_category(
 def test_the_overstock_value_is_on_hand_at_unit_cost_of_the_overstock_positions(stocked):
     readings = [r for r in _api(stocked, "indicators/", page_size=100)["results"] if r["sku"] in CATEGORY_OF]
     cost = {"P": 1, "Q": 2, "R": 3}
+    values = set()
     for warehouse in WAREHOUSES:
         rows = {r["key"]: r for r in _api(stocked, "indicators/rollup/", by="category", warehouse=warehouse)["results"]}
         for category in ("C1", "C2"):
@@ -180,6 +182,8 @@ def test_the_overstock_value_is_on_hand_at_unit_cost_of_the_overstock_positions(
                 if r["warehouse"] == warehouse and CATEGORY_OF[r["sku"]] == category and r["overstock"]
             )
             assert rows[category]["overstock_value"] == f"{held:.2f}"
+            values.add(held)
+    assert len(values) > 1  # some cell holds overstock and some none
 
 
 def test_bad_choices_are_named_with_400(stocked):
