@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from console import alert_page, entry, heatmap, inbox, overview, plans, position_page, sandbox
+from console import alert_page, entry, heatmap, inbox, overview, plans, position_page, sandbox, stock_moves
 
 app_name = "console"
 
@@ -14,6 +14,7 @@ tenant_pages = [
     path("positions/<int:position_id>/", position_page.PositionPage.as_view(), name="position"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
+    path("transfers/draft/", stock_moves.TransferDraftPage.as_view(), name="transfer-draft"),
 ]
 
 urlpatterns = [
