@@ -413,5 +413,10 @@ def test_another_tenants_alerts_and_positions_answer_404(trouble, other_world):
     assert stranger.get(f"/console/globex/positions/{alert['position_id']}/").status_code == 404
     assert stranger.get(alert_path(world, alert)).status_code == 404
     assert api(world, f"alerts/{alert['id']}/")["status"] == "open"
-    for path in ("alerts/00000000-0000-0000-0000-000000000000/", "positions/999999999/", "positions/0/"):
+    for path in (
+        "alerts/00000000-0000-0000-0000-000000000000/",
+        "positions/999999999/",
+        "positions/0/",
+        f"positions/{2**70}/",
+    ):
         assert planner.get(f"/console/acme/{path}").status_code == 404
