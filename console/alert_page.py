@@ -29,7 +29,7 @@ from core.alerts.catalog import INDICATORS
 from core.alerts.models import LIVE_STATUSES, Alert, AlertStatus, DismissReason, PolicyChange, RuleCode
 from core.alerts.rules import RULES
 from core.alerts.services import dismiss_reason_help
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Contended
 from core.playbooks import acceptance
 from core.playbooks import selectors as playbook_selectors
 from core.playbooks.models import RecommendationStatus
@@ -224,6 +224,10 @@ class AlertPage(ConsolePage):
             messages.error(request, _messages_of(exc))
         except Conflict as exc:
             messages.error(request, str(exc))
+        except Contended:
+            # PostgreSQL gave up on every attempt (a deadlock with the engine): nothing was written.
+            messages.error(request, "The database was busy and nothing was written; try again in a moment.")
+            return self.render_alert(request, self._alert(alert.pk), status=503)
         else:
             messages.success(request, done)
             return redirect("console:alert", tenant_slug=self.tenant.slug, alert_id=alert.pk)
