@@ -11,6 +11,8 @@ tenant_pages = [
     path("heatmap/", heatmap.HeatmapPage.as_view(), name="heatmap"),
     path("alerts/", inbox.InboxPage.as_view(), name="inbox"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
+    path("transfer-plans/<uuid:plan_id>/", plans.PlanPage.as_view(), name="plan"),
+    path("transfer-plans/<uuid:plan_id>/accept/", plans.PlanAcceptPage.as_view(), name="plan-accept"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
 ]
 
