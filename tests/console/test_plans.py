@@ -20,8 +20,10 @@ lane PAR -> MRS at 0.001 makes T worth moving.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.test import Client
+from django.utils import timezone
 
 from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
 from tests.support.browser import PHONE
@@ -259,7 +261,7 @@ def nothing_changed(world: TenantWorld, plan_id: str, before: list[dict]) -> Non
     assert api_transfers(world) == []
 
 
-def test_refused_accepts_say_why_with_400_and_write_nothing(world, other_world):
+def test_refused_accepts_say_why_with_400_and_write_nothing(world, other_world, settings):
     network(world)
     network(other_world)
     first, theirs = planned(world), planned(other_world)
@@ -331,12 +333,31 @@ def test_refused_accepts_say_why_with_400_and_write_nothing(world, other_world):
     assert "accepted already" in again.content.decode()
     assert [t["source"] for t in api_transfers(world)] == ["LYO"]
 
-    # A second start while one is queued is refused with the service's message.
+    # A second start while one is queued is refused with the service's message; the queued plan has
+    # nothing to accept yet.
     queued = ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
     refused = client.post("/console/acme/transfer-plans/")
     assert refused.status_code == 400
     assert f"already queued ({queued['id']})" in refused.content.decode()
     assert TransferPlan.objects.filter(tenant=world.tenant).count() == 3
+    waiting = client.post(f"/console/acme/transfer-plans/{queued['id']}/accept/", {"action": "all"})
+    assert waiting.status_code == 400
+    assert "This plan is queued; only a finished plan" in waiting.content.decode()
+    # Its page polls itself (not the accept URL it was refused on).
+    assert f'hx-get="/console/acme/transfer-plans/{queued["id"]}/"' in waiting.content.decode()
+    assert [t["source"] for t in api_transfers(world)] == ["LYO"]
+
+    # Its worker never came: past the stale limit a start from the console fails it and queues anew.
+    settings.TRANSFER_PLAN_STALE_SECONDS = 60
+    TransferPlan.objects.filter(pk=queued["id"]).update(created_at=timezone.now() - timedelta(seconds=61))
+    started = client.post("/console/acme/transfer-plans/")
+    assert started.status_code == 302
+    (fresh,) = [
+        p for p in ok(world.analyst.client.get(url(world, "transfer-plans/")))["results"] if p["status"] == "queued"
+    ]
+    assert started["Location"] == f"/console/acme/transfer-plans/{fresh['id']}/"
+    failed = client.get(f"/console/acme/transfer-plans/{queued['id']}/").content.decode()
+    assert "This plan failed: No worker finished it within 60 s" in failed
 
 
 def test_analysts_read_without_buttons_and_are_refused_posts_and_forms_need_csrf(world):
@@ -373,6 +394,24 @@ def test_analysts_read_without_buttons_and_are_refused_posts_and_forms_need_csrf
     )
     assert accepted.status_code == 302
     assert {m["status"] for m in api_moves(world, plan_id)} == {"accepted"}
+    transfers = api_transfers(world)
+    again = planner.post(
+        f"/console/acme/transfer-plans/{plan_id}/accept/", {"action": "all", "csrfmiddlewaretoken": token}
+    )
+    assert again.status_code == 400
+    assert "every move of this plan is accepted already" in again.content.decode()
+    assert api_transfers(world) == transfers
+
+
+def test_a_plan_with_nothing_to_move_says_so(world):
+    # The bare world has no overstock and no stock-out alert: an empty plan.
+    plan_id = planned(world)
+    assert api_moves(world, plan_id) == []
+    client = Client()
+    client.force_login(world.planner.user)
+    text = client.get(f"/console/acme/transfer-plans/{plan_id}/").content.decode()
+    assert "Nothing to move" in text
+    assert "Accept all" not in text
 
 
 def test_an_analyst_on_a_phone_reads_the_plan_and_its_map(console_site, world):
