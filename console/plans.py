@@ -9,6 +9,7 @@ all or nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -227,6 +228,14 @@ def _point(warehouse: Warehouse) -> list[float] | None:
     return [float(warehouse.longitude), float(warehouse.latitude)]
 
 
+def _bounds(values: list[float]) -> dict[str, Any]:
+    """Whole degrees around the warehouses with room for their labels (ECharts' own scale hugs the
+    outermost points and clips their codes)."""
+    if not values:
+        return {"scale": True}
+    return {"min": math.floor(min(values) - 0.5), "max": math.ceil(max(values) + 0.5)}
+
+
 def flow_map(warehouses: list[Warehouse], moves: list[TransferPlanMove]) -> tuple[dict[str, Any], list[int]]:
     """The ECharts option of the flows: warehouses as a scatter at their longitude and latitude, one
     line per move (solid while proposed, dashed once accepted, labelled in the tooltip), and the ids
@@ -268,12 +277,14 @@ def flow_map(warehouses: list[Warehouse], moves: list[TransferPlanMove]) -> tupl
                 },
             }
         )
+    longitudes = [point["value"][0] for point in points]
+    latitudes = [point["value"][1] for point in points]
     option = {
         "animation": False,
         "tooltip": {"trigger": "item", "formatter": "{b}"},
         "grid": {"left": 48, "right": 16, "top": 16, "bottom": 40, "containLabel": False},
-        "xAxis": {"type": "value", "name": "Longitude", "nameLocation": "middle", "nameGap": 24, "scale": True},
-        "yAxis": {"type": "value", "name": "Latitude", "nameLocation": "middle", "nameGap": 34, "scale": True},
+        "xAxis": {"type": "value", "name": "Longitude", "nameLocation": "middle", "nameGap": 24, **_bounds(longitudes)},
+        "yAxis": {"type": "value", "name": "Latitude", "nameLocation": "middle", "nameGap": 34, **_bounds(latitudes)},
         "series": [
             {
                 "name": "Warehouses",
