@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,6 +33,10 @@ POLL = "2s"
 PROPOSED_COLOUR = "#c0392b"
 ACCEPTED_COLOUR = "#2e7d32"
 MAX_MOVE_ID = 2**63 - 1
+PAGE_SIZE = 100  # moves per page of the table
+MAP_MOVE_LIMIT = 300  # up to this many moves, a line each; beyond, a line per pair of warehouses
+SKU_LIMIT = 50  # SKUs in the by-SKU table (most units first); the SKU filter reaches the others
+SKU_CODE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -111,19 +115,38 @@ class _PlanView(ConsolePage):
             raise Http404("No such transfer plan.") from None
 
     def _render(self, request: HttpRequest, plan: TransferPlan, status: int = 200) -> HttpResponse:
-        moves = list(selectors.plan_moves(plan=plan))
-        warehouses = list(warehouse_list(tenant=self.tenant))
-        option, undrawn = flow_map(warehouses, moves)
+        sku = request.GET.get("sku", "").strip()[:SKU_CODE_MAX] or None
+        moves = selectors.plan_moves(plan=plan)
+        if sku is not None:
+            moves = moves.filter(sku__code=sku)
+        every_flow = list(selectors.plan_flows(plan=plan))
+        flows = every_flow if sku is None else list(selectors.plan_flows(plan=plan, sku_code=sku))
+        shown = sum(flow["moves"] for flow in flows)
+        warehouses = {warehouse.pk: warehouse for warehouse in warehouse_list(tenant=self.tenant)}
+        per_move = shown <= MAP_MOVE_LIMIT
+        lines = [move_line(move) for move in moves] if per_move else [flow_line(f, warehouses) for f in flows]
+        option, undrawn = flow_map(list(warehouses.values()), lines)
+        skus = list(selectors.plan_sku_totals(plan=plan)[: SKU_LIMIT + 1])
+        sku_proposed = sum(flow["proposed"] for flow in flows) if sku is not None else 0
         context: dict[str, Any] = {
             "plan": plan,
             "active": plan.status in plan_services.ACTIVE,
             "poll": POLL,
             "figures": plan_figures(plan),
-            "moves": moves,
-            "proposed": sum(1 for move in moves if move.status == MoveStatus.PROPOSED),
-            "by_sku": sku_totals(moves),
+            "any_moves": bool(every_flow),
+            "total_moves": sum(flow["moves"] for flow in every_flow),
+            "proposed": sum(flow["proposed"] for flow in every_flow),
+            "sku": sku,
+            "sku_proposed": sku_proposed,
+            "shown": shown,
+            "moves": Paginator(moves, PAGE_SIZE).get_page(request.GET.get("page")),
+            "by_sku": skus[:SKU_LIMIT],
+            "more_skus": len(skus) > SKU_LIMIT,
             "map_option": option,
+            "per_move": per_move,
+            "lines": len(lines),
             "undrawn": undrawn,
+            "plan_url": reverse("console:plan", args=[self.tenant.slug, plan.pk]),
             "accept_url": reverse("console:plan-accept", args=[self.tenant.slug, plan.pk]),
         }
         return self.page(request, "console/plan.html", context, status=status)
@@ -208,20 +231,6 @@ def move_ids_parse(values: Iterable[str]) -> list[int]:
     return ids
 
 
-def sku_totals(moves: list[TransferPlanMove]) -> list[dict[str, Any]]:
-    """Per SKU: moves, units, transport cost and how many moves are still proposed (for 'rebalance')."""
-    totals: dict[str, dict[str, Any]] = {}
-    for move in moves:
-        row = totals.setdefault(
-            move.sku.code, {"sku": move.sku, "moves": 0, "units": 0, "cost": Decimal(0), "proposed": 0}
-        )
-        row["moves"] += 1
-        row["units"] += move.quantity
-        row["cost"] += move.cost
-        row["proposed"] += move.status == MoveStatus.PROPOSED
-    return sorted(totals.values(), key=lambda row: row["sku"].code)
-
-
 def _point(warehouse: Warehouse) -> list[float] | None:
     if warehouse.latitude is None or warehouse.longitude is None:
         return None
@@ -236,11 +245,53 @@ def _bounds(values: list[float]) -> dict[str, Any]:
     return {"min": math.floor(min(values) - 0.5), "max": math.ceil(max(values) + 0.5)}
 
 
-def flow_map(warehouses: list[Warehouse], moves: list[TransferPlanMove]) -> tuple[dict[str, Any], list[int]]:
-    """The ECharts option of the flows: warehouses as a scatter at their longitude and latitude, one
-    line per move (solid while proposed, dashed once accepted, labelled in the tooltip), and the ids
-    of the moves it cannot draw because an end has no coordinates."""
-    involved = {move.source_id for move in moves} | {move.destination_id for move in moves}
+@dataclass(frozen=True)
+class Line:
+    """One line on the map: a move, or every move between two warehouses when there are too many."""
+
+    source: Warehouse
+    destination: Warehouse
+    units: int
+    moves: int
+    label: str
+    accepted: bool
+
+
+def move_line(move: TransferPlanMove) -> Line:
+    accepted = move.status == MoveStatus.ACCEPTED
+    return Line(
+        source=move.source,
+        destination=move.destination,
+        units=move.quantity,
+        moves=1,
+        label=(
+            f"Move {move.pk}: {move.quantity} x {move.sku.code} {move.source.code} → {move.destination.code}, "
+            f"{move.distance_km:g} km, cost {move.cost:.2f} ({'accepted' if accepted else 'proposed'})"
+        ),
+        accepted=accepted,
+    )
+
+
+def flow_line(flow: dict[str, Any], warehouses: dict[Any, Warehouse]) -> Line:
+    source, destination = warehouses[flow["source_id"]], warehouses[flow["destination_id"]]
+    return Line(
+        source=source,
+        destination=destination,
+        units=flow["units"],
+        moves=flow["moves"],
+        label=(
+            f"{source.code} → {destination.code}: {flow['moves']} moves, {flow['units']} units, "
+            f"cost {flow['cost']:.2f} ({flow['proposed']} proposed)"
+        ),
+        accepted=flow["proposed"] == 0,
+    )
+
+
+def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, Any], int]:
+    """The ECharts option of the flows: warehouses as a scatter at their longitude and latitude, a
+    line per entry of ``lines`` (solid while proposed, dashed once accepted, named in its tooltip),
+    and how many moves it cannot draw because a warehouse at one end has no coordinates."""
+    involved = {line.source.pk for line in lines} | {line.destination.pk for line in lines}
     points = []
     for warehouse in warehouses:
         point = _point(warehouse)
@@ -253,27 +304,22 @@ def flow_map(warehouses: list[Warehouse], moves: list[TransferPlanMove]) -> tupl
                     "symbolSize": 12 if warehouse.pk in involved else 7,
                 }
             )
-    largest = max((move.quantity for move in moves), default=1)
-    lines, undrawn = [], []
-    for move in moves:
-        start, end = _point(move.source), _point(move.destination)
+    largest = max((line.units for line in lines), default=1)
+    data, undrawn = [], 0
+    for line in lines:
+        start, end = _point(line.source), _point(line.destination)
         if start is None or end is None:
-            undrawn.append(move.pk)
+            undrawn += line.moves
             continue
-        accepted = move.status == MoveStatus.ACCEPTED
-        lines.append(
+        data.append(
             {
-                "name": (
-                    f"Move {move.pk}: {move.quantity} x {move.sku.code} {move.source.code} → "
-                    f"{move.destination.code}, {move.distance_km:g} km, cost {move.cost:.2f} "
-                    f"({'accepted' if accepted else 'proposed'})"
-                ),
-                "value": move.quantity,
+                "name": line.label,
+                "value": line.units,
                 "coords": [start, end],
                 "lineStyle": {
-                    "color": ACCEPTED_COLOUR if accepted else PROPOSED_COLOUR,
-                    "width": round(1.5 + 4.5 * move.quantity / largest, 2),
-                    "type": "dashed" if accepted else "solid",
+                    "color": ACCEPTED_COLOUR if line.accepted else PROPOSED_COLOUR,
+                    "width": round(1.5 + 4.5 * line.units / largest, 2),
+                    "type": "dashed" if line.accepted else "solid",
                 },
             }
         )
@@ -299,7 +345,7 @@ def flow_map(warehouses: list[Warehouse], moves: list[TransferPlanMove]) -> tupl
                 "coordinateSystem": "cartesian2d",
                 "symbol": ["none", "arrow"],
                 "symbolSize": 9,
-                "data": lines,
+                "data": data,
                 "lineStyle": {"curveness": 0.15, "opacity": 0.85},
                 "emphasis": {"lineStyle": {"opacity": 1}},
                 "z": 3,

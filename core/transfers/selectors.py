@@ -13,7 +13,14 @@ from core.access import registry as access
 from core.access.scope import rows_visible
 from core.exceptions import NotFound
 from core.inventory.models import Position
-from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
+from core.transfers.models import (
+    MoveStatus,
+    TransferLane,
+    TransferPlan,
+    TransferPlanMove,
+    TransferRequest,
+    TransferStatus,
+)
 from core.transfers.services import policy_for
 from tenants.models import Tenant
 from tenants.principals import Principal
@@ -80,6 +87,39 @@ def plan_get(*, principal: Principal, plan_id: object) -> TransferPlan:
 
 def plan_moves(*, plan: TransferPlan) -> QuerySet[TransferPlanMove]:
     return TransferPlanMove.objects.filter(plan=plan).select_related("sku", "source", "destination").order_by("id")
+
+
+def plan_flows(*, plan: TransferPlan, sku_code: str | None = None) -> QuerySet:
+    """The plan's moves summed per source and destination warehouse (a plan of thousands of moves
+    is a few hundred flows on a map), with how many of them are still proposed."""
+    moves = TransferPlanMove.objects.filter(plan=plan)
+    if sku_code is not None:
+        moves = moves.filter(sku__code=sku_code)
+    return (
+        moves.values("source_id", "destination_id")
+        .annotate(
+            moves=Count("id"),
+            units=Sum("quantity"),
+            cost=Sum("cost"),
+            proposed=Count("id", filter=Q(status=MoveStatus.PROPOSED)),
+        )
+        .order_by("source_id", "destination_id")
+    )
+
+
+def plan_sku_totals(*, plan: TransferPlan) -> QuerySet:
+    """The plan's moves summed per SKU, most units first: what rebalancing each SKU would move."""
+    return (
+        TransferPlanMove.objects.filter(plan=plan)
+        .values("sku__code", "sku__name")
+        .annotate(
+            moves=Count("id"),
+            units=Sum("quantity"),
+            cost=Sum("cost"),
+            proposed=Count("id", filter=Q(status=MoveStatus.PROPOSED)),
+        )
+        .order_by("-units", "sku__code")
+    )
 
 
 def lane_get(*, tenant: Tenant, lane_id: object) -> TransferLane:

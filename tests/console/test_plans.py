@@ -11,6 +11,8 @@ out; here the plan's own figures are read from the API, not written down):
 | LYO       | 45.7640, 4.8357  | idle: 420 after one sale of 280            |                               |
 | MRS       | 43.2965, 5.3698  | idle: 100, selling 1 a day                 | short: 50, selling 10 a day   |
 
+and U as S, from ORL to PAR only (so two moves share the pair ORL -> PAR).
+
 At 0.01 a unit and km (the admin's policy) with the default shortage penalty of 5 a unit, S reaches
 PAR from ORL and LYO but not from MRS (too far to be worth it): the plan leaves some of PAR's need
 short where the nearest-source baseline ships from MRS anyway, so the two costs differ. A planner's
@@ -19,12 +21,14 @@ lane PAR -> MRS at 0.001 makes T worth moving.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 from django.test import Client
 from django.utils import timezone
 
+from console import plans as plans_page
 from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
 from tests.support.browser import PHONE
 from tests.support.calls import evaluate, ok, pushed, url
@@ -74,6 +78,7 @@ def network(world: TenantWorld) -> TenantWorld:
         [
             {"code": "S", "name": "Boots", "category": "C", "unit_cost": "1", "list_price": "2"},
             {"code": "T", "name": "Tents", "category": "C", "unit_cost": "1", "list_price": "2"},
+            {"code": "U", "name": "Socks", "category": "C", "unit_cost": "1", "list_price": "2"},
         ],
     )
     pushed(
@@ -91,6 +96,8 @@ def network(world: TenantWorld) -> TenantWorld:
     stock(world, "S", "PAR", 330, 40, [(day, 10) for day in every_day])
     stock(world, "T", "PAR", 2000, 100, [(day, 10) for day in every_day])
     stock(world, "T", "MRS", 330, 40, [(day, 10) for day in every_day])
+    stock(world, "U", "ORL", 128, 100, [(day, 1) for day in every_day])
+    stock(world, "U", "PAR", 330, 40, [(day, 10) for day in every_day])
     ok(world.admin.client.patch(url(world, "transfer-policy/"), {"cost_per_unit_km": "0.01"}, format="json"))
     lane = {"source": "PAR", "destination": "MRS", "cost_per_unit_km": "0.001"}
     ok(world.planner.client.post(url(world, "transfer-lanes/"), lane, format="json"))
@@ -171,15 +178,16 @@ def test_a_planner_starts_a_plan_reads_its_flows_and_accepts_some_moves_then_a_w
     page.wait_for_selector('#plan-body[data-status="succeeded"]')
     done = api_plan(world, plan_id)
     moves = api_moves(world, plan_id)
-    assert len(moves) == done["summary"]["moves"] == 3
+    assert len(moves) == done["summary"]["moves"] == 4
     assert table_moves(page) == shape(moves)
     assert {(m["sku"], m["source"], m["destination"]) for m in moves} == {
         ("S", "ORL", "PAR"),
         ("S", "LYO", "PAR"),
         ("T", "PAR", "MRS"),
+        ("U", "ORL", "PAR"),
     }
     # One line per move on the map, none accepted yet.
-    assert drawn_lines(page) == {LINE_COLOURS[0]: 3, LINE_COLOURS[1]: 0}
+    assert drawn_lines(page) == {LINE_COLOURS[0]: 4, LINE_COLOURS[1]: 0}
     # The cost against the baseline, as the API's summary has them; here the plan is the cheaper.
     summary = done["summary"]
     assert figure(page, "objective") == money(summary["objective"])
@@ -191,7 +199,7 @@ def test_a_planner_starts_a_plan_reads_its_flows_and_accepts_some_moves_then_a_w
     assert figure(page, "units") == f"{summary['units']} / {summary['demand_units']}"
 
     # Accept one move (ORL's S) by its box.
-    orl = next(m for m in moves if m["source"] == "ORL")
+    orl = next(m for m in moves if (m["sku"], m["source"]) == ("S", "ORL"))
     page.get_by_label(f"Choose move {orl['id']}").check()
     page.get_by_role("button", name="Accept selected").click()
     page.wait_for_selector(".messages .success")
@@ -213,7 +221,7 @@ def test_a_planner_starts_a_plan_reads_its_flows_and_accepts_some_moves_then_a_w
         orl["quantity"],
     )
     assert table_moves(page) == shape(list(after.values()))
-    assert drawn_lines(page) == {LINE_COLOURS[0]: 2, LINE_COLOURS[1]: 1}
+    assert drawn_lines(page) == {LINE_COLOURS[0]: 3, LINE_COLOURS[1]: 1}
     console_site.screenshot(page, "plan")
 
     # "Rebalance T": every proposed move of T, and only those.
@@ -221,7 +229,12 @@ def test_a_planner_starts_a_plan_reads_its_flows_and_accepts_some_moves_then_a_w
     page.wait_for_selector(".messages .success")
     assert "every move of SKU T" in page.locator(".messages").inner_text()
     statuses = {(m["sku"], m["source"]): m["status"] for m in api_moves(world, plan_id)}
-    assert statuses == {("S", "ORL"): "accepted", ("S", "LYO"): "proposed", ("T", "PAR"): "accepted"}
+    assert statuses == {
+        ("S", "ORL"): "accepted",
+        ("S", "LYO"): "proposed",
+        ("T", "PAR"): "accepted",
+        ("U", "ORL"): "proposed",
+    }
     assert sorted((t["sku"], t["source"], t["status"]) for t in api_transfers(world)) == [
         ("S", "ORL", "approved"),
         ("T", "PAR", "approved"),
@@ -303,7 +316,7 @@ def test_refused_accepts_say_why_with_400_and_write_nothing(world, other_world, 
     assert [m["status"] for m in api_moves(other_world, theirs)] == ["proposed"] * len(api_moves(other_world, theirs))
 
     # A source that can no longer spare: ORL sells 60 of its 100 (it gave 72); nothing accepted.
-    orl = next(m for m in mine if m["source"] == "ORL")
+    orl = next(m for m in mine if (m["sku"], m["source"]) == ("S", "ORL"))
     lyo = next(m for m in mine if m["source"] == "LYO")
     pushed(
         world,
@@ -370,7 +383,10 @@ def test_analysts_read_without_buttons_and_are_refused_posts_and_forms_need_csrf
         page = analyst.get(path)
         assert page.status_code == 200
         text = page.content.decode()
-        assert "<button" not in text.split("<main", 1)[1]
+        main = text.split("<main", 1)[1]
+        assert 'method="post"' not in main  # the page's only form left is the GET filter by SKU
+        for action in ("Start a plan", "Accept", "Rebalance"):
+            assert action not in main
         assert 'type="checkbox"' not in text
     assert analyst.post(f"/console/acme/transfer-plans/{plan_id}/accept/", {"action": "all"}).status_code == 403
     assert analyst.post("/console/acme/transfer-plans/").status_code == 403
@@ -424,8 +440,56 @@ def test_an_analyst_on_a_phone_reads_the_plan_and_its_map(console_site, world):
     page.wait_for_url(re.compile(f"/transfer-plans/{plan_id}/$"))
     assert table_moves(page) == shape(moves)
     assert drawn_lines(page) == {LINE_COLOURS[0]: len(moves), LINE_COLOURS[1]: 0}
-    assert page.locator("#accept-form button").count() == 0
-    assert page.locator("#accept-form input[type=checkbox]").count() == 0
+    assert page.locator("#moves tr").count() == len(moves) + 1 + 4  # head and rows, by-SKU head and 3 SKUs
+    assert page.locator("#moves button").count() == 0
+    assert page.locator("#moves input[type=checkbox]").count() == 0
     # The page fits the phone: only the tables scroll sideways, inside their own box.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.locator("#plan-map svg").bounding_box()["width"] <= PHONE["width"]
+
+
+def chart_option(html: str) -> dict:
+    found = re.search(r'<script id="chart-plan-map" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def test_a_large_plan_pages_its_table_draws_flows_per_warehouse_pair_and_filters_by_sku(world, monkeypatch):
+    # The page's limits lowered to this plan's size: 2 moves a page, a line a move up to 2 moves.
+    monkeypatch.setattr(plans_page, "PAGE_SIZE", 2)
+    monkeypatch.setattr(plans_page, "MAP_MOVE_LIMIT", 2)
+    network(world)
+    plan_id = planned(world)
+    moves = api_moves(world, plan_id)
+    client = Client()
+    client.force_login(world.planner.user)
+    path = f"/console/acme/transfer-plans/{plan_id}/"
+
+    first, second = (client.get(path, {"page": n}).content.decode() for n in (1, 2))
+    assert "moves 1-2 of 4" in first
+    assert "moves 3-4 of 4" in second
+    assert "page 1 of 2" in first
+    for html, part in ((first, moves[:2]), (second, moves[2:])):
+        assert re.findall(r'<tr data-move="(\d+)">', html) == [str(m["id"]) for m in part]
+    assert client.get(path, {"page": "x"}).status_code == 200
+
+    # 4 moves over the limit: a line per pair of warehouses, ORL -> PAR carrying both of its moves.
+    lines = chart_option(first)["series"][1]["data"]
+    pairs = {}
+    for m in moves:
+        pair = pairs.setdefault(f"{m['source']} → {m['destination']}", [0, 0])
+        pair[0], pair[1] = pair[0] + 1, pair[1] + m["quantity"]
+    assert len(lines) == len(pairs) == 3
+    assert {line["name"].split(":")[0]: line["value"] for line in lines} == {k: v[1] for k, v in pairs.items()}
+    orl_par = next(line for line in lines if line["name"].startswith("ORL → PAR"))
+    assert "2 moves" in orl_par["name"]
+    assert "4 moves drawn as 3 flows" in first
+
+    # One SKU: its moves only, a line each, and its rebalance button beside the table.
+    only_s = client.get(path, {"sku": "S"}).content.decode()
+    s_moves = [m for m in moves if m["sku"] == "S"]
+    assert re.findall(r'<tr data-move="(\d+)">', only_s) == [str(m["id"]) for m in s_moves]
+    assert [line["value"] for line in chart_option(only_s)["series"][1]["data"]] == [m["quantity"] for m in s_moves]
+    assert only_s.count('name="rebalance" value="S"') == 2  # beside the table and in the by-SKU table
+    nothing = client.get(path, {"sku": "NOPE"})
+    assert nothing.status_code == 200
+    assert "no move of SKU NOPE in this plan" in nothing.content.decode()
