@@ -33,9 +33,9 @@ POLL = "2s"
 PROPOSED_COLOUR = "#c0392b"
 ACCEPTED_COLOUR = "#2e7d32"
 MAX_MOVE_ID = 2**63 - 1
-PAGE_SIZE = 100  # moves per page of the table
+PAGE_SIZE = 50  # moves per page of the table (a plan can hold thousands)
 MAP_MOVE_LIMIT = 300  # up to this many moves, a line each; beyond, a line per pair of warehouses
-SKU_LIMIT = 50  # SKUs in the by-SKU table (most units first); the SKU filter reaches the others
+SKU_LIMIT = 20  # SKUs in the by-SKU table (most units first); the SKU filter reaches the others
 SKU_CODE_MAX = 64
 
 
@@ -126,7 +126,10 @@ class _PlanView(ConsolePage):
         per_move = shown <= MAP_MOVE_LIMIT
         lines = [move_line(move) for move in moves] if per_move else [flow_line(f, warehouses) for f in flows]
         option, undrawn = flow_map(list(warehouses.values()), lines)
-        skus = list(selectors.plan_sku_totals(plan=plan)[: SKU_LIMIT + 1])
+        skus = selectors.plan_sku_totals(plan=plan, limit=SKU_LIMIT + 1)
+        page = Paginator(moves.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+        # The page's ids first, then those rows with their SKU and warehouses (not a join per move).
+        rows = list(selectors.plan_moves(plan=plan).filter(pk__in=list(page.object_list)))
         sku_proposed = sum(flow["proposed"] for flow in flows) if sku is not None else 0
         context: dict[str, Any] = {
             "plan": plan,
@@ -139,7 +142,8 @@ class _PlanView(ConsolePage):
             "sku": sku,
             "sku_proposed": sku_proposed,
             "shown": shown,
-            "moves": Paginator(moves, PAGE_SIZE).get_page(request.GET.get("page")),
+            "moves": page,
+            "rows": rows,
             "by_sku": skus[:SKU_LIMIT],
             "more_skus": len(skus) > SKU_LIMIT,
             "map_option": option,

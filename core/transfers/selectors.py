@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from core.access import registry as access
 from core.access.scope import rows_visible
 from core.exceptions import NotFound
-from core.inventory.models import Position
+from core.inventory.models import Position, Sku
 from core.transfers.models import (
     MoveStatus,
     TransferLane,
@@ -107,19 +107,24 @@ def plan_flows(*, plan: TransferPlan, sku_code: str | None = None) -> QuerySet:
     )
 
 
-def plan_sku_totals(*, plan: TransferPlan) -> QuerySet:
-    """The plan's moves summed per SKU, most units first: what rebalancing each SKU would move."""
-    return (
+def plan_sku_totals(*, plan: TransferPlan, limit: int) -> list[dict]:
+    """The ``limit`` SKUs of the plan moving the most units, summed: what rebalancing each would move.
+
+    Summed by SKU id first and joined to the SKUs for the few kept, so a plan of thousands of moves
+    does not look up a SKU per move."""
+    totals = list(
         TransferPlanMove.objects.filter(plan=plan)
-        .values("sku__code", "sku__name")
+        .values("sku_id")
         .annotate(
             moves=Count("id"),
             units=Sum("quantity"),
             cost=Sum("cost"),
             proposed=Count("id", filter=Q(status=MoveStatus.PROPOSED)),
         )
-        .order_by("-units", "sku__code")
+        .order_by("-units", "sku_id")[:limit]
     )
+    skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=[row["sku_id"] for row in totals])}
+    return [{**row, "sku": skus[row["sku_id"]]} for row in totals]
 
 
 def lane_get(*, tenant: Tenant, lane_id: object) -> TransferLane:
