@@ -32,6 +32,7 @@ from console import plans as plans_page
 from core.transfers.models import TransferPlan, TransferPlanMove, TransferRequest
 from tests.support.browser import PHONE
 from tests.support.calls import evaluate, ok, pushed, url
+from tests.support.celery_worker import worker_idle_wait
 from tests.support.ingest import ts
 from tests.support.world import TenantWorld
 from workers.tasks.transfers import transfers_plan
@@ -70,7 +71,7 @@ def stock(world: TenantWorld, sku: str, warehouse: str, received: int, days_ago:
     pushed(world, "movements", rows)
 
 
-def network(world: TenantWorld) -> TenantWorld:
+def network(world: TenantWorld, *, evaluated: bool = True) -> TenantWorld:
     pushed(world, "categories", [{"code": "C", "name": "C"}])
     pushed(
         world,
@@ -101,7 +102,8 @@ def network(world: TenantWorld) -> TenantWorld:
     ok(world.admin.client.patch(url(world, "transfer-policy/"), {"cost_per_unit_km": "0.01"}, format="json"))
     lane = {"source": "PAR", "destination": "MRS", "cost_per_unit_km": "0.001"}
     ok(world.planner.client.post(url(world, "transfer-lanes/"), lane, format="json"))
-    evaluate(world)
+    if evaluated:  # else the worker evaluates what ingestion marked dirty
+        evaluate(world)
     return world
 
 
@@ -493,3 +495,27 @@ def test_a_large_plan_pages_its_table_draws_flows_per_warehouse_pair_and_filters
     nothing = client.get(path, {"sku": "NOPE"})
     assert nothing.status_code == 200
     assert "no move of SKU NOPE in this plan" in nothing.content.decode()
+
+
+# Last in the module: the real worker (module-scoped) starts here, after every test above ran without
+# one, so none of their tasks ran behind their backs.
+def test_a_plan_started_in_the_browser_is_computed_by_the_worker_while_the_page_polls(
+    console_site, world, celery_worker_process
+):
+    network(world, evaluated=False)
+    worker_idle_wait()  # the worker's own evaluation of the pushed stock
+    alerts = ok(world.analyst.client.get(url(world, "alerts/"), {"rule": "stock_out_risk", "active": "true"}))
+    assert {a["warehouse"] for a in alerts["results"]} >= {"PAR", "MRS"}
+    page = console_site.signed_in(world.admin.user)
+    page.goto("/console/acme/transfer-plans/")
+    page.get_by_role("button", name="Start a plan").click()
+    page.wait_for_url(re.compile(r"/transfer-plans/[0-9a-f-]{36}/$"))
+    plan_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    page.wait_for_selector('#plan-body[data-status="succeeded"]', timeout=30_000)
+    done = api_plan(world, plan_id)
+    assert done["status"] == "succeeded"
+    moves = api_moves(world, plan_id)
+    assert moves
+    assert table_moves(page) == shape(moves)
+    assert drawn_lines(page) == {LINE_COLOURS[0]: len(moves), LINE_COLOURS[1]: 0}
+    assert figure(page, "objective") == money(done["summary"]["objective"])
