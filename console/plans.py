@@ -310,11 +310,14 @@ def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, 
             )
     largest = max((line.units for line in lines), default=1)
     data, undrawn = [], 0
+    same_pair: dict[tuple[Any, Any], int] = {}  # moves of several SKUs between two warehouses fan out
     for line in lines:
         start, end = _point(line.source), _point(line.destination)
         if start is None or end is None:
             undrawn += line.moves
             continue
+        pair = (line.source.pk, line.destination.pk)
+        nth = same_pair[pair] = same_pair.get(pair, -1) + 1
         data.append(
             {
                 "name": line.label,
@@ -324,6 +327,7 @@ def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, 
                     "color": ACCEPTED_COLOUR if line.accepted else PROPOSED_COLOUR,
                     "width": round(1.5 + 4.5 * line.units / largest, 2),
                     "type": "dashed" if line.accepted else "solid",
+                    "curveness": round(0.15 + 0.12 * nth, 2),
                 },
             }
         )
