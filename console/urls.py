@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from console import entry, heatmap, inbox, overview, plans, sandbox
+from console import entry, heatmap, inbox, overview, plans, sandbox, stock_moves
 
 app_name = "console"
 
@@ -14,6 +14,7 @@ tenant_pages = [
     path("transfer-plans/<uuid:plan_id>/", plans.PlanPage.as_view(), name="plan"),
     path("transfer-plans/<uuid:plan_id>/accept/", plans.PlanAcceptPage.as_view(), name="plan-accept"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
+    path("transfers/draft/", stock_moves.TransferDraftPage.as_view(), name="transfer-draft"),
 ]
 
 urlpatterns = [
