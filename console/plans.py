@@ -243,10 +243,11 @@ def _point(warehouse: Warehouse) -> list[float] | None:
 
 def _bounds(values: list[float]) -> dict[str, Any]:
     """Whole degrees around the warehouses with room for their labels (ECharts' own scale hugs the
-    outermost points and clips their codes)."""
+    outermost points and clips their codes): half a degree, or 8 % of the span if more."""
     if not values:
         return {"scale": True}
-    return {"min": math.floor(min(values) - 0.5), "max": math.ceil(max(values) + 0.5)}
+    pad = max(0.5, 0.08 * (max(values) - min(values)))
+    return {"min": math.floor(min(values) - pad), "max": math.ceil(max(values) + pad)}
 
 
 @dataclass(frozen=True)
