@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from console import entry, heatmap, inbox, overview, plans, sandbox, stock_moves
+from console import alert_page, entry, heatmap, inbox, overview, plans, position_page, sandbox, stock_moves
 
 app_name = "console"
 
@@ -10,6 +10,8 @@ tenant_pages = [
     path("", overview.OverviewPage.as_view(), name="overview"),
     path("heatmap/", heatmap.HeatmapPage.as_view(), name="heatmap"),
     path("alerts/", inbox.InboxPage.as_view(), name="inbox"),
+    path("alerts/<uuid:alert_id>/", alert_page.AlertPage.as_view(), name="alert"),
+    path("positions/<int:position_id>/", position_page.PositionPage.as_view(), name="position"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
     path("transfer-plans/<uuid:plan_id>/", plans.PlanPage.as_view(), name="plan"),
     path("transfer-plans/<uuid:plan_id>/accept/", plans.PlanAcceptPage.as_view(), name="plan-accept"),
