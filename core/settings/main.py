@@ -443,6 +443,12 @@ if len(METRICS_TENANT_LABELS) > METRICS_TENANT_LABELS_MAX:
 # Where every process of a host (gunicorn's workers, Celery's) writes its values for the scrape to sum.
 # prometheus_client reads the variable itself when it is first imported; this says which mode we are in.
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR and not os.path.isdir(PROMETHEUS_MULTIPROC_DIR):
+    # Refused here: prometheus_client would fail the first request or task that counts anything.
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a folder: create it (empty, writable by "
+        "gunicorn and the Celery workers), or unset it for a single process."
+    )
 
 # JSON lines in production, readable lines in development. Every record goes through one formatter:
 # the request and task lines (core/observability) and the plain `tripline.*` messages alike.
