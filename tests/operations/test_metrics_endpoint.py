@@ -136,17 +136,21 @@ def test_requests_are_counted_by_route_pattern_method_and_status_class(world, ot
 def test_tenants_named_in_the_setting_get_their_own_label_and_the_rest_are_other(world, other_world, settings) -> None:
     settings.METRICS_TENANT_LABELS = frozenset({world.tenant.slug})
     before = scrape()
-    ok(world.analyst.client.get(url(world, "stock/")))
-    ok(other_world.analyst.client.get(url(other_world, "stock/")))
+    for each in (world, other_world):
+        ok(each.analyst.client.get(url(each, "stock/")))
+        lines = [ledger_line("receipt", each.sku.code, 5, days_ago=2) for _ in range(2)]
+        assert push_rows(each.erp, each.tenant.slug, "movements", lines).status_code == 201
     after = scrape()
     for tenant in (world.tenant.slug, "other"):
-        labels = {"route": STOCK_ROUTE, "tenant": tenant}
-        assert (
-            after.value("tripline_http_requests_total", **labels)
-            - before.value("tripline_http_requests_total", **labels)
-            == 1
-        )
-    assert not [s for s in after.series("tripline_http_requests_total") if s["tenant"] == other_world.tenant.slug]
+        for sample, labels, expected in (
+            ("tripline_http_requests_total", {"route": STOCK_ROUTE}, 1),
+            ("tripline_ingested_rows_total", {"kind": "movements"}, 2),
+            ("tripline_ingest_batches_total", {"kind": "movements", "outcome": "accepted"}, 1),
+        ):
+            labels = {**labels, "tenant": tenant}
+            assert after.value(sample, **labels) - before.value(sample, **labels) == expected, (sample, tenant)
+    for sample in ("tripline_http_requests_total", "tripline_ingested_rows_total", "tripline_alerts_open"):
+        assert not [s for s in after.series(sample) if s["tenant"] == other_world.tenant.slug]
 
 
 def test_throttled_requests_are_counted_by_the_limit_that_refused_them(world, settings) -> None:
