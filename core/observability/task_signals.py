@@ -4,6 +4,9 @@ bookkeeping of a worker process that exits.
 The line names the task, its id, the ids among its arguments (parameters named ``*_id`` or
 ``*_ids`` whose values are plain: a run, a delivery, a tenant), how long it ran and its outcome
 (Celery's state). Every other line written while the task runs carries its ``task_id``.
+
+A task sent while a request runs (or another task that came from one) carries the request's id in a
+message header, and its lines carry that ``request_id``: a push's line and the work it caused share it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from core import telemetry
 logger = structlog.get_logger("tripline.tasks")
 
 _IDS_SHOWN = 10  # of a list of ids, the first this many and the count
+REQUEST_ID_HEADER = "tripline_request_id"
 
 _started: dict[str, float] = {}
 _errors: dict[str, str] = {}
@@ -48,10 +52,19 @@ def ids_of(task: object, args: tuple | list | None, kwargs: dict | None) -> dict
     return shown
 
 
+def _task_sent(headers: dict | None = None, **_: object) -> None:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and headers is not None:
+        headers[REQUEST_ID_HEADER] = request_id
+
+
 def _task_started(task_id: str | None = None, task: object = None, **_: object) -> None:
     _started[task_id] = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(task_id=task_id)
+    request_id = getattr(getattr(task, "request", None), REQUEST_ID_HEADER, None)
+    if request_id:
+        structlog.contextvars.bind_contextvars(request_id=str(request_id))
 
 
 def _task_failed(task_id: str | None = None, exception: BaseException | None = None, **_: object) -> None:
@@ -89,6 +102,7 @@ def _process_exited(**_: object) -> None:
 
 
 def connect() -> None:
+    signals.before_task_publish.connect(_task_sent, weak=False, dispatch_uid="tripline.task_sent")
     signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="tripline.task_started")
     signals.task_failure.connect(_task_failed, weak=False, dispatch_uid="tripline.task_failed")
     signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="tripline.task_finished")

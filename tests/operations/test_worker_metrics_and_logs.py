@@ -97,3 +97,30 @@ def test_the_workers_evaluation_and_delivery_appear_in_this_processs_scrape(
     assert record["timestamp"].endswith("Z")
     evaluation = [r for r in _task_lines(celery_worker_process) if r["task"] == "tripline.evaluation.incremental"]
     assert {"tenant_id": str(world.tenant.pk)} in [r["ids"] for r in evaluation]
+
+
+def test_a_task_sent_by_a_request_logs_the_requests_id(world, receiver, celery_worker_process) -> None:
+    response = world.admin.client.post(
+        url(world, "webhook-endpoints/"), {"url": receiver.url, "event_types": ["alert.opened"]}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    endpoint_id = response.json()["id"]
+    # The test ping's delivery is queued as the request commits, in the request.
+    pinged = world.admin.client.post(url(world, f"webhook-endpoints/{endpoint_id}/test/"), HTTP_X_REQUEST_ID="ping-7")
+    assert pinged.status_code in (200, 201, 202), pinged.content
+    assert pinged["X-Request-ID"] == "ping-7"
+    wait_for(lambda: receiver.requests, "test ping")
+    delivery = Delivery.objects.get(endpoint_id=endpoint_id)
+    (record,) = wait_for(
+        lambda: [r for r in _task_lines(celery_worker_process) if r["ids"] == {"delivery_id": str(delivery.pk)}],
+        "log line of the test ping's delivery",
+    )
+    assert (record["task"], record["request_id"], record["outcome"]) == (
+        "tripline.webhooks.deliver",
+        "ping-7",
+        "SUCCESS",
+    )
+    # A task sent outside any request (the fixture's readiness ping, as the beat's sweeps) carries none.
+    pings = [r for r in _task_lines(celery_worker_process) if r["task"] == "tripline.diagnostics.ping"]
+    assert pings
+    assert all("request_id" not in r for r in pings)
