@@ -10,6 +10,8 @@ tenant_pages = [
     path("", overview.OverviewPage.as_view(), name="overview"),
     path("heatmap/", heatmap.HeatmapPage.as_view(), name="heatmap"),
     path("alerts/", inbox.InboxPage.as_view(), name="inbox"),
+    path("alerts/rows/", inbox.InboxRowsPage.as_view(), name="inbox-rows"),
+    path("alerts/bulk/", inbox.InboxBulkPage.as_view(), name="inbox-bulk"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
 ]
