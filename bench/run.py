@@ -19,7 +19,16 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ["ingestion", "evaluation", "forecast", "warnings_backtest", "webhooks", "transfer_plan", "api_load"]
+CASES = [
+    "ingestion",
+    "evaluation",
+    "forecast",
+    "warnings_backtest",
+    "webhooks",
+    "transfer_plan",
+    "api_load",
+    "console",
+]
 
 
 def _bench_database_name() -> str:
@@ -99,7 +108,7 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growing through a million lines
 
-    from bench import api_load, evaluation, forecast, ingestion, transfer_plan, warnings_backtest, webhooks
+    from bench import api_load, console, evaluation, forecast, ingestion, transfer_plan, warnings_backtest, webhooks
     from bench.harness import SCALES, Case
 
     print(f"Benchmark scale {args.scale}; database {urlsplit(os.environ['DATABASE_URL']).path[1:]}", file=sys.stderr)
@@ -119,6 +128,7 @@ def main(argv: list[str]) -> int:
                 "webhooks": webhooks.run,
                 "transfer_plan": transfer_plan.run,
                 "api_load": api_load.run,
+                "console": console.run,
             }
             figures[name] = runners[name](case)
     finally:

@@ -14,6 +14,7 @@ BENCH_MODULES = sorted(info.name for info in pkgutil.iter_modules(bench.__path__
 def test_there_are_benchmark_modules():
     expected = {
         "api_load",
+        "console",
         "evaluation",
         "forecast",
         "ingestion",

@@ -12,6 +12,8 @@ from tenants.models import ApiKey, PartnerKind, Role, Tenant
 
 DEMO_TENANT_SLUG = "acme"
 DEMO_ADMIN_USERNAME = "admin"
+# Console users of the other two roles, with the admin's password: a planner acts, an analyst reads.
+DEMO_ROLE_USERNAMES = {Role.PLANNER: "planner", Role.ANALYST: "analyst"}
 DEMO_PARTNERS = [
     (PartnerKind.SUPPLIER, "Northwind Components", "supply@northwind.example"),
     (PartnerKind.DISTRIBUTOR, "Metro Distribution", "ops@metro-distribution.example"),
@@ -51,6 +53,11 @@ def demo_tenant_seed() -> DemoCredentials:
     admin.set_password(password)
     admin.save()
     services.membership_set(tenant=tenant, user=admin, role=Role.ADMIN)
+    for role, username in DEMO_ROLE_USERNAMES.items():
+        user, _ = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@acme.example"})
+        user.set_password(password)
+        user.save()
+        services.membership_set(tenant=tenant, user=user, role=role)
 
     for key in ApiKey.objects.filter(tenant=tenant, name=DEMO_KEY_NAME, revoked_at__isnull=True):
         services.api_key_revoke(key=key, actor="demo")

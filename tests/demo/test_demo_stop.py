@@ -7,6 +7,7 @@ embedded one, in a state directory of the test's own, so the demo's worker and b
 the test session's Redis.
 """
 
+import re
 import signal
 import sys
 import urllib.error
@@ -14,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
 
 from core.demo.loading import DEMO_SOURCE
 from core.demo.seed import DEMO_TENANT_SLUG
@@ -56,6 +58,24 @@ def seeded_demo(transactional_db, state_dir) -> dict[str, str]:
     return demo_environment(state_dir, DATABASE_URL=worker_database_url())
 
 
+def console_signs_in_as_printed(output: str, base: str) -> None:
+    """The console's address and login, as the demo prints them, sign a planner in to its heat map."""
+    assert f"Console         {base}/console/acme/" in output
+    password = re.search(r"'planner' or 'analyst'; password '([^']+)'", output).group(1)
+    session = requests.Session()
+    login = session.get(f"{base}/console/login/", timeout=10)
+    assert login.status_code == 200
+    answer = session.post(
+        f"{base}/console/login/?next=/console/acme/heatmap/",
+        data={"username": "planner", "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{base}/console/login/"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.url == f"{base}/console/acme/heatmap/"
+    assert "planner" in answer.text
+
+
 def assert_stopped_cleanly(output: str, children: list, state_dir: Path, base: str) -> None:
     assert "Traceback" not in output, output
     assert "KeyboardInterrupt" not in output, output
@@ -81,6 +101,7 @@ def test_make_demo_serves_on_the_host_and_port_given_and_a_service_managers_sigt
         assert {"runserver", "worker", "beat"} <= {word for child in children for word in child.cmdline()}
         output = "".join(lines)
         assert f"Admin site      {base}/admin/" in output
+        console_signs_in_as_printed(output, base)
         assert "Try:  curl -H 'Authorization: Bearer tl_" in output
         assert f"{base}/api/v1/tenants/acme/me/" in output
         assert "http://127.0.0.1:8000" not in output

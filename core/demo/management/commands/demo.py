@@ -119,6 +119,9 @@ class Command(BaseCommand):
         lines = [
             "",
             f"Tripline demo: tenant '{slug}' ({credentials.tenant.name})",
+            f"  Console         {base}/console/{slug}/",
+            f"                  user '{credentials.admin_username}' (admin), 'planner' or 'analyst'; "
+            f"password '{credentials.admin_password}'",
             f"  Admin site      {base}/admin/",
             f"                  user '{credentials.admin_username}', password '{credentials.admin_password}'",
             f"  Browsable API   {base}/api/v1/tenants/{slug}/me/  (log in at {base}/api-auth/login/)",
