@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
@@ -132,8 +143,11 @@ def _cents(value: object) -> Decimal:
 def recent_events(*, tenant: Tenant, limit: int = 12) -> QuerySet[AlertEvent]:
     """The tenant's latest timeline events (any alert, any kind, newest first) with their alert's
     rule, SKU and warehouse: what changed lately, by the engine or by people."""
+    # The newest ids first (the primary key read backwards), then their joins: joining first lets the
+    # planner join every event of the tenant before it sorts and cuts.
+    newest = AlertEvent.objects.filter(tenant=tenant).order_by("-id").values("id")[:limit]
     return (
-        AlertEvent.objects.filter(tenant=tenant)
+        AlertEvent.objects.filter(tenant=tenant, id__in=Subquery(newest))
         .select_related("alert__sku", "alert__warehouse")
         .only(
             "id",
@@ -150,5 +164,5 @@ def recent_events(*, tenant: Tenant, limit: int = 12) -> QuerySet[AlertEvent]:
             "alert__sku__name",
             "alert__warehouse__code",
         )
-        .order_by("-id")[:limit]
+        .order_by("-id")
     )
