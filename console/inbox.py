@@ -35,9 +35,9 @@ PAGE_SIZE = 50
 MAX_BULK = 500
 POLL_SECONDS = 5
 FILTERS = tuple(AlertFilter.base_filters)
-# The inbox with no filter at all: what someone still has to act on (open or acknowledged, held by
-# the engine), as the overview counts it.
-DEFAULT_FILTERS = "active=true&status=open&status=acknowledged"
+# The inbox with no filter at all: what someone has to act on now (open or acknowledged, held by the
+# engine, not snoozed): the overview's live alerts less the snoozed ones.
+DEFAULT_FILTERS = "active=true&status=open&status=acknowledged&snoozed=false"
 SORTS = {"worst": "Worst first", "newest": "Newest first"}
 ACTIONS = {"acknowledge": "Acknowledged", "snooze": "Snoozed", "dismiss": "Dismissed"}
 _GRADE_ORDER = Case(

@@ -126,6 +126,8 @@ def _alert_tables(counts: list[dict], link) -> dict:  # noqa: ANN001
     return {
         "grade_totals": grade_totals,
         "live_total": sum(row["alerts"] for row in grade_totals),
+        "snoozed_total": sum(row["snoozed"] for row in counts),
+        "snoozed_url": link(snoozed="true"),
         "rule_rows": rule_rows,
         "grades": GRADES,
         "rules_chart": chart,

@@ -52,12 +52,13 @@ DEFINITIONS = {
 
 
 def live_alert_counts(*, tenant: Tenant) -> list[dict]:
-    """``[{rule, grade, alerts}]`` of the tenant's live alerts (``DEFINITIONS["live"]``): one query."""
+    """``[{rule, grade, alerts, snoozed}]`` of the tenant's live alerts (``DEFINITIONS["live"]``) and
+    how many of them are snoozed now: one query."""
     return list(
         Alert.objects.filter(LIVE, tenant=tenant)
         .order_by()
         .values("rule", "grade")
-        .annotate(alerts=Count("id"))
+        .annotate(alerts=Count("id"), snoozed=Count("id", filter=Q(snoozed_until__gt=timezone.now())))
         .order_by("rule", "grade")
     )
 

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.support.browser import PHONE
+from tests.support.calls import ok, url
 from tests.support.console_alerts import api_alert, api_alerts, graded, master, overstocked
 
 
@@ -67,8 +68,12 @@ def alerts_made(world, other_world):
 def test_filters_in_the_url_list_what_the_api_lists_worst_first(alerts_made):
     world = alerts_made
     client = signed_in(world.analyst.user)
+    snoozed = overstock(world, "A", "W2")["id"]
+    until = (timezone.now() + timedelta(days=1)).isoformat()
+    ok(world.planner.client.post(url(world, f"alerts/{snoozed}/snooze/"), {"until": until}, format="json"))
     cases = [
         {"grade": "red", "warehouse": "W1"},
+        {"snoozed": "true"},
         {"grade": ["orange", "red"]},
         {"category": "C1", "active": "true"},
         {"region": "south"},
@@ -80,9 +85,10 @@ def test_filters_in_the_url_list_what_the_api_lists_worst_first(alerts_made):
         assert response.status_code == 200
         assert page_ids(response) == ids(api_alerts(world, **params)), params
         assert page_ids(response)
-    # No filter at all: what someone has to act on, as the API lists it with those filters.
+    # No filter at all: what someone has to act on now, as the API lists it with those filters.
     default = client.get("/console/acme/alerts/")
-    assert page_ids(default) == ids(api_alerts(world, active="true", status=["open", "acknowledged"]))
+    assert page_ids(default) == ids(api_alerts(world, active="true", status=["open", "acknowledged"], snoozed="false"))
+    assert snoozed not in page_ids(default)
     # Worst first: red rows before orange before yellow.
     grades = re.findall(r'data-grade="(\w+)"', default.content.decode().split('id="inbox-body"')[1])
     ranks = [{"red": 3, "orange": 2, "yellow": 1}[g] for g in grades]
@@ -250,7 +256,9 @@ def test_a_planner_works_the_inbox_in_the_browser_and_new_alerts_appear_live(con
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r"grade=orange"))
     shown = sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.id)"))
-    assert shown == ids(api_alerts(world, grade=["orange", "red"], active="true", status=["open", "acknowledged"]))
+    assert shown == ids(
+        api_alerts(world, grade=["orange", "red"], active="true", status=["open", "acknowledged"], snoozed="false")
+    )
 
     # Acknowledge the two red alerts of A.
     a1, a2 = overstock(world, "A", "W1"), overstock(world, "A", "W2")

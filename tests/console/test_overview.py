@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -24,7 +25,8 @@ GRADES = ("red", "orange", "yellow")
 
 
 def overview_world(world):
-    """Overstock (red on A, orange on D, yellow on B), one red acknowledged and one dismissed; E
+    """Overstock (red on A, orange on D, yellow on B), one red acknowledged, one dismissed, the
+    yellow one snoozed; E
     selling 3 a day, sold out at W1 and nearly so at W2: stock-out risk."""
     master(
         world,
@@ -43,6 +45,9 @@ def overview_world(world):
     client = world.planner.client
     ok(client.post(url(world, f"alerts/{a1['id']}/acknowledge/"), {}, format="json"))
     ok(client.post(url(world, f"alerts/{d1['id']}/dismiss/"), {"reason": "too_early"}, format="json"))
+    (b1,) = api_alerts(world, sku="B", warehouse="W1", rule="overstock")
+    until = (timezone.now() + timedelta(days=3)).isoformat()
+    ok(client.post(url(world, f"alerts/{b1['id']}/snooze/"), {"until": until}, format="json"))
     return world
 
 
@@ -74,6 +79,9 @@ def test_the_overview_shows_what_the_api_lists(console_site, world):
         expected = len(api_alerts(world, grade=grade, **LIVE))
         assert page.locator(f'#live-alerts .figure[data-grade="{grade}"] .count').inner_text() == str(expected)
     assert page.locator('#live-alerts .figure[data-grade="all"] .count').inner_text() == str(len(live))
+    snoozed = api_alerts(world, snoozed="true", **LIVE)
+    assert len(snoozed) == 1
+    assert page.locator('#live-alerts .figure[data-grade="snoozed"] .count').inner_text() == "1"
     per_rule = Counter((a["rule"], a["grade"]) for a in live)
     assert per_rule[("overstock", "red")] == 2  # A at W1 (acknowledged) and W2; D at W1 was dismissed
     for rule in {a["rule"] for a in live}:
