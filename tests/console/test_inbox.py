@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from console import inbox
 from tests.support.browser import PHONE
 from tests.support.calls import ok, url
 from tests.support.console_alerts import api_alert, api_alerts, graded, master, overstocked
@@ -98,6 +99,31 @@ def test_filters_in_the_url_list_what_the_api_lists_worst_first(alerts_made):
     body = default.content.decode()
     for action in ('name="ids"', 'value="acknowledge"', 'value="snooze"', 'value="dismiss"'):
         assert action not in body
+
+
+def test_pages_cover_every_alert_once_in_either_order(alerts_made, monkeypatch):
+    world = alerts_made
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 3)
+    client = signed_in(world.planner.user)
+    everything = ids(api_alerts(world))
+    assert len(everything) == 4  # a page of three, then one of one
+    for sort in ("worst", "newest"):
+        seen, number = [], 1
+        while True:
+            response = client.get("/console/acme/alerts/", {"all": "1", "sort": sort, "page": number})
+            assert response.status_code == 200
+            found = re.findall(r'<tr id="alert-([0-9a-f-]{36})"', response.content.decode())
+            assert len(found) == (3 if number == 1 else 1)
+            seen += found
+            if 'rel="next"' not in response.content.decode():
+                break
+            number += 1
+        assert sorted(seen) == everything, sort
+        assert len(seen) == len(set(seen))
+    # Past the last page: the last page, not an error.
+    beyond = client.get("/console/acme/alerts/", {"all": "1", "page": 999})
+    assert beyond.status_code == 200
+    assert f"page {number} of {number}" in beyond.content.decode()
 
 
 def test_a_filter_the_api_refuses_is_a_clear_400(alerts_made):
