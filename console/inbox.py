@@ -21,6 +21,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from api.alerts.views import AlertFilter
 from console.pages import ACTORS, READERS, ConsolePage
@@ -129,7 +130,6 @@ class InboxView(ConsolePage):
         base.pop("page", None)
         sorted_by = {key: _query(base, sort=key) for key in SORTS}
         context = {
-            "params": params,
             "query": params.urlencode(),
             "base_query": base.urlencode(),
             "page": page,
@@ -192,7 +192,9 @@ class InboxRowsPage(InboxView):
         alerts, errors = self.filtered(params)
         if since is None or after is None or alerts is None:
             problem = "; ".join(errors) or "since and after must be date-times with an offset (ISO 8601)."
-            return HttpResponse(f'<p class="error" id="inbox-live">Live update stopped: {problem}</p>', status=400)
+            return HttpResponse(
+                format_html('<p class="error" id="inbox-live">Live update stopped: {}</p>', problem), status=400
+            )
         arrived = alerts.filter(created_at__gt=since).count()
         rows = list(alerts.filter(created_at__gt=after).order_by("-created_at", "-id").only(*_ROW_FIELDS)[:PAGE_SIZE])
         newest = max((alert.created_at for alert in rows), default=after)

@@ -261,6 +261,11 @@ def test_the_rows_fragment_lists_alerts_created_after_its_cursor(alerts_made):
     bad = client.get("/console/acme/alerts/rows/", {"since": "yesterday", "after": now})
     assert bad.status_code == 400
     assert "Live update stopped" in bad.content.decode()
+    # A refused filter's words come back escaped.
+    hostile = client.get("/console/acme/alerts/rows/", {"since": now, "after": now, "grade": "<b>x</b>"})
+    assert hostile.status_code == 400
+    assert "<b>" not in hostile.content.decode()
+    assert "&lt;b&gt;" in hostile.content.decode()
 
 
 # --- In the browser -------------------------------------------------------------------------------
