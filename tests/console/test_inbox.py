@@ -348,3 +348,8 @@ def test_an_analyst_at_phone_width_reads_the_inbox_without_actions(console_site,
     # Nothing of the page is wider than the phone but the table, which scrolls in its own box.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.goto("/console/globex/alerts/").status == 404
+    # A planner's bulk actions fit the phone too.
+    planner = console_site.signed_in(world.planner.user, viewport=PHONE)
+    planner.goto("/console/acme/alerts/")
+    assert planner.get_by_role("button", name="Dismiss").is_visible()
+    assert planner.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
