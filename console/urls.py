@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from console import entry, heatmap, inbox, overview, plans, sandbox
+from console import entry, heatmap, inbox, overview, plans, sandbox, stock_moves
 
 app_name = "console"
 
@@ -14,6 +14,7 @@ tenant_pages = [
     path("alerts/bulk/", inbox.InboxBulkPage.as_view(), name="inbox-bulk"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
+    path("transfers/draft/", stock_moves.TransferDraftPage.as_view(), name="transfer-draft"),
 ]
 
 urlpatterns = [

@@ -457,6 +457,12 @@ class RollupOutput(serializers.Serializer):
     days_to_expiry = serializers.IntegerField(allow_null=True)
     stockout_risk_positions = serializers.IntegerField()
     overstock_positions = serializers.IntegerField()
+    overstock_value = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        coerce_to_string=True,
+        help_text="On hand x unit cost, summed over the positions flagged overstock (a decimal with 2 places).",
+    )
     health_index_mean = serializers.FloatField(allow_null=True)
     health_index_min = serializers.IntegerField(allow_null=True)
     as_of = serializers.DateField()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter, namedtuple
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -38,7 +39,7 @@ from core.alerts.policies import PolicyBook
 from core.alerts.rules import RULES, Trip
 from core.alerts.timeline import timeline_entry, timeline_write
 from core.bulk_copy import JsonText, bigint_array, copy_records, copy_rows_binary, staging_table_create
-from core.forecasting.promotion_selectors import promotions_upcoming
+from core.forecasting.promotion_selectors import UpcomingPromotion, promotions_upcoming
 from core.inventory.models import Position, Sku, Warehouse
 from core.retries import atomic_retried
 from core.webhooks.outbox import outbox_insert_select
@@ -197,6 +198,7 @@ def readings_assess(
     book: PolicyBook | None = None,
     promotions_created_by: datetime | None = None,
     fingerprinted: bool = True,
+    promotions_assumed: Mapping[int, UpcomingPromotion] | None = None,
 ) -> tuple[dict[int, dict], dict[tuple, Trip]]:
     """Each position's reading and the rules it trips, by (position, rule), from its indicator rows
     (shaped as ``indicator_rows`` returns them); written nowhere.
@@ -206,7 +208,8 @@ def readings_assess(
     the tenant's current ones by default) and only the promotions created by then
     (``promotions_created_by``; every one by default), so a replayed day is what the engine would
     have said. ``fingerprinted``: whether each reading gets the hash its write compares (a reader that
-    writes nothing spares it).
+    writes nothing spares it). ``promotions_assumed``: promotions that exist only in a question (the
+    what-if sandbox), by position, read in place of the position's stored one.
     """
     book = book if book is not None else PolicyBook(tenant)
     row_policies = [book.for_sku(row["sku_id"], row["category_id"], row["velocity_class"]) for row in rows]
@@ -216,7 +219,7 @@ def readings_assess(
             stock_out, overstock = policies[RuleCode.STOCK_OUT_RISK], policies[RuleCode.OVERSTOCK]
             by_sku[row["sku_id"]] = DerivePolicy.of(stock_out, overstock.standard)
     derived = readings_derive(rows, [by_sku[row["sku_id"]] for row in rows], today)
-    _promotions_attach(tenant, rows, row_policies, derived, today, promotions_created_by)
+    _promotions_attach(tenant, rows, row_policies, derived, today, promotions_created_by, promotions_assumed)
     readings: dict[int, dict] = {}
     trips: dict[tuple, Trip] = {}
     for reading, policies in zip(derived, row_policies, strict=True):
@@ -242,6 +245,7 @@ def _promotions_attach(
     derived: list[dict],
     today: date,
     created_by: datetime | None = None,
+    assumed: Mapping[int, UpcomingPromotion] | None = None,
 ) -> None:
     """Each reading's ``upcoming_promotion`` detail: its promotion running today or starting within the
     longest ``lead_days`` of the chunk's promotion_shortfall policies (each evaluator applies its own),
@@ -262,6 +266,8 @@ def _promotions_attach(
         if windows
         else {}
     )
+    if assumed:
+        upcoming = {**upcoming, **assumed}
     for reading in derived:
         found = upcoming.get(reading["position_id"])
         reading["details"]["upcoming_promotion"] = (

@@ -11,10 +11,11 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from core.access import registry as access
 from core.access.scope import rows_visible
+from core.alerts.policies import PolicyBook
 from core.exceptions import NotFound
-from core.inventory.models import Position
+from core.inventory.models import Position, Warehouse
 from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
-from core.transfers.services import policy_for
+from core.transfers.services import Spare, policy_for, spare_with
 from tenants.models import Tenant
 from tenants.principals import Principal
 
@@ -47,6 +48,18 @@ def shared_stock_regions(*, positions: QuerySet[Position]) -> QuerySet:
         )
         .order_by("warehouse__region")
     )
+
+
+def spares_at(*, principal: Principal, warehouse: Warehouse) -> list[tuple[Position, Spare]]:
+    """Each SKU the warehouse holds, by code, with what it can spare now (``services.spare_of``'s
+    figure), for a planner choosing what to move out of it; two queries whatever the count."""
+    book = PolicyBook(principal.tenant)
+    positions = (
+        Position.objects.filter(tenant=principal.tenant, warehouse=warehouse, on_hand__gt=0)
+        .select_related("sku", "reading")
+        .order_by("sku__code")
+    )
+    return [(position, spare_with(position, getattr(position, "reading", None), book)) for position in positions]
 
 
 def transfer_list(*, principal: Principal) -> QuerySet[TransferRequest]:

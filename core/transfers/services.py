@@ -77,9 +77,15 @@ class Spare:
 def spare_of(position: Position, book: PolicyBook | None = None) -> Spare:
     """What the position can give away now: available less the policy's safety stock (``book``: the
     tenant's policies when the caller has them loaded already)."""
-    sku = position.sku
     reading = IndicatorReading.objects.filter(position_id=position.pk).first()
-    safety, method = (book or PolicyBook(position.tenant)).safety_stock(
+    return spare_with(position, reading, book or PolicyBook(position.tenant))
+
+
+def spare_with(position: Position, reading: IndicatorReading | None, book: PolicyBook) -> Spare:
+    """``spare_of`` with the position's reading and the tenant's policies at hand (for many positions
+    read in one query)."""
+    sku = position.sku
+    safety, method = book.safety_stock(
         sku_id=sku.pk,
         category_id=sku.category_id,
         velocity_class=sku.velocity_class,

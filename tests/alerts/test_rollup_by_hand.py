@@ -177,6 +177,7 @@ def _get(world, path: str, **params: object) -> dict:
     return response.json()
 
 
+UNIT_COST = {"P": 1, "Q": 2, "R": 3}
 THE_WORLDS_OWN = {"SKU-1", "snacks", "WH-1", "north"}
 
 
@@ -189,6 +190,7 @@ def test_rollup_sums_match_the_hand_worked_figures(stock, by: str) -> None:
     # Health and flags: the mean and minimum health, and the flagged positions, of each group's readings.
     readings = [row for row in _get(stock, "indicators/")["results"] if row["sku"] in ("P", "Q", "R")]
     assert len(readings) == 5
+    overstock_values = set()
     for row in rows:
         members = [reading for reading in readings if reading[by] == row["key"]]
         assert row["positions"] == len(members)
@@ -197,7 +199,12 @@ def test_rollup_sums_match_the_hand_worked_figures(stock, by: str) -> None:
         assert row["health_index_min"] == min(health)
         assert row["stockout_risk_positions"] == sum(reading["stockout_risk"] for reading in members)
         assert row["overstock_positions"] == sum(reading["overstock"] for reading in members)
+        idle = sum(reading["on_hand"] * UNIT_COST[reading["sku"]] for reading in members if reading["overstock"])
+        assert row["overstock_value"] == f"{idle:.2f}"
+        overstock_values.add(row["overstock_value"])
         assert row["as_of"] == str(TODAY)
+    # Some group holds overstock and some none, so the sum above is not zero everywhere.
+    assert len(overstock_values) > 1
 
 
 @pytest.mark.parametrize("access", ["analyst", "supplier", "distributor", "erp"])
