@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from console import entry, heatmap, inbox, overview, plans, sandbox, stock_moves
+from console import alert_page, entry, heatmap, inbox, overview, plans, position_page, sandbox, stock_moves
 
 app_name = "console"
 
@@ -12,6 +12,8 @@ tenant_pages = [
     path("alerts/", inbox.InboxPage.as_view(), name="inbox"),
     path("alerts/rows/", inbox.InboxRowsPage.as_view(), name="inbox-rows"),
     path("alerts/bulk/", inbox.InboxBulkPage.as_view(), name="inbox-bulk"),
+    path("alerts/<uuid:alert_id>/", alert_page.AlertPage.as_view(), name="alert"),
+    path("positions/<int:position_id>/", position_page.PositionPage.as_view(), name="position"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
     path("transfers/draft/", stock_moves.TransferDraftPage.as_view(), name="transfer-draft"),

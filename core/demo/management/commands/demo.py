@@ -1,5 +1,5 @@
 """``manage.py demo``: migrate, seed the demo tenant (with the small scale of ``seed_demo`` on the
-first run), evaluate it and carry out the responses, then run web server, worker and beat together
+first run), fit its forecasts, evaluate it and carry out the responses, then run web server, worker and beat together
 until Ctrl-C or a SIGTERM stops all of them."""
 
 import contextlib
@@ -84,7 +84,9 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
-        self.stdout.write(self.style.MIGRATE_HEADING("3/5 Evaluating every position (alerts, indicators)"))
+        self.stdout.write(self.style.MIGRATE_HEADING("3/5 Forecasting demand, then evaluating every position"))
+        # The worker's daily refit would fit them within a day; the console shows them from the start.
+        call_command("forecast", "--tenant", credentials.tenant.slug, stdout=self.stdout, stderr=self.stderr)
         call_command("evaluate", "--tenant", credentials.tenant.slug, stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(
             self.style.MIGRATE_HEADING("4/5 Responding: RFQs to backup suppliers, playbook records, transfers")
