@@ -15,6 +15,8 @@ tenant_pages = [
     path("alerts/<uuid:alert_id>/", alert_page.AlertPage.as_view(), name="alert"),
     path("positions/<int:position_id>/", position_page.PositionPage.as_view(), name="position"),
     path("transfer-plans/", plans.PlanListPage.as_view(), name="plans"),
+    path("transfer-plans/<uuid:plan_id>/", plans.PlanPage.as_view(), name="plan"),
+    path("transfer-plans/<uuid:plan_id>/accept/", plans.PlanAcceptPage.as_view(), name="plan-accept"),
     path("sandbox/", sandbox.SandboxPage.as_view(), name="sandbox"),
     path("transfers/draft/", stock_moves.TransferDraftPage.as_view(), name="transfer-draft"),
 ]

@@ -13,8 +13,15 @@ from core.access import registry as access
 from core.access.scope import rows_visible
 from core.alerts.policies import PolicyBook
 from core.exceptions import NotFound
-from core.inventory.models import Position, Warehouse
-from core.transfers.models import TransferLane, TransferPlan, TransferPlanMove, TransferRequest, TransferStatus
+from core.inventory.models import Position, Sku, Warehouse
+from core.transfers.models import (
+    MoveStatus,
+    TransferLane,
+    TransferPlan,
+    TransferPlanMove,
+    TransferRequest,
+    TransferStatus,
+)
 from core.transfers.services import Spare, policy_for, spare_with
 from tenants.models import Tenant
 from tenants.principals import Principal
@@ -93,6 +100,44 @@ def plan_get(*, principal: Principal, plan_id: object) -> TransferPlan:
 
 def plan_moves(*, plan: TransferPlan) -> QuerySet[TransferPlanMove]:
     return TransferPlanMove.objects.filter(plan=plan).select_related("sku", "source", "destination").order_by("id")
+
+
+def plan_flows(*, plan: TransferPlan, sku_code: str | None = None) -> QuerySet:
+    """The plan's moves summed per source and destination warehouse (a plan of thousands of moves
+    is a few hundred flows on a map), with how many of them are still proposed."""
+    moves = TransferPlanMove.objects.filter(plan=plan)
+    if sku_code is not None:
+        moves = moves.filter(sku__code=sku_code)
+    return (
+        moves.values("source_id", "destination_id")
+        .annotate(
+            moves=Count("id"),
+            units=Sum("quantity"),
+            cost=Sum("cost"),
+            proposed=Count("id", filter=Q(status=MoveStatus.PROPOSED)),
+        )
+        .order_by("source_id", "destination_id")
+    )
+
+
+def plan_sku_totals(*, plan: TransferPlan, limit: int) -> list[dict]:
+    """The ``limit`` SKUs of the plan moving the most units, summed: what rebalancing each would move.
+
+    Summed by SKU id first and joined to the SKUs for the few kept, so a plan of thousands of moves
+    does not look up a SKU per move."""
+    totals = list(
+        TransferPlanMove.objects.filter(plan=plan)
+        .values("sku_id")
+        .annotate(
+            moves=Count("id"),
+            units=Sum("quantity"),
+            cost=Sum("cost"),
+            proposed=Count("id", filter=Q(status=MoveStatus.PROPOSED)),
+        )
+        .order_by("-units", "sku_id")[:limit]
+    )
+    skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=[row["sku_id"] for row in totals])}
+    return [{**row, "sku": skus[row["sku_id"]]} for row in totals]
 
 
 def lane_get(*, tenant: Tenant, lane_id: object) -> TransferLane:

@@ -27,13 +27,11 @@ def demo_tenant(transactional_db):
 class Visit:
     """A page opened with its script errors, failed requests and charts watched."""
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page: object) -> None:
         self.page, self.errors = page, []
         page.on("pageerror", lambda error: self.errors.append(f"script: {error}"))
         page.on("console", lambda message: message.type == "error" and self.errors.append(f"console: {message.text}"))
-        page.on(
-            "response", lambda answer: answer.status >= 400 and self.errors.append(f"{answer.status} {answer.url}")
-        )
+        page.on("response", lambda answer: answer.status >= 400 and self.errors.append(f"{answer.status} {answer.url}"))
 
     def open(self, path: str) -> None:
         answer = self.page.goto(path)
