@@ -8,15 +8,20 @@ between a scrape before and one after.
 
 from __future__ import annotations
 
+import ipaddress
+import time
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from core.alerts.models import LIVE, LIVE_STATUSES, Alert, Grade, rule_choices
 from core.inventory.models import Position
+from core.observability.scrape import SOURCE_TIMEOUT_SECONDS
 from core.procurement.models import Rfq
 from core.webhooks.models import Delivery, DeliveryState
 from tests.support.calls import error, evaluate, ok, url
@@ -68,8 +73,6 @@ def test_with_a_token_a_scrape_must_send_it(settings) -> None:
 
 
 def test_allowed_networks_and_an_empty_list_with_a_token(settings) -> None:
-    import ipaddress
-
     settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("10.20.0.0/16")]
     scrape(REMOTE_ADDR="10.20.3.4")
     error(Client().get("/metrics", REMOTE_ADDR="10.21.3.4"), 404)
@@ -319,3 +322,22 @@ def test_a_scrape_while_redis_is_down_answers_with_the_rest_and_says_so(world, s
     assert scraped.series("tripline_celery_queue_depth") == []
     assert scraped.series("tripline_evaluation_lag_seconds") == [{}]
     assert scraped.series("tripline_http_requests_total")
+
+
+def test_a_scrape_the_database_keeps_waiting_gives_up_on_it_within_its_timeout(world) -> None:
+    # Another session holds the positions table locked against every read: the lag's query waits.
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k not in ("cursor_factory", "context")}) as locker:
+        locker.execute(f"LOCK TABLE {Position._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        scraped = scrape()
+        waited = time.monotonic() - started
+        locker.rollback()
+    assert SOURCE_TIMEOUT_SECONDS <= waited < SOURCE_TIMEOUT_SECONDS + 5
+    assert scraped.value("tripline_scrape_errors", source="database") == 1
+    assert scraped.value("tripline_scrape_errors", source="redis") == 0
+    assert scraped.series("tripline_evaluation_lag_seconds") == []
+    assert scraped.series("tripline_alerts_open") == []
+    assert {labels["queue"] for labels in scraped.series("tripline_celery_queue_depth")} == set(QUEUES)
+    # The next scrape reads the database again.
+    assert scrape().value("tripline_scrape_errors", source="database") == 0
