@@ -9,6 +9,7 @@ between a scrape before and one after.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 import uuid
 from datetime import timedelta
@@ -31,7 +32,7 @@ from tests.support.procurement import backup_suppliers, quote, respond, short_st
 from workers.app import QUEUES, app
 from workers.tasks.diagnostics import ping
 from workers.tasks.procurement import procurement_settle
-from workers.tasks.webhooks import webhooks_relay
+from workers.tasks.webhooks import webhooks_deliver, webhooks_relay
 
 pytestmark = pytest.mark.usefixtures("transactional_db")  # counts taken on commit are taken
 
@@ -341,3 +342,45 @@ def test_a_scrape_the_database_keeps_waiting_gives_up_on_it_within_its_timeout(w
     assert {labels["queue"] for labels in scraped.series("tripline_celery_queue_depth")} == set(QUEUES)
     # The next scrape reads the database again.
     assert scrape().value("tripline_scrape_errors", source="database") == 0
+
+
+def _endpoint(world, address: str) -> str:
+    response = world.admin.client.post(
+        url(world, "webhook-endpoints/"), {"url": address, "event_types": ["alert.opened"]}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _test_ping_attempted(world, endpoint_id: str) -> None:
+    """A test ping's delivery, attempted here as the worker would (no worker runs in this module)."""
+    response = world.admin.client.post(url(world, f"webhook-endpoints/{endpoint_id}/test/"))
+    assert response.status_code in (200, 201, 202), response.content
+    delivery = Delivery.objects.filter(endpoint_id=endpoint_id).order_by("-created_at").first()
+    webhooks_deliver(str(delivery.pk))
+
+
+def test_webhook_attempts_are_counted_by_outcome(world, receiver) -> None:
+    receiver.script = [(500, {}), (404, {}), (200, {})]
+    answering = _endpoint(world, receiver.url)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/hooks"
+    silent = _endpoint(world, closed)
+    before = scrape()
+    for _ in range(3):
+        _test_ping_attempted(world, answering)
+    _test_ping_attempted(world, silent)
+    after = scrape()
+    assert len(receiver.requests) == 3
+    for outcome in ("server_error", "client_error", "success", "no_response"):
+        assert (
+            after.value("tripline_webhook_attempts_total", outcome=outcome)
+            - before.value("tripline_webhook_attempts_total", outcome=outcome)
+            == 1
+        ), outcome
+    assert (
+        after.value("tripline_webhook_attempt_duration_seconds_count")
+        - before.value("tripline_webhook_attempt_duration_seconds_count")
+        == 4
+    )
