@@ -21,15 +21,27 @@ _SHARED = [
 ]
 
 
+def console_line(logger: object, method: str, event_dict: dict) -> str:
+    """``time LEVEL logger: message key=value ...``: the plain format the project logged in before,
+    so a message without fields reads (and ends) as it did, and the fields follow it."""
+    timestamp, level = event_dict.pop("timestamp", ""), str(event_dict.pop("level", "")).upper()
+    name, event = event_dict.pop("logger", ""), event_dict.pop("event", "")
+    exception = event_dict.pop("exception", None)
+    fields = " ".join(f"{key}={value}" for key, value in event_dict.items())
+    line = f"{timestamp} {level} {name}: {event}" + (f" {fields}" if fields else "")
+    return f"{line}\n{exception}" if exception else line
+
+
 def formatter(output: str = "json") -> logging.Formatter:
     """The one formatter of every handler (``LOGGING`` names it): ``json`` or ``console``."""
-    if output == "json":
-        rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
-    else:
-        rendering = [structlog.dev.ConsoleRenderer(colors=False)]
+    renderer = structlog.processors.JSONRenderer() if output == "json" else console_line
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
     )
 
 

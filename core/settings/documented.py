@@ -433,10 +433,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "METRICS_ALLOWED_NETWORKS",
         "Metrics and logs",
-        "`127.0.0.1/32,::1/128`",
+        "`127.0.0.0/8,::1/128`",
         "networks (CIDR, comma-separated) whose addresses may scrape `/metrics`; the address is the client's "
         "as `NUM_PROXIES` finds it; empty: any address that sends the token",
-        example="127.0.0.1/32,10.0.0.0/8",
+        example="127.0.0.0/8,10.0.0.0/8",
     ),
     Setting(
         "METRICS_TENANT_LABELS",

@@ -429,7 +429,7 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 try:
     METRICS_ALLOWED_NETWORKS = [
         ipaddress.ip_network(network, strict=False)
-        for network in env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+        for network in env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
     ]
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}; write networks like 10.0.0.0/8,::1/128.") from exc

@@ -46,6 +46,7 @@ MOVEMENTS_ROUTE = "/api/v1/tenants/<slug:tenant_slug>/ingest/movements/"
 
 def test_by_default_only_loopback_may_scrape_and_others_get_the_404_of_a_missing_path() -> None:
     scrape(REMOTE_ADDR="127.0.0.1")
+    scrape(REMOTE_ADDR="127.0.0.2")  # all of 127/8 is loopback
     scrape(REMOTE_ADDR="::1")
     for address in ("203.0.113.7", "10.0.0.5", "2001:db8::1"):
         refused = error(Client().get("/metrics", REMOTE_ADDR=address), 404)
