@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from api import errors as api_errors
 from api import health
 from api.docs import RedocView, SchemaView, SwaggerView
+from console import errors as console_errors
 from core.observability.views import metrics
 
 urlpatterns = [
@@ -19,6 +22,17 @@ urlpatterns = [
 ]
 
 handler400 = "api.errors.bad_request"
-handler403 = "api.errors.permission_denied"
-handler404 = "api.errors.not_found"
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A person in the console gets a page; everyone else the API's JSON error."""
+    pages = console_errors if request.path.startswith("/console/") else api_errors
+    return pages.permission_denied(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    pages = console_errors if request.path.startswith("/console/") else api_errors
+    return pages.not_found(request, exception)
+
+
 handler500 = "api.errors.server_error"

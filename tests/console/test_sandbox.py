@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from core.alerts.sandbox import HORIZON_DAYS
 from tests.support.browser import PHONE
@@ -126,15 +127,15 @@ def test_an_analyst_at_phone_width_runs_scenarios_and_bad_input_shows_its_messag
         return answered.value.status
 
     assert run(kind="promotion", **{"Discount %": "100", "Days": "5"}) == 400
-    assert "Discount %: The discount is a percentage above 0 and below 100 (got 100)." in refusals.inner_text()
+    expect(refusals).to_contain_text("Discount %: The discount is a percentage above 0 and below 100 (got 100).")
     assert run(kind="promotion", **{"Discount %": "0", "Days": "5"}) == 400
-    assert "above 0 and below 100 (got 0)" in refusals.inner_text()
+    expect(refusals).to_contain_text("above 0 and below 100 (got 0)")
     assert run(kind="demand_shock", **{"Demand x k": "2", "Days": "-2"}) == 400
-    assert "Days: A whole number of days from 1 to 365 (got -2)." in refusals.inner_text()
+    expect(refusals).to_contain_text("Days: A whole number of days from 1 to 365 (got -2).")
     assert run(kind="demand_shock", skus="NOPE", **{"Demand x k": "2", "Days": "3"}) == 400
-    assert "Unknown SKU code: NOPE." in refusals.inner_text()
+    expect(refusals).to_contain_text("Unknown SKU code: NOPE.")
     assert run(kind="demand_shock", skus="GLOBEX-ONLY", **{"Demand x k": "2", "Days": "3"}) == 400
-    assert "Unknown SKU code: GLOBEX-ONLY." in refusals.inner_text()
+    expect(refusals).to_contain_text("Unknown SKU code: GLOBEX-ONLY.")
     assert (
         run(
             kind="transfer",
@@ -147,7 +148,7 @@ def test_an_analyst_at_phone_width_runs_scenarios_and_bad_input_shows_its_messag
         )
         == 400
     )
-    assert f"more than the {hand.available} available of {hand.sku} at W" in refusals.inner_text()
+    expect(refusals).to_contain_text(f"more than the {hand.available} available of {hand.sku} at W")
     # A good run answers at phone width without widening the page (tables scroll in their own box).
     assert run(kind="transfer", Quantity="100") == 200
     page.locator("#sandbox-positions tr[data-warehouse='V']").wait_for()

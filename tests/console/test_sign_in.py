@@ -42,6 +42,15 @@ def test_another_tenants_pages_answer_404_and_a_visitor_is_sent_to_sign_in(world
         assert client.get(f"/console/acme/{path}").status_code == 200
         assert client.get(f"/console/globex/{path}").status_code == 404
         assert client.get(f"/console/nowhere/{path}").status_code == 404
+    foreign = client.get("/console/globex/alerts/")
+    assert foreign["Content-Type"].startswith("text/html")
+    assert "belongs to a tenant you are not a member of" in foreign.content.decode()
+    assert Client().get("/api/v1/nowhere/").json()["error"]["code"] == "not_found"  # the API's 404 stays JSON
+    analyst = Client()
+    analyst.force_login(world.analyst.user)
+    refused = analyst.post("/console/acme/alerts/bulk/", {"action": "acknowledge"})
+    assert refused.status_code == 403
+    assert "As analyst you may not POST this page." in refused.content.decode()
     visitor = Client().get("/console/acme/heatmap/")
     assert visitor.status_code == 302
     assert visitor["Location"].startswith("/console/login/?next=/console/acme/heatmap/")

@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from core.alerts.models import Alert
 from core.demo.seed import DEMO_ROLE_USERNAMES
 from tenants.models import Role
 from tests.support.browser import DESKTOP, PHONE
@@ -54,10 +55,11 @@ class Visit:
 
 TOUR = [
     ("overview", ""),
-    ("heatmap", "heatmap/"),
-    ("inbox", "alerts/?active=true"),
+    ("heatmap", "heatmap/?metric=days_of_cover"),
+    ("map", "heatmap/?view=map&metric=overstock_value"),
+    ("inbox", "alerts/"),
     ("plans", "transfer-plans/"),
-    ("sandbox", "sandbox/"),
+    ("draft", "transfers/draft/"),
 ]
 
 
@@ -85,3 +87,15 @@ def test_every_page_of_the_demo_tenant_opens_draws_and_fits(console_site, demo_t
     visit.check("a plan")
     if not phone:
         console_site.screenshot(page, "plan")
+    # What if demand for a SKU the engine warns about doubled for two weeks, in all its warehouses?
+    sku = Alert.objects.filter(rule="stock_out_risk").order_by("pk").values_list("sku__code", flat=True)[0]
+    visit.open("/console/acme/sandbox/")
+    page.get_by_label("SKU codes").fill(sku)
+    page.get_by_label("Scenario").select_option("demand_shock")
+    page.get_by_label("Demand x k").fill("2")
+    page.get_by_label("Days", exact=True).fill("14")
+    page.get_by_role("button", name="Run scenario").click()
+    page.locator("#sandbox-positions tr[data-warehouse]").first.wait_for()
+    visit.check("a scenario's answer")
+    if not phone:
+        console_site.screenshot(page, "sandbox")

@@ -1,0 +1,23 @@
+"""The console's refusals as pages a person reads (the API answers the same cases in JSON)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "console/error.html", {"title": title, "message": message}, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(
+        request,
+        404,
+        "Not found",
+        "There is no such page, or it belongs to a tenant you are not a member of. "
+        "Choose one of your tenants from the console's start.",
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    detail = str(exception) if exception is not None and str(exception) else "Your role may not do this."
+    return _page(request, 403, "Not allowed", f"{detail} Analysts read; planners and admins act.")
