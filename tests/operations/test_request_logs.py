@@ -98,3 +98,12 @@ def test_the_projects_own_messages_during_a_request_carry_its_id(world, json_lin
         "anonymous",
         None,
     )
+
+
+def test_a_console_pages_line_names_the_tenant_and_the_role(world, json_lines) -> None:
+    browser = Client()
+    browser.force_login(world.planner.user)
+    assert browser.get("/console/acme/heatmap/", HTTP_X_REQUEST_ID="console-1").status_code == 200
+    (line,) = _requests(json_lines())
+    assert (line["request_id"], line["tenant"], line["principal"]) == ("console-1", "acme", "planner")
+    assert line["route"] == "/console/<slug:tenant_slug>/heatmap/"
