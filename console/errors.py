@@ -21,3 +21,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     detail = str(exception) if exception is not None and str(exception) else "Your role may not do this."
     return _page(request, 403, "Not allowed", f"{detail} Analysts read; planners and admins act.")
+
+
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    """405 as a page (Django's own answer is empty), naming the methods the page takes."""
+    response = _page(
+        request,
+        405,
+        "Not allowed here",
+        f"This page does not take {request.method}; it takes {', '.join(allowed)}.",
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
