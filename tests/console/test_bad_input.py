@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from core.alerts.models import Alert
 from core.transfers.models import TransferPlan, TransferPlanMove
-from tests.support.calls import ok, url
-from tests.support.console_alerts import api_alerts, master, overstocked
+from tests.support.calls import ok, pushed, url
+from tests.support.console_alerts import api_alerts, overstocked
+from tests.support.ingest import ts
 from tests.support.sandbox_shop import hand_made_position, live_counts
 from tests.support.world import TenantWorld
 from workers.tasks.transfers import transfers_plan
@@ -41,27 +42,18 @@ NASTIES = [
     "-1",
     "0",
     "1.5",
-    "-0.0",
     "1e309",
     "-1e309",
     "nan",
-    "NaN",
     "inf",
-    "-Infinity",
     str(BIGINT),
     str(-BIGINT - 1),
     "9" * 40,
-    "0x10",
     "1,2",
     "true",
-    "null",
-    "[]",
-    "{}",
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
     "' OR 1=1 --",
-    "%00",
-    "../../etc/passwd",
     "ünïcødé ✓ 🚀 \u202e",
     "0001-01-01T00:00",
     "9999-12-31T23:59:59+14:00",
@@ -103,6 +95,7 @@ class Scene:
     position_id: int
     plan_id: str
     move_ids: list[int]
+    known: dict | None = None  # what ``written`` counted last, while nothing can have changed since
 
     def at(self, path: str = "") -> str:
         return f"/console/{self.world.tenant.slug}/{path}"
@@ -110,18 +103,39 @@ class Scene:
 
 @pytest.fixture
 def scene(world) -> Scene:
-    master(world, categories={"K": "Kit"}, warehouses={"N1": "north", "S1": "south"}, skus={"A": "K", "B": "K"})
+    pushed(world, "categories", [{"code": "K", "name": "Kit"}])
+    pushed(
+        world,
+        "warehouses",
+        [
+            {"code": code, "name": code, "region": region, "kind": "store", "latitude": lat, "longitude": lon}
+            for code, region, lat, lon in (("N1", "north", "48.8566", "2.3522"), ("S1", "south", "47.9030", "1.9093"))
+        ],
+    )
+    skus = [{"code": code, "name": code, "category": "K", "unit_cost": "1", "list_price": "2"} for code in "AB"]
+    pushed(world, "skus", skus)
+    # B at S1 sells 10 a day and has 50 left: short, with B idle at N1 to move (a plan with moves).
+    selling = [
+        {"kind": "sale", "sku": "B", "warehouse": "S1", "quantity": 10, "occurred_at": ts(day, hour=0)}
+        for day in range(28)
+    ]
+    received = {"kind": "receipt", "sku": "B", "warehouse": "S1", "quantity": 330, "occurred_at": ts(40, hour=0)}
+    rows = [received, *selling]
+    pushed(world, "movements", [{**row, "external_ref": f"short-{n}"} for n, row in enumerate(rows)])
+    ok(world.admin.client.patch(url(world, "transfer-policy/"), {"cost_per_unit_km": "0.01"}, format="json"))
     overstocked(world, [("A", "N1"), ("B", "N1"), ("A", "S1")])
     hand_made_position(world)
     started = ok(world.planner.client.post(url(world, "transfer-plans/")), 202)
     assert transfers_plan(started["id"]) == "succeeded"
+    moves = list(TransferPlanMove.objects.filter(plan_id=started["id"]).values_list("pk", flat=True))
+    assert moves, "the plan has moves to accept"
     alert = api_alerts(world)[0]
     return Scene(
         world=world,
         alert_id=alert["id"],
         position_id=Alert.objects.get(pk=alert["id"]).position_id,
         plan_id=started["id"],
-        move_ids=list(TransferPlanMove.objects.filter(plan_id=started["id"]).values_list("pk", flat=True)),
+        move_ids=moves,
     )
 
 
@@ -181,7 +195,7 @@ def test_every_query_parameter_of_every_page_takes_the_nasties_without_a_5xx(sce
             for nasty in NASTIES:
                 sane(client.get(page, {name: nasty}), f"GET {page}?{name}={nasty[:40]!r}")
             sane(client.get(page, {name: NASTIES}), f"GET {page} with {name} repeated")
-        every = {name: "\x00" + "y" * 10_000 for name in params}
+        every = dict.fromkeys(params, "\x00" + "y" * 10000)
         sane(client.get(page, every), f"GET {page}: every parameter NUL and 10,000 characters")
         for raw in RAW_QUERIES:
             sane(client.get(page, QUERY_STRING=raw), f"GET {page}?{raw}")
@@ -199,12 +213,22 @@ def test_nul_bytes_and_long_values_are_refused_before_postgresql_with_a_message(
         refused = client.get(page, {name: "N1\x00"})
         assert refused.status_code == 400, (page, name)
         assert "Null characters are not allowed" in refused.content.decode()
-    # A plan filtered by a SKU code with a NUL or past any code's length lists no move: no such SKU.
+    # The plan's SKU filter and its rebalance button take a SKU code: a NUL is refused with a message.
     plan = scene.at(f"transfer-plans/{scene.plan_id}/")
-    for sku in ("A\x00", "A" * 10_000):
-        shown = client.get(plan, {"sku": sku})
-        assert shown.status_code in (200, 400)
-        sane(shown, f"plan sku={sku[:10]!r}")
+    refused = client.get(plan, {"sku": "B\x00"})
+    assert refused.status_code == 400
+    assert "SKU filter refused: a SKU code has no NUL characters." in refused.content.decode()
+    assert client.get(plan, {"sku": "B" * 10_000}).status_code == 200  # cut to a code's length: no such SKU
+    for sku in ("B\x00", "B" * 10_000):
+        before = written(scene.world.tenant)
+        refused = client.post(f"{plan}accept/", {"rebalance": sku})
+        assert refused.status_code == 400
+        assert "Nothing accepted: " in refused.content.decode()
+        assert "is not a SKU code." in refused.content.decode()
+        assert written(scene.world.tenant) == before
+    accepted = client.post(f"{plan}accept/", {"rebalance": "B"})  # the same form with a real code goes through
+    assert accepted.status_code == 302
+    assert not TransferPlanMove.objects.filter(plan_id=scene.plan_id, sku__code="B", status="proposed").exists()
     long = client.get(scene.at("alerts/"), {"sku": "A" * 10_000})
     sane(long, "inbox sku of 10,000 characters")
 
@@ -256,7 +280,7 @@ def test_unknown_ids_in_the_path_answer_404_pages_and_other_methods_405_pages(sc
 
 def test_sign_in_takes_the_nasties_without_a_5xx(db) -> None:
     client = Client()
-    for nasty in NASTIES[:8] + NASTIES[24:30]:
+    for nasty in [*NASTIES[:5], *NASTIES[17:21]]:
         sane(client.post("/console/login/", {"username": nasty, "password": nasty}), f"login {nasty[:20]!r}")
         sane(client.get("/console/login/", {"next": nasty}), f"login next={nasty[:20]!r}")
         answer = client.get(f"/console/{quote(nasty[:50], safe='')}/alerts/", {"sku": nasty})
@@ -276,11 +300,14 @@ def test_made_up_query_strings_never_answer_5xx(scene, params) -> None:
 
 def post_refused_or_done(client: Client, scene: Scene, path: str, data: dict, what: str, **extra) -> int:
     """POST ``data``; a refusal (4xx) must have written nothing. Answers the status."""
-    before = written(scene.world.tenant)
+    before = scene.known if scene.known is not None else written(scene.world.tenant)
     answer = client.post(path, data, **extra)
     sane(answer, what)
+    scene.known = None  # a request that went through may have written: count again next time
     if answer.status_code >= 400:
-        assert written(scene.world.tenant) == before, f"{what}: refused ({answer.status_code}) but wrote"
+        after = written(scene.world.tenant)
+        assert after == before, f"{what}: refused ({answer.status_code}) but wrote"
+        scene.known = after  # unchanged: the next request starts from it
     return answer.status_code
 
 
@@ -393,7 +420,7 @@ def test_analysts_posting_any_form_get_403_pages_and_nothing_is_written(scene) -
     for path, (base, fields) in forms(scene).items():
         if path.endswith("sandbox/"):
             continue  # a read with a form: analysts run it
-        for data in (base, {name: "\x00" for name in fields}, {}):
+        for data in (base, dict.fromkeys(fields, "\x00"), {}):
             before = written(scene.world.tenant)
             answer = client.post(path, data)
             assert answer.status_code == 403, path
@@ -435,13 +462,10 @@ def test_made_up_plan_accepts_never_answer_5xx(scene, move, action, rebalance) -
 @given(
     kind=st.sampled_from(["promotion", "demand_shock", "supplier_delay", "transfer"]),
     numbers=st.fixed_dictionaries(
-        {
-            name: NUMBERISH
-            for name in ("discount_percent", "days", "start_offset", "factor", "delay_days", "quantity")
-        }
+        dict.fromkeys(("discount_percent", "days", "start_offset", "factor", "delay_days", "quantity"), NUMBERISH)
     ),
     codes=st.fixed_dictionaries(
-        {name: TEXT for name in ("skus", "warehouses", "transfer_sku", "from_warehouse", "to_warehouse")}
+        dict.fromkeys(("skus", "warehouses", "transfer_sku", "from_warehouse", "to_warehouse"), TEXT)
     ),
 )
 def test_made_up_scenarios_and_drafts_never_answer_5xx(scene, kind, numbers, codes) -> None:
