@@ -1,6 +1,9 @@
 """The console's refusals as pages a person reads (the API answers the same cases in JSON)."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 
@@ -33,3 +36,15 @@ def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse
     )
     response["Allow"] = ", ".join(allowed)
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before a page reads the request (a body over its size, too many fields, a
+    malformed multipart body): a page, where the API's handler answers JSON."""
+    if isinstance(exception, RequestDataTooBig):
+        status, detail = 413, f"The form is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most a page reads."
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent | MultiPartParserError):
+        status, detail = 400, str(exception)
+    else:
+        status, detail = 400, "The request could not be read."
+    return _page(request, status, "Request refused", f"{detail} Nothing was changed; go back and try again.")

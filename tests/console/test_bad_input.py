@@ -408,6 +408,22 @@ def test_notes_with_nul_or_too_long_are_refused_by_every_action_and_nothing_is_w
             break
 
 
+def test_forms_too_big_or_with_too_many_fields_are_refused_with_a_page(scene, settings) -> None:
+    """Django refuses these before the page runs; the console answers a page, not the API's JSON."""
+    client = signed_in(scene.world.planner.user)
+    ids = [str(uuid.uuid4()) for _ in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)]
+    before = written(scene.world.tenant)
+    for data, status, says in (
+        ({"action": "acknowledge", "ids": ids}, 400, "The number of GET/POST parameters exceeded"),
+        ({"action": "acknowledge", "ids": [scene.alert_id], "note": "n" * 3_000_000}, 413, "The form is over"),
+    ):
+        answer = client.post(scene.at("alerts/bulk/"), data)
+        assert answer.status_code == status
+        sane(answer, f"bulk of {len(str(data))} characters")
+        assert says in answer.content.decode()
+    assert written(scene.world.tenant) == before
+
+
 def test_the_sandbox_refuses_extreme_scenarios_with_400_and_its_message(scene) -> None:
     client = signed_in(scene.world.analyst.user)
     base = {"skus": "HAND", "warehouses": "W", "kind": "demand_shock", "factor": "2", "days": "14"}
