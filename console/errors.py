@@ -1,10 +1,14 @@
 """The console's refusals as pages a person reads (the API answers the same cases in JSON)."""
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+
+from api import errors as api_errors
 
 
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -48,3 +52,17 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     else:
         status, detail = 400, "The request could not be read."
     return _page(request, status, "Request refused", f"{detail} Nothing was changed; go back and try again.")
+
+
+def login_lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: the API's (429, its message, Retry-After), as a page
+    on the console's sign-in; the admin's sign-in keeps the API's JSON."""
+    answer = api_errors.login_lockout(request, original_response, credentials)
+    if not request.path.startswith("/console/"):
+        return answer
+    page = _page(request, answer.status_code, "Sign-in paused", json.loads(answer.content)["error"]["message"])
+    if answer.has_header("Retry-After"):
+        page["Retry-After"] = answer["Retry-After"]
+    return page

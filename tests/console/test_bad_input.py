@@ -304,6 +304,19 @@ def test_sign_in_takes_the_nasties_without_a_5xx(db) -> None:
     assert AccessAttempt.objects.filter(username="u" * 255).exists()
 
 
+def test_a_locked_out_console_sign_in_is_a_page_saying_when_to_try_again(world, settings) -> None:
+    """django-axes' lockout answered the API's JSON on the console's sign-in; a person reads a page."""
+    settings.AXES_FAILURE_LIMIT = 2
+    client = Client(REMOTE_ADDR="198.51.100.77")
+    answers = [client.post("/console/login/", {"username": "acme-planner", "password": "no"}) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 429, 429]
+    locked = answers[-1]
+    sane(locked, "locked-out sign-in")
+    assert "Too many failed logins from your address or for this user; try again in" in locked.content.decode()
+    assert int(locked["Retry-After"]) > 0
+    assert client.post("/console/login/", {"username": "acme-planner", "password": "pw"}).status_code == 429
+
+
 @FUZZ
 @given(params=st.dictionaries(st.sampled_from([*INBOX_PARAMS, "since", "after", "metric", "rows", "view"]), TEXT))
 def test_made_up_query_strings_never_answer_5xx(scene, params) -> None:
