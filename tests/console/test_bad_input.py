@@ -318,7 +318,11 @@ def test_a_locked_out_console_sign_in_is_a_page_saying_when_to_try_again(world, 
 
 
 @FUZZ
-@given(params=st.dictionaries(st.sampled_from([*INBOX_PARAMS, "since", "after", "metric", "rows", "view"]), TEXT))
+@given(
+    params=st.dictionaries(
+        st.sampled_from([*INBOX_PARAMS, "since", "after", "metric", "rows", "view", "source", "destination"]), TEXT
+    )
+)
 def test_made_up_query_strings_never_answer_5xx(scene, params) -> None:
     client = signed_in(scene.world.analyst.user)
     for page in get_pages(scene):
