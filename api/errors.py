@@ -19,6 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import telemetry
 from core.exceptions import Conflict, Contended, NotFound
 from core.retries import contention_of
 
@@ -196,6 +197,7 @@ def login_lockout(
     Every refused try starts the cool-off again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
     the whole cool-off is what is left.
     """
+    telemetry.THROTTLED.labels(scope="login").inc()
     cool_off = get_cool_off(request)
     wait = max(1, math.ceil(cool_off.total_seconds())) if cool_off is not None else None
     message = "Too many failed logins from your address or for this user; " + (

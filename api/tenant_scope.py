@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from api.metadata import TenantScopedMetadata
+from core import telemetry
 from core.exceptions import NotFound
 from tenants import selectors
 from tenants.models import ApiKey, Tenant
@@ -38,6 +39,7 @@ class TenantScopedView(generics.GenericAPIView):
         except NotFound:
             raise exceptions.NotFound("Not found.") from None
         self.tenant = self.principal.tenant
+        telemetry.caller_note(request._request, tenant_slug=self.tenant.slug, principal_kind=self.principal.access)
         if not hasattr(self, request.method.lower()):
             raise exceptions.MethodNotAllowed(request.method)
         if request.method == "OPTIONS":

@@ -34,6 +34,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from core import telemetry
+
 logger = logging.getLogger("tripline.api")
 
 # A Redis that does not answer within this costs a request no more than this before it goes through.
@@ -166,6 +168,7 @@ def tallies_enforce(tallies: Sequence[Tally]) -> None:
         return
     worst = max(over, key=lambda tally: tally.wait)
     limit = worst.bucket.limit
+    telemetry.THROTTLED.labels(scope=limit.scope).inc()
     raise RateLimited(wait=max(1, math.ceil(worst.wait)), detail=f"Too many {_COUNTS[limit.scope]} ({limit});")
 
 

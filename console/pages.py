@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views import View
 
 from api.permissions import ANY_STAFF, STAFF_WRITERS
+from core import telemetry
 from core.exceptions import NotFound
 from tenants import selectors as tenant_selectors
 from tenants.models import Tenant
@@ -43,6 +44,7 @@ class ConsolePage(View):
         except NotFound:
             raise Http404("No such tenant.") from None
         self.tenant = self.principal.tenant
+        telemetry.caller_note(request, tenant_slug=self.tenant.slug, principal_kind=self.principal.access)
         method = "GET" if request.method == "HEAD" else request.method
         if not hasattr(self, method.lower()):
             return self.http_method_not_allowed(request, *args, **kwargs)

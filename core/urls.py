@@ -6,10 +6,12 @@ from api import errors as api_errors
 from api import health
 from api.docs import RedocView, SchemaView, SwaggerView
 from console import errors as console_errors
+from core.observability.views import metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),

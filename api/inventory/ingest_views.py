@@ -15,6 +15,7 @@ from api.input import InputSerializer
 from api.inventory import bulk_body
 from api.permissions import ANY_STAFF, INVENTORY_PUSHERS, STAFF_WRITERS
 from api.tenant_scope import TenantScopedView
+from core import telemetry
 from core.exceptions import Conflict
 from core.inventory import anomalies, idempotency
 from core.inventory import bulk_rows as br
@@ -77,6 +78,7 @@ class BulkIngestView(TenantScopedView):
         except Conflict as exc:
             raise ConflictError(str(exc)) from None
         if isinstance(claim, idempotency.Replay):
+            self.counted("replayed")
             return Response(claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"})
         try:
             rows = bulk_body.parse_rows(media_type, body)
@@ -85,17 +87,27 @@ class BulkIngestView(TenantScopedView):
                 # The body alone is wrong: the same body will always be, so remember the answer.
                 response = _rows_rejected(errors, len(rows))
                 idempotency.idempotency_complete(record=claim, status=400, body=response)
+                self.counted("rejected")
                 return Response(response, status=status.HTTP_400_BAD_REQUEST)
             result = write(columns=columns, idempotency_record=claim)
         except BatchRejected as rejected:
             # Refused for what the database holds (unknown codes, stock, known references): once
             # that changes, the same body may pass, so the key is released, not bound to a 400.
             idempotency.idempotency_release(record=claim)
+            self.counted("rejected")
             return Response(_rows_rejected(rejected.errors, len(rows)), status=status.HTTP_400_BAD_REQUEST)
         except BaseException:
             idempotency.idempotency_release(record=claim)  # not an answer to remember: let a retry run
             raise
+        self.counted("accepted", rows=int(result.get("rows", 0)))
         return Response(result, status=status.HTTP_201_CREATED)
+
+    def counted(self, outcome: str, rows: int = 0) -> None:
+        """The push in the ingestion series (docs/operations.md): its batch, and the rows it wrote."""
+        tenant = telemetry.tenant_label(self.tenant.slug)
+        telemetry.INGEST_BATCHES.labels(kind=self.endpoint, outcome=outcome, tenant=tenant).inc()
+        if rows:
+            telemetry.INGESTED_ROWS.labels(kind=self.endpoint, tenant=tenant).inc(rows)
 
 
 class IngestResultOutput(serializers.Serializer):

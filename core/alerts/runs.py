@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import telemetry
 from core.access.views import event_payloads
 from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.events import EVALUATION_COMPLETED
@@ -167,6 +169,7 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
     run, lease = _claim(run_id)
     if run is None:
         return None
+    started = time.monotonic()
     actor = f"system:evaluation {run.pk}"
     read_ahead = run.trigger != EvaluationTrigger.INCREMENTAL  # an incremental pass re-reads all anyway
     # Each read-ahead thread keeps its connection from chunk to chunk (a new backend per chunk cost
@@ -204,14 +207,17 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
                 queue_up()
                 total = _chunk_commit(run, lease, ids, actor, prefetched)
                 if total is None:
+                    _run_counted(run, "taken_over", started)
                     return None  # another worker took the run over (this one looked dead): let it finish
                 run.cursor, run.positions_done, run.counts = ids[-1], run.positions_done + len(ids), dict(total)
+                telemetry.EVALUATION_POSITIONS.labels(trigger=run.trigger).inc(len(ids))
                 if progress is not None:
                     progress(len(ids))
     except Exception as exc:
         EvaluationRun.objects.filter(pk=run.pk, lease=lease).update(
             status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
+        _run_counted(run, "failed", started)
         raise
     finally:
         for thread_connection in thread_connections:
@@ -234,8 +240,15 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
             outbox_emit(
                 [Event(tenant_id=run.tenant_id, type=EVALUATION_COMPLETED.name, data=data, partner_payloads=payloads)]
             )
+    _run_counted(run, "succeeded" if finished else "taken_over", started)
     run.refresh_from_db()
     return run
+
+
+def _run_counted(run: EvaluationRun, status: str, started: float) -> None:
+    """This worker's part of the run in the engine's series (docs/operations.md, Metrics)."""
+    telemetry.EVALUATION_RUNS.labels(trigger=run.trigger, status=status).inc()
+    telemetry.EVALUATION_DURATION.labels(trigger=run.trigger).observe(time.monotonic() - started)
 
 
 def evaluation_incremental(*, tenant_id: object) -> EvaluationRun | None:

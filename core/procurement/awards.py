@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core import telemetry
 from core.access.views import event_payloads
 from core.alerts.models import LIVE, Alert
 from core.alerts.triggers import positions_mark_dirty
@@ -246,6 +247,7 @@ def _award(rfq: Rfq, quote: Quote, actor: Principal | str, how: str) -> Purchase
         target=rfq,
         data={"quote": str(quote.pk), "how": how, "purchase_order": order.reference},
     )
+    telemetry.count_on_commit(telemetry.RFQS_AWARDED, how=how)
     return order
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core import telemetry
 from core.access.views import event_payloads
 from core.exceptions import Conflict, NotFound
 from core.procurement.events import RFQ_QUOTED
@@ -107,6 +108,7 @@ def quote_submit(
     audit_record(
         tenant=rfq.tenant, actor=principal, action="quote.submitted", target=quote, data={"revision": quote.revision}
     )
+    telemetry.count_on_commit(telemetry.RFQ_QUOTES)
     _settle_if_everyone_answered(rfq)
     return quote
 

@@ -25,6 +25,7 @@ from django.db.models import Case, Exists, OuterRef, When
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from core import telemetry
 from core.access.views import event_payloads
 from core.alerts.catalog import STOCK_OUT, Effective
 from core.alerts.models import (
@@ -297,6 +298,7 @@ def rfq_open_for_alert(*, alert_id: object, books: dict | None = None) -> Rfq | 
         target=rfq,
         data={"alert": str(alert.pk), "quantity": quantity, "invited": len(invited)},
     )
+    telemetry.count_on_commit(telemetry.RFQS_OPENED)
     if not invited:
         # Nobody to wait for: settling goes to the next round at once, and from there to the planners.
         settle_request(rfq.pk)

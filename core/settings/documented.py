@@ -53,6 +53,9 @@ SECTIONS: dict[str, str] = {
     "Webhooks": "the outbox relay and deliveries (see [Webhooks](../webhooks.md))",
     "Mail": "RFQ invitations to suppliers and notices to tenant admins",
     "Workers and logs": "Celery tasks and the log level",
+    "Metrics and logs": (
+        "`/metrics` for Prometheus and the structured logs (see [Metrics and logs](../operations.md#metrics-and-logs))"
+    ),
 }
 
 SETTINGS: tuple[Setting, ...] = (
@@ -410,6 +413,47 @@ SETTINGS: tuple[Setting, ...] = (
         example="1800",
     ),
     Setting("LOG_LEVEL", "Workers and logs", "`INFO`", "level of the `tripline` loggers", example="INFO"),
+    # --- Metrics and logs
+    Setting(
+        "LOG_FORMAT",
+        "Metrics and logs",
+        "`json`; `console` with `DEBUG`",
+        "`json`: one JSON object a line (request and task lines with their fields); `console`: readable, "
+        "for development",
+        example="json",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "Metrics and logs",
+        "none",
+        "a scrape of `/metrics` must send `Authorization: Bearer <this>`; without it, `/metrics` answers only "
+        "the allowed networks, and never a request relayed by a proxy (`X-Forwarded-For`)",
+        example="change-me-to-a-long-random-scrape-token",
+    ),
+    Setting(
+        "METRICS_ALLOWED_NETWORKS",
+        "Metrics and logs",
+        "`127.0.0.0/8,::1/128`",
+        "networks (CIDR, comma-separated) whose addresses may scrape `/metrics`; the address is the client's "
+        "as `NUM_PROXIES` finds it; empty: any address that sends the token",
+        example="127.0.0.0/8,10.0.0.0/8",
+    ),
+    Setting(
+        "METRICS_TENANT_LABELS",
+        "Metrics and logs",
+        "none",
+        "tenant slugs (comma-separated, at most 50) whose requests, pushes and open alerts carry a `tenant` "
+        "label; every other tenant's are labelled `other`; none: no tenant label",
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "Metrics and logs",
+        "none (one process's values)",
+        "an empty folder, the same for gunicorn and the Celery workers of a host, where each process "
+        "writes its values for `/metrics` to sum; required with several gunicorn or Celery processes; "
+        "empty it before they start",
+        example="/run/tripline-metrics",
+    ),
 )
 
 

@@ -5,6 +5,7 @@ REDIS_URL, they point at the embedded PostgreSQL and Redis under ``.tripline/``,
 ``python -m core.embedded_services start`` (or ``exec -- CMD``) runs; importing them starts nothing.
 """
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -89,11 +90,14 @@ INSTALLED_APPS = [
     "core.webhooks",
     "core.demo",
     "core.reference",
+    "core.observability",
     "workers",
     "console",
 ]
 
 MIDDLEWARE = [
+    # First: its request id, duration, log line and metrics cover every other middleware's work.
+    "core.observability.middleware.RequestObservedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,7 +210,8 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health probes come over plain HTTP from the orchestrator, inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# So are Prometheus' scrapes of /metrics (token and networks: METRICS_TOKEN, METRICS_ALLOWED_NETWORKS).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Request limits (docs/api.md, Limits) -----------------------------------------------------
 
@@ -416,13 +421,46 @@ CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_LONGEST_TASK_SECONDS = env_int("CELERY_LONGEST_TASK_SECONDS", 30 * 60)
 
-# --- Logging ----------------------------------------------------------------------------------
+# --- Metrics and logs (docs/operations.md, Metrics and logs) -----------------------------------
+
+# /metrics answers an address of these networks (as NUM_PROXIES finds the client's), and, when a token
+# is set, only with `Authorization: Bearer <METRICS_TOKEN>`. Default: loopback only, no token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network, strict=False)
+        for network in env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}; write networks like 10.0.0.0/8,::1/128.") from exc
+# Tenants whose series carry their slug; a list, so the series stay bounded by configuration.
+METRICS_TENANT_LABELS_MAX = 50
+METRICS_TENANT_LABELS = frozenset(env_list("METRICS_TENANT_LABELS", []))
+if len(METRICS_TENANT_LABELS) > METRICS_TENANT_LABELS_MAX:
+    raise ImproperlyConfigured(
+        f"METRICS_TENANT_LABELS names {len(METRICS_TENANT_LABELS)} tenants; at most {METRICS_TENANT_LABELS_MAX}."
+    )
+# Where every process of a host (gunicorn's workers, Celery's) writes its values for the scrape to sum.
+# prometheus_client reads the variable itself when it is first imported; this says which mode we are in.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR and not os.path.isdir(PROMETHEUS_MULTIPROC_DIR):
+    # Refused here: prometheus_client would fail the first request or task that counts anything.
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a folder: create it (empty, writable by "
+        "gunicorn and the Celery workers), or unset it for a single process."
+    )
+
+# JSON lines in production, readable lines in development. Every record goes through one formatter:
+# the request and task lines (core/observability) and the plain `tripline.*` messages alike.
+LOG_FORMAT = (os.environ.get("LOG_FORMAT", "") or ("console" if DEBUG else "json")).strip().lower()
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: write json or console.")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": {"()": "core.observability.logs.formatter", "output": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "tripline": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},

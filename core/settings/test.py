@@ -1,6 +1,9 @@
 """Test settings: faster, never different in what they test."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from core import embedded_services
 
@@ -13,6 +16,13 @@ os.environ.setdefault("DEBUG", "1")
 TEST_EMBEDDED_REDIS_DB = 1  # the bench takes 7
 if (os.environ.get("REDIS_URL") or embedded_services.redis_url()) == embedded_services.redis_url():
     os.environ["REDIS_URL"] = embedded_services.redis_url(db=TEST_EMBEDDED_REDIS_DB)
+
+# Metrics as production keeps them under gunicorn: every process (this one, the real workers it
+# starts, which inherit the variable) writes to one folder, fresh for the run, and /metrics sums them.
+# Set before prometheus_client is first imported, which reads it then.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tripline-metrics-")
+    atexit.register(shutil.rmtree, os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 from core.settings.main import *
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import telemetry
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, OutboxEvent, WebhookEndpoint
 from core.webhooks.relay import deliveries_enqueue
 from core.webhooks.signing import signature_header
@@ -157,9 +158,20 @@ def delivery_attempt(*, delivery_id: object) -> Delivery | None:
         error = str(exc)
     except (OSError, http.client.HTTPException) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-    duration_ms = int((time.monotonic() - started) * 1000)
-    _record(delivery, endpoint, status, response_headers, text, error, duration_ms)
+    seconds = time.monotonic() - started
+    _record(delivery, endpoint, status, response_headers, text, error, int(seconds * 1000))
+    telemetry.WEBHOOK_ATTEMPTS.labels(outcome=attempt_outcome(status)).inc()
+    telemetry.WEBHOOK_ATTEMPT_DURATION.observe(seconds)
     return delivery
+
+
+def attempt_outcome(status: int | None) -> str:
+    """An attempt's outcome as the metrics count it: few values, whatever the receiver answers."""
+    if status is None:
+        return "no_response"
+    if 200 <= status < 300:
+        return "success"
+    return "client_error" if 400 <= status < 500 else "server_error"
 
 
 def _record(

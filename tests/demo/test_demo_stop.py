@@ -35,6 +35,7 @@ from tests.support.demo_process import (
     wait_until_serving,
 )
 from tests.support.ingest import ts
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +106,9 @@ def test_make_demo_serves_on_the_host_and_port_given_and_a_service_managers_sigt
         assert "Try:  curl -H 'Authorization: Bearer tl_" in output
         assert f"{base}/api/v1/tenants/acme/me/" in output
         assert "http://127.0.0.1:8000" not in output
+        # /metrics as printed, with the worker's series: the demo gives its processes one metrics folder.
+        assert f"Metrics         {base}/metrics" in output
+        wait_for(lambda: "tripline_celery_tasks_total{" in requests.get(f"{base}/metrics", timeout=10).text, "task")
         with pytest.raises(urllib.error.URLError, match="Connection refused"):  # it listens on HOST only
             get(f"http://127.0.0.1:{port}/healthz")
     finally:

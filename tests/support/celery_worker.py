@@ -38,7 +38,14 @@ def worker_mail_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
+def celery_worker_env() -> dict[str, str]:
+    """Variables the module's worker gets besides the test run's; a module overrides this fixture to
+    run its worker otherwise (LOG_FORMAT=json, to read its log lines)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir, celery_worker_env):
     """``celery -A workers worker`` on every queue, reading and writing the test database.
 
     One per module that asks for it, not per session: a worker left running would act on the data
@@ -55,6 +62,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
         DEBUG="1",
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(worker_mail_dir),
+        **celery_worker_env,
     )
     # pytest-django exported the test settings module; the worker must pick its settings itself,
     # as `celery -A workers` does in production.
@@ -67,6 +75,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir):
         worker_process(worker_queues(), *options, env=env, log=log, stop_seconds=20) as worker,
     ):
         _wait_until_ready(worker, log_path)
+        worker.log_path = log_path  # what it wrote, for tests that read its log lines
         yield worker
 
 

@@ -4,6 +4,7 @@ until Ctrl-C or a SIGTERM stops all of them."""
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,6 +137,7 @@ class Command(BaseCommand):
             f"Plans {base}/api/v1/tenants/{slug}/transfer-plans/",
             f"  Shared stock    {base}/api/v1/tenants/{slug}/shared-stock/  (with a distributor's key: its view)",
             f"  Readiness       {base}/readyz",
+            f"  Metrics         {base}/metrics  (Prometheus; from this machine only)",
             "",
             "API keys (shown once; a new run issues new ones):",
             f"  {'admin (staff)':<34} {credentials.admin_key}",
@@ -162,6 +164,13 @@ class Command(BaseCommand):
         )
         state = embedded_services.state_dir()
         state.mkdir(parents=True, exist_ok=True)
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # One metrics folder for the web server, the worker and beat, as production has per host,
+            # so /metrics shows the worker's series too; emptied here, before any of them starts.
+            metrics = state / "metrics"
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         python = sys.executable
         celery = str(Path(python).with_name("celery"))
         commands = {

@@ -1,0 +1,2 @@
+"""What an operator watches: ``/metrics`` for Prometheus, one structured log line per request and per
+task (docs/operations.md, Metrics and logs)."""
