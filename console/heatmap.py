@@ -2,9 +2,10 @@
 map of the warehouses coloured by the same metric.
 
 Every figure is a field of ``indicators/rollup/``: the grid is one aggregate query (the rollup
-grouped by rows and category, ``reading_rollup(then_by="category")``), so each cell is exactly the
-row the API answers for ``?by=category&warehouse=<code>`` (or ``&region=``) and that category; the
-map's colours are the ``by=warehouse`` rollup's rows. A cell opens the alert inbox filtered to it.
+grouped by rows and category, ``reading_grid(then_by="category")``, summing only what the metric
+reads, with the rollup's own expressions), so each cell is the figure the API answers for
+``?by=category&warehouse=<code>`` (or ``&region=``) and that category; the map's colours are the
+``by=warehouse`` rollup's figures. A cell opens the alert inbox filtered to it.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ BAD_HIGH = list(reversed(GOOD_HIGH))
 
 @dataclass(frozen=True)
 class Metric:
-    """One colouring of the grid: its label, how it reads a finished rollup row, and which end is bad."""
+    """One colouring of the grid: its label, how it reads a finished rollup row, which end is bad, and
+    the rollup fields it reads (the only figures the page has the database sum)."""
 
     label: str
     read: Callable[[dict], int | float | Decimal | None]
     high_is_good: bool
     help: str
+    fields: tuple[str, ...]
 
 
 METRICS: dict[str, Metric] = {
@@ -45,30 +48,35 @@ METRICS: dict[str, Metric] = {
         lambda row: row["health_index_mean"],
         True,
         "The mean health index (0-100) of the group's positions: the rollup's health_index_mean.",
+        ("health_index_mean",),
     ),
     "days_of_cover": Metric(
         "Days of cover",
         lambda row: row["days_of_cover"],
         True,
         "Sum of available ÷ sum of 28-day average daily sales: the rollup's days_of_cover (empty when nothing sold).",
+        ("days_of_cover",),
     ),
     "overstock_value": Metric(
         "Overstock value",
         lambda row: row["overstock_value"],
         False,
         "On hand x unit cost over the positions flagged overstock: the rollup's overstock_value.",
+        ("overstock_value",),
     ),
     "stockout_risk": Metric(
         "Stock-out-risk positions",
         lambda row: row["stockout_risk_positions"],
         False,
         "How many of the group's positions are at risk of a stock-out: the rollup's stockout_risk_positions.",
+        ("stockout_risk_positions",),
     ),
     "aged_stock": Metric(
         "Aged stock (units over 90 days)",
         lambda row: row["age_91_180"] + row["age_over_180"],
         False,
         "Units in lots received more than 90 days ago: the rollup's age_91_180 + age_over_180.",
+        ("age_91_180", "age_over_180"),
     ),
 }
 
@@ -135,16 +143,12 @@ class HeatmapPage(ConsolePage):
             "draft_url": reverse("console:transfer-draft", args=[self.tenant.slug]) if self.may_move else "",
         }
         if view == "grid":
-            cells = [
-                alert_selectors.rollup_finish(row)
-                for row in alert_selectors.reading_rollup(readings=readings, by=rows_by, then_by="category")
-            ]
+            cells = alert_selectors.reading_grid(
+                readings=readings, by=rows_by, then_by="category", fields=metric.fields
+            )
             context |= self._grid(cells, metric, rows_by, inbox)
         else:
-            per_warehouse = [
-                alert_selectors.rollup_finish(row)
-                for row in alert_selectors.reading_rollup(readings=readings, by="warehouse")
-            ]
+            per_warehouse = alert_selectors.reading_grid(readings=readings, by="warehouse", fields=metric.fields)
             context |= self._map(per_warehouse, metric, inbox)
         return self.page(request, "console/heatmap.html", context, status=400 if errors else 200)
 
