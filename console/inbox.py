@@ -256,6 +256,9 @@ class InboxBulkPage(InboxView):
         note = form.get("note", "").strip()
         if len(note) > 500:
             raise InboxRefused("The note is at most 500 characters.")
+        if "\x00" in note:
+            # As the API's serializers refuse it: PostgreSQL cannot store a NUL in text.
+            raise InboxRefused("The note cannot contain NUL characters.")
         if action == "acknowledge":
             return action, {"note": note}
         if action == "snooze":

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views import View
 
 from api.permissions import ANY_STAFF, STAFF_WRITERS
+from console import errors
 from core import telemetry
 from core.exceptions import NotFound
 from tenants import selectors as tenant_selectors
@@ -47,7 +48,7 @@ class ConsolePage(View):
         telemetry.caller_note(request, tenant_slug=self.tenant.slug, principal_kind=self.principal.access)
         method = "GET" if request.method == "HEAD" else request.method
         if not hasattr(self, method.lower()):
-            return self.http_method_not_allowed(request, *args, **kwargs)
+            return errors.method_not_allowed(request, self._allowed_methods())
         if self.principal.access not in self.access.get(method, frozenset()):
             raise PermissionDenied(f"As {self.principal.access} you may not {method} this page.")
         return super().dispatch(request, *args, **kwargs)

@@ -116,6 +116,10 @@ class _PlanView(ConsolePage):
 
     def _render(self, request: HttpRequest, plan: TransferPlan, status: int = 200) -> HttpResponse:
         sku = request.GET.get("sku", "").strip()[:SKU_CODE_MAX] or None
+        if sku is not None and "\x00" in sku:
+            # PostgreSQL refuses a NUL in a string: no SKU code has one, so say so and show them all.
+            messages.error(request, "SKU filter refused: a SKU code has no NUL characters.")
+            sku, status = None, 400
         moves = selectors.plan_moves(plan=plan)
         if sku is not None:
             moves = moves.filter(sku__code=sku)
@@ -199,6 +203,8 @@ class PlanAcceptPage(_PlanView):
         """The move ids to hand the service (None: every proposed move) and how to name them."""
         sku = request.POST.get("rebalance", "").strip()
         action = request.POST.get("action", "")
+        if "\x00" in sku or len(sku) > SKU_CODE_MAX:
+            raise ValueError(f"{sku[:40]!r} is not a SKU code.")
         if sku:
             proposed = list(
                 selectors.plan_moves(plan=plan)

@@ -21,7 +21,11 @@ urlpatterns = [
     path("console/", include("console.urls")),
 ]
 
-handler400 = "api.errors.bad_request"
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A person in the console gets a page (a form too big, too many fields); everyone else JSON."""
+    pages = console_errors if request.path.startswith("/console/") else api_errors
+    return pages.bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

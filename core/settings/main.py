@@ -243,7 +243,8 @@ AXES_LOCKOUT_PARAMETERS = [
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_CLIENT_IP_CALLABLE = "api.throttling.client_address"
-AXES_LOCKOUT_CALLABLE = "api.errors.login_lockout"
+AXES_USERNAME_CALLABLE = "api.throttling.login_username"
+AXES_LOCKOUT_CALLABLE = "console.errors.login_lockout"  # a page on the console, JSON elsewhere
 # Successful logins are not logged: the table would grow without bound and hold addresses.
 AXES_DISABLE_ACCESS_LOG = True
 
