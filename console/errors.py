@@ -54,6 +54,23 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return _page(request, status, "Request refused", f"{detail} Nothing was changed; go back and try again.")
 
 
+SERVER_ERROR_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Something went wrong · Tripline</title></head>"
+    '<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem">'
+    '<h1>Something went wrong</h1><p role="alert">The console could not answer this request. Try again in a '
+    "minute; if it fails again, tell your tenant's admin when it happened.</p>"
+    '<p><a href="/console/">Back to the console</a></p></body></html>'
+)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 as a page. Plain markup with no template and no context: what failed may be the database
+    the templates' context would read."""
+    return HttpResponse(SERVER_ERROR_PAGE, status=500)
+
+
 def login_lockout(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
 ) -> HttpResponse:

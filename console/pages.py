@@ -49,6 +49,14 @@ class ConsolePage(View):
         method = "GET" if request.method == "HEAD" else request.method
         if not hasattr(self, method.lower()):
             return errors.method_not_allowed(request, self._allowed_methods())
+        if method == "OPTIONS":
+            # Asking what one may do here: the methods granted to the caller's role, as the API answers.
+            implemented = self._allowed_methods()
+            usable = [
+                name for name in self.access if name in implemented and self.principal.access in self.access[name]
+            ]
+            allow = sorted({*usable, *(["HEAD"] if "GET" in usable else []), "OPTIONS"})
+            return HttpResponse(headers={"Allow": ", ".join(allow)})
         if self.principal.access not in self.access.get(method, frozenset()):
             raise PermissionDenied(f"As {self.principal.access} you may not {method} this page.")
         return super().dispatch(request, *args, **kwargs)

@@ -1,3 +1,5 @@
+from types import ModuleType
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -22,21 +24,22 @@ urlpatterns = [
 ]
 
 
+def _pages_for(request: HttpRequest) -> ModuleType:
+    """A person in the console gets pages; everyone else the API's JSON errors."""
+    return console_errors if request.path.startswith("/console/") else api_errors
+
+
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """A person in the console gets a page (a form too big, too many fields); everyone else JSON."""
-    pages = console_errors if request.path.startswith("/console/") else api_errors
-    return pages.bad_request(request, exception)
+    return _pages_for(request).bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """A person in the console gets a page; everyone else the API's JSON error."""
-    pages = console_errors if request.path.startswith("/console/") else api_errors
-    return pages.permission_denied(request, exception)
+    return _pages_for(request).permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    pages = console_errors if request.path.startswith("/console/") else api_errors
-    return pages.not_found(request, exception)
+    return _pages_for(request).not_found(request, exception)
 
 
-handler500 = "api.errors.server_error"
+def handler500(request: HttpRequest) -> HttpResponse:
+    return _pages_for(request).server_error(request)

@@ -1,9 +1,11 @@
 """Signing in to the console, choosing a tenant, and who sees what: in a real browser."""
 
+import json
 import re
 
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from core import urls
 from tenants import services
 from tests.support.browser import PHONE
 
@@ -54,3 +56,17 @@ def test_another_tenants_pages_answer_404_and_a_visitor_is_sent_to_sign_in(world
     visitor = Client().get("/console/acme/heatmap/")
     assert visitor.status_code == 302
     assert visitor["Location"].startswith("/console/login/?next=/console/acme/heatmap/")
+
+
+def test_options_names_what_the_role_may_use_and_a_failure_is_a_page(world) -> None:
+    analyst, planner = Client(), Client()
+    analyst.force_login(world.analyst.user)
+    planner.force_login(world.planner.user)
+    assert analyst.options("/console/acme/alerts/")["Allow"] == "GET, HEAD, OPTIONS"
+    assert analyst.options("/console/acme/alerts/bulk/")["Allow"] == "OPTIONS"
+    assert planner.options("/console/acme/alerts/bulk/")["Allow"] == "OPTIONS, POST"
+    assert Client().options("/console/acme/alerts/").status_code == 302  # signing in comes first
+    failed = urls.handler500(RequestFactory().get("/console/acme/heatmap/"))
+    assert (failed.status_code, failed["Content-Type"]) == (500, "text/html; charset=utf-8")
+    assert "Something went wrong" in failed.content.decode()
+    assert json.loads(urls.handler500(RequestFactory().get("/api/v1/")).content)["error"]["code"] == "server_error"
