@@ -10,7 +10,6 @@ reads, with the rollup's own expressions), so each cell is the figure the API an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from console.pages import ACTORS, READERS, ConsolePage
+from console.warehouse_map import map_axes, map_point
 from core.alerts import selectors as alert_selectors
 from core.inventory.selectors import warehouse_list
 
@@ -219,13 +219,14 @@ class HeatmapPage(ConsolePage):
             value = metric.read(row) if row else None
             href = f"{inbox}?{urlencode({'warehouse': warehouse.code})}"
             listed.append((warehouse, value, href, row["positions"] if row else 0))
-            if warehouse.latitude is None or warehouse.longitude is None:
+            place = map_point(warehouse)
+            if place is None:
                 unplaced.append(warehouse.code)
                 continue
             points.append(
                 {
                     "name": warehouse.code,
-                    "value": [float(warehouse.longitude), float(warehouse.latitude), _number(value)],
+                    "value": [*place, _number(value)],
                     "code": warehouse.code,
                     "href": href,
                     "tip": f"{escape(warehouse.code)} · {escape(warehouse.name)} ({escape(warehouse.region)})<br>"
@@ -233,30 +234,11 @@ class HeatmapPage(ConsolePage):
                     f"{shown(value)}",
                 }
             )
-        longitudes = [p["value"][0] for p in points] or [0.0]
-        latitudes = [p["value"][1] for p in points] or [0.0]
         option = {
             "aria": {"enabled": True},
             "tooltip": {"trigger": "item"},
             "grid": {"left": 28, "right": 24, "top": 24, "bottom": 80, "containLabel": True},
-            "xAxis": {
-                "type": "value",
-                "name": "longitude",
-                "nameLocation": "middle",
-                "nameGap": 26,
-                "min": math.floor(min(longitudes) - 1),
-                "max": math.ceil(max(longitudes) + 1),
-                "splitLine": {"show": False},
-            },
-            "yAxis": {
-                "type": "value",
-                "name": "latitude",
-                "nameLocation": "middle",
-                "nameGap": 34,
-                "min": math.floor(min(latitudes) - 1),
-                "max": math.ceil(max(latitudes) + 1),
-                "splitLine": {"show": False},
-            },
+            **map_axes([point["value"][:2] for point in points]),
             "visualMap": _visual_map([v for _, v, _, _ in listed], metric, 2),
             "series": [
                 {

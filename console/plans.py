@@ -9,7 +9,6 @@ all or nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from console.pages import ACTORS, READERS, ConsolePage
+from console.warehouse_map import map_axes, map_point
 from core.exceptions import Conflict, Contended, NotFound
 from core.inventory.models import Warehouse
 from core.inventory.selectors import warehouse_list
@@ -241,21 +241,6 @@ def move_ids_parse(values: Iterable[str]) -> list[int]:
     return ids
 
 
-def _point(warehouse: Warehouse) -> list[float] | None:
-    if warehouse.latitude is None or warehouse.longitude is None:
-        return None
-    return [float(warehouse.longitude), float(warehouse.latitude)]
-
-
-def _bounds(values: list[float]) -> dict[str, Any]:
-    """Whole degrees around the warehouses with room for their labels (ECharts' own scale hugs the
-    outermost points and clips their codes): half a degree, or 8 % of the span if more."""
-    if not values:
-        return {"scale": True}
-    pad = max(0.5, 0.08 * (max(values) - min(values)))
-    return {"min": math.floor(min(values) - pad), "max": math.ceil(max(values) + pad)}
-
-
 @dataclass(frozen=True)
 class Line:
     """One line on the map: a move, or every move between two warehouses when there are too many."""
@@ -305,7 +290,7 @@ def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, 
     involved = {line.source.pk for line in lines} | {line.destination.pk for line in lines}
     points = []
     for warehouse in warehouses:
-        point = _point(warehouse)
+        point = map_point(warehouse)
         if point is not None:
             points.append(
                 {
@@ -319,7 +304,7 @@ def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, 
     data, undrawn = [], 0
     same_pair: dict[tuple[Any, Any], int] = {}  # moves of several SKUs between two warehouses fan out
     for line in lines:
-        start, end = _point(line.source), _point(line.destination)
+        start, end = map_point(line.source), map_point(line.destination)
         if start is None or end is None:
             undrawn += line.moves
             continue
@@ -338,14 +323,11 @@ def flow_map(warehouses: list[Warehouse], lines: list[Line]) -> tuple[dict[str, 
                 },
             }
         )
-    longitudes = [point["value"][0] for point in points]
-    latitudes = [point["value"][1] for point in points]
     option = {
         "animation": False,
         "tooltip": {"trigger": "item", "formatter": "{b}"},
         "grid": {"left": 48, "right": 16, "top": 16, "bottom": 40, "containLabel": False},
-        "xAxis": {"type": "value", "name": "Longitude", "nameLocation": "middle", "nameGap": 24, **_bounds(longitudes)},
-        "yAxis": {"type": "value", "name": "Latitude", "nameLocation": "middle", "nameGap": 34, **_bounds(latitudes)},
+        **map_axes([point["value"] for point in points]),
         "series": [
             {
                 "name": "Warehouses",
