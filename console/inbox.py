@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -35,6 +36,8 @@ PAGE_SIZE = 50
 # At most this many alerts change in one submission: a page's worth, and then some.
 MAX_BULK = 500
 POLL_SECONDS = 5
+# The note's checks as the alert page's form makes them (its length, no NUL, which PostgreSQL refuses).
+NOTE = forms.CharField(max_length=500, required=False)
 FILTERS = tuple(AlertFilter.base_filters)
 # The inbox with no filter at all: what someone has to act on now (open or acknowledged, held by the
 # engine, not snoozed): the overview's live alerts less the snoozed ones.
@@ -253,12 +256,10 @@ class InboxBulkPage(InboxView):
                 uuid.UUID(value)
             except ValueError:
                 raise InboxRefused(f"{value[:40]!r} is not an alert id.") from None
-        note = form.get("note", "").strip()
-        if len(note) > 500:
-            raise InboxRefused("The note is at most 500 characters.")
-        if "\x00" in note:
-            # As the API's serializers refuse it: PostgreSQL cannot store a NUL in text.
-            raise InboxRefused("The note cannot contain NUL characters.")
+        try:
+            note = NOTE.clean(form.get("note", ""))
+        except ValidationError as invalid:
+            raise InboxRefused(f"Note: {' '.join(invalid.messages)}") from None
         if action == "acknowledge":
             return action, {"note": note}
         if action == "snooze":
