@@ -142,7 +142,7 @@ def movements_ingest(
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "sale"
         }
         flagged = _flag_anomalies(cursor, tenant, source, text_array(sale_orders))
-        anomaly_ids = _write(cursor, tenant, source, batch_id)
+        anomaly_ids = _write(cursor, tenant, source, batch_id, flagged=flagged)
         receipt_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
         }
@@ -453,29 +453,34 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: str) -> int
     return cursor.fetchone()[0]
 
 
-def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> list[uuid.UUID]:  # noqa: ANN001
+def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID, *, flagged: int) -> list[uuid.UUID]:  # noqa: ANN001
     """Write the staged lines everywhere they go; answer the ids of the anomalies flagged."""
     params = {"tenant": tenant.pk, "source": source, "batch": batch_id}
-    # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
-    cursor.execute(
-        """
-        WITH inserted AS (
-            INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source,
-                                            external_ref, order_ref, unit_price, promised_on, batch_id, created_at)
-            SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref,
-                   COALESCE(order_ref, ''), unit_price, promised_on, %(batch)s, now()
-            FROM ingest_movement ORDER BY row_no
-            RETURNING id, external_ref
+    insert = """
+        INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source,
+                                        external_ref, order_ref, unit_price, promised_on, batch_id, created_at)
+        SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref,
+               COALESCE(order_ref, ''), unit_price, promised_on, %(batch)s, now()
+        FROM ingest_movement ORDER BY row_no
+    """
+    anomaly_ids = []
+    if flagged:
+        # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
+        cursor.execute(
+            f"""
+            WITH inserted AS ({insert} RETURNING id, external_ref)
+            INSERT INTO inventory_anomaly (id, tenant_id, movement_id, reason, detail, status, reviewed_by,
+                                           created_at, updated_at)
+            SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
+            FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
+            RETURNING id
+            """,  # noqa: S608 - constants only
+            params,
         )
-        INSERT INTO inventory_anomaly (id, tenant_id, movement_id, reason, detail, status, reviewed_by,
-                                       created_at, updated_at)
-        SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
-        FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
-        RETURNING id
-        """,
-        params,
-    )
-    anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
+        anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
+    else:
+        # Nothing flagged (the usual batch): no ledger row needs its id back, so none is returned.
+        cursor.execute(insert, params)
     cursor.execute(
         f"""
         UPDATE inventory_position p
