@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
 import uuid
 from collections import Counter, deque
@@ -135,27 +134,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-# The interpreter's switch interval during a full run, in seconds (Python's default is 0.005).
-_RUN_SWITCH_INTERVAL = 0.0005
-
-
-@contextlib.contextmanager
-def _switching_often() -> Iterator[None]:
-    """The GIL handed over ten times as often while a full run's threads work.
-
-    The main thread writes (each statement, COPY buffer and commit gives the GIL up while it waits
-    on the database) while two read-ahead threads grade chunks in Python; when its answer comes, it
-    waited for a grading thread's 5 ms turn to end before going on, thousands of times a run. With
-    0.5 ms turns the first full run of the benchmark took a quarter less time.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(_RUN_SWITCH_INTERVAL)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
 @atomic_retried
 def _chunk_commit(
     run: EvaluationRun, lease: uuid.UUID, ids: list[int], actor: str, prefetched: ReadAhead | None
@@ -200,7 +178,6 @@ def run_execute(*, run_id: object, progress: Callable[[int], None] | None = None
     try:
         with (
             _collector_paused(),
-            _switching_often() if read_ahead else contextlib.nullcontext(),
             ThreadPoolExecutor(
                 max_workers=_READ_AHEAD,
                 thread_name_prefix="evaluation-read-ahead",

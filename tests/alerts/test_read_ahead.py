@@ -1,15 +1,11 @@
 """A full run reads the next chunk ahead of its locks; what changed in between is read again."""
 
-import sys
-
 import pytest
 from django.utils import timezone
 
-from core.alerts import runs
 from core.alerts.engine import ReadAhead, chunk_evaluate, rows_prefetch
 from core.alerts.models import IndicatorReading
 from core.inventory.models import Position
-from tenants.principals import SYSTEM_ACTOR
 from tests.support.ingest import push_rows, ts
 from workers.tasks.evaluation import evaluation_incremental
 
@@ -67,22 +63,3 @@ def test_an_incremental_pass_between_the_read_ahead_and_the_chunk_wins(shop) -> 
     evaluation_incremental(str(shop.tenant.pk))
     chunk_evaluate(tenant=shop.tenant, position_ids=ids, today=today, actor="test", prefetched=ahead)
     assert IndicatorReading.objects.get(position__sku__code="S", tenant=shop.tenant).on_hand == 40
-
-
-def test_a_full_run_hands_the_gil_over_often_and_puts_the_interval_back(shop) -> None:
-    """While a full run's threads work the interpreter switches every 0.5 ms (the writing thread,
-    back from the database, waits less for a grading thread); after the run, the interval it found."""
-    assert push_rows(shop.admin, shop.tenant.slug, "movements", [_line("receipt", 5, 3, "r1")]).status_code == 201
-    seen: list[float] = []
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(0.004)
-    try:
-        run = runs.evaluation_start(tenant=shop.tenant, actor=SYSTEM_ACTOR)
-        done = runs.run_execute(run_id=run.pk, progress=lambda _: seen.append(sys.getswitchinterval()))
-        assert sys.getswitchinterval() == pytest.approx(0.004)
-    finally:
-        sys.setswitchinterval(before)
-    assert done is not None
-    assert done.status == "succeeded"
-    assert seen
-    assert all(interval == pytest.approx(0.0005) for interval in seen)
