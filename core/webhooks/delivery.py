@@ -324,7 +324,9 @@ def _attempt_batch(endpoint: WebhookEndpoint, claimed: list[_Claimed], deadline:
     sent, unsent = _send_all(endpoint, claimed, deadline)
     stopped = _record(endpoint, sent)
     if stopped:
-        unsent = []  # the endpoint's pending deliveries failed with it
+        # The endpoint's pending deliveries failed with it; those not sent made no attempt.
+        Delivery.objects.filter(pk__in=[item.id for item in unsent]).update(attempts=F("attempts") - 1)
+        unsent = []
     _release(unsent)
     for result in sent:
         telemetry.WEBHOOK_ATTEMPTS.labels(outcome=attempt_outcome(result.status)).inc()
