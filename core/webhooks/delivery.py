@@ -312,6 +312,8 @@ def _endpoint_batches(endpoint_id: object, deadline: float) -> tuple[int, bool]:
             return made, False
         if left:
             return made, True
+        if len(claimed) < settings.WEBHOOK_BATCH_SIZE:
+            return made, False  # all that was due; what came since, the caller looks for after letting go
     return made, True
 
 
@@ -413,9 +415,10 @@ def _record(endpoint: WebhookEndpoint, sent: list[_Sent]) -> bool:
                     "errors": [row[4] for row in rows],
                 },
             )
-        if any(row[1] == DeliveryState.SUCCEEDED for row in rows):
+        if endpoint.failing_since is not None and any(row[1] == DeliveryState.SUCCEEDED for row in rows):
             # Only when it was failing: a busy endpoint's row is not rewritten on every success.
             WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
+            endpoint.failing_since = None
         disabled = False
         if any(row[0].status == 410 for row in rows):
             disabled = endpoint_disable(endpoint=endpoint, reason="The receiver answered 410 Gone.")
@@ -438,6 +441,7 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> bool:
     that has lasted WEBHOOK_DISABLE_AFTER_HOURS."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
     since = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("failing_since", flat=True).first()
+    endpoint.failing_since = since  # a later success of the same task clears it
     if since and now - since > timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
         return endpoint_disable(
             endpoint=endpoint,
