@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.receivers import answer
+
 
 @dataclass
 class Request:
@@ -70,12 +72,7 @@ def _handler(state: KeepAliveReceiver) -> type[BaseHTTPRequestHandler]:
                 time.sleep(state.delay)
             with state.lock:
                 state.in_flight -= 1
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            answer(self, status, headers)
             if state.close_after_each:
                 self.close_connection = True
 

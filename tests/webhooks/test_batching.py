@@ -5,23 +5,18 @@ say, a slow receiver does not hold up a fast one."""
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from core.webhooks.connections import POOL
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
 from core.webhooks.outbox import Event, outbox_emit
-from tests.support.celery_worker import worker_database_url
 from tests.support.keepalive_receiver import keepalive_receiver
 from tests.support.waiting import wait_for
-from workers.process import worker_process
-from workers.tasks.diagnostics import ping
 from workers.tasks.webhooks import webhooks_deliver_endpoint, webhooks_relay
 
 EVENT = "evaluation.completed"
@@ -160,32 +155,18 @@ def test_a_batch_failing_past_the_limit_disables_the_endpoint_and_tells_the_admi
 
 
 @pytest.fixture(scope="module")
-def deployed_worker(django_db_setup, tmp_path_factory):
-    env = dict(
-        os.environ,
-        DATABASE_URL=worker_database_url(),
-        REDIS_URL=django_settings.REDIS_URL,
-        DEBUG="1",
-        WEBHOOK_ENDPOINT_CONCURRENCY="2",
-        WEBHOOK_BATCH_SECONDS="5",  # the default: a slow endpoint's task may keep its child this long
-    )
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    options = ["-P", "prefork", "-c", "2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
-    with (
-        open(log_path, "w") as log,
-        worker_process("webhooks,outbox,diagnostics", *options, env=env, log=log) as worker,
-    ):
-        result = ping.delay("ready?")
-        try:
-            result.get(timeout=60)
-        except Exception:
-            pytest.fail(f"The worker did not come up:\n{log_path.read_text()}")
-        yield worker
+def celery_worker_pool() -> list[str]:
+    return ["-P", "prefork", "-c", "2"]
+
+
+@pytest.fixture(scope="module")
+def celery_worker_env() -> dict[str, str]:
+    # The default batch time: a slow endpoint's task may keep its child this long.
+    return {"WEBHOOK_ENDPOINT_CONCURRENCY": "2", "WEBHOOK_BATCH_SECONDS": "5"}
 
 
 @pytest.mark.usefixtures("transactional_db")
-def test_a_slow_receiver_does_not_hold_up_a_fast_one(world, other_world, deployed_worker) -> None:
+def test_a_slow_receiver_does_not_hold_up_a_fast_one(world, other_world, celery_worker_process) -> None:
     with keepalive_receiver() as slow, keepalive_receiver() as fast:
         slow.delay = 1.0
         subscribe(world, slow.url())
