@@ -68,6 +68,7 @@ class ConnectionPool:
     def __init__(self) -> None:
         self._idle: dict[_Key, list[tuple[float, http.client.HTTPConnection]]] = {}
         self._lock = threading.Lock()
+        self._swept = 0.0
         self.opened = 0  # connections made, for the tests and the bench
 
     def take(self, key: _Key) -> http.client.HTTPConnection | None:
@@ -82,9 +83,25 @@ class ConnectionPool:
                     found = connection
                     break
                 stale.append(connection)
+            if now - self._swept > 1.0:
+                stale += self._expired(now)
         for connection in stale:
             connection.close()
         return found
+
+    def _expired(self, now: float) -> list[http.client.HTTPConnection]:
+        """Take out the idle connections past their time at every address (one the guard no longer
+        leads to is never asked for again), under the lock."""
+        self._swept = now
+        expired = []
+        for key in list(self._idle):
+            kept = [(since, c) for since, c in self._idle[key] if now - since < settings.WEBHOOK_KEEPALIVE_SECONDS]
+            expired += [c for since, c in self._idle[key] if now - since >= settings.WEBHOOK_KEEPALIVE_SECONDS]
+            if kept:
+                self._idle[key] = kept
+            else:
+                del self._idle[key]
+        return expired
 
     def give_back(self, key: _Key, connection: http.client.HTTPConnection) -> None:
         with self._lock:

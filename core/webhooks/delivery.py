@@ -10,7 +10,6 @@ the tenant's admins are told through the audit log.
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import threading
@@ -186,7 +185,9 @@ def _send(endpoint: WebhookEndpoint, claimed: _Claimed, data: dict) -> _Sent:
         status, response_headers, text = post(endpoint.url, headers, body)
     except UnsafeUrl as exc:
         error = str(exc)
-    except (OSError, http.client.HTTPException) as exc:
+    except Exception as exc:
+        # Network and HTTP errors, and whatever else: on a sender thread an exception would lose the
+        # attempt; recorded, it is retried on schedule like any failure.
         error = f"{type(exc).__name__}: {exc}"[:500]
     return _Sent(claimed, attempted_at, status, response_headers, text, error, time.monotonic() - started)
 

@@ -91,6 +91,16 @@ def test_a_kept_connection_serves_later_tasks_and_one_the_receiver_dropped_is_re
     }
 
 
+def test_an_idle_connection_is_not_kept_past_its_time(world, settings) -> None:
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY, settings.WEBHOOK_KEEPALIVE_SECONDS = 1, 0
+    with keepalive_receiver() as receiver:
+        endpoint = subscribe(world, receiver.url())
+        for round_ in range(2):
+            emit(world, 1, start=round_)
+            assert webhooks_deliver_endpoint(endpoint["id"]) == 1
+    assert [request.connection for request in receiver.requests] == [1, 2]
+
+
 def test_every_delivery_of_a_batch_is_retried_on_schedule_and_a_410_stops_the_batch(world, settings) -> None:
     settings.WEBHOOK_ENDPOINT_CONCURRENCY = 1  # the answers below go to the requests in order
     with keepalive_receiver() as receiver:
