@@ -29,7 +29,7 @@ from core import telemetry
 from core.bulk_copy import copy_records
 from core.webhooks.connections import post
 from core.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, OutboxEvent, WebhookEndpoint
-from core.webhooks.relay import deliveries_enqueue, endpoints_enqueue
+from core.webhooks.relay import commit_unflushed, deliveries_enqueue, endpoints_enqueue
 from core.webhooks.signing import signature_header
 from core.webhooks.url_safety import UnsafeUrl
 from tenants.models import Membership, Role
@@ -111,7 +111,8 @@ def _claim(
     now = timezone.now()
     which = "endpoint_id = %(endpoint)s" if delivery_id is None else "id = %(delivery)s"
     deliveries, events = Delivery._meta.db_table, OutboxEvent._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        commit_unflushed()
         cursor.execute(
             f"""
             WITH due AS (
@@ -268,16 +269,21 @@ def endpoint_deliver(*, endpoint_id: object) -> int:
     deadline = time.monotonic() + settings.WEBHOOK_BATCH_SECONDS
     while time.monotonic() < deadline:
         until = timezone.now() + _lease()
-        if (
-            not WebhookEndpoint.objects.filter(pk=endpoint_id)
-            .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=timezone.now()))
-            .update(sending_until=until)
-        ):
+        with transaction.atomic():
+            commit_unflushed()
+            taken = (
+                WebhookEndpoint.objects.filter(pk=endpoint_id)
+                .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=timezone.now()))
+                .update(sending_until=until)
+            )
+        if not taken:
             return made  # held by another task (or gone)
         try:
             attempts, more = _endpoint_batches(endpoint_id, deadline)
         finally:
-            WebhookEndpoint.objects.filter(pk=endpoint_id, sending_until=until).update(sending_until=None)
+            with transaction.atomic():
+                commit_unflushed()
+                WebhookEndpoint.objects.filter(pk=endpoint_id, sending_until=until).update(sending_until=None)
         made += attempts
         if more:
             endpoints_enqueue([endpoint_id])
