@@ -71,6 +71,12 @@ def bigint_array(ids: Iterable[int]) -> str:
     return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
+def text_array(values: Iterable[str]) -> str:
+    """Texts as one PostgreSQL array literal, for a ``%s::text[]`` parameter (see ``bigint_array``):
+    each element double-quoted, its backslashes and double quotes escaped."""
+    return "{" + ",".join(['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]) + "}"
+
+
 class JsonText(str):
     """A value already serialized as JSON: ``copy_records`` writes it as it is."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from core.bulk_copy import copy_rows, staging_table_create
+from core.bulk_copy import copy_rows, staging_table_create, text_array
 from core.inventory import bulk_rows as br
 from core.inventory import ledger_hooks
 from core.inventory.events import STOCK_ANOMALY_FLAGGED
@@ -98,19 +98,18 @@ def movement_rows_parse(rows: list[dict]) -> tuple[dict[str, list], br.RowErrors
     return columns, errors
 
 
-def _resolve_codes(tenant: Tenant, columns: dict[str, list], errors: br.RowErrors) -> tuple[list, list]:
+def _resolve_codes(tenant: Tenant, columns: dict[str, list], errors: br.RowErrors) -> tuple[dict, dict]:
+    """The batch's SKU and warehouse ids by code; an unknown code is an error of its rows."""
     sku_codes, warehouse_codes = set(columns["sku"]) - {None}, set(columns["warehouse"]) - {None}
     skus = dict(Sku.objects.filter(tenant=tenant, code__in=sku_codes).values_list("code", "id"))
     warehouses = dict(Warehouse.objects.filter(tenant=tenant, code__in=warehouse_codes).values_list("code", "id"))
-    sku_ids = [skus.get(code) for code in columns["sku"]]
-    warehouse_ids = [warehouses.get(code) for code in columns["warehouse"]]
     if len(skus) < len(sku_codes) or len(warehouses) < len(warehouse_codes):
         for index, (sku, warehouse) in enumerate(zip(columns["sku"], columns["warehouse"], strict=True)):
             if sku is not None and sku not in skus:
                 errors.add(index + 1, "sku", f"Unknown SKU code {sku!r} in this tenant.")
             if warehouse is not None and warehouse not in warehouses:
                 errors.add(index + 1, "warehouse", f"Unknown warehouse code {warehouse!r} in this tenant.")
-    return sku_ids, warehouse_ids
+    return skus, warehouses
 
 
 @atomic_retried
@@ -126,7 +125,7 @@ def movements_ingest(
     One transaction, run again if PostgreSQL aborts it for contention (``atomic_retried``).
     """
     errors = br.RowErrors()
-    sku_ids, warehouse_ids = _resolve_codes(tenant, columns, errors)
+    skus, warehouses = _resolve_codes(tenant, columns, errors)
     if errors:
         raise BatchRejected(errors)
     batch_id = uuid.uuid4()
@@ -134,7 +133,7 @@ def movements_ingest(
         # Statistics of tables that just grew by a batch lag behind; a nested loop planned on them
         # turns a batch quadratic. Every join here is batch-wide: hash joins are the right shape.
         cursor.execute("SET LOCAL enable_nestloop = off")
-        position_ids, created_positions = _lock_positions(cursor, tenant, sku_ids, warehouse_ids)
+        position_ids, created_positions = _lock_positions(cursor, tenant, columns, skus, warehouses)
         _stage(cursor, columns, position_ids)
         _check(cursor, tenant, source, columns["external_ref"], errors)
         if errors:
@@ -142,8 +141,8 @@ def movements_ingest(
         sale_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "sale"
         }
-        flagged = _flag_anomalies(cursor, tenant, source, sorted(sale_orders))
-        anomaly_ids = _write(cursor, tenant, source, batch_id)
+        flagged = _flag_anomalies(cursor, tenant, source, text_array(sale_orders))
+        anomaly_ids = _write(cursor, tenant, source, batch_id, flagged=flagged)
         receipt_orders = {
             ref for ref, kind in zip(columns["order_ref"], columns["kind"], strict=True) if ref and kind == "receipt"
         }
@@ -229,13 +228,21 @@ def _announce_anomalies(cursor, tenant: Tenant, anomaly_ids: list[uuid.UUID]) ->
     )
 
 
-def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -> tuple[list[int], int]:  # noqa: ANN001
+def _lock_positions(
+    cursor,  # noqa: ANN001
+    tenant: Tenant,
+    columns: dict[str, list],
+    skus: dict,
+    warehouses: dict,
+) -> tuple[list[int], int]:
     """Create missing positions, lock all of the batch's in primary-key order, map rows to them.
 
-    The fixed order makes two batches on the same positions queue instead of deadlocking.
+    The fixed order makes two batches on the same positions queue instead of deadlocking. Rows
+    are mapped by their pair of codes: text hashes in C, where a pair of UUIDs hashes in Python.
     """
-    pairs = set(zip(sku_ids, warehouse_ids, strict=True))
-    skus, warehouses = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    by_codes = list(set(zip(columns["sku"], columns["warehouse"], strict=True)))
+    sku_ids = [skus[sku] for sku, _ in by_codes]
+    warehouse_ids = [warehouses[warehouse] for _, warehouse in by_codes]
     cursor.execute(
         """
         INSERT INTO inventory_position (tenant_id, sku_id, warehouse_id, on_hand, reserved, in_transit,
@@ -245,11 +252,13 @@ def _lock_positions(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) 
         ORDER BY 2, 3
         ON CONFLICT (tenant_id, sku_id, warehouse_id) DO NOTHING
         """,
-        [tenant.pk, skus, warehouses],
+        [tenant.pk, sku_ids, warehouse_ids],
     )
     created = cursor.rowcount
-    ids = positions_lock(cursor, tenant, skus, warehouses)
-    return [ids[pair] for pair in zip(sku_ids, warehouse_ids, strict=True)], created
+    ids = positions_lock(cursor, tenant, sku_ids, warehouse_ids)
+    pairs = zip(by_codes, sku_ids, warehouse_ids, strict=True)
+    position_of = {codes: ids[sku_id, warehouse_id] for codes, sku_id, warehouse_id in pairs}
+    return list(map(position_of.__getitem__, zip(columns["sku"], columns["warehouse"], strict=True))), created
 
 
 def positions_lock(cursor, tenant: Tenant, sku_ids: list, warehouse_ids: list) -> dict[tuple, int]:  # noqa: ANN001
@@ -334,10 +343,12 @@ def _check(cursor, tenant: Tenant, source: str, external_refs: list[str], errors
     for row_no, ref in cursor.fetchall():
         errors.add(row_no, "external_ref", f"Duplicate external reference {ref!r} within this batch.")
     # Lookups into the ledger go through its unique index with an array: linear in the batch,
-    # whatever the planner believes about the ledger's size.
+    # whatever the planner believes about the ledger's size. (An ARRAY(SELECT ...) of the staged
+    # lines instead is planned as a scan of the tenant's ledger that searches the array per row.)
     cursor.execute(
-        "SELECT external_ref FROM inventory_movement WHERE tenant_id = %s AND source = %s AND external_ref = ANY(%s)",
-        [tenant.pk, source, external_refs],
+        "SELECT external_ref FROM inventory_movement WHERE tenant_id = %s AND source = %s"
+        " AND external_ref = ANY(%s::text[])",
+        [tenant.pk, source, text_array(external_refs)],
     )
     known = {ref for (ref,) in cursor.fetchall()}
     if known:
@@ -368,7 +379,7 @@ def _check(cursor, tenant: Tenant, source: str, external_refs: list[str], errors
         )
 
 
-def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) -> int:  # noqa: ANN001
+def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: str) -> int:  # noqa: ANN001
     cursor.execute(
         """
         UPDATE ingest_movement SET flag = 'non_positive_price',
@@ -389,8 +400,8 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) 
             SELECT s.row_no FROM ingest_movement s
             JOIN (
                 SELECT DISTINCT m.order_ref, m.position_id FROM inventory_movement m
-                WHERE m.tenant_id = %s AND m.source = %s AND m.order_ref <> '' AND m.order_ref = ANY(%s)
-                  AND m.kind = 'sale'
+                WHERE m.tenant_id = %s AND m.source = %s AND m.order_ref <> '' AND m.kind = 'sale'
+                  AND m.order_ref = ANY(%s::text[])
             ) seen ON seen.order_ref = s.order_ref AND seen.position_id = s.position_id
             WHERE s.kind = 'sale' AND s.flag IS NULL
         )
@@ -442,29 +453,34 @@ def _flag_anomalies(cursor, tenant: Tenant, source: str, order_refs: list[str]) 
     return cursor.fetchone()[0]
 
 
-def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID) -> list[uuid.UUID]:  # noqa: ANN001
+def _write(cursor, tenant: Tenant, source: str, batch_id: uuid.UUID, *, flagged: int) -> list[uuid.UUID]:  # noqa: ANN001
     """Write the staged lines everywhere they go; answer the ids of the anomalies flagged."""
     params = {"tenant": tenant.pk, "source": source, "batch": batch_id}
-    # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
-    cursor.execute(
-        """
-        WITH inserted AS (
-            INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source,
-                                            external_ref, order_ref, unit_price, promised_on, batch_id, created_at)
-            SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref,
-                   COALESCE(order_ref, ''), unit_price, promised_on, %(batch)s, now()
-            FROM ingest_movement ORDER BY row_no
-            RETURNING id, external_ref
+    insert = """
+        INSERT INTO inventory_movement (tenant_id, position_id, kind, quantity, occurred_at, source,
+                                        external_ref, order_ref, unit_price, promised_on, batch_id, created_at)
+        SELECT %(tenant)s, position_id, kind, quantity, occurred_at, %(source)s, external_ref,
+               COALESCE(order_ref, ''), unit_price, promised_on, %(batch)s, now()
+        FROM ingest_movement ORDER BY row_no
+    """
+    anomaly_ids = []
+    if flagged:
+        # Flagged lines reach their new ledger rows through RETURNING, never by a lookup into the ledger.
+        cursor.execute(
+            f"""
+            WITH inserted AS ({insert} RETURNING id, external_ref)
+            INSERT INTO inventory_anomaly (id, tenant_id, movement_id, reason, detail, status, reviewed_by,
+                                           created_at, updated_at)
+            SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
+            FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
+            RETURNING id
+            """,  # noqa: S608 - constants only
+            params,
         )
-        INSERT INTO inventory_anomaly (id, tenant_id, movement_id, reason, detail, status, reviewed_by,
-                                       created_at, updated_at)
-        SELECT gen_random_uuid(), %(tenant)s, inserted.id, s.flag, s.flag_detail, 'flagged', '', now(), now()
-        FROM inserted JOIN ingest_movement s ON s.external_ref = inserted.external_ref AND s.flag IS NOT NULL
-        RETURNING id
-        """,
-        params,
-    )
-    anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
+        anomaly_ids = [anomaly_id for (anomaly_id,) in cursor.fetchall()]
+    else:
+        # Nothing flagged (the usual batch): no ledger row needs its id back, so none is returned.
+        cursor.execute(insert, params)
     cursor.execute(
         f"""
         UPDATE inventory_position p

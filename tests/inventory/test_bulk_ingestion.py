@@ -4,6 +4,7 @@ daily facts, and positions that always equal what the ledger says."""
 import json
 import threading
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -341,6 +342,20 @@ BAD_BATCHES = {
         ],
         {"rows.1.occurred_at", "rows.2.quantity", "rows.3.kind", "rows.4.expires_on"},
     ),
+    # Each column is first checked whole (plain cells in a few passes, each distinct text parsed
+    # once); one odd cell among plain ones must still be found and named by its row.
+    "one odd cell among plain ones": (
+        [
+            receipt("TEA", "W1", 1, "b1", days_ago=2),
+            {**receipt("TEA", "W1", 1, "b2", days_ago=2), "quantity": True},
+            receipt("TEA", "W1", 1, "", days_ago=2),
+            receipt("TEA", "W1", 1, "b\t4", days_ago=2),
+            {**receipt("TEA", "W1", 1, "b5"), "occurred_at": ts(2)[:-1] + "+16:00"},
+            sale("TEA", "W1", 1, "b6", days_ago=2, unit_price="abc"),
+            receipt("TEA", "W1", 1, "b7", days_ago=2),
+        ],
+        {"rows.2.quantity", "rows.3.external_ref", "rows.4.external_ref", "rows.5.occurred_at", "rows.6.unit_price"},
+    ),
     "unknown fields and missing ones": (
         [{**receipt("TEA", "W1", 1, "b1"), "colour": "red"}, {"kind": "receipt", "sku": "TEA"}],
         {"rows.1.colour", "rows.2.warehouse", "rows.2.quantity", "rows.2.occurred_at", "rows.2.external_ref"},
@@ -475,3 +490,22 @@ def test_lot_age_on_hand_made_data(catalog) -> None:
     push_rows(catalog.erp, catalog.tenant.slug, "movements", [receipt("RICE", "W1", 7, "r1", days_ago=95)])
     lot = Lot.objects.get(position=position(catalog, "RICE", "W1"))
     assert (date.today() - lot.received_on).days in (95, 96)
+
+
+def test_cells_of_mixed_shapes_in_one_column_are_each_read(catalog) -> None:
+    """Texts and numbers side by side in a column, and one date-time text on many lines, are each
+    read as one line alone would be (the column checks group equal texts, never 2 with "2")."""
+    rows = [
+        receipt("TEA", "W1", "5", "m1", days_ago=3),
+        receipt("TEA", "W1", 4, "m2", days_ago=3),
+        sale("TEA", "W1", 2, "m3", days_ago=2, unit_price=2.5, order_ref="o1"),
+        sale("TEA", "W1", "1", "m4", days_ago=2, unit_price="2.50", order_ref="o2"),
+        sale("TEA", "W1", 1, "m5", days_ago=2, unit_price=3, order_ref="o3"),
+    ]
+    response = push_rows(catalog.erp, catalog.tenant.slug, "movements", rows)
+    assert response.status_code == 201, response.content
+    assert position(catalog, "TEA", "W1").on_hand == 5 + 4 - 2 - 1 - 1
+    fact = DailyFact.objects.get(position=position(catalog, "TEA", "W1"), day=TODAY - timedelta(days=2))
+    assert (fact.units_sold, fact.revenue) == (4, 2 * Decimal("2.5") + Decimal("2.5") + 3)
+    prices = dict(Movement.objects.filter(kind="sale").values_list("external_ref", "unit_price"))
+    assert prices == {"m3": Decimal("2.5"), "m4": Decimal("2.5"), "m5": Decimal(3)}
