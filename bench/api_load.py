@@ -69,10 +69,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import JSONRenderer
 from rest_framework.serializers import ListSerializer
 from tqdm import tqdm
 
+from api.renderers import JSONRenderer
 from api.tenant_scope import TenantScopedView
 from bench.evaluation import _master
 from bench.harness import Case, gunicorn_server, gunicorn_workers, percentile

@@ -433,8 +433,7 @@ SETTINGS: tuple[Setting, ...] = (
         "GUNICORN_KEEPALIVE",
         "Workers and logs",
         "5",
-        "seconds gunicorn keeps a client's connection open between two requests (a partner paging a list "
-        "reuses it)",
+        "seconds gunicorn keeps a client's connection open between two requests (a partner paging a list reuses it)",
         read_in="gunicorn.conf.py",
     ),
     # --- Metrics and logs
