@@ -229,7 +229,7 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "seconds a web process keeps an API key with its holder and role in memory (`0`: not at all); the bound "
         "within which a key revoked, a role changed or a holder deactivated by another process is refused "
-        "(see [API keys](../api.md#api-keys))",
+        "(see [Rules that hold everywhere](../api.md#rules-that-hold-everywhere))",
         example="5",
     ),
     # --- Bulk ingestion
