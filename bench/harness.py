@@ -119,7 +119,10 @@ def _production_env() -> dict[str, str]:
 
 @contextlib.contextmanager
 def gunicorn_server() -> Iterator[str]:
-    """gunicorn with production settings (DEBUG off) on a free loopback port; stopped after."""
+    """gunicorn with production settings (DEBUG off) on a free loopback port; stopped after.
+
+    It reads gunicorn.conf.py from the checkout as a deployment does (gthread workers with
+    ``GUNICORN_THREADS`` threads, keep-alive); the command line sets the workers and the timeout."""
     port = _free_port()
     env = _production_env()
     command = [

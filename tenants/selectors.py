@@ -1,7 +1,12 @@
 """Reads of tenancy data. Every lookup by id takes the tenant: a foreign id is simply not found."""
 
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, QuerySet
+from django.db import transaction
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from core.exceptions import NotFound
@@ -14,12 +19,68 @@ class InvalidApiKey(Exception):
     """The key cannot be used; the message says why and what to do."""
 
 
+# --- API keys kept in memory -----------------------------------------------------------------------
+#
+# Looking a key up and then its holder's membership were two of a list page's three statements and
+# a third of its Python. A process keeps each key it has read (with its tenant, holder and the staff
+# holder's role) for API_KEY_CACHE_SECONDS: a change made elsewhere (another process revokes the key,
+# changes the role, deactivates the holder) is refused or narrowed within that bound; the services
+# that make those changes clear this process's copy at once and again on commit. The secret is
+# checked against the stored hash and the expiry against the clock on every request; grants are
+# never kept (each list reads them in its own statement).
+
+
+@dataclass(frozen=True)
+class _KeptKey:
+    key: ApiKey
+    until: float  # time.monotonic()
+
+
+_KEPT: dict[str, _KeptKey] = {}
+_KEPT_MAX = 10_000  # keys per process; past it the copy starts afresh
+_UNREAD = object()  # a key not read by _key_read: its holder's role is read apart
+
+
+def api_keys_forget() -> None:
+    """Drop this process's copies of keys now and when the current transaction commits (a copy
+    read meanwhile by another thread from the old rows goes too)."""
+    _KEPT.clear()
+    transaction.on_commit(_KEPT.clear)
+
+
+def _key_read(prefix: str) -> ApiKey | None:
+    """The key of ``prefix`` with its tenant, holder and (for a staff key) role, in one statement."""
+    role = Membership.objects.filter(tenant=OuterRef("tenant"), user=OuterRef("user")).values("role")[:1]
+    return (
+        ApiKey.objects.select_related("tenant", "partner", "user")
+        .annotate(holder_role=Subquery(role))
+        .filter(prefix=prefix)
+        .first()
+    )
+
+
+def _key_by_prefix(prefix: str) -> ApiKey | None:
+    seconds = settings.API_KEY_CACHE_SECONDS
+    if seconds <= 0:
+        return _key_read(prefix)
+    now = time.monotonic()
+    kept = _KEPT.get(prefix)
+    if kept is not None and kept.until > now:
+        return kept.key
+    key = _key_read(prefix)
+    if key is not None:  # an unknown prefix is not kept: a key created since works at once
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        _KEPT[prefix] = _KeptKey(key, now + seconds)
+    return key
+
+
 def api_key_authenticate(*, raw_key: str) -> ApiKey:
     """The active key that ``raw_key`` spells; InvalidApiKey otherwise."""
     parsed = api_key_secrets.parse_key(raw_key)
     if parsed is None:
         raise InvalidApiKey("Malformed API key: expected 'tl_<prefix>_<secret>' as issued by Tripline.")
-    key = ApiKey.objects.select_related("tenant", "partner", "user").filter(prefix=parsed.prefix).first()
+    key = _key_by_prefix(parsed.prefix)
     if key is None or not api_key_secrets.secret_matches(parsed.secret, key.secret_hash):
         raise InvalidApiKey("Unknown API key. Check that it was copied whole, or ask the tenant's admin for a new one.")
     # Past this point the caller holds the secret, so saying why it fails tells them nothing new.
@@ -39,10 +100,13 @@ def principal_resolve(*, tenant_slug: str, user: AbstractBaseUser | None, api_ke
             raise NotFound
         if api_key.partner is not None:
             return Principal(tenant=api_key.tenant, partner=api_key.partner, api_key=api_key)
-        membership = Membership.objects.filter(tenant=api_key.tenant, user=api_key.user).first()
-        if membership is None:
+        role = getattr(api_key, "holder_role", _UNREAD)  # read with the key by api_key_authenticate
+        if role is _UNREAD:
+            membership = Membership.objects.filter(tenant=api_key.tenant, user=api_key.user).first()
+            role = membership.role if membership is not None else None
+        if role is None:
             raise NotFound
-        return Principal(tenant=api_key.tenant, user=api_key.user, role=membership.role, api_key=api_key)
+        return Principal(tenant=api_key.tenant, user=api_key.user, role=role, api_key=api_key)
     if user is None or not user.is_authenticated:
         raise NotFound
     membership = Membership.objects.select_related("tenant").filter(tenant__slug=tenant_slug, user=user).first()

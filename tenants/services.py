@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from tenants import api_key_secrets
+from tenants import api_key_secrets, selectors
 from tenants.models import ApiKey, AuditEvent, Membership, Partner, Tenant
 from tenants.principals import SYSTEM_ACTOR, Principal, actor_name
 
@@ -43,6 +43,7 @@ def membership_set(
 ) -> Membership:
     membership, _ = Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
     membership.full_clean()
+    selectors.api_keys_forget()  # the user's keys carry the old role
     audit_record(tenant=tenant, actor=actor, action="membership.set", target=membership, data={"role": role})
     return membership
 
@@ -87,6 +88,7 @@ def partner_update(*, partner: Partner, actor: Principal | str, **changes: objec
         setattr(partner, field, value)
     partner.full_clean()
     partner.save()
+    selectors.api_keys_forget()  # its keys carry the partner as it was (is_active)
     audit_record(
         tenant=partner.tenant, actor=actor, action="partner.updated", target=partner, data={"fields": sorted(changes)}
     )
@@ -103,6 +105,7 @@ def partner_delete(*, partner: Partner, actor: Principal | str) -> None:
         # An award (a supplier's winning quote) is kept for good: the partner stays, inactive if need be.
         raise Conflict("Records kept for good refer to this partner: set is_active to false instead.") from None
     group.delete()  # and with the group, every object permission it held
+    selectors.api_keys_forget()
 
 
 @transaction.atomic
@@ -146,6 +149,7 @@ def api_key_revoke(*, key: ApiKey, actor: Principal | str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
+        selectors.api_keys_forget()
         audit_record(tenant=key.tenant, actor=actor, action="api_key.revoked", target=key, data={"prefix": key.prefix})
     return key
 

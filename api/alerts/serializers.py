@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.input import AwareDateTimeField, InputSerializer
+from api.renderers import datetime_texts
 from api.schema import role_shapes
 from core.access import registry as access
 from core.access import views
@@ -68,7 +69,7 @@ def is_snoozed(until: datetime | None, now: datetime) -> bool:
 def alert_row(row: dict, *, now: datetime) -> dict:
     """``AlertOutput`` of an ``ALERT_ROW`` values row: the same JSON without three model instances
     and a serializer per row (the bulk of a 100-alert page's time under load)."""
-    moment = _DATETIME.to_representation
+    moment = datetime_texts()
     return {
         "id": str(row["id"]),
         "rule": row["rule"],
@@ -111,7 +112,7 @@ def stock_out_day(direction: str, inputs: dict, as_of: date | None) -> date | No
 def partner_alert_row(row: dict, *, principal: Principal) -> dict | None:
     """``PartnerAlertOutput`` of a ``PARTNER_ALERT_ROW`` values row, through the access registry;
     None where the registry shows the principal nothing of it."""
-    moment = _DATETIME.to_representation
+    moment = datetime_texts()
     values = {
         "id": str(row["id"]),
         **{name: row[name] for name in ("rule", "direction", "grade", "peak_grade", "status", "active")},

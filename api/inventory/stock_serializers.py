@@ -3,7 +3,8 @@
 Serializers here only read what the selectors joined in; none of them queries per row.
 """
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from rest_framework import serializers
 
@@ -48,9 +49,10 @@ POSITION_ROW = [
 ]
 
 
-def position_row(row: dict) -> dict:
+def position_row(row: dict, *, moment: Callable[[datetime | None], str | None] | None = None) -> dict:
     """``PositionOutput`` of a ``POSITION_ROW`` values row, the same JSON at a fraction of the cost:
-    on a page of 100 the nested serializers and three model instances a row were 6 of 9 ms."""
+    on a page of 100 the nested serializers and three model instances a row were 6 of 9 ms.
+    ``moment``: ``datetime_texts()`` read once for the page (DRF's field reads the time zone per value)."""
     return {
         "id": row["id"],
         "sku": {"id": str(row["sku_id"]), "code": row["sku__code"], "name": row["sku__name"]},
@@ -64,7 +66,7 @@ def position_row(row: dict) -> dict:
         "reserved": row["reserved"],
         "available": row["available"],
         "in_transit": row["in_transit"],
-        "updated_at": _DATETIME.to_representation(row["updated_at"]),
+        "updated_at": (moment or _DATETIME.to_representation)(row["updated_at"]),
     }
 
 

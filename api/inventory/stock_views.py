@@ -4,6 +4,8 @@ Everything is read-only here; stock changes only through the ledger (bulk ingest
 name rows by code, as partners do; every list is one query per page whatever its size.
 """
 
+from functools import partial
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -14,6 +16,7 @@ from api.filters import DateFilter, FilterSet, IntegerFilter, IsoDateTimeFilter
 from api.inventory import stock_serializers as s
 from api.pagination import IdCursorPagination
 from api.permissions import INVENTORY_READERS
+from api.renderers import datetime_texts
 from api.tenant_scope import TenantScopedView
 from core.inventory import selectors
 from core.inventory.models import Lot, Movement, MovementKind, Position
@@ -78,7 +81,7 @@ class PositionListView(TenantScopedView):
 
     @extend_schema(responses=s.PositionOutput(many=True))
     def get(self, request: Request, tenant_slug: str) -> Response:
-        return self.list_rows(s.POSITION_ROW, s.position_row)
+        return self.list_rows(s.POSITION_ROW, partial(s.position_row, moment=datetime_texts()))
 
 
 class PositionDetailView(TenantScopedView):

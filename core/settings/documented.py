@@ -52,7 +52,7 @@ SECTIONS: dict[str, str] = {
     "Transfers": "transfer plans (see [Plans](../transfers.md#plans))",
     "Webhooks": "the outbox relay and deliveries (see [Webhooks](../webhooks.md))",
     "Mail": "RFQ invitations to suppliers and notices to tenant admins",
-    "Workers and logs": "Celery tasks and the log level",
+    "Workers and logs": "gunicorn's threads, Celery tasks and the log level",
     "Metrics and logs": (
         "`/metrics` for Prometheus and the structured logs (see [Metrics and logs](../operations.md#metrics-and-logs))"
     ),
@@ -222,6 +222,15 @@ SETTINGS: tuple[Setting, ...] = (
         "API keys",
         "60",
         "seconds between two writes of a key's last-used time, so a busy key does not write on every call",
+    ),
+    Setting(
+        "API_KEY_CACHE_SECONDS",
+        "API keys",
+        "5",
+        "seconds a web process keeps an API key with its holder and role in memory (`0`: not at all); the bound "
+        "within which a key revoked, a role changed or a holder deactivated by another process is refused "
+        "(see [Rules that hold everywhere](../api.md#rules-that-hold-everywhere))",
+        example="5",
     ),
     # --- Bulk ingestion
     Setting("INGEST_MAX_ROWS", "Bulk ingestion", "200000", "rows per bulk request, else `413`", example="200000"),
@@ -452,6 +461,20 @@ SETTINGS: tuple[Setting, ...] = (
         example="1800",
     ),
     Setting("LOG_LEVEL", "Workers and logs", "`INFO`", "level of the `tripline` loggers", example="INFO"),
+    Setting(
+        "GUNICORN_THREADS",
+        "Workers and logs",
+        "4",
+        "requests each gunicorn worker (`gthread`) serves at once; each thread holds its own database connection",
+        read_in="gunicorn.conf.py",
+    ),
+    Setting(
+        "GUNICORN_KEEPALIVE",
+        "Workers and logs",
+        "5",
+        "seconds gunicorn keeps a client's connection open between two requests (a partner paging a list reuses it)",
+        read_in="gunicorn.conf.py",
+    ),
     # --- Metrics and logs
     Setting(
         "LOG_FORMAT",

@@ -258,7 +258,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsAuthenticatedPrincipal"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api.renderers.JSONRenderer",  # orjson, the same JSON as DRF's
         "api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
@@ -331,6 +331,10 @@ SPECTACULAR_SETTINGS = {
 API_KEY_DEFAULT_TTL_DAYS = env_int("API_KEY_DEFAULT_TTL_DAYS", 365)
 # last_used_at is written at most this often per key, so a busy key does not write on every call.
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=env_int("API_KEY_LAST_USED_RESOLUTION_S", 60))
+# A process keeps an API key with its tenant, holder and role this many seconds (0: not at all):
+# the bound within which a change made by another process (a revoked key, a role, a deactivated
+# holder) takes effect; changes made through the services clear the process's own copy at once.
+API_KEY_CACHE_SECONDS = max(0, env_int("API_KEY_CACHE_SECONDS", 5))
 READYZ_TIMEOUT_SECONDS = 2.0
 
 # Bulk ingestion: rows and bytes per request (bulk endpoints read their body as a stream, so
