@@ -42,7 +42,9 @@ class Server:
         self.answered = 0  # requests to /healthz that were answered
 
     def get(self, path: str, **headers: str) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        # Long enough for a worker still booting on a loaded machine: a request given up on the
+        # client's side would still be counted by the server, and the sums below would differ by it.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
