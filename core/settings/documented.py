@@ -89,6 +89,20 @@ SETTINGS: tuple[Setting, ...] = (
         "would outlive a transaction on a pooled connection (see [Scaling](../scaling.md#pgbouncer))",
     ),
     Setting(
+        "DATABASE_REPLICA_URL",
+        "Services",
+        "unset (every query to `DATABASE_URL`)",
+        "a streaming replica of `DATABASE_URL`'s database: GET and HEAD requests read from it while it is at "
+        "most `REPLICA_MAX_LAG_SECONDS` behind, except a caller's own reads for that long after it wrote "
+        "(see [Scaling](../scaling.md#read-replicas))",
+    ),
+    Setting(
+        "REPLICA_MAX_LAG_SECONDS",
+        "Services",
+        "5",
+        "how far behind the replica may be (seconds of replay) before reads go to the primary",
+    ),
+    Setting(
         "REDIS_SENTINELS",
         "Services",
         "unset (Redis at `REDIS_URL`)",

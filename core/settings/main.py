@@ -167,6 +167,19 @@ CACHES = {
     }
 }
 
+# A streaming replica for reads that tolerate lag (core/db_routing.py): GET and HEAD requests outside
+# transactions, while it is at most REPLICA_MAX_LAG_SECONDS behind; else, and for all else, the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "") or "5")
+REPLICA_LAG_CHECK_SECONDS = 1.0  # how often a process asks the replica how far behind it is
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
+    MIDDLEWARE = [MIDDLEWARE[0], "core.db_routing.ReplicaReadsMiddleware", *MIDDLEWARE[1:]]
+
 # Redis through Sentinel: with sentinels named, REDIS_URL gives the database and the password, and
 # the sentinels name the primary of REDIS_SENTINEL_MASTER, for the cache, Celery and the counters.
 REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "") or "tripline"
