@@ -74,7 +74,7 @@ WHERE tg.tgname NOT LIKE 'event\\_contract%%'
 
 
 def _gaps() -> dict[str, str]:
-    """Each table that falls short, and how: e.g. ``pk, unique ×2, fk ×3``."""
+    """Each table that falls short, and how: e.g. ``pk, unique x2, fk x3``."""
     tables = sorted({model._meta.db_table for model in apps.get_models(include_auto_created=True)})
     with connection.cursor() as cursor:
         cursor.execute(_CATALOG, {"tables": tables})
@@ -92,7 +92,7 @@ def _gaps() -> dict[str, str]:
     order = ["no tenant_id", "pk", "unique", "fk", "trigger"]
     return {
         table: ", ".join(
-            f"{kind} ×{kinds.count(kind)}" if kinds.count(kind) > 1 else kind for kind in order if kind in kinds
+            f"{kind} x{kinds.count(kind)}" if kinds.count(kind) > 1 else kind for kind in order if kind in kinds
         )
         for table, kinds in sorted(found.items())
     }
