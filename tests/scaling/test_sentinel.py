@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.support.ingest import push_rows, ts
 from tests.support.sentinel import MASTER_NAME, SentinelStack
 from tests.support.waiting import wait_for
-from tests.support.worker_pools import Pool
+from tests.support.worker_pools import Pool, alerts_of, stale_stock_push
 from workers.app import POOLS, QUEUES, app
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
@@ -53,17 +52,9 @@ def stack(tmp_path, settings):
         stack.stop()
 
 
-def _stale_stock(world, sku: str) -> None:
-    row = {"code": sku, "name": sku, "category": world.category.code, "unit_cost": "1", "list_price": "2"}
-    assert push_rows(world.admin, world.tenant.slug, "skus", [row]).status_code == 201
-    line = {"kind": "receipt", "sku": sku, "warehouse": world.warehouse.code, "quantity": 9, "occurred_at": ts(200)}
-    assert push_rows(world.admin, world.tenant.slug, "movements", [{**line, "external_ref": sku}]).status_code == 201
-
-
 def _evaluated(world, sku: str) -> None:
     """The push's evaluation ran on the worker: its alert is open."""
-    url = f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku={sku}"
-    wait_for(lambda: world.admin.client.get(url).json()["results"], f"alert for {sku}", timeout=60, pause=0.2)
+    wait_for(lambda: alerts_of(world, sku), f"alert for {sku}", timeout=60, pause=0.2)
 
 
 def _limited_after(caller, world, settings, burst: int) -> int:
@@ -85,7 +76,7 @@ def _limited_after(caller, world, settings, burst: int) -> int:
 
 
 def test_tasks_the_cache_and_the_limits_go_on_after_the_primary_dies(world, stack, settings) -> None:
-    _stale_stock(world, "SKU-BEFORE")
+    stale_stock_push(world, "SKU-BEFORE")
     _evaluated(world, "SKU-BEFORE")
     cache.set("failover", "before", 60)
     assert _limited_after(world.planner, world, settings, burst=5) == 5
@@ -100,7 +91,7 @@ def test_tasks_the_cache_and_the_limits_go_on_after_the_primary_dies(world, stac
     stack.wait(lambda: stack.primary() == stack.replica_port, timeout=30)
 
     # The web side sends the push's evaluation and the worker, reconnected to the promoted replica, runs it.
-    _stale_stock(world, "SKU-AFTER")
+    stale_stock_push(world, "SKU-AFTER")
     _evaluated(world, "SKU-AFTER")
     wait_for(lambda: cache.set("failover", "after", 60) or cache.get("failover") == "after", "cache", timeout=20)
     # The limits count on the new primary: a fresh API key is refused past the burst again (one request

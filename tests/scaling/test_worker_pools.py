@@ -14,9 +14,8 @@ from collections import defaultdict
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support.ingest import push_rows, ts
 from tests.support.waiting import wait_for
-from tests.support.worker_pools import Pool, queued, queues_purge, task_queue
+from tests.support.worker_pools import Pool, alerts_of, queued, queues_purge, stale_stock_push, task_queue
 from workers.app import BEAT_SCHEDULE, POOLS, QUEUES, app
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
@@ -45,17 +44,6 @@ def _subscribe(world, receiver) -> str:
     return response.json()["secret"]
 
 
-def _stale_stock(world, sku: str) -> None:
-    row = {"code": sku, "name": sku, "category": world.category.code, "unit_cost": "1", "list_price": "2"}
-    assert push_rows(world.admin, world.tenant.slug, "skus", [row]).status_code == 201
-    line = {"kind": "receipt", "sku": sku, "warehouse": world.warehouse.code, "quantity": 9, "occurred_at": ts(200)}
-    assert push_rows(world.admin, world.tenant.slug, "movements", [{**line, "external_ref": sku}]).status_code == 201
-
-
-def _alerts(world, sku: str) -> list[dict]:
-    return world.admin.client.get(f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku={sku}").json()["results"]
-
-
 def test_the_pools_cover_every_queue_once() -> None:
     owned = [queue for queues in POOLS.values() for queue in queues]
     assert sorted(owned) == sorted(QUEUES)  # none left out, none in two pools
@@ -66,7 +54,7 @@ def test_two_pools_on_disjoint_queues_do_every_kind_of_work(world, receiver, poo
         pool.start()
     secret = _subscribe(world, receiver)
     # A push: ingestion → evaluation (intake) → the outbox relay → a delivery and a playbook (outbound).
-    _stale_stock(world, "SKU-POOLS")
+    stale_stock_push(world, "SKU-POOLS")
     wait_for(lambda: receiver.requests, "delivery", timeout=60)
     payload = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     assert (payload["type"], payload["data"]["sku"]) == ("alert.opened", "SKU-POOLS")
@@ -102,9 +90,12 @@ def test_with_the_outbound_pool_down_only_its_queues_wait(world, receiver, pools
     intake, outbound = pools["intake"], pools["outbound"]
     intake.start()
     secret = _subscribe(world, receiver)
-    _stale_stock(world, "SKU-WAITS")
+    stale_stock_push(world, "SKU-WAITS")
     # The warnings stay fresh: the intake pool evaluates the push and the alert is open.
-    wait_for(lambda: _alerts(world, "SKU-WAITS"), "alert", timeout=60)
+    try:
+        wait_for(lambda: alerts_of(world, "SKU-WAITS"), "alert", timeout=120, pause=0.2)
+    except pytest.fail.Exception:
+        pytest.fail(f"No alert from the intake pool within 120 s; its log:\n{intake.log.read_text()[-6000:]}")
     assert app.send_task("tripline.diagnostics.ping", args=["still here"]).get(timeout=30)["nonce"] == "still here"
     # The outbound pool's queue holds the relay; nothing reaches the partner.
     wait_for(lambda: queued("outbox"), "relay queued", timeout=30)

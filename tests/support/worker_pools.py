@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from tests.support.celery_worker import worker_database_url
+from tests.support.ingest import push_rows, ts
 from workers.app import POOLS, QUEUES, app
 
 
@@ -77,3 +78,16 @@ class Pool:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def stale_stock_push(world, sku: str) -> None:
+    """Push a new SKU and 9 units received 200 days ago: its evaluation opens an alert."""
+    row = {"code": sku, "name": sku, "category": world.category.code, "unit_cost": "1", "list_price": "2"}
+    assert push_rows(world.admin, world.tenant.slug, "skus", [row]).status_code == 201
+    line = {"kind": "receipt", "sku": sku, "warehouse": world.warehouse.code, "quantity": 9, "occurred_at": ts(200)}
+    assert push_rows(world.admin, world.tenant.slug, "movements", [{**line, "external_ref": sku}]).status_code == 201
+
+
+def alerts_of(world, sku: str) -> list[dict]:
+    """The alerts the API lists for ``sku``."""
+    return world.admin.client.get(f"/api/v1/tenants/{world.tenant.slug}/alerts/?sku={sku}").json()["results"]
