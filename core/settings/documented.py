@@ -413,6 +413,45 @@ SETTINGS: tuple[Setting, ...] = (
         "allow plain `http://` and loopback URLs (development only; private ranges are never allowed)",
         example="0",
     ),
+    Setting(
+        "WEBHOOK_BATCH_SIZE",
+        "Webhooks",
+        "200",
+        "due deliveries of one endpoint a delivery task claims at a time (one statement, `SKIP LOCKED`)",
+        example="200",
+    ),
+    Setting(
+        "WEBHOOK_BATCH_SECONDS",
+        "Webhooks",
+        "5",
+        "seconds a delivery task sends to one endpoint before it hands the rest to a new message at the back "
+        "of the queue, so other endpoints get their turn",
+        example="5",
+    ),
+    Setting(
+        "WEBHOOK_ENDPOINT_CONCURRENCY",
+        "Webhooks",
+        "4",
+        "requests in flight to one endpoint at most, across all workers (one task per endpoint at a time, "
+        "sending over this many keep-alive connections)",
+        example="4",
+    ),
+    Setting(
+        "WEBHOOK_KEEPALIVE_SECONDS",
+        "Webhooks",
+        "4",
+        "seconds an idle keep-alive connection to an endpoint is kept for reuse (below the receivers' own idle "
+        "timeout, often 5 s)",
+        example="4",
+    ),
+    Setting(
+        "WEBHOOK_DNS_CACHE_SECONDS",
+        "Webhooks",
+        "5",
+        "seconds a worker reuses a host's DNS answer; the address guard judges it at every send all the same, "
+        "and a pooled connection is reused only while the answer still names its address",
+        example="5",
+    ),
     # --- Mail
     Setting("EMAIL_HOST", "Mail", "`localhost`", "SMTP server", example="smtp.internal"),
     Setting("EMAIL_PORT", "Mail", "25", "SMTP port", example="25"),

@@ -425,6 +425,16 @@ WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
 WEBHOOK_SUCCESS_RETENTION_DAYS = env_int("WEBHOOK_SUCCESS_RETENTION_DAYS", 14)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+# Delivery in batches: a task sends up to WEBHOOK_BATCH_SIZE due deliveries of one endpoint at a time,
+# for at most WEBHOOK_BATCH_SECONDS before it yields the worker to other endpoints, over at most
+# WEBHOOK_ENDPOINT_CONCURRENCY keep-alive connections (the fleet-wide bound per endpoint). An idle
+# connection is reused for WEBHOOK_KEEPALIVE_SECONDS, and a host's DNS answer for
+# WEBHOOK_DNS_CACHE_SECONDS; the address guard judges the answer at every send either way.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 200)
+WEBHOOK_BATCH_SECONDS = env_int("WEBHOOK_BATCH_SECONDS", 5)
+WEBHOOK_ENDPOINT_CONCURRENCY = env_int("WEBHOOK_ENDPOINT_CONCURRENCY", 4)
+WEBHOOK_KEEPALIVE_SECONDS = env_int("WEBHOOK_KEEPALIVE_SECONDS", 4)
+WEBHOOK_DNS_CACHE_SECONDS = env_int("WEBHOOK_DNS_CACHE_SECONDS", 5)
 
 # Mail (RFQ invitations to suppliers, a disabled webhook endpoint to tenant admins): SMTP in
 # production; locally one file per message in EMAIL_FILE_PATH, as invitations would flood a console.

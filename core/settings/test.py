@@ -34,6 +34,9 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 # Webhook tests deliver to receivers on 127.0.0.1; production refuses loopback (tests check that too).
 WEBHOOK_ALLOW_LOOPBACK = True
+# Tests answer DNS lookups with a fake resolver whose answers change from test to test (and within
+# one): the worker's cache of answers would carry one test's into the next. Tests of the cache set it.
+WEBHOOK_DNS_CACHE_SECONDS = 0
 LOGGING["loggers"]["tripline"]["level"] = "WARNING"
 # The suite speaks from 127.0.0.1 with thousands of requests (Schemathesis too), and Redis keeps
 # the counters from one run to the next: production limits would refuse it. Limit tests set theirs.

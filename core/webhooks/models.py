@@ -26,6 +26,11 @@ class WebhookEndpoint(TimestampedModel):
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True, default="")
+    # A delivery task sending to this endpoint holds it until then (taken and released with one
+    # UPDATE each, no session lock): one task per endpoint at a time, so a slow receiver occupies
+    # one worker slot and WEBHOOK_ENDPOINT_CONCURRENCY bounds its requests in flight. A task that
+    # dies leaves it to run out.
+    sending_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(TimestampedModel.Meta):
         indexes = [models.Index(fields=["tenant", "is_active"], name="webhook_endpoint_active")]
@@ -102,6 +107,10 @@ class Delivery(TimestampedModel):
         indexes = [
             models.Index(fields=["tenant", "created_at"], name="delivery_tenant_created"),
             models.Index(fields=["next_attempt_at"], name="delivery_due", condition=Q(state="pending")),
+            # A delivery task claims one endpoint's due deliveries, oldest first.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"], name="delivery_endpoint_due", condition=Q(state="pending")
+            ),
         ]
 
     def __str__(self) -> str:

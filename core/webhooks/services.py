@@ -14,7 +14,7 @@ from core.exceptions import Conflict, NotFound
 from core.webhooks.events import WEBHOOK_PING
 from core.webhooks.models import Delivery, DeliveryState, OutboxEvent, WebhookEndpoint
 from core.webhooks.outbox import EVENT_TYPES, event_id_new
-from core.webhooks.relay import deliveries_enqueue
+from core.webhooks.relay import delivery_enqueue
 from core.webhooks.signing import secret_new
 from core.webhooks.url_safety import UnsafeUrl, url_resolve
 from tenants.models import Partner, Tenant
@@ -127,7 +127,7 @@ def endpoint_test(*, endpoint: WebhookEndpoint, actor: Principal) -> Delivery:
         tenant_id=endpoint.tenant_id, endpoint=endpoint, event=event, next_attempt_at=now
     )
     audit_record(tenant=endpoint.tenant, actor=actor, action="webhook_endpoint.tested", target=endpoint)
-    deliveries_enqueue([str(delivery.pk)])
+    delivery_enqueue(str(delivery.pk))
     return delivery
 
 
@@ -140,7 +140,7 @@ def delivery_redeliver(*, delivery: Delivery, actor: Principal) -> Delivery:
     delivery.state, delivery.next_attempt_at = DeliveryState.PENDING, timezone.now()
     delivery.save(update_fields=["state", "next_attempt_at", "updated_at"])
     audit_record(tenant=delivery.tenant, actor=actor, action="webhook_delivery.redelivered", target=delivery)
-    deliveries_enqueue([str(delivery.pk)])
+    delivery_enqueue(str(delivery.pk))
     return delivery
 
 

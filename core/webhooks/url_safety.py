@@ -10,6 +10,8 @@ judged by the IPv4 addresses a translator or tunnel would take the request to.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
 
@@ -62,8 +64,33 @@ class UnsafeUrl(ValueError):
     """The URL cannot be delivered to; the message says why."""
 
 
-def url_resolve(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, address to connect to) of a URL that may receive deliveries."""
+# A worker's DNS answers, by (host, port): (monotonic time it expires, getaddrinfo's answer).
+_answers: dict[tuple[str, int], tuple[float, list]] = {}
+_answers_lock = threading.Lock()
+
+
+def _addresses(host: str, port: int, cache_seconds: float) -> list:
+    """getaddrinfo's answer, reused for ``cache_seconds`` (0: asked every time). Only the answer is
+    kept: what it names is judged afresh by the caller each time."""
+    now = time.monotonic()
+    if cache_seconds > 0:
+        with _answers_lock:
+            cached = _answers.get((host, port))
+        if cached and cached[0] > now:
+            return cached[1]
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if cache_seconds > 0:
+        with _answers_lock:
+            _answers[(host, port)] = (now + cache_seconds, infos)
+    return infos
+
+
+def url_resolve(url: str, *, dns_cache_seconds: float = 0) -> tuple[str, str, int, str]:
+    """(scheme, host, port, address to connect to) of a URL that may receive deliveries.
+
+    The sender passes ``dns_cache_seconds`` (WEBHOOK_DNS_CACHE_SECONDS) so a burst to one host does
+    not ask the resolver at every request; the checks below run on every call all the same.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http"):
         raise UnsafeUrl("Use an https:// URL.")
@@ -75,7 +102,7 @@ def url_resolve(url: str) -> tuple[str, str, int, str]:
         raise UnsafeUrl("Put no credentials in the URL; verify the signature instead.")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = _addresses(parts.hostname, port, dns_cache_seconds)
     except OSError as exc:
         raise UnsafeUrl(f"The host {parts.hostname!r} does not resolve ({exc.strerror or exc}).") from None
     for *_, sockaddr in infos:

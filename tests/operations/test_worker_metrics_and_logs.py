@@ -81,13 +81,13 @@ def test_the_workers_evaluation_and_delivery_appear_in_this_processs_scrape(
     ]
     assert worker_files, "the worker wrote no values of its own to the folder"
 
-    # Each task the worker ran is one JSON line: the delivery's names its delivery's id.
+    # Each task the worker ran is one JSON line: the delivery task's names its endpoint's id.
     delivered = Delivery.objects.get(state=DeliveryState.SUCCEEDED, endpoint__url=receiver.url)
     deliver_lines = wait_for(
-        lambda: [r for r in _task_lines(celery_worker_process) if r["task"] == "tripline.webhooks.deliver"],
+        lambda: [r for r in _task_lines(celery_worker_process) if r["task"] == "tripline.webhooks.deliver_endpoint"],
         "log line of the delivery task",
     )
-    (record,) = [r for r in deliver_lines if r["ids"] == {"delivery_id": str(delivered.pk)}]
+    (record, *_) = [r for r in deliver_lines if r["ids"] == {"endpoint_id": str(delivered.endpoint_id)}]
     assert record["outcome"] == "SUCCESS"
     assert record["level"] == "info"
     assert record["logger"] == "tripline.tasks"

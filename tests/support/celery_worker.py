@@ -45,7 +45,14 @@ def celery_worker_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir, celery_worker_env):
+def celery_worker_pool() -> list[str]:
+    """The pool options of the module's worker; a module overrides this to run it as deployed (prefork
+    with several children) where what it tests depends on the pool."""
+    return ["-c", "1", "-P", "solo"]
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir, celery_worker_env, celery_worker_pool):
     """``celery -A workers worker`` on every queue, reading and writing the test database.
 
     One per module that asks for it, not per session: a worker left running would act on the data
@@ -68,7 +75,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_mail_dir, ce
     # as `celery -A workers` does in production.
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    options = ["-c", "1", "-P", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    options = [*celery_worker_pool, "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
     options += ["-I", "tests.support.worker_flush_hooks"]
     with (
         open(log_path, "w") as log,

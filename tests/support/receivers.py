@@ -26,6 +26,16 @@ class Receiver:
     delay_first: float = 0.0
 
 
+def answer(handler: BaseHTTPRequestHandler, status: int, headers: dict) -> None:
+    """A short answer with the status and headers a receiver's script gives."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("content-length", "2")
+    handler.end_headers()
+    handler.wfile.write(b"ok")
+
+
 def receiver_start() -> tuple[Receiver, ThreadingHTTPServer]:
     """A receiver on a free port of 127.0.0.1, serving on a daemon thread until shut down."""
     state = Receiver(url="")
@@ -37,12 +47,7 @@ def receiver_start() -> tuple[Receiver, ThreadingHTTPServer]:
             if len(state.requests) == 1 and state.delay_first:
                 time.sleep(state.delay_first)
             status, headers = state.script.pop(0) if state.script else (200, {})
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            answer(self, status, headers)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -6,11 +6,15 @@ WEBHOOK_ALLOW_LOOPBACK. DNS is the outside world here: a fake resolver answers f
 from __future__ import annotations
 
 import socket
+import time
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 
+from core.webhooks.connections import POOL
 from core.webhooks.models import WebhookEndpoint
+from tests.support.keepalive_receiver import keepalive_receiver
 from workers.tasks.webhooks import webhooks_deliver
 
 PUBLIC_ONLY = "public addresses only"
@@ -184,3 +188,63 @@ def test_the_delivery_connects_to_the_address_that_was_checked(world, settings, 
     (request,) = receiver.requests
     assert request.headers["host"] == f"rebind.partner.test:{port}"
     assert world.admin.client.get(url(world, f"webhook-deliveries/{delivery['id']}/")).json()["state"] == "succeeded"
+
+
+def _ping(world, endpoint: dict) -> str:
+    """A test ping's delivery, sent by the task as the worker would; answers its id."""
+    delivery = world.admin.client.post(url(world, f"webhook-endpoints/{endpoint['id']}/test/")).json()
+    webhooks_deliver(delivery["id"])
+    return delivery["id"]
+
+
+def test_a_kept_connection_is_not_used_once_the_name_resolves_elsewhere(world, settings, dns) -> None:
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    POOL.close_all()
+    with keepalive_receiver("127.0.0.1") as first:
+        try:
+            second_server = keepalive_receiver("127.0.0.2", first.port)
+            second = second_server.__enter__()
+        except OSError:
+            pytest.skip("127.0.0.2 is not on the loopback interface here")
+        try:
+            # Creation, then one lookup per send: the host moves to another loopback address, then
+            # to a private one.
+            dns["moving.partner.test"] = ["127.0.0.1", "127.0.0.1", "127.0.0.2", "10.9.9.9"]
+            endpoint = create(world, f"http://moving.partner.test:{first.port}/hooks/tripline").json()
+            _ping(world, endpoint)
+            assert (len(first.requests), first.connections) == (1, 1)  # its connection is kept
+            _ping(world, endpoint)
+            assert len(first.requests) == 1  # not over the kept connection to the old address
+            assert [request.local_address for request in second.requests] == ["127.0.0.2"]
+            refused = _ping(world, endpoint)
+            assert (len(first.requests), len(second.requests)) == (1, 1)  # kept connections or not
+        finally:
+            second_server.__exit__(None, None, None)
+    (attempt,) = world.admin.client.get(url(world, f"webhook-deliveries/{refused}/")).json()["attempt_log"]
+    assert attempt["status_code"] is None
+    assert PUBLIC_ONLY in attempt["error"]
+    POOL.close_all()
+
+
+def test_a_dns_answer_is_reused_for_its_bound_and_judged_at_every_send(world, settings, dns) -> None:
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    settings.WEBHOOK_DNS_CACHE_SECONDS = 1
+    POOL.close_all()
+    with keepalive_receiver("127.0.0.1") as receiver:
+        name = f"cached-{uuid.uuid4().hex[:8]}.partner.test"  # no answer of another test in the cache
+        dns[name] = ["127.0.0.1", "127.0.0.1", "10.9.9.9"]
+        endpoint = create(world, f"http://{name}:{receiver.port}/hooks/tripline").json()
+        _ping(world, endpoint)
+        _ping(world, endpoint)  # within the bound: the first send's answer, not a new lookup
+        assert len(receiver.requests) == 2
+        # The guard judges the kept answer at every send: loopback is no longer allowed.
+        settings.WEBHOOK_ALLOW_LOOPBACK = False
+        with_loopback_off = _ping(world, endpoint)
+        settings.WEBHOOK_ALLOW_LOOPBACK = True
+        time.sleep(1.1)  # past the bound, the name is looked up again: now a private address
+        after_the_bound = _ping(world, endpoint)
+        assert len(receiver.requests) == 2
+    for delivery in (with_loopback_off, after_the_bound):
+        (attempt,) = world.admin.client.get(url(world, f"webhook-deliveries/{delivery}/")).json()["attempt_log"]
+        assert attempt["status_code"] is None, delivery
+    POOL.close_all()

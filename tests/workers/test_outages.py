@@ -190,8 +190,9 @@ def test_a_worker_killed_mid_delivery_still_delivers_with_the_same_id(world, rec
 
 def test_a_backlog_left_by_a_redis_outage_is_sent_once_per_attempt(world, receiver, stack) -> None:
     """Hundreds of events committed while Redis is down; once it is back, sweeps fire every 0.2 s
-    (75 times the production rate) while the worker drains the backlog. Each attempt is one task,
-    and no sweep waits behind the deliveries it scheduled."""
+    (75 times the production rate) while the worker drains the backlog. Attempts go in batches (a
+    task per endpoint, not per attempt), each delivery answered once, and no sweep waits behind the
+    deliveries it scheduled."""
     events, failing = 300, 10
     endpoint_id = _endpoint(world, receiver, ["evaluation.completed"])["id"]
     receiver.script = [(500, {})] * failing  # their retries come 5 s later, with a countdown
@@ -209,14 +210,15 @@ def test_a_backlog_left_by_a_redis_outage_is_sent_once_per_attempt(world, receiv
     attempts = DeliveryAttempt.objects.filter(delivery__endpoint_id=endpoint_id).count()
     assert attempts == events + failing
     tasks = stack.tasks_run()
-    assert tasks.count("tripline.webhooks.deliver") == attempts, f"{len(tasks)} tasks for {attempts} attempts"
-    # Deliveries the worker ran between two runs of the sweep: a sweep queued behind the backlog
+    batches = tasks.count("tripline.webhooks.deliver_endpoint")
+    assert 0 < batches < attempts / 5, f"{batches} delivery tasks for {attempts} attempts"
+    # Delivery tasks the worker ran between two runs of the sweep: a sweep queued behind the backlog
     # would see it all go by first.
     gaps, run = [], 0
     for name in tasks:
         if name == "tripline.webhooks.sweep":
             gaps, run = [*gaps, run], 0
-        elif name == "tripline.webhooks.deliver":
+        elif name == "tripline.webhooks.deliver_endpoint":
             run += 1
     assert max(gaps[1:]) < events / 3, gaps
 

@@ -50,7 +50,7 @@ def test_events_whose_relay_was_lost_are_delivered_by_the_sweep(
     wait_for(lambda: world.admin.client.get(alerts_url).json()["results"])
     alert = world.admin.client.get(alerts_url).json()["results"][0]
     worker_idle_wait()  # the alert's playbook record is proposed and relayed: nothing else relays now
-    # Idle is read in several broker round trips, and the relay the playbook asked for (50 ms later)
+    # Idle is read in several broker round trips, and the relay the playbook asked for
     # can slip between them; until it has run it would pick up the dismissal too.
     wait_for(lambda: not OutboxEvent.objects.filter(tenant=world.tenant, relayed_at__isnull=True).exists())
     worker_idle_wait()
