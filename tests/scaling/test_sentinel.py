@@ -88,7 +88,7 @@ def test_tasks_the_cache_and_the_limits_go_on_after_the_primary_dies(world, stac
     primary = stack.client(stack.primary_port)
     stack.wait(lambda: not primary.hlen("unacked") and not any(primary.llen(queue) for queue in QUEUES))
     stack.primary_kill()
-    stack.wait(lambda: stack.primary() == stack.replica_port, timeout=30)
+    stack.wait(stack.promoted, timeout=30)
 
     # The web side sends the push's evaluation and the worker, reconnected to the promoted replica, runs it.
     stale_stock_push(world, "SKU-AFTER")

