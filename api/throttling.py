@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from redis import Redis, RedisError
+from redis import RedisError
 from redis.commands.core import Script
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -35,6 +35,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from core import telemetry
+from core.redis_clients import redis_client
 
 logger = logging.getLogger("tripline.api")
 
@@ -136,7 +137,7 @@ class Tally:
 
 @functools.cache
 def _counter(location: str) -> Script:
-    client = Redis.from_url(
+    client = redis_client(
         location, socket_connect_timeout=_REDIS_TIMEOUT_SECONDS, socket_timeout=_REDIS_TIMEOUT_SECONDS
     )
     return client.register_script(_COUNT_SCRIPT)

@@ -80,8 +80,15 @@ app.config_from_object(
         "task_time_limit": settings.CELERY_LONGEST_TASK_SECONDS,
         # A task whose worker dies is handed out again only after the visibility timeout: keep
         # it above the longest task, or a slow task would run twice at once.
-        "broker_transport_options": {"visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2},
-        "result_backend_transport_options": {"visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2},
+        # With REDIS_SENTINELS, the sentinels' name for the primary (empty otherwise).
+        "broker_transport_options": {
+            "visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2,
+            **settings.CELERY_SENTINEL_OPTIONS,
+        },
+        "result_backend_transport_options": {
+            "visibility_timeout": settings.CELERY_LONGEST_TASK_SECONDS * 2,
+            **settings.CELERY_SENTINEL_OPTIONS,
+        },
         "task_acks_late": False,  # opted into per task, only where the task is idempotent
         "task_reject_on_worker_lost": False,
         "worker_prefetch_multiplier": 1,
@@ -94,6 +101,17 @@ app.config_from_object(
 app.autodiscover_tasks(["workers"], related_name="tasks")
 
 
-def worker_queues() -> str:
-    """All queues, for ``celery worker -Q``."""
-    return ",".join(QUEUES)
+# The worker pools a deployment runs, each on hosts of its own (docs/scaling.md): every queue in
+# exactly one, so a pool that is down or saturated holds up its own queues and nothing else. The
+# intake pool is the one that keeps the warnings fresh; outbound talks to partners (slow receivers,
+# mail); planning runs the long jobs (plans, backtests) that must not sit in front of either.
+POOLS = {
+    "intake": ("ingestion", "evaluation", "forecasting", "default", "diagnostics"),
+    "outbound": ("outbox", "webhooks", "procurement"),
+    "planning": ("transfers", "quality"),
+}
+
+
+def worker_queues(*pools: str) -> str:
+    """The queues of ``pools`` (all queues when none is named), for ``celery worker -Q``."""
+    return ",".join(queue for pool in pools for queue in POOLS[pool]) if pools else ",".join(QUEUES)

@@ -25,6 +25,7 @@ from core import telemetry
 from core.alerts.gauges import alerts_live_counts
 from core.alerts.models import LIVE_STATUSES, Grade, rule_choices
 from core.inventory.gauges import positions_dirty_backlog
+from core.redis_clients import redis_client
 from core.webhooks.gauges import deliveries_pending_summary
 from workers.app import QUEUES
 
@@ -39,7 +40,7 @@ _PRIORITY_STEPS = (3, 6, 9)
 
 @functools.cache
 def _redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=SOURCE_TIMEOUT_SECONDS, socket_timeout=SOURCE_TIMEOUT_SECONDS)
+    return redis_client(url, socket_connect_timeout=SOURCE_TIMEOUT_SECONDS, socket_timeout=SOURCE_TIMEOUT_SECONDS)
 
 
 def _age_seconds(since: object) -> float:

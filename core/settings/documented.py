@@ -82,6 +82,41 @@ SETTINGS: tuple[Setting, ...] = (
         example="60",
     ),
     Setting(
+        "DATABASE_POOLER",
+        "Services",
+        "unset (connections straight to PostgreSQL)",
+        "`transaction` when `DATABASE_URL` names a pooler in transaction mode (PgBouncer): turns off what "
+        "would outlive a transaction on a pooled connection (see [Scaling](../scaling.md#pgbouncer))",
+    ),
+    Setting(
+        "DATABASE_REPLICA_URL",
+        "Services",
+        "unset (every query to `DATABASE_URL`)",
+        "a streaming replica of `DATABASE_URL`'s database: GET and HEAD requests read from it while it is at "
+        "most `REPLICA_MAX_LAG_SECONDS` behind, except a caller's own reads for that long after it wrote "
+        "(see [Scaling](../scaling.md#read-replicas))",
+    ),
+    Setting(
+        "REPLICA_MAX_LAG_SECONDS",
+        "Services",
+        "5",
+        "how far behind the replica may be (seconds of replay) before reads go to the primary",
+    ),
+    Setting(
+        "REDIS_SENTINELS",
+        "Services",
+        "unset (Redis at `REDIS_URL`)",
+        "Redis Sentinel addresses, `host:port` comma-separated: the cache, Celery and the request counters "
+        "reach the primary they name, and follow a failover; `REDIS_URL` then gives only the database number "
+        "and the password (see [Scaling](../scaling.md#redis-sentinel))",
+    ),
+    Setting(
+        "REDIS_SENTINEL_MASTER",
+        "Services",
+        "`tripline`",
+        "the name the sentinels monitor the primary under (`sentinel monitor <name> ...`)",
+    ),
+    Setting(
         "TRIPLINE_STATE_DIR",
         "Services",
         "`.tripline/` in the checkout",

@@ -148,6 +148,17 @@ DATABASES = {
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("Tripline runs on PostgreSQL only: DATABASE_URL must be postgres://")
 
+# --- Scaling (docs/scaling.md) ---
+# A pooler in transaction mode (PgBouncer) hands each transaction any server connection: nothing may
+# outlive a transaction on it. The code keeps to that everywhere (advisory locks are xact-scoped,
+# SET is LOCAL, temporary tables are ON COMMIT DROP); what Django itself would keep across
+# transactions, a server-side cursor of .iterator() outside a transaction, is switched off here.
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in {"", "transaction"}:
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r}: write transaction, or leave it unset.")
+if DATABASE_POOLER == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -155,6 +166,31 @@ CACHES = {
         "KEY_PREFIX": "tripline",
     }
 }
+
+# A streaming replica for reads that tolerate lag (core/db_routing.py): GET and HEAD requests outside
+# transactions, while it is at most REPLICA_MAX_LAG_SECONDS behind; else, and for all else, the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "") or "5")
+REPLICA_LAG_CHECK_SECONDS = 1.0  # how often a process asks the replica how far behind it is
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
+    MIDDLEWARE = [MIDDLEWARE[0], "core.db_routing.ReplicaReadsMiddleware", *MIDDLEWARE[1:]]
+
+# Redis through Sentinel: with sentinels named, REDIS_URL gives the database and the password, and
+# the sentinels name the primary of REDIS_SENTINEL_MASTER, for the cache, Celery and the counters.
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "") or "tripline"
+try:
+    REDIS_SENTINELS = [
+        (host, int(port)) for host, port in (item.rsplit(":", 1) for item in env_list("REDIS_SENTINELS", []))
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured("REDIS_SENTINELS: write host:port pairs, comma-separated.") from exc
+if REDIS_SENTINELS:
+    CACHES["default"]["BACKEND"] = "core.redis_clients.SentinelRedisCache"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -434,6 +470,15 @@ def celery_redis_url(url: str) -> str:
 
 CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Kombu's sentinel transport and Celery's sentinel result backend: one sentinel:// per sentinel.
+CELERY_SENTINEL_OPTIONS: dict[str, str] = {}
+if REDIS_SENTINELS:
+    _redis = urlsplit(REDIS_URL)
+    _auth = f":{_redis.password}@" if _redis.password else ""
+    _db = _redis.path.lstrip("/") or "0"
+    CELERY_BROKER_URL = ";".join(f"sentinel://{_auth}{host}:{port}/{_db}" for host, port in REDIS_SENTINELS)
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CELERY_SENTINEL_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
 CELERY_LONGEST_TASK_SECONDS = env_int("CELERY_LONGEST_TASK_SECONDS", 30 * 60)
 
 # --- Metrics and logs (docs/operations.md, Metrics and logs) -----------------------------------
