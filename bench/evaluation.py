@@ -510,7 +510,7 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
         # The full runs above left their events in the outbox unrelayed (no worker ran): they are
         # not this measurement's, and would otherwise reach the new endpoint first.
         OutboxEvent.objects.filter(tenant=tenant, relayed_at__isnull=True).update(relayed_at=timezone.now())
-        _, secret = endpoint_create(tenant=tenant, actor=SYSTEM_ACTOR, url=receiver.url, event_types=["alert.opened"])
+        _, secret = endpoint_create(tenant=tenant, actor=SYSTEM_ACTOR, url=receiver.url(), event_types=["alert.opened"])
         receiver.expect(secret, len(targets))
         for index, target in enumerate(progress(targets, "evaluation: incremental pushes")):
             tag = uuid.uuid4().hex[:12]
