@@ -490,7 +490,7 @@ def _targets(tenant, count: int) -> list[dict]:  # noqa: ANN001
 def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
     import redis
 
-    from bench.webhooks import _receiver
+    from bench.webhooks import RECEIVER_PATH, _receiver
 
     targets = _targets(tenant, pushes + WARM_UP_PUSHES)
     # Our Redis database only (the runner points REDIS_URL at the bench's number): the queued
@@ -511,7 +511,7 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
         # not this measurement's, and would otherwise reach the new endpoint first.
         OutboxEvent.objects.filter(tenant=tenant, relayed_at__isnull=True).update(relayed_at=timezone.now())
         _, secret = endpoint_create(tenant=tenant, actor=SYSTEM_ACTOR, url=receiver.url(), event_types=["alert.opened"])
-        receiver.expect(secret, len(targets))
+        receiver.expect({RECEIVER_PATH: secret}, len(targets))
         for index, target in enumerate(progress(targets, "evaluation: incremental pushes")):
             tag = uuid.uuid4().hex[:12]
             line = {
@@ -555,7 +555,7 @@ def _incremental(tenant, key: str, pushes: int) -> dict:  # noqa: ANN001
                     raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no alert.opened webhook for {target} within the deadline")
-            arrived, _, _, verified = receiver.records()[index]
+            arrived, _, _, _, verified = receiver.records()[index]
             if not verified:
                 raise RuntimeError("a webhook arrived whose signature did not verify")
             if index >= WARM_UP_PUSHES:
