@@ -289,16 +289,17 @@ def endpoint_deliver(*, endpoint_id: object) -> int:
             endpoints_enqueue([endpoint_id])
             return made
         # A message sent while this task held the endpoint left its deliveries to this task.
-        due = Delivery.objects.filter(
-            endpoint_id=endpoint_id, state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
-        )
-        if not attempts or not due.exists():
+        if not attempts or not _due_left(endpoint_id):
             return made
-    if Delivery.objects.filter(
-        endpoint_id=endpoint_id, state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
-    ).exists():
+    if _due_left(endpoint_id):
         endpoints_enqueue([endpoint_id])
     return made
+
+
+def _due_left(endpoint_id: object) -> bool:
+    return Delivery.objects.filter(
+        endpoint_id=endpoint_id, state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
+    ).exists()
 
 
 def _endpoint_batches(endpoint_id: object, deadline: float) -> tuple[int, bool]:
